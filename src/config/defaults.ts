@@ -1,0 +1,23 @@
+// nats-server 2.9.10 defaults (server/const.go, server/opts.go), with nats-server's names.
+
+export const VERSION = '2.9.10'; // the nats-server behaviour we implement; INFO carries it
+export const PROTO = 1;
+export const DEFAULT_PORT = 4222;
+export const RANDOM_PORT = -1;
+export const DEFAULT_HOST = '0.0.0.0';
+export const MAX_CONTROL_LINE_SIZE = 4096;
+export const MAX_PAYLOAD_SIZE = 1024 * 1024;
+export const MAX_PAYLOAD_MAX_SIZE = 8 * 1024 * 1024; // above this nats-server warns
+export const MAX_PENDING_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 64 * 1024;
+export const DEFAULT_PING_INTERVAL_MS = 2 * 60 * 1000;
+export const DEFAULT_PING_MAX_OUT = 2;
+export const DEFAULT_FIRST_PING_INTERVAL_MS = 2 * 1000; // first ping after CONNECT (RTT)
+export const DEFAULT_WRITE_DEADLINE_MS = 10 * 1000;
+export const AUTH_TIMEOUT_MS = 2 * 1000;
+export const TLS_TIMEOUT_MS = 2 * 1000;
+export const DEFAULT_LAME_DUCK_DURATION_MS = 2 * 60 * 1000;
+export const DEFAULT_LAME_DUCK_GRACE_PERIOD_MS = 10 * 1000;
+export const DEFAULT_ROUTE_CONNECT_MS = 1000;
+export const DEFAULT_MAX_CLOSED_CLIENTS = 10000;
+export const DEFAULT_SUBLIST_CACHE_MAX = 1024;
