@@ -1,0 +1,619 @@
+// hot path: no allocation per message, no I/O
+//
+// The subject registry: nats-server's Sublist (server/sublist.go, 2.9.10) in TypeScript.
+// A trie keyed by token, with dedicated `*` (pwc) and `>` (fwc) slots per level; plain and queue
+// subscriptions are kept apart per node. In front of it sits a bounded match cache keyed by the
+// FNV-1a hash of the published subject, so `matchBytes` on a hit compares bytes and returns the
+// cached result without creating a string or allocating anything.
+//
+// Contracts:
+// - Pure data structure, single-threaded: no I/O, no timers, no node: imports.
+// - Subject strings are byte strings (latin1, one code unit per byte; see subject.ts). The client
+//   layer must decode SUB subjects the same way `bytesToSubject` does, or non-ASCII subjects
+//   will not meet their publishes.
+// - A subscription's `subject` and `queue` must not change while it is inserted.
+// - Results are immutable snapshots shared between callers and the cache: never mutate them.
+//   A result reflects the registry as of the call and stays valid (i.e. current) until the next
+//   insert/remove; it is never modified afterwards (inserts/removes replace cached results
+//   copy-on-write), so iterating a result while removing subscriptions (auto-unsubscribe during
+//   delivery) is safe.
+//
+// Cache maintenance follows nats-server: an insert/remove touches only the cached entries the
+// changed subscription matches (a literal subscription: only its own subject), instead of
+// flushing, so request/reply inbox churn keeps the rest of the cache warm. Where nats-server
+// drops entries on remove, we patch them (copy-on-write) unless the result is large, in which
+// case the entry is dropped and rebuilt on the next match. Eviction over the bound is a CLOCK
+// sweep (second chance) over the Map's insertion order, in batches: O(1) amortised per miss.
+
+import { DEFAULT_SUBLIST_CACHE_MAX } from '../config/defaults.js';
+import { subjectHashString } from './hash.js';
+import { bytesToSubject, matchLiteral, subjectEqualsBytes, subjectIsLiteral } from './subject.js';
+
+/** What the sublist reads from a subscription. `queue === null` (or undefined) = plain. */
+export interface SubLike {
+  readonly subject: string;
+  readonly queue: string | null;
+}
+
+/**
+ * The subscriptions matching one published subject. `plain`: every matching non-queue
+ * subscription. `queues`: matching queue subscriptions grouped by queue NAME across all matching
+ * patterns (`foo.* grp` and `foo.bar grp` are one group for `foo.bar`); each group is non-empty.
+ * Order is unspecified. Shared and immutable: see the header.
+ */
+export interface SublistResult<T> {
+  readonly plain: readonly T[];
+  readonly queues: readonly (readonly T[])[];
+}
+
+/** The shared "no interest" result (also returned for subjects with empty tokens). Frozen. */
+export const EMPTY_RESULT: SublistResult<never> = Object.freeze({
+  plain: Object.freeze([]) as readonly never[],
+  queues: Object.freeze([]) as readonly (readonly never[])[],
+});
+
+/** nats-server SublistStats meanings (JSON names for /subsz in the comments). */
+export interface SublistStats {
+  /** num_subscriptions */
+  numSubscriptions: number;
+  /** num_cache: cached result sets (empty results included) */
+  numCache: number;
+  /** num_inserts */
+  numInserts: number;
+  /** num_removes */
+  numRemoves: number;
+  /** num_matches: calls to match/matchBytes (hasInterest is not counted) */
+  numMatches: number;
+  /** raw cache hits; cache_hit_rate = cacheHits / numMatches */
+  cacheHits: number;
+  /** cache_hit_rate (0 when numMatches is 0) */
+  cacheHitRate: number;
+  /** max_fanout: max over cached results of plain.length + queues.length (groups count once) */
+  maxFanout: number;
+  /** avg_fanout: totalFanout / numCache (0 when totalFanout is 0) */
+  avgFanout: number;
+  /** sum of fanouts over cached results (to aggregate several sublists like Go's stats.add) */
+  totalFanout: number;
+}
+
+export interface SublistOptions {
+  /** Bound on cached results; 0 disables the cache. Default DEFAULT_SUBLIST_CACHE_MAX (1024). */
+  cacheMax?: number;
+}
+
+/**
+ * Cached results larger than this (plain + queue members) are dropped rather than copied when a
+ * matching subscription is inserted or removed: the copy would cost as much as a rebuild, and
+ * under churn would be paid on every change instead of on the next publish. nats-server's plist
+ * threshold (plistMin) is the same figure.
+ */
+const CACHE_PATCH_MAX = 256;
+
+/** Removing more subscriptions than this in one removeBatch clears the cache instead. */
+const BATCH_CLEAR_MIN = 16;
+
+/** Cache keys are the subject hash reduced to 30 bits, so they stay V8 Smis (no boxing on get). */
+const KEY_MASK = 0x3fffffff;
+
+class Node<T> {
+  next: Level<T> | null = null;
+  psubs: Set<T> | null = null;
+  qsubs: Map<string, Set<T>> | null = null;
+
+  hasSubs(): boolean {
+    return (this.psubs !== null && this.psubs.size > 0) || (this.qsubs !== null && this.qsubs.size > 0);
+  }
+
+  isEmpty(): boolean {
+    return !this.hasSubs() && (this.next === null || this.next.numNodes() === 0);
+  }
+}
+
+class Level<T> {
+  readonly nodes = new Map<string, Node<T>>();
+  pwc: Node<T> | null = null;
+  fwc: Node<T> | null = null;
+
+  numNodes(): number {
+    return this.nodes.size + (this.pwc !== null ? 1 : 0) + (this.fwc !== null ? 1 : 0);
+  }
+
+  prune(n: Node<T>, token: string): void {
+    if (n === this.fwc) this.fwc = null;
+    else if (n === this.pwc) this.pwc = null;
+    else this.nodes.delete(token);
+  }
+}
+
+class CacheEntry<T> {
+  /** CLOCK reference bit: set on a hit, cleared by the sweep. */
+  ref = false;
+  constructor(
+    readonly key: number,
+    public subject: string,
+    public result: SublistResult<T>,
+  ) {}
+}
+
+/** Accumulates one match on a cache miss. */
+class ResultBuilder<T extends SubLike> {
+  readonly plain: T[] = [];
+  readonly queues: T[][] = [];
+  private qindex: Map<string, number> | null = null;
+
+  addNode(n: Node<T>): void {
+    if (n.psubs !== null) {
+      for (const sub of n.psubs) this.plain.push(sub);
+    }
+    if (n.qsubs !== null) {
+      if (this.qindex === null) this.qindex = new Map();
+      for (const [name, members] of n.qsubs) {
+        if (members.size === 0) continue;
+        let i = this.qindex.get(name);
+        if (i === undefined) {
+          i = this.queues.length;
+          this.queues.push([]);
+          this.qindex.set(name, i);
+        }
+        const group = this.queues[i];
+        for (const sub of members) group.push(sub);
+      }
+    }
+  }
+
+  finish(): SublistResult<T> {
+    if (this.plain.length === 0 && this.queues.length === 0) return EMPTY_RESULT;
+    return { plain: this.plain, queues: this.queues };
+  }
+}
+
+/** nats-server matchLevel: collect every node whose pattern matches toks[from..]. */
+function matchLevel<T extends SubLike>(
+  start: Level<T> | null,
+  toks: readonly string[],
+  from: number,
+  out: ResultBuilder<T>,
+): void {
+  let l = start;
+  let pwc: Node<T> | null = null;
+  let n: Node<T> | null = null;
+  for (let i = from; i < toks.length; i++) {
+    if (l === null) return;
+    if (l.fwc !== null) out.addNode(l.fwc);
+    pwc = l.pwc;
+    if (pwc !== null) matchLevel(pwc.next, toks, i + 1, out);
+    // A published `*`/`>` token finds nothing here: wildcard subscriptions live in pwc/fwc.
+    n = l.nodes.get(toks[i]) ?? null;
+    l = n !== null ? n.next : null;
+  }
+  if (n !== null) out.addNode(n);
+  if (pwc !== null) out.addNode(pwc);
+}
+
+/** Like matchLevel, but stops at the first node holding a subscription. */
+function interestLevel<T extends SubLike>(start: Level<T> | null, toks: readonly string[], from: number): boolean {
+  let l = start;
+  let pwc: Node<T> | null = null;
+  let n: Node<T> | null = null;
+  for (let i = from; i < toks.length; i++) {
+    if (l === null) return false;
+    if (l.fwc !== null && l.fwc.hasSubs()) return true;
+    pwc = l.pwc;
+    if (pwc !== null && interestLevel(pwc.next, toks, i + 1)) return true;
+    n = l.nodes.get(toks[i]) ?? null;
+    l = n !== null ? n.next : null;
+  }
+  return (n !== null && n.hasSubs()) || (pwc !== null && pwc.hasSubs());
+}
+
+/** Tokens of a published subject, or null when a token is empty (such subjects match nothing). */
+function publishTokens(subject: string): string[] | null {
+  const toks = subject.split('.');
+  for (let i = 0; i < toks.length; i++) {
+    if (toks[i].length === 0) return null;
+  }
+  return toks;
+}
+
+/** Tokens of a subscription subject, or null when invalid (empty token, or `>` not last). */
+function subscribeTokens(subject: string): string[] | null {
+  const toks = subject.split('.');
+  const last = toks.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const t = toks[i];
+    if (t.length === 0 || (i < last && t === '>')) return null;
+  }
+  return toks;
+}
+
+function totalMembers<T>(r: SublistResult<T>): number {
+  let n = r.plain.length;
+  for (let i = 0; i < r.queues.length; i++) n += r.queues[i].length;
+  return n;
+}
+
+function findGroup<T extends SubLike>(queues: readonly (readonly T[])[], name: string): number {
+  for (let i = 0; i < queues.length; i++) {
+    if (queues[i][0].queue === name) return i;
+  }
+  return -1;
+}
+
+/** Copy of r with sub added. */
+function withSub<T extends SubLike>(r: SublistResult<T>, sub: T): SublistResult<T> {
+  const queue = sub.queue;
+  if (queue == null) return { plain: [...r.plain, sub], queues: r.queues };
+  const queues = r.queues.slice();
+  const i = findGroup(queues, queue);
+  if (i >= 0) queues[i] = [...queues[i], sub];
+  else queues.push([sub]);
+  return { plain: r.plain, queues };
+}
+
+/** Copy of r without sub (r itself when sub is absent). */
+function withoutSub<T extends SubLike>(r: SublistResult<T>, sub: T): SublistResult<T> {
+  let plain = r.plain;
+  let queues = r.queues;
+  const queue = sub.queue;
+  if (queue == null) {
+    const j = plain.indexOf(sub);
+    if (j < 0) return r;
+    plain = plain.filter((s) => s !== sub);
+  } else {
+    const i = findGroup(queues, queue);
+    if (i < 0) return r;
+    const group = queues[i];
+    if (group.indexOf(sub) < 0) return r;
+    const copy = queues.slice();
+    if (group.length === 1) copy.splice(i, 1);
+    else copy[i] = group.filter((s) => s !== sub);
+    queues = copy;
+  }
+  if (plain.length === 0 && queues.length === 0) return EMPTY_RESULT;
+  return { plain, queues };
+}
+
+export class Sublist<T extends SubLike> {
+  private readonly root = new Level<T>();
+  private readonly cache: Map<number, CacheEntry<T>> | null;
+  private readonly cacheMax: number;
+  private readonly sweepTo: number;
+  private subCount = 0;
+  private inserts = 0;
+  private removes = 0;
+  private matches = 0;
+  private cacheHits = 0;
+  private genid = 0;
+
+  constructor(opts: SublistOptions = {}) {
+    const max = opts.cacheMax ?? DEFAULT_SUBLIST_CACHE_MAX;
+    this.cacheMax = max > 0 ? Math.floor(max) : 0;
+    this.cache = this.cacheMax > 0 ? new Map() : null;
+    // Sweep down to 3/4 of the bound (nats-server drains 1024 -> 512 in the background).
+    this.sweepTo = this.cacheMax - Math.max(1, this.cacheMax >> 2);
+  }
+
+  /** Number of subscriptions inserted. */
+  count(): number {
+    return this.subCount;
+  }
+
+  /** Bumped by every successful insert/remove; a caller's own L1 cache can compare it. */
+  get generation(): number {
+    return this.genid;
+  }
+
+  /** Number of cached result sets. */
+  get cacheSize(): number {
+    return this.cache !== null ? this.cache.size : 0;
+  }
+
+  /**
+   * Insert a subscription. Returns false (and inserts nothing) when the subject is invalid: an
+   * empty token (`a..b`, `.a`, `a.`, ``) or `>` not last — exactly Go's Sublist.Insert check,
+   * which decides SUB's `-ERR 'Invalid Subject'`. Whitespace is not checked (see isValidSubject).
+   * Inserting the same object twice is a no-op returning true (counted once).
+   */
+  insert(sub: T): boolean {
+    const toks = subscribeTokens(sub.subject);
+    if (toks === null) return false;
+    let l = this.root;
+    let n: Node<T> | null = null;
+    const last = toks.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const t = toks[i];
+      if (t === '*') {
+        n = l.pwc ??= new Node<T>();
+      } else if (t === '>') {
+        n = l.fwc ??= new Node<T>();
+      } else {
+        n = l.nodes.get(t) ?? null;
+        if (n === null) {
+          n = new Node<T>();
+          l.nodes.set(t, n);
+        }
+      }
+      if (i < last) l = n.next ??= new Level<T>();
+    }
+    const node = n as Node<T>;
+    const queue = sub.queue;
+    if (queue == null) {
+      const ps = (node.psubs ??= new Set());
+      if (ps.has(sub)) return true;
+      ps.add(sub);
+    } else {
+      const qs = (node.qsubs ??= new Map());
+      let members = qs.get(queue);
+      if (members === undefined) {
+        members = new Set();
+        qs.set(queue, members);
+      } else if (members.has(sub)) {
+        return true;
+      }
+      members.add(sub);
+    }
+    this.subCount++;
+    this.inserts++;
+    this.genid++;
+    this.patchCache(sub, true);
+    return true;
+  }
+
+  /** Remove a subscription (the same object that was inserted). False when not present. */
+  remove(sub: T): boolean {
+    if (!this.removeNoCache(sub)) return false;
+    this.patchCache(sub, false);
+    return true;
+  }
+
+  /**
+   * Remove many subscriptions (a closing connection). Like nats-server's RemoveBatch, a large
+   * batch clears the cache once instead of patching it per subscription. Returns how many were
+   * removed.
+   */
+  removeBatch(subs: Iterable<T>): number {
+    const list = Array.isArray(subs) ? (subs as T[]) : Array.from(subs);
+    let removed = 0;
+    if (list.length < BATCH_CLEAR_MIN || this.cache === null) {
+      for (const sub of list) if (this.remove(sub)) removed++;
+      return removed;
+    }
+    for (const sub of list) if (this.removeNoCache(sub)) removed++;
+    if (removed > 0) this.cache.clear();
+    return removed;
+  }
+
+  /** Match a published subject given as a byte string. See SublistResult for the contract. */
+  match(subject: string): SublistResult<T> {
+    this.matches++;
+    const key = subjectHashString(subject) & KEY_MASK;
+    const cache = this.cache;
+    if (cache !== null) {
+      const e = cache.get(key);
+      if (e !== undefined && e.subject === subject) {
+        this.cacheHits++;
+        e.ref = true;
+        return e.result;
+      }
+    }
+    return this.matchMiss(subject, key);
+  }
+
+  /**
+   * Hot path: match the published subject buf[start, end). `hash` must be
+   * subjectHash(buf, start, end) (the scanner's F_HASH). On a cache hit this compares the bytes
+   * with the cached subject and allocates nothing; on a miss it builds the subject string once.
+   * A wrong hash can only cause misses (entries are stored under a recomputed hash), never a
+   * wrong result.
+   */
+  matchBytes(buf: Uint8Array, start: number, end: number, hash: number): SublistResult<T> {
+    this.matches++;
+    const cache = this.cache;
+    if (cache !== null) {
+      const e = cache.get(hash & KEY_MASK);
+      if (e !== undefined && subjectEqualsBytes(e.subject, buf, start, end)) {
+        this.cacheHits++;
+        e.ref = true;
+        return e.result;
+      }
+    }
+    const subject = bytesToSubject(buf, start, end);
+    return this.matchMiss(subject, subjectHashString(subject) & KEY_MASK);
+  }
+
+  /**
+   * Is there any subscription matching the published subject? Uses the cache when it holds the
+   * subject, otherwise walks the trie and stops at the first hit; never fills the cache and is
+   * not counted in numMatches.
+   */
+  hasInterest(subject: string): boolean {
+    const cache = this.cache;
+    if (cache !== null) {
+      const e = cache.get(subjectHashString(subject) & KEY_MASK);
+      if (e !== undefined && e.subject === subject) return e.result !== EMPTY_RESULT;
+    }
+    const toks = publishTokens(subject);
+    if (toks === null) return false;
+    return interestLevel(this.root, toks, 0);
+  }
+
+  /** Every subscription, in no particular order (a fresh array). */
+  all(): T[] {
+    const out: T[] = [];
+    collectAll(this.root, out);
+    return out;
+  }
+
+  /** Counters and cache fan-out figures with nats-server's Stats() meanings. */
+  stats(): SublistStats {
+    let tot = 0;
+    let max = 0;
+    let clen = 0;
+    if (this.cache !== null) {
+      for (const e of this.cache.values()) {
+        clen++;
+        const f = e.result.plain.length + e.result.queues.length;
+        tot += f;
+        if (f > max) max = f;
+      }
+    }
+    return {
+      numSubscriptions: this.subCount,
+      numCache: clen,
+      numInserts: this.inserts,
+      numRemoves: this.removes,
+      numMatches: this.matches,
+      cacheHits: this.cacheHits,
+      cacheHitRate: this.matches > 0 ? this.cacheHits / this.matches : 0,
+      maxFanout: max,
+      avgFanout: tot > 0 ? tot / clen : 0,
+      totalFanout: tot,
+    };
+  }
+
+  /** Depth of the trie (levels holding nodes); for tests of pruning. */
+  numLevels(): number {
+    return visitLevel(this.root, 0);
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  private matchMiss(subject: string, key: number): SublistResult<T> {
+    const toks = publishTokens(subject);
+    if (toks === null) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
+    const b = new ResultBuilder<T>();
+    matchLevel(this.root, toks, 0, b);
+    const result = b.finish();
+    if (this.cache !== null) this.cacheStore(key, subject, result);
+    return result;
+  }
+
+  private cacheStore(key: number, subject: string, result: SublistResult<T>): void {
+    const cache = this.cache as Map<number, CacheEntry<T>>;
+    const e = cache.get(key);
+    if (e !== undefined) {
+      // Hash collision (or a stale entry for the same subject): the newcomer takes the slot.
+      e.subject = subject;
+      e.result = result;
+      e.ref = false;
+      return;
+    }
+    cache.set(key, new CacheEntry(key, subject, result));
+    if (cache.size > this.cacheMax) this.sweep(cache);
+  }
+
+  /** CLOCK sweep down to sweepTo: referenced entries get a second chance (moved to the back). */
+  private sweep(cache: Map<number, CacheEntry<T>>): void {
+    // Map iteration visits entries re-inserted during the loop, so a second-chance entry is
+    // seen again (unreferenced) after every older one: the loop ends within 2 * size steps.
+    for (const e of cache.values()) {
+      if (cache.size <= this.sweepTo) break;
+      cache.delete(e.key);
+      if (e.ref) {
+        e.ref = false;
+        cache.set(e.key, e);
+      }
+    }
+  }
+
+  /**
+   * Update cached results the changed subscription matches (nats-server addToCache /
+   * removeFromCache). A literal subscription matches only its own subject: one lookup. A
+   * wildcard one is tested against every cached subject (at most cacheMax).
+   */
+  private patchCache(sub: T, added: boolean): void {
+    const cache = this.cache;
+    if (cache === null || cache.size === 0) return;
+    const subject = sub.subject;
+    if (subjectIsLiteral(subject)) {
+      const e = cache.get(subjectHashString(subject) & KEY_MASK);
+      if (e !== undefined && e.subject === subject) this.patchEntry(cache, e, sub, added);
+      return;
+    }
+    for (const e of cache.values()) {
+      if (matchLiteral(e.subject, subject)) this.patchEntry(cache, e, sub, added);
+    }
+  }
+
+  private patchEntry(cache: Map<number, CacheEntry<T>>, e: CacheEntry<T>, sub: T, added: boolean): void {
+    if (totalMembers(e.result) >= CACHE_PATCH_MAX) {
+      cache.delete(e.key); // deleting the current entry during Map iteration is safe
+      return;
+    }
+    e.result = added ? withSub(e.result, sub) : withoutSub(e.result, sub);
+  }
+
+  /** Trie removal with pruning, counters and generation; the caller handles the cache. */
+  private removeNoCache(sub: T): boolean {
+    const toks = subscribeTokens(sub.subject);
+    if (toks === null) return false;
+    const levels: Level<T>[] = [];
+    const nodes: Node<T>[] = [];
+    let l: Level<T> | null = this.root;
+    let n: Node<T> | null = null;
+    for (let i = 0; i < toks.length; i++) {
+      if (l === null) return false;
+      const t = toks[i];
+      n = t === '*' ? l.pwc : t === '>' ? l.fwc : (l.nodes.get(t) ?? null);
+      if (n === null) return false;
+      levels.push(l);
+      nodes.push(n);
+      l = n.next;
+    }
+    const node = n as Node<T>;
+    const queue = sub.queue;
+    if (queue == null) {
+      if (node.psubs === null || !node.psubs.delete(sub)) return false;
+      if (node.psubs.size === 0) node.psubs = null;
+    } else {
+      const members = node.qsubs !== null ? node.qsubs.get(queue) : undefined;
+      if (members === undefined || !members.delete(sub)) return false;
+      if (members.size === 0) {
+        const qs = node.qsubs as Map<string, Set<T>>;
+        qs.delete(queue);
+        if (qs.size === 0) node.qsubs = null;
+      }
+    }
+    this.subCount--;
+    this.removes++;
+    this.genid++;
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const nd = nodes[i];
+      if (!nd.isEmpty()) break; // an ancestor of a non-empty node is non-empty
+      levels[i].prune(nd, toks[i]);
+    }
+    return true;
+  }
+}
+
+function addAll<T>(n: Node<T>, out: T[]): void {
+  if (n.psubs !== null) for (const s of n.psubs) out.push(s);
+  if (n.qsubs !== null) for (const members of n.qsubs.values()) for (const s of members) out.push(s);
+}
+
+function collectAll<T>(l: Level<T>, out: T[]): void {
+  for (const n of l.nodes.values()) {
+    addAll(n, out);
+    if (n.next !== null) collectAll(n.next, out);
+  }
+  for (const n of [l.pwc, l.fwc]) {
+    if (n === null) continue;
+    addAll(n, out);
+    if (n.next !== null) collectAll(n.next, out);
+  }
+}
+
+function visitLevel<T>(l: Level<T> | null, depth: number): number {
+  if (l === null || l.numNodes() === 0) return depth;
+  depth++;
+  let max = depth;
+  const visit = (n: Node<T> | null): void => {
+    if (n === null) return;
+    const d = visitLevel(n.next, depth);
+    if (d > max) max = d;
+  };
+  for (const n of l.nodes.values()) visit(n);
+  visit(l.pwc);
+  visit(l.fwc);
+  return max;
+}
