@@ -1,7 +1,6 @@
 // Configuration → ServerOptions (src/config/options.ts), checked against nats-server's
 // server/opts.go behaviour and, at the end, against the installed `nats-server -t` itself.
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +9,7 @@ import { ConfigError, parseConfigString } from '../src/config/conf.js';
 import * as D from '../src/config/defaults.js';
 import {
   CONFIG_KEYS,
-  checkConfigFile,
+  DEFAULT_AUTH_TIMEOUT_MS,
   defaultOptions,
   optionsFromConfig,
   parseGoDuration,
@@ -18,6 +17,7 @@ import {
   validateOptions,
 } from '../src/config/options.js';
 import type { ServerOptions } from '../src/config/types.js';
+import { errorLines, natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
 
 function load(text: string, base?: ServerOptions, warnings?: ConfigError[]): ServerOptions {
   return optionsFromConfig(parseConfigString(text, 't.conf'), base, { warnings });
@@ -45,6 +45,7 @@ describe('defaultOptions', () => {
       maxControlLine: 4096,
       maxConnections: 65536,
       maxSubscriptions: 0,
+      maxSubTokens: 0,
       pingIntervalMs: 120_000,
       pingMax: 2,
       writeDeadlineMs: 10_000,
@@ -53,6 +54,13 @@ describe('defaultOptions', () => {
       trace: false,
       logtime: true,
       configFile: '',
+      username: '',
+      password: '',
+      authorization: '',
+      users: null,
+      noAuthUser: '',
+      authTimeoutMs: 0,
+      defaultPermissions: null,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);
   });
@@ -85,6 +93,8 @@ describe('optionsFromConfig: keys', () => {
       logtime: false
     `);
     expect(o).toEqual({
+      ...defaultOptions(),
+      authTimeoutMs: DEFAULT_AUTH_TIMEOUT_MS,
       host: '127.0.0.1',
       port: 4333,
       serverName: 'srv-a',
@@ -170,8 +180,8 @@ describe('optionsFromConfig: errors', () => {
   });
 
   it.each([
-    'authorization',
     'accounts',
+    'default_permissions',
     'cluster',
     'tls',
     'http',
@@ -310,7 +320,7 @@ describe('durations', () => {
 describe('baseline and validation', () => {
   it('zero values mean the default (setBaselineOptions)', () => {
     const o = load('port: 0\nmax_payload: 0\nmax_pending: 0\nmax_control_line: 0\nmax_connections: 0\nping_max: 0\nping_interval: "0s"\nwrite_deadline: "0s"');
-    expect(o).toEqual({ ...defaultOptions(), configFile: 't.conf' });
+    expect(o).toEqual({ ...defaultOptions(), configFile: 't.conf', authTimeoutMs: DEFAULT_AUTH_TIMEOUT_MS });
   });
 
   it('port -1 stays -1 (random)', () => {
@@ -432,46 +442,7 @@ const cases: Case[] = [
   { name: 'environment unset', conf: 'port: $TSN_TEST_UNSET_VAR' },
 ];
 
-function natsServerCheck(file: string, cwd: string, env: Record<string, string> = {}): { ok: boolean; stderr: string } {
-  try {
-    execFileSync('nats-server', ['-t', '-c', file], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return { ok: true, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stderr: Buffer };
-    return { ok: false, stderr: err.stderr.toString('utf8') };
-  }
-}
-
-function tsnatsCheck(file: string, env: Record<string, string> = {}): { ok: boolean; stderr: string } {
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  try {
-    checkConfigFile(file);
-    return { ok: true, stderr: '' };
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    // nats-server's main: PrintAndDie("nats-server: " + err) adds a newline.
-    return { ok: false, stderr: `nats-server: ${e.natsText}\n` };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
-/**
- * nats-server walks a Go map, so several errors come in random order (the "nats-server: "
- * prefix lands on whichever is first): compare them as sets.
- */
-const lines = (s: string): string[] => s.replace(/^nats-server: /, '').split('\n').sort();
+const lines = errorLines;
 
 describe('agrees with nats-server -t', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsnats-natscheck-'));

@@ -26,7 +26,14 @@ import {
   MAX_PAYLOAD_SIZE,
   MAX_PENDING_SIZE,
 } from './defaults.js';
-import type { ServerOptions } from './types.js';
+import { isValidSubject } from '../subjects/subject.js';
+import type {
+  Permissions,
+  ResponsePermission,
+  ServerOptions,
+  SubjectPermission,
+  UserEntry,
+} from './types.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -42,6 +49,7 @@ export function defaultOptions(): ServerOptions {
     maxControlLine: MAX_CONTROL_LINE_SIZE,
     maxConnections: DEFAULT_MAX_CONNECTIONS,
     maxSubscriptions: 0,
+    maxSubTokens: 0,
     pingIntervalMs: DEFAULT_PING_INTERVAL_MS,
     pingMax: DEFAULT_PING_MAX_OUT,
     writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,
@@ -50,8 +58,22 @@ export function defaultOptions(): ServerOptions {
     trace: false,
     logtime: true,
     configFile: '',
+    username: '',
+    password: '',
+    authorization: '',
+    users: null,
+    noAuthUser: '',
+    authTimeoutMs: 0,
+    defaultPermissions: null,
   };
 }
+
+/** nats-server's AUTH_TIMEOUT (2 s): the auth timeout setBaselineOptions gives 0 (no TLS). */
+export const DEFAULT_AUTH_TIMEOUT_MS = 2_000;
+/** DEFAULT_ALLOW_RESPONSE_MAX_MSGS: `allow_responses: true` allows one reply... */
+export const DEFAULT_ALLOW_RESPONSE_MAX_MSGS = 1;
+/** ...within DEFAULT_ALLOW_RESPONSE_EXPIRATION (2 min). */
+export const DEFAULT_ALLOW_RESPONSE_EXPIRES_MS = 120_000;
 
 // ---------------------------------------------------------------------------------------------
 // Go formatting helpers
@@ -245,6 +267,8 @@ export interface KeyContext {
   error(reason: string, pos?: Position): void;
   /** Record nats-server's `invalid use of field "<field>": <reason>` warning. */
   warn(field: string, reason: string, pos?: Position): void;
+  /** Record an error as built (e.g. one without a position, as nats-server has some). */
+  report(err: ConfigError): void;
 }
 
 /** A handler may also throw ConfigError (e.g. from the typed getters) to record an error. */
@@ -320,6 +344,504 @@ function int32Limited(node: ConfNode, ctx: KeyContext): number | undefined {
   return toInt32(v);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Client authorization: opts.go parseAuthorization, parseUsers, parseUserPermissions,
+// parseVariablePermissions, parsePermSubjects, parseSubjectPermission, parseAllowResponses,
+// parseAllowedConnectionTypes, and the checks of processConfigFileLine's "authorization" case.
+//
+// nats-server walks Go maps (random order); tsnats walks keys in file order, which is one of
+// the orders nats-server may take. Go's panic-and-recover (a wrong type stops the function that
+// has the `defer convertPanicToErrorList`, which then returns nil values) is mirrored with
+// try/catch at the same places. Every error text and position is nats-server's; a few of its
+// errors carry no position at all (old-style permission lists), and those have none here.
+
+type Report = (err: ConfigError) => void;
+
+/** Run `fn` as a Go function with `defer convertPanicToErrorList`: a thrown ConfigError (the
+ * typed getters' "interface conversion" panic) is recorded and `fallback` returned. */
+function recovering<T>(report: Report, fallback: T, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    report(e);
+    return fallback;
+  }
+}
+
+/** Go's `%v` of a float64: strconv's shortest 'g', which switches to the exponent form below
+ * 1e-4 and from 1e6 on ("1e-05", "1.23456789125e+08"). */
+function goFloatV(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mant, e] = Math.abs(x).toExponential().split('e') as [string, string];
+  const exp = Number(e);
+  const sign = x < 0 ? '-' : '';
+  if (exp < -4 || exp >= 6) {
+    return `${sign}${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  return sign + Math.abs(x).toString(); // JS prints plain decimals in this range too
+}
+
+/** A Go time.Time (UTC) as `%v` prints it: "2016-05-04 18:53:41 +0000 UTC". */
+function goTimeV(d: Date): string {
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  let s = `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} `;
+  s += `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  const ms = d.getUTCMilliseconds();
+  if (ms !== 0) s += '.' + p(ms, 3).replace(/0+$/, '');
+  return s + ' +0000 UTC';
+}
+
+/**
+ * Go's `%v` of a config value, as nats-server prints it in "got %v" messages. Array elements
+ * and map values are token pointers there, printed as (varying) addresses: a fixed
+ * placeholder stands in for them.
+ */
+export function goValueV(node: ConfNode): string {
+  const ptr = '0xc000000000';
+  switch (node.kind) {
+    case 'string':
+      return node.value;
+    case 'int':
+      return String(node.value);
+    case 'float':
+      return goFloatV(node.value);
+    case 'bool':
+      return String(node.value);
+    case 'datetime':
+      return goTimeV(node.value);
+    case 'array':
+      return '[' + node.value.map(() => ptr).join(' ') + ']';
+    case 'map':
+      return 'map[' + [...node.value.keys()].sort().map((k) => `${k}:${ptr}`).join(' ') + ']';
+  }
+}
+
+// strings.Fields: Go's unicode.IsSpace set (not JS's \s, which has U+FEFF and lacks U+0085).
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+function goFields(s: string): string[] {
+  return s.split(GO_SPACE).filter((f) => f !== '');
+}
+
+/** checkPermSubjectArray: a subject, or "subject queue" (two fields, the first a subject). */
+function checkPermSubjects(subjects: readonly string[]): string | undefined {
+  for (const s of subjects) {
+    if (isValidSubject(s)) continue;
+    const fields = goFields(s);
+    if (fields.length !== 2) return `subject ${goQuote(s)} is not a valid subject`;
+    if (!isValidSubject(fields[0]!)) return `subject ${goQuote(fields[0]!)} is not a valid subject`;
+  }
+  return undefined;
+}
+
+/**
+ * parsePermSubjects: a subject or a list of subjects. `pos` is where nats-server reports the
+ * list-level errors: the `allow`/`deny` key, or nowhere for the old style (nats-server has lost
+ * the token there). An empty list is Go's nil slice: null. undefined = error (reported).
+ */
+function parsePermSubjects(v: ConfNode, pos: Position | undefined, report: Report): string[] | null | undefined {
+  let subjects: string[] | null = null;
+  if (v.kind === 'string') subjects = [v.value];
+  else if (v.kind === 'array') {
+    for (const el of v.value) {
+      if (el.kind !== 'string') {
+        report(new ConfigError('Subject in permissions array cannot be cast to string', el.pos));
+        return undefined;
+      }
+      (subjects ??= []).push(el.value);
+    }
+  } else {
+    report(
+      new ConfigError(
+        `Expected subject permissions to be a subject, or array of subjects, got ${goTypeName(v)}`,
+        pos,
+      ),
+    );
+    return undefined;
+  }
+  const bad = checkPermSubjects(subjects ?? []);
+  if (bad !== undefined) {
+    report(new ConfigError(bad, pos));
+    return undefined;
+  }
+  return subjects;
+}
+
+/** parseSubjectPermission: `{ allow, deny }`; an empty map is no permission at all (null). */
+function parseSubjectPermission(m: ConfMap, report: Report): SubjectPermission | null {
+  if (m.size === 0) return null;
+  const p: SubjectPermission = { allow: null, deny: null };
+  for (const [k, v] of m) {
+    switch (k.toLowerCase()) {
+      case 'allow': {
+        const subjects = parsePermSubjects(v, v.pos, report);
+        if (subjects !== undefined) p.allow = subjects;
+        break;
+      }
+      case 'deny': {
+        const subjects = parsePermSubjects(v, v.pos, report);
+        if (subjects !== undefined) p.deny = subjects;
+        break;
+      }
+      default:
+        if (!v.usedAsVariable) {
+          report(
+            new ConfigError(
+              `Unknown field name ${goQuote(k)} parsing subject permissions, only 'allow' or 'deny' are permitted`,
+              v.pos,
+            ),
+          );
+        }
+    }
+  }
+  return p;
+}
+
+/** parseVariablePermissions: `{ allow, deny }`, or (old style) a subject or list = allow. */
+function parseVariablePermissions(v: ConfNode, report: Report): SubjectPermission | null | undefined {
+  if (v.kind === 'map') return parseSubjectPermission(v.value, report);
+  const subjects = parsePermSubjects(v, undefined, report);
+  if (subjects === undefined) return undefined;
+  return { allow: subjects, deny: null };
+}
+
+/** parseAllowResponses: `{ max, expires }` (0 = the default; negative = unlimited). */
+function parseAllowResponses(v: ConfNode, report: Report): ResponsePermission | null {
+  if (v.kind !== 'map') {
+    report(new ConfigError('error parsing response permissions, expected a boolean or a map', v.pos));
+    return null;
+  }
+  return recovering(report, null, () => {
+    const rp: ResponsePermission = {
+      maxMsgs: DEFAULT_ALLOW_RESPONSE_MAX_MSGS,
+      expiresMs: DEFAULT_ALLOW_RESPONSE_EXPIRES_MS,
+    };
+    for (const [k, mv] of v.value) {
+      switch (k.toLowerCase()) {
+        case 'max':
+        case 'max_msgs':
+        case 'max_messages':
+        case 'max_responses': {
+          const max = intValue(mv);
+          if (max !== 0) rp.maxMsgs = max;
+          break;
+        }
+        case 'expires':
+        case 'expiration':
+        case 'ttl': {
+          if (mv.kind !== 'string') {
+            report(new ConfigError('error parsing expires, not a duration string', mv.pos));
+            return null;
+          }
+          let ns: bigint;
+          try {
+            ns = parseGoDuration(mv.value);
+          } catch (e) {
+            report(new ConfigError(`error parsing expires: ${(e as Error).message}`, mv.pos));
+            return null;
+          }
+          if (ns !== 0n) rp.expiresMs = Number(ns) / 1e6;
+          break;
+        }
+        default:
+          if (!mv.usedAsVariable) report(new ConfigError(`Unknown field ${goQuote(k)} parsing permissions`, mv.pos));
+      }
+    }
+    return rp;
+  });
+}
+
+/** parseUserPermissions: `{ publish, subscribe, allow_responses }`. undefined = error. */
+function parseUserPermissions(v: ConfNode, report: Report): Permissions | undefined {
+  if (v.kind !== 'map') {
+    report(new ConfigError(`Expected permissions to be a map/struct, got ${goValueV(v)}`, v.pos));
+    return undefined;
+  }
+  const p: Permissions = { publish: null, subscribe: null, response: null };
+  for (const [k, mv] of v.value) {
+    switch (k.toLowerCase()) {
+      // For routes: import is publish, export is subscribe.
+      case 'pub':
+      case 'publish':
+      case 'import': {
+        const perms = parseVariablePermissions(mv, report);
+        if (perms !== undefined) p.publish = perms;
+        break;
+      }
+      case 'sub':
+      case 'subscribe':
+      case 'export': {
+        const perms = parseVariablePermissions(mv, report);
+        if (perms !== undefined) p.subscribe = perms;
+        break;
+      }
+      case 'publish_allow_responses':
+      case 'allow_responses':
+        if (mv.kind === 'bool') {
+          if (mv.value) {
+            p.response = { maxMsgs: DEFAULT_ALLOW_RESPONSE_MAX_MSGS, expiresMs: DEFAULT_ALLOW_RESPONSE_EXPIRES_MS };
+          }
+        } else p.response = parseAllowResponses(mv, report);
+        break;
+      default:
+        if (!mv.usedAsVariable) report(new ConfigError(`Unknown field ${goQuote(k)} parsing permissions`, mv.pos));
+    }
+  }
+  // With responses allowed, the blanket publish allow is turned off: publish.allow becomes []
+  // unless given. (nats-server does this when it meets allow_responses, so a `publish` key
+  // after it in its random map order can undo it; done last here, as the intent is.)
+  if (p.response !== null) {
+    p.publish ??= { allow: null, deny: null };
+    p.publish.allow ??= [];
+  }
+  return p;
+}
+
+/** parseAllowedConnectionTypes (parseStringArray + convertAllowedConnectionTypes): the valid
+ * types, upper-cased and deduplicated; [] = all types; null when not a string or list. */
+function parseAllowedConnectionTypes(v: ConfNode, report: Report): string[] | null {
+  const field = 'allowed connection types';
+  let cts: string[];
+  if (v.kind === 'string') cts = [v.value];
+  else if (v.kind === 'array') {
+    cts = [];
+    for (const el of v.value) {
+      if (el.kind === 'string') cts.push(el.value);
+      else report(new ConfigError(`error parsing ${field}: unsupported type in array ${goTypeName(el)}`, el.pos));
+    }
+  } else {
+    report(new ConfigError(`error parsing ${field}: unsupported type ${goTypeName(v)}`, v.pos));
+    return null;
+  }
+  const valid: string[] = [];
+  const unknown: string[] = [];
+  for (const ct of cts) {
+    const u = ct.toUpperCase();
+    if (!CONNECTION_TYPES.has(u)) unknown.push(u);
+    else if (!valid.includes(u)) valid.push(u);
+  }
+  if (unknown.length > 0) {
+    report(new ConfigError(`invalid connection types [${unknown.map(goQuote).join(' ')}]`, v.pos));
+  }
+  return valid;
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** nkeys.IsValidPublicUserKey: unpadded base32, CRC16 (XMODEM, little-endian) over the
+ * rest, first byte the user prefix (20 << 3, "U..."). */
+export function isValidPublicUserKey(key: string): boolean {
+  const text = key.replace(/[\r\n]/g, ''); // Go's base32 decoder skips CR and LF
+  if ([1, 3, 6].includes(text.length % 8)) return false;
+  const raw: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const ch of text) {
+    const v = B32.indexOf(ch);
+    if (v < 0) return false;
+    acc = ((acc << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      raw.push((acc >> bits) & 0xff);
+    }
+  }
+  if (raw.length < 4) return false;
+  const data = raw.slice(0, -2);
+  let crc = 0;
+  for (const b of data) {
+    crc ^= b << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  if (crc !== (raw[raw.length - 2]! | (raw[raw.length - 1]! << 8))) return false;
+  return data[0] === 20 << 3;
+}
+
+/** The error nkey users get until tsnats supports them (after nats-server's own checks). */
+export const NKEY_USERS_UNSUPPORTED = 'nkey users are not supported yet';
+
+/**
+ * parseUsers: the `users` list. null when a wrong type stopped it (nats-server's recovered
+ * panic), undefined after an error that discards the list ("User entry requires a user"...).
+ */
+function parseUsers(v: ConfNode, report: Report): UserEntry[] | null | undefined {
+  if (v.kind !== 'array') {
+    report(new ConfigError(`Expected users field to be an array, got ${goValueV(v)}`, v.pos));
+    return undefined;
+  }
+  return recovering<UserEntry[] | null | undefined>(report, null, () => {
+    const users: UserEntry[] = [];
+    for (const entry of v.value) {
+      if (entry.kind !== 'map') {
+        report(new ConfigError(`Expected user entry to be a map/struct, got ${goValueV(entry)}`, entry.pos));
+        continue;
+      }
+      const user: UserEntry = { user: '', password: '', permissions: null, account: '', allowedConnectionTypes: null };
+      let nkey = '';
+      let nkeyNode: ConfNode | undefined;
+      let perms: Permissions | null = null;
+      let last: ConfNode = entry; // nats-server reports the entry's checks at its last token
+      for (const [k, mv] of entry.value) {
+        last = mv;
+        switch (k.toLowerCase()) {
+          case 'nkey':
+            nkey = stringValue(mv);
+            nkeyNode = mv;
+            break;
+          case 'user':
+          case 'username':
+            user.user = stringValue(mv);
+            break;
+          case 'pass':
+          case 'password':
+            user.password = stringValue(mv);
+            break;
+          case 'permission':
+          case 'permissions':
+          case 'authorization':
+            perms = parseUserPermissions(mv, report) ?? null;
+            break;
+          case 'allowed_connection_types':
+          case 'connection_types':
+          case 'clients':
+            user.allowedConnectionTypes = parseAllowedConnectionTypes(mv, report);
+            break;
+          default:
+            if (!mv.usedAsVariable) report(new ConfigError(`unknown field ${goQuote(k)}`, mv.pos));
+        }
+      }
+      if (nkey === '' && user.user === '') {
+        report(new ConfigError('User entry requires a user', last.pos));
+        return undefined;
+      }
+      if (nkey !== '') {
+        if (!isValidPublicUserKey(nkey)) {
+          report(new ConfigError('Not a valid public nkey for a user', last.pos));
+          return undefined;
+        }
+        if (user.user !== '' || user.password !== '') {
+          report(new ConfigError('Nkey users do not take usernames or passwords', last.pos));
+          return undefined;
+        }
+        report(new ConfigError(NKEY_USERS_UNSUPPORTED, nkeyNode!.pos));
+        continue;
+      }
+      user.permissions = perms;
+      users.push(user);
+    }
+    return users;
+  });
+}
+
+interface AuthorizationBlock {
+  user: string;
+  pass: string;
+  token: string;
+  /** Seconds, as nats-server's float64 AuthTimeout. */
+  timeout: number;
+  users: UserEntry[] | null;
+  defaultPermissions: Permissions | null;
+}
+
+function clonePermissions(p: Permissions): Permissions {
+  const subj = (s: SubjectPermission | null): SubjectPermission | null =>
+    s && { allow: s.allow && [...s.allow], deny: s.deny && [...s.deny] };
+  return { publish: subj(p.publish), subscribe: subj(p.subscribe), response: p.response && { ...p.response } };
+}
+
+/** parseAuthorization. undefined when a wrong type stopped it (nats-server then returns nil). */
+function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | undefined {
+  return recovering<AuthorizationBlock | undefined>(report, undefined, () => {
+    const am = mapValue(v);
+    const auth: AuthorizationBlock = { user: '', pass: '', token: '', timeout: 0, users: null, defaultPermissions: null };
+    for (const [k, mv] of am) {
+      switch (k.toLowerCase()) {
+        case 'user':
+        case 'username':
+          auth.user = stringValue(mv);
+          break;
+        case 'pass':
+        case 'password':
+          auth.pass = stringValue(mv);
+          break;
+        case 'token':
+          auth.token = stringValue(mv);
+          break;
+        case 'timeout':
+          // Seconds, int or float; any other type silently means 1 second.
+          auth.timeout = mv.kind === 'int' || mv.kind === 'float' ? mv.value : 1;
+          break;
+        case 'users': {
+          const users = parseUsers(mv, report);
+          if (users !== undefined) auth.users = users;
+          break;
+        }
+        case 'default_permission':
+        case 'default_permissions':
+        case 'permissions': {
+          const perms = parseUserPermissions(mv, report);
+          if (perms !== undefined) auth.defaultPermissions = perms;
+          break;
+        }
+        default:
+          if (!mv.usedAsVariable) report(new ConfigError(`unknown field ${goQuote(k)}`, mv.pos));
+      }
+    }
+    // applyDefaultPermissions: users without their own permissions get the block's.
+    const dp = auth.defaultPermissions;
+    if (dp) for (const u of auth.users ?? []) u.permissions ??= clonePermissions(dp);
+    return auth;
+  });
+}
+
+/** Go's secondsToDuration, in ms: the float seconds × 1e9, truncated to whole nanoseconds. */
+function secondsToMs(seconds: number): number {
+  return Math.trunc(seconds * 1e9) / 1e6;
+}
+
+/** The top-level `authorization` key (processConfigFileLine). */
+function authorizationKey(v: ConfNode, c: KeyContext): void {
+  const auth = parseAuthorization(v, c.report);
+  if (auth === undefined) {
+    // nats-server goes on with a nil result and dereferences it.
+    c.error('runtime error: invalid memory address or nil pointer dereference');
+    return;
+  }
+  c.opts.username = auth.user;
+  c.opts.password = auth.pass;
+  c.opts.authorization = auth.token;
+  c.opts.authTimeoutMs = secondsToMs(auth.timeout);
+  c.opts.defaultPermissions = auth.defaultPermissions;
+  if ((auth.user !== '' || auth.pass !== '') && auth.token !== '') {
+    c.error('Cannot have a user/pass and token');
+    return;
+  }
+  const names = new Set((c.opts.users ?? []).map((u) => u.user));
+  // `users: []` counts as a users array here, but adds no users (opts.users stays null).
+  if (auth.users !== null || names.size > 0) {
+    if (auth.user !== '') {
+      c.error('Can not have a single user/pass and a users array');
+      return;
+    }
+    if (auth.token !== '') {
+      c.error('Can not have a token and a users array');
+      return;
+    }
+    if (auth.users !== null && auth.users.length > 0) {
+      for (const u of auth.users) {
+        if (names.has(u.user)) {
+          c.error(`Duplicate user ${goQuote(u.user)} detected`);
+          return;
+        }
+        names.add(u.user);
+      }
+      c.opts.users = [...(c.opts.users ?? []), ...auth.users];
+    }
+  }
+}
+
 const entries: Array<[string[], KeyHandler]> = [
   [
     ['listen'],
@@ -353,10 +875,21 @@ const entries: Array<[string[], KeyHandler]> = [
   [['max_pending'], (v, c) => (c.opts.maxPending = intValue(v))],
   [['max_connections', 'max_conn'], (v, c) => (c.opts.maxConnections = intValue(v))],
   [['max_subscriptions', 'max_subs'], (v, c) => (c.opts.maxSubscriptions = intValue(v))],
+  [
+    ['max_sub_tokens', 'max_subscription_tokens'],
+    (v, c) => {
+      const n = intValue(v);
+      if (n > 255) c.error(`${c.key} value is too big`);
+      else if (n <= 0) c.error(`${c.key} value can not be negative`);
+      else c.opts.maxSubTokens = n;
+    },
+  ],
   [['ping_interval'], (v, c) => (c.opts.pingIntervalMs = durationValue('ping_interval', v, c))],
   [['ping_max'], (v, c) => (c.opts.pingMax = intValue(v))],
   [['write_deadline'], (v, c) => (c.opts.writeDeadlineMs = durationValue('write_deadline', v, c))],
   [['no_header_support'], (v, c) => (c.opts.noHeaderSupport = boolValue(v))],
+  [['authorization'], authorizationKey],
+  [['no_auth_user'], (v, c) => (c.opts.noAuthUser = stringValue(v))],
 ];
 
 /** Top-level keys tsnats understands, by lower-case name. Everything else is unknown. */
@@ -410,6 +943,7 @@ export function optionsFromConfig(
       error: (reason, pos = node.pos) => problems.push(new ConfigError(reason, pos)),
       warn: (field, reason, pos = node.pos) =>
         problems.push(new ConfigError(`invalid use of field ${goQuote(field)}: ${reason}`, pos, 'warning')),
+      report: (err) => problems.push(err),
     };
     try {
       handler(node, ctx);
@@ -442,6 +976,8 @@ export function setBaselineOptions(opts: ServerOptions): ServerOptions {
   if (opts.maxPayload === 0) opts.maxPayload = MAX_PAYLOAD_SIZE;
   if (opts.maxPending === 0) opts.maxPending = MAX_PENDING_SIZE;
   if (opts.writeDeadlineMs === 0) opts.writeDeadlineMs = DEFAULT_WRITE_DEADLINE_MS;
+  // getDefaultAuthTimeout: TLS timeout + 1 s with TLS (tsnats has none yet), else AUTH_TIMEOUT.
+  if (opts.authTimeoutMs === 0) opts.authTimeoutMs = DEFAULT_AUTH_TIMEOUT_MS;
   return opts;
 }
 
@@ -450,6 +986,39 @@ export function validateOptions(opts: ServerOptions): void {
   if (opts.maxPayload > opts.maxPending) {
     throw new ConfigError(
       `max_payload (${opts.maxPayload}) cannot be higher than max_pending (${opts.maxPending})`,
+      undefined,
+      'validation',
+    );
+  }
+  validateAuth(opts);
+}
+
+const CONNECTION_TYPES: ReadonlySet<string> = new Set([
+  'STANDARD',
+  'WEBSOCKET',
+  'LEAFNODE',
+  'LEAFNODE_WS',
+  'MQTT',
+  'MQTT_WS',
+]);
+
+/** auth.go validateAuth (the parts without TLS and nkeys) and validateNoAuthUser. */
+function validateAuth(opts: ServerOptions): void {
+  for (const u of opts.users ?? []) {
+    for (const ct of u.allowedConnectionTypes ?? []) {
+      if (!CONNECTION_TYPES.has(ct.toUpperCase())) {
+        throw new ConfigError(`unknown connection type ${goQuote(ct)}`, undefined, 'validation');
+      }
+    }
+  }
+  const name = opts.noAuthUser;
+  if (name === '') return;
+  if (opts.users === null) {
+    throw new ConfigError(`no_auth_user: "${name}" present, but users are not defined`, undefined, 'validation');
+  }
+  if (!opts.users.some((u) => u.user === name)) {
+    throw new ConfigError(
+      `no_auth_user: "${name}" not present as user in authorization block or account configuration`,
       undefined,
       'validation',
     );

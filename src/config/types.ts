@@ -11,6 +11,7 @@ export interface ServerOptions {
   maxControlLine: number;
   maxConnections: number;
   maxSubscriptions: number; // 0 = unlimited
+  maxSubTokens: number; // 0 = unlimited
   pingIntervalMs: number;
   pingMax: number;
   writeDeadlineMs: number;
@@ -20,4 +21,45 @@ export interface ServerOptions {
   logtime: boolean;
   /** The config file these options were read from, if any. */
   configFile: string;
+
+  // Client authentication (nats-server's Options names in camelCase).
+  /** Single user (`authorization { user, password }`, `--user/--pass`). */
+  username: string;
+  password: string;
+  /** Single token (`authorization { token }`, `--auth`). */
+  authorization: string;
+  /** `authorization { users: [...] }`; null when not configured. */
+  users: UserEntry[] | null;
+  /** User for CONNECTs without credentials. */
+  noAuthUser: string;
+  /** `authorization { timeout }` in ms; 0 = default. */
+  authTimeoutMs: number;
+  /** `authorization { permissions }` / `default_permissions`; null when not configured. */
+  defaultPermissions: Permissions | null;
+}
+
+export interface SubjectPermission {
+  allow: string[] | null;
+  deny: string[] | null;
+}
+
+export interface ResponsePermission {
+  maxMsgs: number;
+  expiresMs: number;
+}
+
+export interface Permissions {
+  publish: SubjectPermission | null;
+  subscribe: SubjectPermission | null;
+  response: ResponsePermission | null;
+}
+
+export interface UserEntry {
+  user: string;
+  /** Plain text or a bcrypt hash (`$2a$...`). */
+  password: string;
+  permissions: Permissions | null;
+  /** Account name, when `accounts` are configured. */
+  account: string;
+  allowedConnectionTypes: string[] | null;
 }
