@@ -1,0 +1,77 @@
+// Client authentication as nats-server's processClientOrLeafAuthentication does it for the
+// methods tsnats has: a users list (plain or bcrypt passwords, no_auth_user), a single token,
+// a single user/password.
+
+import bcrypt from 'bcryptjs';
+import type { ServerOptions, UserEntry } from '../config/types.js';
+import type { ConnectOptions } from './connect-options.js';
+
+/** Auth is configured: every client must authenticate (or be the no_auth_user). */
+export function authRequired(o: ServerOptions): boolean {
+  return o.users !== null || o.username !== '' || o.authorization !== '';
+}
+
+/** INFO's auth_required: false when a no_auth_user lets credential-less clients in. */
+export function infoAuthRequired(o: ServerOptions): boolean {
+  return authRequired(o) && !(o.noAuthUser !== '' && findUser(o, o.noAuthUser) !== undefined);
+}
+
+export function findUser(o: ServerOptions, name: string): UserEntry | undefined {
+  return o.users?.find((u) => u.user === name);
+}
+
+/** Bcrypt hashes start with `$2a$`, `$2b$`, `$2x$` or `$2y$` (nats-server isBcrypt). */
+function isBcrypt(p: string): boolean {
+  return /^\$2[abxy]\$/.test(p);
+}
+
+const verified = new Map<string, string>();
+
+/** nats-server comparePasswords; bcrypt results are remembered so reconnects stay cheap. */
+export function comparePasswords(server: string, client: string): boolean {
+  if (!isBcrypt(server)) return server === client;
+  if (verified.get(server) === client) return true;
+  if (!bcrypt.compareSync(client, server)) return false;
+  if (verified.size > 1024) verified.clear();
+  verified.set(server, client);
+  return true;
+}
+
+function connectionTypeAllowed(u: UserEntry): boolean {
+  return u.allowedConnectionTypes === null || u.allowedConnectionTypes.length === 0 || u.allowedConnectionTypes.includes('STANDARD');
+}
+
+export interface AuthOutcome {
+  ok: boolean;
+  /** The user entry the client authenticated as (users list), else null. */
+  user: UserEntry | null;
+}
+
+/**
+ * Checks a CONNECT's credentials. With no_auth_user and no credentials in CONNECT, the
+ * client becomes that user (nats-server fills username and password from the entry).
+ */
+export function authenticate(o: ServerOptions, c: ConnectOptions): AuthOutcome {
+  if (!authRequired(o)) return { ok: true, user: null };
+  if (o.users !== null && o.users.length > 0) {
+    let name = c.user;
+    let pass = c.pass;
+    if (o.noAuthUser !== '' && c.user === '' && c.pass === '' && c.auth_token === '') {
+      const u = findUser(o, o.noAuthUser);
+      if (u !== undefined) {
+        name = u.user;
+        pass = u.password;
+      }
+    }
+    if (name !== '') {
+      const u = findUser(o, name);
+      if (u === undefined || !connectionTypeAllowed(u)) return { ok: false, user: null };
+      return { ok: comparePasswords(u.password, pass), user: u };
+    }
+  }
+  if (o.authorization !== '') return { ok: comparePasswords(o.authorization, c.auth_token), user: null };
+  if (o.username !== '') {
+    return { ok: o.username === c.user && comparePasswords(o.password, c.pass), user: null };
+  }
+  return { ok: false, user: null };
+}

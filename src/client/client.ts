@@ -1,0 +1,660 @@
+// hot path: no allocation per message, no I/O
+// A client connection's protocol meaning: CONNECT options, PUB/HPUB/SUB/UNSUB semantics,
+// verbose +OK, pedantic checks, echo, headers, auto-unsubscribe, no-responders, keep-alive
+// state, error texts and close reasons. Bytes arrive as scanner records from the Parser; output
+// goes into the connection's Outbound and the host is told the connection is dirty.
+
+import {
+  E_CONTROL_LINE,
+  E_PAYLOAD_CRLF,
+  E_UNKNOWN_OP,
+  F_A0E,
+  F_A0S,
+  F_A1E,
+  F_A1S,
+  F_A2S,
+  F_HASH,
+  F_HDR,
+  F_NARGS,
+  F_OP,
+  F_PAY,
+  F_SIZE,
+  F_START,
+  OP_CONNECT,
+  OP_ERR,
+  OP_ERROR,
+  OP_HMSG_IN,
+  OP_HPUB,
+  OP_INFO,
+  OP_MASK,
+  OP_OK,
+  OP_PARTIAL,
+  OP_PING,
+  OP_PONG,
+  OP_PUB,
+  OP_SUB,
+  OP_UNSUB,
+} from '../protocol/layout.js';
+import { Parser, type ParserSink } from '../protocol/parser.js';
+import { AUTH_TIMEOUT_MS } from '../config/defaults.js';
+import type { ServerOptions, UserEntry } from '../config/types.js';
+import { authenticate, authRequired, findUser } from './auth.js';
+import { isValidLiteralSubjectBytes } from '../subjects/subject.js';
+import type { Sublist } from '../subjects/sublist.js';
+import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from './connect-options.js';
+import {
+  ClosedState,
+  type ClosedReason,
+  ERR_AUTH_TIMEOUT,
+  ERR_AUTH_VIOLATION,
+  ERR_BAD_CLIENT_PROTOCOL,
+  ERR_INVALID_PUBLISH_SUBJECT,
+  ERR_INVALID_SUBJECT,
+  ERR_MAX_CONTROL_LINE,
+  ERR_MAX_PAYLOAD,
+  ERR_MAX_SUBSCRIPTIONS,
+  ERR_NO_RESPONDERS_REQUIRES_HEADERS,
+  ERR_STALE_CONNECTION,
+  ERR_UNKNOWN_PROTOCOL,
+  pubPermissionViolation,
+  replySubjectViolation,
+  skipsFlush,
+  subPermissionViolation,
+} from './errors.js';
+import { Outbound, type OutboundSink } from './outbound.js';
+import type { Implementation } from '../protocol/implementation.js';
+
+/** A subscription as the registry and delivery see it. */
+export interface Subscription {
+  readonly subject: string; // latin1: one char per byte
+  readonly queue: string | null;
+  readonly sid: string;
+  readonly sidBytes: Buffer;
+  readonly client: Client;
+  /** Auto-unsubscribe limit, 0 = none. */
+  max: number;
+  /** Messages delivered. */
+  nm: number;
+  /** Removed or owner closed: never deliver again. */
+  closed: boolean;
+}
+
+/** The socket as the client uses it. */
+export interface ClientSocket extends OutboundSink {
+  readonly writableLength: number;
+  end(): void;
+  destroy(): void;
+}
+
+export interface Counters {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+  slowConsumers: number;
+}
+
+/** What a client needs from the server that owns it. */
+export interface ClientHost {
+  readonly opts: ServerOptions;
+  readonly sublist: Sublist<Subscription>;
+  readonly impl: Implementation;
+  readonly stats: Counters;
+  /** Headers enabled on the server (not no_header_support). */
+  readonly headersSupported: boolean;
+  /** Queues the connection for the end-of-turn flush. */
+  markDirty(c: Client): void;
+  /** Removes a subscription from the registry (deferred while a delivery loop runs). */
+  removeSub(sub: Subscription): void;
+  /** Delivery loops run between these two calls; removals wait until `endDelivery`. */
+  beginDelivery(): void;
+  endDelivery(): void;
+  clientClosed(c: Client, reason: ClosedReason): void;
+  trace(c: Client, dir: '<<-' | '->>', text: string): void;
+}
+
+const RESERVED_REPLY_SERVICE = '_R_.';
+const RESERVED_JS_ACK = '$JS.ACK.';
+const GW_REPLY_PREFIX = '_GR_.';
+/** nats-server's minReplyLen: replies longer than this trigger an RTT ping to a client without one. */
+const MIN_REPLY_LEN = 15;
+/** nats-server's maxNoRTTPingBeforeFirstPong. */
+const MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS = 2000;
+/** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL. */
+const RTT_MEASUREMENT_INTERVAL_MS = 60 * 60 * 1000;
+
+const PING_BYTES = Buffer.from('PING\r\n');
+const PONG_BYTES = Buffer.from('PONG\r\n');
+const OK_BYTES = Buffer.from('+OK\r\n');
+
+export class Client implements ParserSink {
+  readonly cid: number;
+  readonly host: ClientHost;
+  readonly socket: ClientSocket;
+  readonly ip: string;
+  readonly port: number;
+  readonly start: number;
+  readonly out = new Outbound();
+  readonly parser: Parser;
+  readonly subs = new Map<string, Subscription>();
+  opts: ConnectOptions = defaultConnectOptions();
+  connectReceived = false;
+  /** Headers negotiated (client asked and server supports). */
+  headers = false;
+  echo = true;
+
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+
+  /** Last client activity (messages, subscription changes, deliveries), ms. */
+  last: number;
+  /** Last PING received from the client, ms (0 = never). */
+  lastPingIn = 0;
+  pingsOut = 0;
+  rtt = 0;
+  rttStart = 0;
+  firstPongSent = false;
+  /** When the keep-alive timer next fires, ms. */
+  pingDue = 0;
+  /** Since when the socket refuses writes (0 = it does not). */
+  blockedSince = 0;
+  /** In the reactor's dirty set. */
+  dirty = false;
+  /** Got messages since the last flush (counts as activity for keep-alive). */
+  private gotMsgs = false;
+  closed = false;
+  closeReason: ClosedReason | '' = '';
+  stop = 0;
+  /** Auth is configured and no CONNECT has authenticated this client yet. */
+  authPending: boolean;
+  /** When the auth timer fires, ms (0 = not armed). */
+  authDue = 0;
+  /** The configured user this client authenticated as, if any. */
+  user: UserEntry | null = null;
+  private activity = false;
+
+  constructor(host: ClientHost, cid: number, socket: ClientSocket, ip: string, port: number, now: number) {
+    this.host = host;
+    this.cid = cid;
+    this.socket = socket;
+    this.ip = ip;
+    this.port = port;
+    this.start = now;
+    this.last = now;
+    this.parser = new Parser(host.impl.scan, this, host.opts.maxControlLine);
+    this.authPending = authRequired(host.opts);
+    if (this.authPending) this.authDue = now + (host.opts.authTimeoutMs || AUTH_TIMEOUT_MS);
+  }
+
+  /** Bytes waiting to be written: ours plus what the socket still holds. */
+  pendingBytes(): number {
+    return this.out.queued + this.socket.writableLength;
+  }
+
+  /** Called by the server for every socket read. */
+  read(chunk: Buffer): void {
+    if (this.closed) return;
+    this.activity = false;
+    this.host.beginDelivery();
+    try {
+      this.parser.feed(chunk);
+    } finally {
+      this.host.endDelivery();
+    }
+    if (this.activity) this.last = Date.now();
+    if (!this.closed) this.host.markDirty(this);
+  }
+
+  // ---- ParserSink ----
+
+  onRecord(buf: Buffer, recs: Int32Array, rec: number): boolean {
+    if (this.closed) return false;
+    const op = recs[rec + F_OP];
+    // A bare partial record has no F_START: F_PAY holds where its op begins.
+    const first = buf[recs[rec + (op === OP_PARTIAL ? F_PAY : F_START)]];
+    if (this.authPending && (first | 0x20) !== 0x63 && !this.registerNoAuthUser()) {
+      this.authViolation();
+      return false;
+    }
+    switch (op & OP_MASK) {
+      case OP_PUB:
+      case OP_HPUB:
+        // Checked again when a partial op completes: nats-server re-processes the cloned
+        // arguments, so a pedantic error is sent twice when the payload came in a later read.
+        if (!this.checkPubLine(buf, recs, rec)) return false;
+        if ((op & OP_PARTIAL) !== 0) return true;
+        this.processMsg(buf, recs, rec);
+        return !this.closed;
+      case OP_SUB:
+        this.processSub(buf, recs, rec);
+        return !this.closed;
+      case OP_UNSUB:
+        this.processUnsub(buf, recs, rec);
+        return true;
+      case OP_PING:
+        this.processPing();
+        return true;
+      case OP_PONG:
+        this.pingsOut = 0;
+        this.rtt = Math.max(Date.now() - this.rttStart, 1e-6);
+        return true;
+      case OP_CONNECT:
+        return this.processConnect(buf.toString('utf8', recs[rec + F_A0S], recs[rec + F_A0E]));
+      case OP_INFO:
+        try {
+          JSON.parse(buf.toString('utf8', recs[rec + F_A0S], recs[rec + F_A0E]));
+          return true;
+        } catch {
+          this.close(ClosedState.ProtocolViolation);
+          return false;
+        }
+      case OP_OK:
+        return true;
+      case OP_HMSG_IN:
+        if (this.opts.verbose) this.sendOK();
+        return true;
+      case OP_ERR:
+        this.close(ClosedState.ParseError);
+        return false;
+      case OP_ERROR:
+        this.parseError(recs[rec + F_NARGS]);
+        return false;
+      default:
+        // A bare OP_PARTIAL: the op continues in the next read.
+        return true;
+    }
+  }
+
+  // ---- ops ----
+
+  /** Control-line checks of PUB/HPUB done before the payload (nats-server processPub). */
+  private checkPubLine(buf: Buffer, recs: Int32Array, rec: number): boolean {
+    if ((recs[rec + F_OP] & OP_MASK) === OP_HPUB && !this.headers) {
+      this.close(ClosedState.ProtocolViolation);
+      return false;
+    }
+    if (recs[rec + F_SIZE] > this.host.opts.maxPayload) {
+      this.sendErr(ERR_MAX_PAYLOAD);
+      this.close(ClosedState.MaxPayloadExceeded);
+      return false;
+    }
+    if (this.opts.pedantic && !isValidLiteralSubjectBytes(buf, recs[rec + F_A0S], recs[rec + F_A0E])) {
+      this.sendErr(ERR_INVALID_PUBLISH_SUBJECT);
+    }
+    return true;
+  }
+
+  private processMsg(buf: Buffer, recs: Int32Array, rec: number): void {
+    const size = recs[rec + F_SIZE];
+    const host = this.host;
+    this.inMsgs++;
+    this.inBytes += size;
+    host.stats.inMsgs++;
+    host.stats.inBytes += size;
+    this.activity = true;
+
+    const s0 = recs[rec + F_A0S];
+    const s1 = recs[rec + F_A0E];
+    const nargs = recs[rec + F_NARGS];
+    const hasReply = (recs[rec + F_HDR] < 0 ? nargs === 3 : nargs === 4);
+    if (s1 - s0 > GW_REPLY_PREFIX.length && startsWith(buf, s0, s1, GW_REPLY_PREFIX)) {
+      this.sendErr(pubPermissionViolation(buf.subarray(s0, s1)));
+      return;
+    }
+    let r0 = 0;
+    let r1 = 0;
+    if (hasReply) {
+      r0 = recs[rec + F_A1S];
+      r1 = recs[rec + F_A1E];
+      if (isReservedReply(buf, r0, r1)) {
+        this.sendErr(replySubjectViolation(buf.subarray(r0, r1)));
+        return;
+      }
+    }
+    if (this.opts.verbose) this.sendOK();
+
+    const result = host.sublist.matchBytes(buf, s0, s1, recs[rec + F_HASH]);
+    let delivered = 0;
+    const plain = result.plain;
+    for (let i = 0; i < plain.length; i++) {
+      if (this.deliver(plain[i], buf, recs, rec, r1 - r0)) delivered++;
+    }
+    const queues = result.queues;
+    for (let g = 0; g < queues.length; g++) {
+      const group = queues[g];
+      const n = group.length;
+      const first = (Math.random() * n) | 0;
+      for (let k = 0; k < n; k++) {
+        if (this.deliver(group[(first + k) % n], buf, recs, rec, r1 - r0)) {
+          delivered++;
+          break;
+        }
+      }
+    }
+    if (delivered === 0 && hasReply && this.opts.no_responders) {
+      this.sendNoResponders(buf.toString('latin1', r0, r1));
+    }
+  }
+
+  /** nats-server deliverMsg: one MSG/HMSG frame for `sub`, from the PUB record `rec`. */
+  private deliver(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, replyLen: number): boolean {
+    const c = sub.client;
+    if ((c === this && !c.echo) || sub.closed) return false;
+    sub.nm++;
+    if (sub.max > 0) {
+      if (sub.nm > sub.max) {
+        c.removeSub(sub);
+        return false;
+      }
+      if (sub.nm === sub.max) c.removeSub(sub);
+    }
+    if (replyLen > MIN_REPLY_LEN && c.rtt === 0) c.sendRttPing();
+    const impl = this.host.impl;
+    const hdrs = c.headers;
+    const ob = c.out;
+    ob.reserve(impl.msgFrameLength(recs, rec, sub.sidBytes.length, hdrs));
+    ob.off = impl.writeMsg(ob.buf, ob.off, buf, recs, rec, sub.sidBytes, hdrs);
+    const hdr = recs[rec + F_HDR];
+    const bytes = hdr > 0 && !hdrs ? recs[rec + F_SIZE] - hdr : recs[rec + F_SIZE];
+    c.outMsgs++;
+    c.outBytes += bytes;
+    c.gotMsgs = true;
+    const stats = this.host.stats;
+    stats.outMsgs++;
+    stats.outBytes += bytes;
+    c.queued();
+    return true;
+  }
+
+  private sendNoResponders(reply: string): void {
+    const r = this.host.sublist.match(reply);
+    for (let i = 0; i < r.plain.length; i++) {
+      const sub = r.plain[i];
+      if (sub.client === this) {
+        this.out.appendLatin1(`HMSG ${reply} ${sub.sid} 16 16\r\nNATS/1.0 503\r\n\r\n\r\n`);
+        return;
+      }
+    }
+  }
+
+  private processSub(buf: Buffer, recs: Int32Array, rec: number): void {
+    this.activity = true;
+    const nargs = recs[rec + F_NARGS];
+    const subject = buf.toString('latin1', recs[rec + F_A0S], recs[rec + F_A0E]);
+    let queue: string | null = null;
+    let s0 = F_A1S;
+    if (nargs === 3) {
+      queue = buf.toString('latin1', recs[rec + F_A1S], recs[rec + F_A1E]);
+      s0 = F_A2S;
+    }
+    const sid = buf.toString('latin1', recs[rec + s0], recs[rec + s0 + 1]);
+    if (queue === '_sys_') {
+      this.sendErr(
+        subPermissionViolation(Buffer.from(subject, 'latin1'), Buffer.from(queue, 'latin1')),
+      );
+      return;
+    }
+    const maxTokens = this.host.opts.maxSubTokens;
+    if (maxTokens > 0 && subject.split('.').length > maxTokens) {
+      this.sendErr(`${subPermissionViolation(Buffer.from(subject, 'latin1'), null)}, too many tokens`);
+      return;
+    }
+    const maxSubs = this.host.opts.maxSubscriptions;
+    if (maxSubs > 0 && this.subs.size >= maxSubs) {
+      this.sendErr(ERR_MAX_SUBSCRIPTIONS);
+      return;
+    }
+    if (!this.subs.has(sid)) {
+      const sub: Subscription = {
+        subject,
+        queue,
+        sid,
+        sidBytes: Buffer.from(sid, 'latin1'),
+        client: this,
+        max: 0,
+        nm: 0,
+        closed: false,
+      };
+      if (!this.host.sublist.insert(sub)) {
+        this.sendErr(ERR_INVALID_SUBJECT);
+        return;
+      }
+      this.subs.set(sid, sub);
+    }
+    if (this.opts.verbose) this.sendOK();
+  }
+
+  private processUnsub(buf: Buffer, recs: Int32Array, rec: number): void {
+    this.activity = true;
+    const sid = buf.toString('latin1', recs[rec + F_A0S], recs[rec + F_A0E]);
+    const max = recs[rec + F_NARGS] === 2 ? parseSize(buf, recs[rec + F_A1S], recs[rec + F_A1E]) : -1;
+    const sub = this.subs.get(sid);
+    if (sub !== undefined) {
+      if (max > 0 && max > sub.nm) sub.max = max;
+      else this.removeSub(sub);
+    }
+    if (this.opts.verbose) this.sendOK();
+  }
+
+  private processPing(): void {
+    this.out.appendBytes(PONG_BYTES);
+    this.host.trace(this, '->>', 'PONG');
+    this.lastPingIn = Date.now();
+    if (this.connectReceived) this.firstPongSent = true;
+  }
+
+  private processConnect(json: string): boolean {
+    const now = Date.now();
+    this.last = now;
+    this.rtt = Math.max(now - this.start, 1e-6);
+    this.pingDue = now + firstPingDelay(this.host.opts.pingIntervalMs);
+    if (!decodeConnectInto(this.opts, json)) {
+      this.close(ClosedState.ProtocolViolation);
+      return false;
+    }
+    this.connectReceived = true;
+    this.echo = this.opts.echo;
+    this.headers = this.host.headersSupported && this.opts.headers;
+    const auth = authenticate(this.host.opts, this.opts);
+    if (!auth.ok) {
+      this.authViolation();
+      return false;
+    }
+    this.user = auth.user;
+    this.authPending = false;
+    this.authDue = 0;
+    if (this.opts.account !== '' || this.opts.new_account) {
+      this.authViolation();
+      return false;
+    }
+    const proto = this.opts.protocol;
+    if (proto < 0 || proto > 1) {
+      this.sendErr(ERR_BAD_CLIENT_PROTOCOL);
+      this.close(ClosedState.BadClientProtocolVersion);
+      return false;
+    }
+    if (this.opts.no_responders && !this.headers) {
+      this.sendErr(ERR_NO_RESPONDERS_REQUIRES_HEADERS);
+      this.close(ClosedState.NoRespondersRequiresHeaders);
+      return false;
+    }
+    if (this.opts.verbose) this.sendOK();
+    return true;
+  }
+
+  private parseError(code: number): void {
+    if (code === E_CONTROL_LINE) {
+      this.sendErr(ERR_MAX_CONTROL_LINE);
+      this.close(ClosedState.MaxControlLineExceeded);
+    } else if (code === E_UNKNOWN_OP || code === E_PAYLOAD_CRLF) {
+      this.sendErr(ERR_UNKNOWN_PROTOCOL);
+      this.close(ClosedState.ProtocolViolation);
+    } else {
+      // Malformed arguments: nats-server closes without an -ERR.
+      this.close(ClosedState.ProtocolViolation);
+    }
+  }
+
+  /** nats-server lets a first op other than CONNECT in as the no_auth_user, when there is one. */
+  private registerNoAuthUser(): boolean {
+    const o = this.host.opts;
+    const u = o.noAuthUser === '' ? undefined : findUser(o, o.noAuthUser);
+    if (u === undefined) return false;
+    this.user = u;
+    this.authPending = false;
+    this.authDue = 0;
+    this.connectReceived = true;
+    return true;
+  }
+
+  /** The auth timer fired before a CONNECT authenticated the client. */
+  authTimeout(): void {
+    this.sendErr(ERR_AUTH_TIMEOUT);
+    this.close(ClosedState.AuthenticationTimeout);
+  }
+
+  private authViolation(): void {
+    this.sendErr(ERR_AUTH_VIOLATION);
+    this.close(ClosedState.AuthenticationViolation);
+  }
+
+  // ---- keep-alive (called from the server's coarse timer) ----
+
+  /** nats-server processPingTimer. */
+  pingTimer(now: number): void {
+    const interval = this.host.opts.pingIntervalMs;
+    const needRtt = this.rtt === 0 || now - this.rttStart > RTT_MEASUREMENT_INTERVAL_MS;
+    const quiet = needRtt || (now - this.last >= interval && now - this.lastPingIn >= interval);
+    if (quiet) {
+      if (this.pingsOut + 1 > this.host.opts.pingMax) {
+        this.sendErr(ERR_STALE_CONNECTION);
+        this.close(ClosedState.StaleConnection);
+        return;
+      }
+      this.sendPing();
+    }
+    this.pingDue = now + interval;
+  }
+
+  private sendPing(): void {
+    this.rttStart = Date.now();
+    this.pingsOut++;
+    this.out.appendBytes(PING_BYTES);
+    this.host.trace(this, '->>', 'PING');
+    this.host.markDirty(this);
+  }
+
+  /** nats-server sendRTTPingLocked. */
+  private sendRttPing(): void {
+    if (this.firstPongSent || Date.now() - this.start > MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS) this.sendPing();
+  }
+
+  // ---- output ----
+
+  sendOK(): void {
+    this.out.appendBytes(OK_BYTES);
+  }
+
+  sendErr(text: string): void {
+    this.out.appendBytes(Buffer.from(`-ERR '${text}'\r\n`, 'utf8'));
+    this.host.trace(this, '->>', `-ERR '${text}'`);
+    this.host.markDirty(this);
+  }
+
+  /** Bytes were queued by another connection's delivery: slow-consumer check, then mark dirty. */
+  queued(): void {
+    if (this.pendingBytes() > this.host.opts.maxPending) {
+      this.host.stats.slowConsumers++;
+      this.close(ClosedState.SlowConsumerPendingBytes);
+      return;
+    }
+    this.host.markDirty(this);
+  }
+
+  /** Hands queued bytes to the socket; called once per loop turn by the reactor. */
+  flush(): void {
+    if (this.closed || this.out.queued === 0) return;
+    if (this.gotMsgs) {
+      this.gotMsgs = false;
+      this.last = Date.now();
+    }
+    if (!this.out.flushTo(this.socket) && this.blockedSince === 0) this.blockedSince = Date.now();
+  }
+
+  queuedBytes(): number {
+    return this.out.queued;
+  }
+
+  /** The socket drained its buffer. */
+  drained(): void {
+    this.blockedSince = 0;
+  }
+
+  // ---- subscriptions and close ----
+
+  removeSub(sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.subs.delete(sub.sid);
+    this.host.removeSub(sub);
+  }
+
+  close(reason: ClosedReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.stop = Date.now();
+    for (const sub of this.subs.values()) {
+      sub.closed = true;
+      this.host.removeSub(sub);
+    }
+    if (skipsFlush(reason)) {
+      this.out.discard();
+      this.socket.destroy();
+    } else {
+      this.out.flushTo(this.socket);
+      this.socket.end();
+    }
+    this.host.clientClosed(this, reason);
+  }
+
+  /** `<ip>:<port> - cid:<n>` as nats-server logs connections. */
+  toString(): string {
+    return `${this.ip}:${this.port} - cid:${this.cid}`;
+  }
+}
+
+/** nats-server setFirstPingTimer: min(interval, 2 s) plus up to 20% random. */
+export function firstPingDelay(intervalMs: number): number {
+  const d = Math.min(intervalMs, 2000);
+  return d + Math.floor(Math.random() * (d / 5));
+}
+
+/** nats-server parseSize: 1 to 9 ASCII digits, else -1. */
+export function parseSize(buf: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0 || n > 9) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i] - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+function startsWith(buf: Uint8Array, start: number, end: number, prefix: string): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+/** nats-server isReservedReply: `_R_.`, `$JS.ACK.` and `_GR_.` prefixes. */
+function isReservedReply(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n > 3 && startsWith(buf, start, end, RESERVED_REPLY_SERVICE)) return true;
+  if (n > RESERVED_JS_ACK.length && startsWith(buf, start, end, RESERVED_JS_ACK)) return true;
+  return n > GW_REPLY_PREFIX.length && startsWith(buf, start, end, GW_REPLY_PREFIX);
+}

@@ -1,0 +1,51 @@
+// The layer seams of design.md §2, read from the import lines of every source file.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '..', 'src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+}
+
+/** layer → import specifiers (relative paths resolved to src/<layer>/, or node: modules) it must not use. */
+const FORBIDDEN: Record<string, RegExp[]> = {
+  protocol: [/^node:net$/, /\/client\//, /\/server\//, /\/subjects\//, /\/native\//, /\.node$/],
+  subjects: [/^node:/, /\/protocol\//, /\/client\//, /\/server\//, /\/native\//],
+  client: [/\/server\//, /^node:(net|timers)$/, /\/native\//],
+};
+
+describe('layer seams', () => {
+  for (const file of files(SRC)) {
+    const rel = relative(SRC, file);
+    const layer = rel.split('/')[0];
+    const rules = FORBIDDEN[layer];
+    if (!rules) continue;
+    it(`${rel} imports only what its layer may`, () => {
+      const resolved = imports(file).map((spec) =>
+        spec.startsWith('.') ? '/' + relative(SRC, join(file, '..', spec)).replace(/\\/g, '/') : spec,
+      );
+      const bad = resolved.filter((spec) => rules.some((r) => r.test(spec)));
+      expect(bad).toEqual([]);
+    });
+  }
+
+  it('only src/native/load.ts loads a .node file', () => {
+    const loaders = files(SRC).filter((f) => /createRequire|\.node['"]/.test(readFileSync(f, 'utf8')));
+    expect(loaders.map((f) => relative(SRC, f))).toEqual(['native/load.ts']);
+  });
+
+  it('hot files carry the hot-path header', () => {
+    for (const f of ['protocol/scanner.ts', 'protocol/batcher.ts', 'protocol/parser.ts', 'subjects/sublist.ts', 'client/outbound.ts']) {
+      expect(readFileSync(join(SRC, f), 'utf8'), f).toContain('hot path: no allocation per message, no I/O');
+    }
+  });
+});
