@@ -62,6 +62,7 @@ import {
   subPermissionViolation,
 } from './errors.js';
 import { Outbound, type OutboundSink } from './outbound.js';
+import { CompiledPermissions } from './permissions.js';
 import type { Implementation } from '../protocol/implementation.js';
 
 /** A subscription as the registry and delivery see it. */
@@ -122,6 +123,18 @@ const MIN_REPLY_LEN = 15;
 const MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS = 2000;
 /** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL. */
 const RTT_MEASUREMENT_INTERVAL_MS = 60 * 60 * 1000;
+/** nats-server's replyPermLimit: reply permissions kept before pruning. */
+const MAX_REPLY_PERMS = 4096;
+
+const compiled = new WeakMap<UserEntry, CompiledPermissions>();
+function compiledPermissions(u: UserEntry): CompiledPermissions {
+  let p = compiled.get(u);
+  if (p === undefined) {
+    p = new CompiledPermissions(u.permissions!);
+    compiled.set(u, p);
+  }
+  return p;
+}
 
 const PING_BYTES = Buffer.from('PING\r\n');
 const PONG_BYTES = Buffer.from('PONG\r\n');
@@ -173,6 +186,10 @@ export class Client implements ParserSink {
   authDue = 0;
   /** The configured user this client authenticated as, if any. */
   user: UserEntry | null = null;
+  /** The user's permissions, null when unrestricted. */
+  perms: CompiledPermissions | null = null;
+  /** Reply subjects this client may answer (allow_responses), with when and how often. */
+  private replies: Map<string, { t: number; n: number }> | null = null;
   private activity = false;
 
   constructor(host: ClientHost, cid: number, socket: ClientSocket, ip: string, port: number, now: number) {
@@ -303,6 +320,10 @@ export class Client implements ParserSink {
       this.sendErr(pubPermissionViolation(buf.subarray(s0, s1)));
       return;
     }
+    if (this.perms !== null && !this.pubAllowed(buf.toString('latin1', s0, s1))) {
+      this.sendErr(pubPermissionViolation(buf.subarray(s0, s1)));
+      return;
+    }
     let r0 = 0;
     let r1 = 0;
     if (hasReply) {
@@ -350,6 +371,13 @@ export class Client implements ParserSink {
       }
       if (sub.nm === sub.max) c.removeSub(sub);
     }
+    const perms = c.perms;
+    if (perms !== null) {
+      if (perms.filtersDeliveries && perms.deliveryDenied(buf.toString('latin1', recs[rec + F_A0S], recs[rec + F_A0E]))) {
+        return false;
+      }
+      if (perms.response !== null && replyLen > 0) c.allowReply(buf.toString('latin1', recs[rec + F_A1S], recs[rec + F_A1E]));
+    }
     if (replyLen > MIN_REPLY_LEN && c.rtt === 0) c.sendRttPing();
     const impl = this.host.impl;
     const hdrs = c.headers;
@@ -390,9 +418,9 @@ export class Client implements ParserSink {
       s0 = F_A2S;
     }
     const sid = buf.toString('latin1', recs[rec + s0], recs[rec + s0 + 1]);
-    if (queue === '_sys_') {
+    if (queue === '_sys_' || (this.perms !== null && !this.perms.canSubscribe(subject, queue))) {
       this.sendErr(
-        subPermissionViolation(Buffer.from(subject, 'latin1'), Buffer.from(queue, 'latin1')),
+        subPermissionViolation(Buffer.from(subject, 'latin1'), queue === null ? null : Buffer.from(queue, 'latin1')),
       );
       return;
     }
@@ -462,7 +490,7 @@ export class Client implements ParserSink {
       this.authViolation();
       return false;
     }
-    this.user = auth.user;
+    this.setUser(auth.user);
     this.authPending = false;
     this.authDue = 0;
     if (this.opts.account !== '' || this.opts.new_account) {
@@ -497,12 +525,50 @@ export class Client implements ParserSink {
     }
   }
 
+  private setUser(u: UserEntry | null): void {
+    this.user = u;
+    this.perms = u !== null && u.permissions !== null ? compiledPermissions(u) : null;
+    this.replies = this.perms?.response ? new Map() : null;
+  }
+
+  /** Publish permission, with allow_responses: replies to requests this client received. */
+  private pubAllowed(subject: string): boolean {
+    const perms = this.perms as CompiledPermissions;
+    if (perms.pubAllowed(subject)) return true;
+    const resp = perms.response;
+    const r = this.replies?.get(subject);
+    if (resp === null || r === undefined) return false;
+    r.n++;
+    if ((resp.maxMsgs > 0 && r.n > resp.maxMsgs) || (resp.expiresMs > 0 && Date.now() - r.t > resp.expiresMs)) {
+      this.replies!.delete(subject);
+      return false;
+    }
+    return true;
+  }
+
+  private allowReply(reply: string): void {
+    const replies = this.replies as Map<string, { t: number; n: number }>;
+    replies.set(reply, { t: Date.now(), n: 0 });
+    if (replies.size > MAX_REPLY_PERMS) this.pruneReplies();
+  }
+
+  /** nats-server pruneReplyPerms: drop used-up and expired reply permissions. */
+  private pruneReplies(): void {
+    const resp = this.perms!.response!;
+    const now = Date.now();
+    for (const [k, r] of this.replies!) {
+      if ((resp.maxMsgs > 0 && r.n >= resp.maxMsgs) || (resp.expiresMs > 0 && now - r.t > resp.expiresMs)) {
+        this.replies!.delete(k);
+      }
+    }
+  }
+
   /** nats-server lets a first op other than CONNECT in as the no_auth_user, when there is one. */
   private registerNoAuthUser(): boolean {
     const o = this.host.opts;
     const u = o.noAuthUser === '' ? undefined : findUser(o, o.noAuthUser);
     if (u === undefined) return false;
-    this.user = u;
+    this.setUser(u);
     this.authPending = false;
     this.authDue = 0;
     this.connectReceived = true;
