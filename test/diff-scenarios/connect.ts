@@ -2,8 +2,9 @@
 
 import { sc, s, wait, exact, EOF, OK, PONG, UNKNOWN_OP, type Scenario } from './dsl.js';
 
-const AUTH_CONF = 'authorization {\n  user: alice\n  password: secret\n}\n';
-const TOKEN_CONF = 'authorization {\n  token: s3cr3t\n}\n';
+// A long auth timeout: a loaded machine must not turn a slow script into a timeout.
+const AUTH_CONF = 'authorization {\n  user: alice\n  password: secret\n  timeout: 20\n}\n';
+const TOKEN_CONF = 'authorization {\n  token: s3cr3t\n  timeout: 20\n}\n';
 
 export const scenarios: Scenario[] = [
   // ---- the seed's telnet session ----
@@ -176,18 +177,18 @@ export const scenarios: Scenario[] = [
   }),
 
   sc('auth: users list and no_auth_user', [s('CONNECT {"verbose":false}\r\nPING\r\n')], {
-    config: 'authorization {\n  users: [\n    { user: a, password: b }\n  ]\n}\nno_auth_user: a\n',
+    config: 'authorization {\n  users: [\n    { user: a, password: b }\n  ]\n  timeout: 20\n}\nno_auth_user: a\n',
     want: [exact(PONG), { info: ['"headers":true,"max_payload":1048576,'] }],
   }),
   sc('auth: users list, wrong user', [s('CONNECT {"user":"x","pass":"b"}\r\n'), s('PING\r\n')], {
-    config: 'authorization {\n  users: [\n    { user: a, password: b }\n  ]\n}\n',
+    config: 'authorization {\n  users: [\n    { user: a, password: b }\n  ]\n  timeout: 20\n}\n',
     want: [exact(`-ERR 'Authorization Violation'\r\n${EOF}`)],
   }),
   sc('auth: permissions violations keep the connection', [
     s(`CONNECT {"user":"a","pass":"b","verbose":false}\r\nPUB secret.x 1\r\nx\r\nSUB no.x 1\r\nSUB q.a other 2\r\nSUB q.a grp 3\r\nSUB ok.x 4\r\nSUB ok.y g 5\r\nPUB ok.x 1\r\ny\r\nPING\r\n`),
   ], {
     config:
-      'authorization {\n  users: [\n    { user: a, password: b, permissions: { publish: { deny: ["secret.>"] }, subscribe: { allow: ["ok.>", "q.* grp"] } } }\n  ]\n}\n',
+      'authorization {\n  users: [\n    { user: a, password: b, permissions: { publish: { deny: ["secret.>"] }, subscribe: { allow: ["ok.>", "q.* grp"] } } }\n  ]\n  timeout: 20\n}\n',
     want: [
       exact(
         `-ERR 'Permissions Violation for Publish to "secret.x"'\r\n-ERR 'Permissions Violation for Subscription to "no.x"'\r\n-ERR 'Permissions Violation for Subscription to "q.a" using queue "other"'\r\nMSG ok.x 4 1\r\ny\r\n${PONG}`,
