@@ -35,6 +35,7 @@ import {
   OP_SUB,
   OP_UNSUB,
 } from '../protocol/layout.js';
+import { frameBound, writeFrame } from '../protocol/batcher.js';
 import { Parser, type ParserSink } from '../protocol/parser.js';
 import { AUTH_TIMEOUT_MS } from '../config/defaults.js';
 import type { ServerOptions, UserEntry } from '../config/types.js';
@@ -379,11 +380,10 @@ export class Client implements ParserSink {
       if (perms.response !== null && replyLen > 0) c.allowReply(buf.toString('latin1', recs[rec + F_A1S], recs[rec + F_A1E]));
     }
     if (replyLen > MIN_REPLY_LEN && c.rtt === 0) c.sendRttPing();
-    const impl = this.host.impl;
     const hdrs = c.headers;
     const ob = c.out;
-    ob.reserve(impl.msgFrameLength(recs, rec, sub.sidBytes.length, hdrs));
-    ob.off = impl.writeMsg(ob.buf, ob.off, buf, recs, rec, sub.sidBytes, hdrs);
+    ob.reserve(frameBound(recs, rec, sub.sidBytes.length));
+    ob.off = writeFrame(ob.buf, ob.off, buf, recs, rec, sub.sidBytes, hdrs);
     const hdr = recs[rec + F_HDR];
     const bytes = hdr > 0 && !hdrs ? recs[rec + F_SIZE] - hdr : recs[rec + F_SIZE];
     c.outMsgs++;

@@ -15,26 +15,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as layout from '../protocol/layout.js';
-import { msgFrameLength, writeMsg, writeMsgs as tsWriteMsgs, type WriteMsgsFn } from '../protocol/batcher.js';
+import { writeMsgs as tsWriteMsgs, type WriteMsgsFn } from '../protocol/batcher.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { scan as tsScan, type ScanFn } from '../protocol/scanner.js';
 
 export type { ScanFn, WriteMsgsFn };
-export { msgFrameLength, writeMsg, tsScan, tsWriteMsgs };
 
 export type NativeMode = 'off' | 'auto' | 'require';
 export const NATIVE_MODES: readonly NativeMode[] = ['off', 'auto', 'require'];
 
-/**
- * One twin: scan + the batch frame writer of that twin. writeMsg/msgFrameLength (single frame)
- * are the TS functions in both twins: one frame is cheaper in TS than across N-API.
- */
-export interface TwinImplementation extends Implementation {
-  readonly writeMsgs: WriteMsgsFn;
-}
 
 export interface LoadedImplementation {
-  readonly impl: TwinImplementation;
+  readonly impl: Implementation;
   /** Why this twin: for 'ts' the reason the addon is not used (the load error in auto mode). */
   readonly reason: string;
 }
@@ -47,12 +39,10 @@ interface Addon {
   layout?: Record<string, number>;
 }
 
-export const tsImplementation: TwinImplementation = Object.freeze({
+export const tsImplementation: Implementation = Object.freeze({
   name: 'ts',
   scan: tsScan,
   writeMsgs: tsWriteMsgs,
-  writeMsg,
-  msgFrameLength,
 });
 
 /** Parses a mode string; throws on anything but off|auto|require. */
@@ -87,9 +77,9 @@ export function addonPath(): string {
   return join(packageRoot(), 'build', 'Release', 'tsnats.node');
 }
 
-let nativeResult: { impl?: TwinImplementation; error?: Error } | undefined;
+let nativeResult: { impl?: Implementation; error?: Error } | undefined;
 
-function tryLoad(): { impl?: TwinImplementation; error?: Error } {
+function tryLoad(): { impl?: Implementation; error?: Error } {
   if (nativeResult !== undefined) return nativeResult;
   try {
     nativeResult = { impl: loadAddon(addonPath()) };
@@ -103,7 +93,7 @@ function tryLoad(): { impl?: TwinImplementation; error?: Error } {
  * Loads and checks the addon at `path` (not cached). Throws a descriptive error when it is
  * missing, fails to load, or disagrees with layout.ts. loadImplementation uses addonPath().
  */
-export function loadAddon(path: string): TwinImplementation {
+export function loadAddon(path: string): Implementation {
   if (!existsSync(path)) throw new Error(`native addon not built (${path} missing)`);
   const addon = createRequire(import.meta.url)(path) as Addon;
   if (addon.layoutVersion !== layout.LAYOUT_VERSION) {
@@ -123,11 +113,11 @@ export function loadAddon(path: string): TwinImplementation {
       throw new Error(`native addon constant ${name}=${value} != layout.ts ${String(consts[name])}`);
     }
   }
-  return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs, writeMsg, msgFrameLength });
+  return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs });
 }
 
 /** The native twin; throws the load error if the addon is unavailable or mismatched. */
-export function nativeImplementation(): TwinImplementation {
+export function nativeImplementation(): Implementation {
   const r = tryLoad();
   if (r.impl === undefined) throw r.error ?? new Error('native addon unavailable');
   return r.impl;

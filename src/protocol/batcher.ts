@@ -25,11 +25,13 @@ import {
   F_A0S,
   F_A1E,
   F_A1S,
+  F_END,
   F_HDR,
   F_NARGS,
   F_OP,
   F_PAY,
   F_SIZE,
+  F_START,
   OP_HPUB,
   OP_PUB,
   REC_STRIDE,
@@ -159,10 +161,34 @@ export function writeMsg(
   sid: Uint8Array,
   headers: boolean,
 ): number {
-  const sidLen = sid.length;
-  const need = frameLength(recs, rec, sidLen, headers, src.length);
+  const need = frameLength(recs, rec, sid.length, headers, src.length);
   const cap = dst.length < 0x7fffffff ? dst.length : 0x7fffffff; // offsets are int32
   if (need < 0 || off < 0 || need > cap - off) return -1;
+  return writeFrame(dst, off, src, recs, rec, sid, headers);
+}
+
+/**
+ * Room a frame for complete record `rec` needs at most: the PUB/HPUB op's own length plus the
+ * sid and its separator, plus one for the `H` of HMSG. Cheaper than msgFrameLength.
+ */
+export function frameBound(recs: Int32Array, rec: number, sidLen: number): number {
+  return recs[rec + F_END] - recs[rec + F_START] + sidLen + 2;
+}
+
+/**
+ * writeMsg for the hot path: trusts that `rec` is a complete PUB/HPUB record the scanner made
+ * over `src` and that dst has frameBound() bytes free at `off`. Returns the new offset.
+ */
+export function writeFrame(
+  dst: Uint8Array,
+  off: number,
+  src: Uint8Array,
+  recs: Int32Array,
+  rec: number,
+  sid: Uint8Array,
+  headers: boolean,
+): number {
+  const sidLen = sid.length;
   const op = recs[rec + F_OP];
   const nargs = recs[rec + F_NARGS];
   const pay = recs[rec + F_PAY];
