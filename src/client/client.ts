@@ -112,7 +112,10 @@ export interface ClientHost {
   beginDelivery(): void;
   endDelivery(): void;
   clientClosed(c: Client, reason: ClosedReason): void;
-  trace(c: Client, dir: '<<-' | '->>', text: string): void;
+  /** Protocol tracing is on (-V): the client then calls `trace` for every op. */
+  readonly tracing: boolean;
+  /** Logs one trace line; `raw` lines are not wrapped in brackets. */
+  trace(c: Client, dir: '<<-' | '->>', text: string, raw?: boolean): void;
 }
 
 const RESERVED_REPLY_SERVICE = '_R_.';
@@ -236,6 +239,7 @@ export class Client implements ParserSink {
       this.authViolation();
       return false;
     }
+    if (this.host.tracing && (op & OP_PARTIAL) === 0) this.traceIn(buf, recs, rec);
     switch (op & OP_MASK) {
       case OP_PUB:
       case OP_HPUB:
@@ -282,6 +286,20 @@ export class Client implements ParserSink {
       default:
         // A bare OP_PARTIAL: the op continues in the next read.
         return true;
+    }
+  }
+
+  /** `<<- [OP args]` and `<<- MSG_PAYLOAD: ["..."]` lines, as nats-server traces with -V. */
+  private traceIn(buf: Buffer, recs: Int32Array, rec: number): void {
+    const op = recs[rec + F_OP];
+    if (op === OP_ERROR) return;
+    const start = recs[rec + F_START];
+    const lf = buf.indexOf(0x0a, start);
+    const line = buf.toString('utf8', start, lf > 0 && buf[lf - 1] === 0x0d ? lf - 1 : lf).trim();
+    this.host.trace(this, '<<-', line);
+    if (op === OP_PUB || op === OP_HPUB) {
+      const pay = recs[rec + F_PAY];
+      this.host.trace(this, '<<-', `MSG_PAYLOAD: [${JSON.stringify(buf.toString('utf8', pay, pay + recs[rec + F_SIZE]))}]`, true);
     }
   }
 

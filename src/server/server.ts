@@ -187,8 +187,12 @@ export class Server implements ClientHost {
     if (this.clients.delete(c.cid)) this.logger.log('DBG', `${c} - Client connection closed: ${reason}`);
   }
 
-  trace(c: ClientT, dir: '<<-' | '->>', text: string): void {
-    if (this.logger.trace) this.logger.log('TRC', `${c} - ${dir} [${text}]`);
+  get tracing(): boolean {
+    return this.logger.trace;
+  }
+
+  trace(c: ClientT, dir: '<<-' | '->>', text: string, raw = false): void {
+    if (this.logger.trace) this.logger.log('TRC', `${c} - ${dir} ${raw ? text : `[${text}]`}`);
   }
 
   /** Stops accepting, closes every connection (flushing what is pending) and the timer. */
