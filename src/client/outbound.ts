@@ -37,12 +37,12 @@ export class Outbound {
   reserve(n: number): void {
     if (this.buf.length - this.off >= n) return;
     if (this.off > this.start) {
+      // A chunk filled up within one loop turn: this connection is busy, give it bigger ones.
       this.sealed.push(this.buf.subarray(this.start, this.off));
       this.sealedBytes += this.off - this.start;
+      if (this.nextChunk < MAX_CHUNK) this.nextChunk *= 2;
     }
-    const size = Math.max(n, this.nextChunk);
-    if (this.nextChunk < MAX_CHUNK) this.nextChunk *= 2;
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = Buffer.allocUnsafe(Math.max(n, this.nextChunk));
     this.start = 0;
     this.off = 0;
   }
@@ -74,16 +74,22 @@ export class Outbound {
       ok = sink.write(this.buf.subarray(this.start, this.off));
     }
     this.start = this.off;
+    // A quiet connection does not keep its small chunk between writes (idle memory).
+    if (this.buf.length <= MIN_CHUNK) this.release();
     return ok;
+  }
+
+  private release(): void {
+    this.buf = EMPTY;
+    this.start = 0;
+    this.off = 0;
   }
 
   /** Drops everything queued (slow consumer: nothing is flushed). */
   discard(): void {
     this.sealed.length = 0;
     this.sealedBytes = 0;
-    this.buf = EMPTY;
-    this.start = 0;
-    this.off = 0;
+    this.release();
   }
 }
 

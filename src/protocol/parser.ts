@@ -28,7 +28,8 @@ export interface ParserSink {
    * partial with its control line complete is reported exactly once per op; a bare OP_PARTIAL
    * may be reported on each read). `buf`/`recs` are only valid during the call. `rec` is the
    * int32 index of the record's first field in `recs`. Return false to stop parsing (the
-   * connection is closing). Must not call back into the parser.
+   * connection is closing). Must not call back into this or any other Parser: all parsers
+   * of a thread share one records array.
    */
   onRecord(buf: Buffer, recs: Int32Array, rec: number): boolean;
 }
@@ -41,8 +42,13 @@ export const COMPACT_MIN = 256;
 const LF = 10;
 const CR = 13;
 
+/**
+ * The scan records, shared by every Parser of this thread (32 KiB, not 32 KiB per connection):
+ * a run() reports its records before it returns and no sink call feeds another parser.
+ */
+const RECORDS = new Int32Array(PARSER_RECORDS * REC_STRIDE);
+
 export class Parser {
-  private readonly out = new Int32Array(PARSER_RECORDS * REC_STRIDE);
   /** Unconsumed bytes of an op whose control line is incomplete. */
   private tail: Buffer | null = null;
   /** A PUB/HPUB awaiting its payload, and how much of it is filled. */
@@ -147,7 +153,7 @@ export class Parser {
    * needs (tail or big). Returns false when parsing stopped.
    */
   private run(buf: Buffer, start: number, bufBase: number): boolean {
-    const out = this.out;
+    const out = RECORDS;
     const sink = this.sink;
     const end = buf.length;
     let p = start;

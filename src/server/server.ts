@@ -126,8 +126,9 @@ export class Server implements ClientHost {
     const ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const c = new Client(this, this.nextCid++, socket, ip, socket.remotePort ?? 0, now);
     c.out.appendLatin1(this.infoFor(c));
-    socket.on('error', () => c.close(ClosedState.ReadError));
-    socket.on('close', () => c.close(ClosedState.ClientClosed));
+    CLIENT_OF.set(socket, c);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     if (this.opts.maxConnections > 0 && this.clients.size >= this.opts.maxConnections) {
       c.sendErr(ERR_MAX_CONNECTIONS);
       c.close(ClosedState.MaxConnectionsExceeded);
@@ -136,9 +137,9 @@ export class Server implements ClientHost {
     this.clients.set(c.cid, c);
     this.totalConnections++;
     c.pingDue = now + this.opts.pingIntervalMs;
-    socket.on('data', (chunk: Buffer) => c.read(chunk));
-    socket.on('end', () => c.close(ClosedState.ClientClosed));
-    socket.on('drain', () => c.drained());
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketClose);
+    socket.on('drain', onSocketDrain);
     this.logger.log('DBG', `${c} - Client connection created`);
     this.markDirty(c);
   }
@@ -204,6 +205,21 @@ export class Server implements ClientHost {
     for (const c of [...this.clients.values()]) c.close(ClosedState.ServerShutdown);
     await closed;
   }
+}
+
+// Socket event handlers shared by all connections (no closures per connection).
+const CLIENT_OF = new WeakMap<net.Socket, Client>();
+function onSocketData(this: net.Socket, chunk: Buffer): void {
+  CLIENT_OF.get(this)!.read(chunk);
+}
+function onSocketDrain(this: net.Socket): void {
+  CLIENT_OF.get(this)!.drained();
+}
+function onSocketClose(this: net.Socket): void {
+  CLIENT_OF.get(this)!.close(ClosedState.ClientClosed);
+}
+function onSocketError(this: net.Socket): void {
+  CLIENT_OF.get(this)!.close(ClosedState.ReadError);
 }
 
 /** Go encoding/json string escaping: also escapes <, >, & and U+2028/2029. */
