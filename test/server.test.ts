@@ -114,8 +114,8 @@ describe('limits', () => {
     });
   });
 
-  it('cuts a subscriber that stops reading once max_pending is passed, and nothing else', async () => {
-    await withServer({ maxPending: 4 * 1024 * 1024 }, async (s) => {
+  it('cuts a subscriber that stops reading (write deadline or max_pending), and nothing else', async () => {
+    await withServer({ maxPending: 4 * 1024 * 1024, writeDeadlineMs: 300 }, async (s) => {
       const sub = await client(s.port);
       sub.send('SUB flood 1\r\n');
       await sub.ping();
@@ -130,6 +130,31 @@ describe('limits', () => {
       sub.socket.resume();
       await sub.closed();
       expect(s.server.stats.slowConsumers).toBe(1);
+    });
+  });
+
+  it('slows a publisher down for a subscriber that reads slowly, instead of cutting it', async () => {
+    await withServer({ maxPending: 512 * 1024 }, async (s) => {
+      const sub = await client(s.port);
+      sub.send('SUB slow 1\r\n');
+      await sub.ping();
+      // A reader that takes a break every few reads: it falls behind a full-speed publisher.
+      let reads = 0;
+      sub.socket.on('data', () => {
+        if (++reads % 4 === 0) {
+          sub.socket.pause();
+          setTimeout(() => sub.socket.resume(), 5);
+        }
+      });
+      const pub = await client(s.port);
+      const frame = Buffer.from(`PUB slow 1024\r\n${'z'.repeat(1024)}\r\n`);
+      const burst = Buffer.concat(Array.from({ length: 256 }, () => frame));
+      for (let i = 0; i < 16; i++) pub.send(burst); // 4 MiB, 8x max_pending
+      expect(await pub.ping(20000)).toBe('PONG\r\n');
+      await sub.ping(20000);
+      expect(sub.isClosed).toBe(false);
+      expect((sub.received().toString('latin1').match(/MSG slow 1 1024\r\n/g) ?? []).length).toBe(16 * 256);
+      expect(s.server.stats.slowConsumers).toBe(0);
     });
   });
 

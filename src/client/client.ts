@@ -86,6 +86,9 @@ export interface ClientSocket extends OutboundSink {
   readonly writableLength: number;
   end(): void;
   destroy(): void;
+  /** Stop / restart reading (producer stall). */
+  pause(): unknown;
+  resume(): unknown;
 }
 
 export interface Counters {
@@ -127,6 +130,9 @@ const MIN_REPLY_LEN = 15;
 const MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS = 2000;
 /** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL. */
 const RTT_MEASUREMENT_INTERVAL_MS = 60 * 60 * 1000;
+/** nats-server's stallClientMinDuration and stallClientMaxDuration. */
+const STALL_MIN_MS = 100;
+const STALL_MAX_MS = 1000;
 /** nats-server's replyPermLimit: reply permissions kept before pruning. */
 const MAX_REPLY_PERMS = 4096;
 
@@ -179,6 +185,10 @@ export class Client implements ParserSink {
   blockedSince = 0;
   /** In the reactor's dirty set. */
   dirty = false;
+  /** Reading is paused until then (producer stall), ms; 0 = not stalled. */
+  stallUntil = 0;
+  /** Publishers paused because of this client's pending bytes. */
+  readonly stalledProducers: Client[] = [];
   /** Got messages since the last flush (counts as activity for keep-alive). */
   private gotMsgs = false;
   closed = false;
@@ -410,8 +420,37 @@ export class Client implements ParserSink {
     const stats = this.host.stats;
     stats.outMsgs++;
     stats.outBytes += bytes;
-    c.queued();
+    const pending = c.queued();
+    if (pending > this.host.opts.maxPending >> 1 && c !== this) this.stallFor(c, pending);
     return true;
+  }
+
+  /**
+   * nats-server's producer stall: a publisher feeding a subscriber past half its max_pending
+   * stops being read for 100 ms to 1 s (longer the fuller the subscriber), or until the
+   * subscriber's socket drains, so a slow reader is slowed down rather than cut.
+   */
+  private stallFor(c: Client, pending: number): void {
+    if (c.closed) return;
+    const until = Date.now() + stallDuration(pending, this.host.opts.maxPending);
+    if (this.stallUntil === 0) {
+      this.socket.pause();
+      c.stalledProducers.push(this);
+    }
+    if (until > this.stallUntil) this.stallUntil = until;
+  }
+
+  /** Reads from this client again after a stall (its consumer drained, or the stall ran out). */
+  resumeReading(): void {
+    if (this.stallUntil === 0) return;
+    this.stallUntil = 0;
+    if (!this.closed) this.socket.resume();
+  }
+
+  private releaseProducers(): void {
+    const list = this.stalledProducers;
+    for (let i = 0; i < list.length; i++) list[i].resumeReading();
+    list.length = 0;
   }
 
   private sendNoResponders(reply: string): void {
@@ -647,14 +686,19 @@ export class Client implements ParserSink {
     this.host.markDirty(this);
   }
 
-  /** Bytes were queued by another connection's delivery: slow-consumer check, then mark dirty. */
-  queued(): void {
-    if (this.pendingBytes() > this.host.opts.maxPending) {
+  /**
+   * Bytes were queued by another connection's delivery: slow-consumer check, then mark dirty.
+   * Returns the pending bytes.
+   */
+  queued(): number {
+    const pending = this.pendingBytes();
+    if (pending > this.host.opts.maxPending) {
       this.host.stats.slowConsumers++;
       this.close(ClosedState.SlowConsumerPendingBytes);
-      return;
+      return 0;
     }
     this.host.markDirty(this);
+    return pending;
   }
 
   /** Hands queued bytes to the socket; called once per loop turn by the reactor. */
@@ -674,6 +718,7 @@ export class Client implements ParserSink {
   /** The socket drained its buffer. */
   drained(): void {
     this.blockedSince = 0;
+    if (this.stalledProducers.length > 0) this.releaseProducers();
   }
 
   // ---- subscriptions and close ----
@@ -690,6 +735,7 @@ export class Client implements ParserSink {
     this.closed = true;
     this.closeReason = reason;
     this.stop = Date.now();
+    if (this.stalledProducers.length > 0) this.releaseProducers();
     for (const sub of this.subs.values()) {
       sub.closed = true;
       this.host.removeSub(sub);
@@ -714,6 +760,14 @@ export class Client implements ParserSink {
 export function firstPingDelay(intervalMs: number): number {
   const d = Math.min(intervalMs, 2000);
   return d + Math.floor(Math.random() * (d / 5));
+}
+
+/** nats-server stallDuration: 100 ms past half of max_pending, growing to 1 s when full. */
+export function stallDuration(pending: number, maxPending: number): number {
+  if (pending >= maxPending) return STALL_MAX_MS;
+  const half = maxPending / 2;
+  const step = half / 10;
+  return Math.min(STALL_MAX_MS, STALL_MIN_MS * (1 + Math.floor((pending - half) / step)));
 }
 
 /** nats-server parseSize: 1 to 9 ASCII digits, else -1. */

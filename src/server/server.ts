@@ -154,6 +154,7 @@ export class Server implements ClientHost {
         c.close(ClosedState.SlowConsumerWriteDeadline);
         continue;
       }
+      if (c.stallUntil !== 0 && now >= c.stallUntil) c.resumeReading();
       if (c.authDue !== 0 && now >= c.authDue) {
         c.authTimeout();
         continue;
