@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as L from '../src/protocol/layout.js';
 import { msgFrameLength, writeMsg } from '../src/protocol/batcher.js';
 import { scan } from '../src/protocol/scanner.js';
-import { nativeImplementation, tsImplementation, } from '../src/native/load.js';
+import { nativeImplementation, tsImplementation } from '../src/native/load.js';
 import type { Implementation } from '../src/protocol/implementation.js';
 
 // TSNATS_NATIVE=off runs the TS twin only; otherwise the native twin must load (no silent skip).

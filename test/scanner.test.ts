@@ -3,7 +3,7 @@
 // binary (PINGPONG, `PUB \nfoo`, CONNECT\n, HMSG, control-line counting, CR drop).
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/protocol/layout.js';
-import { nativeImplementation, tsImplementation, } from '../src/native/load.js';
+import { nativeImplementation, tsImplementation } from '../src/native/load.js';
 import type { Implementation } from '../src/protocol/implementation.js';
 
 // TSNATS_NATIVE=off runs the TS twin only; otherwise the native twin must load (no silent skip).

@@ -20,4 +20,10 @@ export const DEFAULT_LAME_DUCK_DURATION_MS = 2 * 60 * 1000;
 export const DEFAULT_LAME_DUCK_GRACE_PERIOD_MS = 10 * 1000;
 export const DEFAULT_ROUTE_CONNECT_MS = 1000;
 export const DEFAULT_MAX_CLOSED_CLIENTS = 10000;
-export const DEFAULT_SUBLIST_CACHE_MAX = 1024;
+/**
+ * Cached match results (nats-server keeps 1024). A miss costs about 1 us in JS against 60 ns for
+ * a hit, so tsnats keeps more: 10k publish subjects in rotation (bench g) fit.
+ */
+export const DEFAULT_SUBLIST_CACHE_MAX = 16384;
+/** Above this many cached results a wildcard (un)subscribe clears the cache instead of patching it. */
+export const SUBLIST_CACHE_PATCH_SCAN_MAX = 1024;

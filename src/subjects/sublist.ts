@@ -25,7 +25,7 @@
 // case the entry is dropped and rebuilt on the next match. Eviction over the bound is a CLOCK
 // sweep (second chance) over the Map's insertion order, in batches: O(1) amortised per miss.
 
-import { DEFAULT_SUBLIST_CACHE_MAX } from '../config/defaults.js';
+import { DEFAULT_SUBLIST_CACHE_MAX, SUBLIST_CACHE_PATCH_SCAN_MAX } from '../config/defaults.js';
 import { subjectHashString } from './hash.js';
 import { bytesToSubject, matchLiteral, subjectEqualsBytes, subjectIsLiteral } from './subject.js';
 
@@ -77,7 +77,7 @@ export interface SublistStats {
 }
 
 export interface SublistOptions {
-  /** Bound on cached results; 0 disables the cache. Default DEFAULT_SUBLIST_CACHE_MAX (1024). */
+  /** Bound on cached results; 0 disables the cache. Default DEFAULT_SUBLIST_CACHE_MAX. */
   cacheMax?: number;
 }
 
@@ -403,8 +403,8 @@ export class Sublist<T extends SubLike> {
    * Hot path: match the published subject buf[start, end). `hash` must be
    * subjectHash(buf, start, end) (the scanner's F_HASH). On a cache hit this compares the bytes
    * with the cached subject and allocates nothing; on a miss it builds the subject string once.
-   * A wrong hash can only cause misses (entries are stored under a recomputed hash), never a
-   * wrong result.
+   * The hash must be right: a miss stores the result under it, and cache patching finds
+   * literal subjects by their hash (test/hash-agreement checks the scanner's hash is this one).
    */
   matchBytes(buf: Uint8Array, start: number, end: number, hash: number): SublistResult<T> {
     this.matches++;
@@ -417,8 +417,7 @@ export class Sublist<T extends SubLike> {
         return e.result;
       }
     }
-    const subject = bytesToSubject(buf, start, end);
-    return this.matchMiss(subject, subjectHashString(subject) & KEY_MASK);
+    return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK);
   }
 
   /**
@@ -528,6 +527,11 @@ export class Sublist<T extends SubLike> {
     if (subjectIsLiteral(subject)) {
       const e = cache.get(subjectHashString(subject) & KEY_MASK);
       if (e !== undefined && e.subject === subject) this.patchEntry(cache, e, sub, added);
+      return;
+    }
+    // Testing every cached subject is linear in the cache: past a bound, start over instead.
+    if (cache.size > SUBLIST_CACHE_PATCH_SCAN_MAX) {
+      cache.clear();
       return;
     }
     for (const e of cache.values()) {
