@@ -17,6 +17,7 @@ import {
 } from './conf.js';
 import {
   DEFAULT_HOST,
+  DEFAULT_MAX_CLOSED_CLIENTS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PING_MAX_OUT,
@@ -50,6 +51,11 @@ export function defaultOptions(): ServerOptions {
     maxConnections: DEFAULT_MAX_CONNECTIONS,
     maxSubscriptions: 0,
     maxSubTokens: 0,
+    httpHost: '',
+    httpPort: 0,
+    httpsPort: 0,
+    httpBasePath: '',
+    maxClosedClients: DEFAULT_MAX_CLOSED_CLIENTS,
     pingIntervalMs: DEFAULT_PING_INTERVAL_MS,
     pingMax: DEFAULT_PING_MAX_OUT,
     writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,

@@ -22,6 +22,14 @@ export interface ServerOptions {
   /** The config file these options were read from, if any. */
   configFile: string;
 
+  // Monitoring HTTP (nats-server's HTTPHost/HTTPPort/HTTPSPort/HTTPBasePath).
+  httpHost: string; // '' = same as host
+  httpPort: number; // 0 = off, -1 = random
+  httpsPort: number; // accepted, not served (no monitoring over TLS yet)
+  httpBasePath: string;
+  /** Closed connections kept for /connz?state=closed. */
+  maxClosedClients: number;
+
   // Client authentication (nats-server's Options names in camelCase).
   /** Single user (`authorization { user, password }`, `--user/--pass`). */
   username: string;

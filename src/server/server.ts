@@ -39,6 +39,8 @@ export class Server implements ClientHost {
   readonly name: string;
   readonly logger: Logger;
   readonly clients = new Map<number, Client>();
+  /** The most recent closed connections, oldest first (for /connz?state=closed). */
+  readonly closedClients: Client[] = [];
   readonly start = new Date();
   totalConnections = 0;
   private nextCid = FIRST_CID;
@@ -186,7 +188,12 @@ export class Server implements ClientHost {
   }
 
   clientClosed(c: ClientT, reason: ClosedReason): void {
-    if (this.clients.delete(c.cid)) this.logger.log('DBG', `${c} - Client connection closed: ${reason}`);
+    if (!this.clients.delete(c.cid)) return;
+    this.logger.log('DBG', `${c} - Client connection closed: ${reason}`);
+    const ring = this.closedClients;
+    if (this.opts.maxClosedClients <= 0) return;
+    if (ring.length >= this.opts.maxClosedClients) ring.shift();
+    ring.push(c);
   }
 
   get tracing(): boolean {
