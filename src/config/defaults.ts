@@ -2,6 +2,8 @@
 
 export const VERSION = '2.9.10'; // the nats-server behaviour we implement; INFO carries it
 export const PROTO = 1;
+/** The Go runtime nats-server 2.9.10 reports (Debian build); INFO and /varz carry it, clients only display it. */
+export const GO_VERSION = 'go1.19.8';
 export const DEFAULT_PORT = 4222;
 export const RANDOM_PORT = -1;
 export const DEFAULT_HOST = '0.0.0.0';

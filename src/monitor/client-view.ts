@@ -1,0 +1,52 @@
+// Read-only views of a Client that several endpoints share: its account, the user nats-server
+// would report, and its subscriptions as /connz and /subsz list them.
+
+import type { Client, Subscription } from '../client/client.js';
+import { byteString } from './go-format.js';
+
+/** nats-server's global account. tsnats has no system account ($SYS) and does not pretend to. */
+export const GLOBAL_ACCOUNT = '$G';
+
+/** /connz and /subsz `subscriptions_list_detail` / `subscriptions_list` entries. */
+export interface SubDetail {
+  account?: string;
+  subject: string;
+  qgroup?: string;
+  sid: string;
+  msgs: number;
+  max?: number;
+  cid: number;
+}
+
+/** The account the client is bound to. */
+export function accountOf(c: Client): string {
+  return c.user?.account || GLOBAL_ACCOUNT;
+}
+
+/**
+ * The user name nats-server keeps in `c.opts.Username`: the CONNECT user, replaced by the
+ * configured entry's name once one is matched (no_auth_user included).
+ */
+export function userNameOf(c: Client): string {
+  const u = c.user;
+  if (u !== null && 'user' in u && u.user !== '') return u.user;
+  return c.opts.user;
+}
+
+/** nats-server getRawAuthUser: nkey, else user name, else token. */
+export function authorizedUserOf(c: Client): string {
+  return c.opts.nkey || userNameOf(c) || c.opts.auth_token;
+}
+
+/** nats-server newClientSubDetail (`withAccount`: newSubDetail, which adds the account). */
+export function subDetail(sub: Subscription, withAccount: boolean): SubDetail {
+  return {
+    ...(withAccount ? { account: accountOf(sub.client) } : {}),
+    subject: byteString(sub.subject),
+    ...(sub.queue !== null && sub.queue !== '' ? { qgroup: byteString(sub.queue) } : {}),
+    sid: byteString(sub.sid),
+    msgs: sub.nm,
+    ...(sub.max !== 0 ? { max: sub.max } : {}),
+    cid: sub.client.cid,
+  };
+}

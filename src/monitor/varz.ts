@@ -1,0 +1,141 @@
+// /varz: server identity, limits and counters, field for field as nats-server 2.9.10's Varz
+// (server/monitor.go), in its field order, units and omitempty rules. Reads, never writes.
+
+import { infoAuthRequired } from '../client/auth.js';
+import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
+import type { Server } from '../server/server.js';
+import { goTime, goUptime } from './go-format.js';
+import { numCores, processUsage } from './process-usage.js';
+import { requestCounts } from './req-stats.js';
+
+const NS_PER_MS = 1_000_000;
+
+export interface Varz {
+  server_id: string;
+  server_name: string;
+  version: string;
+  proto: number;
+  go: string;
+  host: string;
+  port: number;
+  auth_required?: boolean;
+  max_connections: number;
+  max_subscriptions?: number;
+  /** ns */
+  ping_interval: number;
+  ping_max: number;
+  http_host: string;
+  http_port: number;
+  http_base_path: string;
+  https_port: number;
+  /** seconds */
+  auth_timeout: number;
+  max_control_line: number;
+  max_payload: number;
+  max_pending: number;
+  cluster: Record<string, never>;
+  gateway: Record<string, never>;
+  leaf: Record<string, never>;
+  mqtt: Record<string, never>;
+  websocket: Record<string, never>;
+  jetstream: Record<string, never>;
+  /** seconds */
+  tls_timeout: number;
+  /** ns */
+  write_deadline: number;
+  start: string;
+  now: string;
+  uptime: string;
+  mem: number;
+  cores: number;
+  gomaxprocs: number;
+  cpu: number;
+  connections: number;
+  total_connections: number;
+  routes: number;
+  remotes: number;
+  leafnodes: number;
+  in_msgs: number;
+  out_msgs: number;
+  in_bytes: number;
+  out_bytes: number;
+  slow_consumers: number;
+  subscriptions: number;
+  http_req_stats: Record<string, number>;
+  config_load_time: string;
+  /** tsnats only: which scanner is live, "native" or "ts". */
+  parser: 'native' | 'ts';
+}
+
+/** The host and port clients are told about (INFO): client_advertise when set. */
+export function advertisedHostPort(server: Server): [string, number] {
+  const o = server.opts;
+  const port = server.port;
+  const adv = o.clientAdvertise;
+  if (!adv) return [o.host, port];
+  const i = adv.lastIndexOf(':');
+  if (i < 0 || adv.endsWith(']')) return [adv.replace(/^\[|\]$/g, ''), port];
+  return [adv.slice(0, i).replace(/^\[|\]$/g, ''), Number(adv.slice(i + 1))];
+}
+
+/** A /varz snapshot. */
+export function varz(server: Server): Varz {
+  const o = server.opts;
+  const now = Date.now();
+  const usage = processUsage();
+  const cores = numCores();
+  const [host, port] = advertisedHostPort(server);
+  const st = server.stats;
+  return {
+    server_id: server.id,
+    server_name: server.name,
+    version: VERSION,
+    proto: PROTO,
+    go: GO_VERSION,
+    host,
+    port,
+    ...(infoAuthRequired(o) ? { auth_required: true } : {}),
+    max_connections: o.maxConnections,
+    ...(o.maxSubscriptions > 0 ? { max_subscriptions: o.maxSubscriptions } : {}),
+    ping_interval: o.pingIntervalMs * NS_PER_MS,
+    ping_max: o.pingMax,
+    http_host: o.httpHost || o.host,
+    http_port: o.httpPort,
+    http_base_path: o.httpBasePath,
+    https_port: o.httpsPort,
+    auth_timeout: (o.authTimeoutMs || AUTH_TIMEOUT_MS) / 1000,
+    max_control_line: o.maxControlLine,
+    max_payload: o.maxPayload,
+    max_pending: o.maxPending,
+    cluster: {},
+    gateway: {},
+    leaf: {},
+    mqtt: {},
+    websocket: {},
+    jetstream: {},
+    tls_timeout: TLS_TIMEOUT_MS / 1000,
+    write_deadline: o.writeDeadlineMs * NS_PER_MS,
+    start: goTime(server.start.getTime()),
+    now: goTime(now, true),
+    uptime: goUptime(now - server.start.getTime()),
+    mem: usage.rss,
+    cores,
+    gomaxprocs: cores,
+    cpu: usage.cpu,
+    connections: server.clients.size,
+    total_connections: server.totalConnections,
+    routes: 0,
+    remotes: 0,
+    leafnodes: 0,
+    in_msgs: st.inMsgs,
+    out_msgs: st.outMsgs,
+    in_bytes: st.inBytes,
+    out_bytes: st.outBytes,
+    slow_consumers: st.slowConsumers,
+    subscriptions: server.sublist.count(),
+    http_req_stats: requestCounts(server),
+    // No configuration reload yet: the configuration was loaded when the server started.
+    config_load_time: goTime(server.start.getTime()),
+    parser: server.impl.name,
+  };
+}
