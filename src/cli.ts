@@ -1,138 +1,253 @@
 #!/usr/bin/env node
-// The tsnats command line: nats-server's flags turned into options; no server logic here.
+// The tsnats command line: nats-server's flags (Go flag syntax) and config file turned into
+// options, then the runtime started and the signals wired. The behaviour follows nats-server's
+// main.go and server/opts.go ConfigureOptions; what runs is in src/server/runtime.ts.
 
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
-import { VERSION } from './config/defaults.js';
-import { defaultOptions, optionsFromConfig, setBaselineOptions, validateOptions } from './config/options.js';
 import { ConfigError, parseConfigFile } from './config/conf.js';
+import { VERSION } from './config/defaults.js';
+import { applyFlags, FlagError, parseFlags, type ParsedFlags } from './config/flags.js';
+import { checkConfigFile, defaultOptions, optionsFromConfig, setBaselineOptions, validateOptions } from './config/options.js';
 import type { ServerOptions } from './config/types.js';
 import { loadImplementation, type NativeMode } from './native/load.js';
-import { Logger } from './server/logger.js';
-import { Server } from './server/server.js';
+import { goPathError, Logger } from './server/logger.js';
+import { programName } from './server/ports-file.js';
+import { Runtime, StartError } from './server/runtime.js';
+import { handleSignals, sendSignal } from './server/signals.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-interface Flags {
-  port?: string;
-  addr?: string;
-  net?: string;
-  config?: string;
-  serverName?: string;
-  debug?: boolean;
-  trace?: boolean;
-  logtime?: boolean;
-  native?: NativeMode;
-  user?: string;
-  pass?: string;
-  auth?: string;
+/** The process name: `nats-server` through a symlink or wrapper of that name, else `tsnats`. */
+function processTitle(): string {
+  const base = programName().replace(/\.[cm]?js$/, '');
+  return base === 'cli' || base === '' ? 'tsnats' : base;
 }
 
-function parseArgs(argv: string[]): Flags {
-  const program = new Command('tsnats')
-    .description('A NATS server (nats-server 2.9.10 protocol) in TypeScript')
-    .helpOption('-h, --help', 'Show this message')
-    .version(`tsnats ${pkg.version} (nats-server ${VERSION} protocol)`, '-v, --version', 'Show version')
-    .option('-a, --addr <host>', 'Bind to host address (default: 0.0.0.0)')
-    .option('--net <host>', 'Bind to host address (same as --addr)')
-    .option('-p, --port <port>', 'Use port for clients (default: 4222, -1 for random)')
-    .option('-n, --server_name <name>', 'Server name (default: the server id)')
-    .option('-c, --config <file>', 'Configuration file')
-    .option('-D, --debug', 'Enable debugging output')
-    .option('-V, --trace', 'Trace the raw protocol')
-    .option('-T, --logtime [bool]', 'Timestamp log entries (default: true)')
-    .option('--user <user>', 'User required for connections')
-    .option('--pass <password>', 'Password required for connections')
-    .option('--auth <token>', 'Authorization token required for connections')
-    .addOption(
-      new Option('--native <mode>', 'Native scanner: off, auto or require (default: $TSNATS_NATIVE or auto)').choices([
-        'off',
-        'auto',
-        'require',
-      ]),
-    )
-    .allowExcessArguments(false);
-  program.parse(argv);
-  const o = program.opts<Record<string, unknown>>();
-  return {
-    port: o.port as string | undefined,
-    addr: o.addr as string | undefined,
-    net: o.net as string | undefined,
-    config: o.config as string | undefined,
-    serverName: o.server_name as string | undefined,
-    debug: o.debug as boolean | undefined,
-    trace: o.trace as boolean | undefined,
-    logtime: o.logtime === undefined ? undefined : o.logtime !== 'false',
-    native: o.native as NativeMode | undefined,
-    user: o.user as string | undefined,
-    pass: o.pass as string | undefined,
-    auth: o.auth as string | undefined,
-  };
+const EXE = processTitle();
+
+function usage(): string {
+  return `
+Usage: ${EXE} [options]
+
+Server Options:
+    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
+    -p, --port <port>                Use port for clients (default: 4222)
+    -n, --name
+        --server_name <server_name>  Server name (default: auto)
+    -P, --pid <file>                 File to store PID
+    -m, --http_port <port>           Use port for http monitoring
+    -ms,--https_port <port>          Use port for https monitoring
+    -c, --config <file>              Configuration file
+    -t                               Test configuration and exit
+    -sl,--signal <signal>[=<pid>]    Send signal to ${EXE} process (ldm, stop, quit, term, reopen, reload)
+                                     pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/${EXE}.pid)
+        --client_advertise <string>  Client URL to advertise to other servers
+        --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
+
+Logging Options:
+    -l, --log <file>                 File to redirect log output
+    -T, --logtime                    Timestamp log entries (default: true)
+    -s, --syslog                     Log to syslog or windows event log
+    -r, --remote_syslog <addr>       Syslog server addr (udp://localhost:514)
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Trace the raw protocol
+    -VV                              Verbose trace (traces system account as well)
+    -DV                              Debug and trace
+    -DVV                             Debug and verbose trace (traces system account as well)
+        --log_size_limit <limit>     Logfile size limit (default: auto)
+        --max_traced_msg_len <len>   Maximum printable length for traced messages (default: unlimited)
+
+JetStream Options:
+    -js, --jetstream                 Enable JetStream functionality
+    -sd, --store_dir <dir>           Set the storage directory
+
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
+
+Cluster Options:
+        --routes <rurl-1, rurl-2>    Routes to solicit and connect
+        --cluster <cluster-url>      Cluster URL for solicited routes
+        --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+        --no_advertise <bool>        Do not advertise known cluster information to clients
+        --cluster_advertise <string> Cluster URL to advertise to other servers
+        --connect_retries <number>   For implicit routes, number of connect retries
+        --cluster_listen <url>       Cluster url from which members can solicit routes
+
+Profiling Options:
+        --profile <port>             Profiling HTTP port
+
+tsnats Options:
+        --native <off|auto|require>  Native scanner (default: $TSNATS_NATIVE or auto)
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+        --help_tls                   TLS help
+
+tsnats ${pkg.version} speaks the nats-server ${VERSION} protocol. JetStream, syslog and profiling
+options are accepted and ignored (with a warning); TLS and cluster options are refused.
+`;
 }
 
-function buildOptions(flags: Flags, warnings: ConfigError[]): ServerOptions {
+/** nats-server's PrintAndDie: the message on stderr, exit 1. */
+function die(msg: string): never {
+  process.stderr.write(`${EXE}: ${msg}\n`);
+  process.exit(1);
+}
+
+/**
+ * Defaults, then the config file, then the flags (flags override the file), then nats-server's
+ * baseline and validation. `warnings` receives nats-server's config warnings; `notices` the
+ * keys and flags tsnats accepts and ignores.
+ */
+function buildOptions(flags: ParsedFlags, warnings: ConfigError[], notices: string[]): ServerOptions {
+  const config = flags.values.get('config') as string | undefined;
   let opts = defaultOptions();
-  if (flags.config) opts = optionsFromConfig(parseConfigFile(flags.config), opts, { warnings });
-  const host = flags.addr ?? flags.net;
-  if (host !== undefined) opts.host = host;
-  if (flags.port !== undefined) {
-    const port = Number(flags.port);
-    if (!Number.isInteger(port) || port < -1 || port > 65535) throw new ConfigError(`invalid port: ${flags.port}`);
-    opts.port = port;
+  if (config) {
+    const confNotices: ConfigError[] = [];
+    opts = optionsFromConfig(parseConfigFile(config), opts, { warnings, notices: confNotices });
+    notices.push(...confNotices.map((n) => n.message));
   }
-  if (flags.serverName !== undefined) opts.serverName = flags.serverName;
-  if (flags.debug) opts.debug = true;
-  if (flags.trace) opts.trace = true;
-  if (flags.logtime !== undefined) opts.logtime = flags.logtime;
-  if (flags.user !== undefined) opts.username = flags.user;
-  if (flags.pass !== undefined) opts.password = flags.pass;
-  if (flags.auth !== undefined) opts.authorization = flags.auth;
+  notices.push(...applyFlags(opts, flags));
   setBaselineOptions(opts);
   validateOptions(opts);
   return opts;
 }
 
-async function main(): Promise<void> {
-  const flags = parseArgs(process.argv);
-  let opts: ServerOptions;
-  const warnings: ConfigError[] = [];
-  try {
-    opts = buildOptions(flags, warnings);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tsnats: ${err.natsText}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-  const logger = new Logger(opts);
-  for (const w of warnings) logger.warn(w.message);
-  const loaded = loadImplementation(flags.native);
-  const server = new Server(opts, { impl: loaded.impl, implReason: loaded.reason, logger });
-  logger.info(`Starting tsnats ${pkg.version}`);
-  logger.info(`  Version:  ${VERSION} (protocol of nats-server)`);
-  logger.info(`  Parser:   ${loaded.impl.name} (${loaded.reason})`);
-  logger.info(`  Name:     ${server.name}`);
-  logger.info(`  ID:       ${server.id}`);
-  if (opts.configFile) logger.info(`Using configuration file: ${opts.configFile}`);
-  try {
-    await server.listen();
-  } catch (err) {
-    logger.log('FTL', `Error listening on port: ${opts.host}:${opts.port}, "${(err as Error).message}"`);
-    process.exit(1);
-  }
-  logger.info(`Listening for client connections on ${opts.host}:${server.port}`);
-  logger.info('Server is ready');
-
-  const stop = (signal: string, code: number) => {
-    logger.info(`Trapped "${signal}" signal`);
-    void server.shutdown().then(() => {
-      logger.info('Server Exiting..');
-      process.exit(code);
-    });
-  };
-  process.on('SIGINT', () => stop('interrupt', 0));
-  process.on('SIGTERM', () => stop('terminated', 1));
+function goStdTime(d = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-void main();
+async function main(argv: string[]): Promise<void> {
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(argv);
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    // Go's flag package: the error on stderr, then the usage, whose handler exits 0.
+    process.stderr.write(`${e.message}\n`);
+    process.stdout.write(usage() + '\n');
+    process.exit(0);
+  }
+  const v = flags.values;
+  const printVersion = (): never => {
+    process.stdout.write(`${EXE}: v${VERSION} (tsnats ${pkg.version})\n`);
+    process.exit(0);
+  };
+  const printHelp = (): never => {
+    process.stdout.write(usage() + '\n');
+    process.exit(0);
+  };
+  if (v.get('version') === true) printVersion();
+  if (v.get('help') === true) printHelp();
+  if (v.get('helpTls') === true) {
+    process.stdout.write('TLS is not supported by tsnats yet.\n');
+    process.exit(0);
+  }
+  if (flags.args.length > 0) {
+    const arg = flags.args[0]!;
+    if (arg.toLowerCase() === 'version') printVersion();
+    if (arg.toLowerCase() === 'help') printHelp();
+    die(`unrecognized command: ${JSON.stringify(arg)}`);
+  }
+
+  const signal = v.get('signal') as string | undefined;
+  if (signal !== undefined && signal !== '') {
+    try {
+      sendSignal(signal, EXE);
+    } catch (e) {
+      die((e as Error).message);
+    }
+    process.exit(0);
+  }
+
+  const config = v.get('config') as string | undefined;
+  if (v.get('checkConfig') === true) {
+    if (!config) die('must specify [-c, --config] option to check configuration file syntax');
+    try {
+      checkConfigFile(config);
+    } catch (e) {
+      if (e instanceof ConfigError) die(e.natsText);
+      throw e;
+    }
+    process.stderr.write(`${EXE}: configuration file ${config} is valid\n`);
+    process.exit(0);
+  }
+
+  const native = v.get('native') as string | undefined;
+  if (native !== undefined && !['off', 'auto', 'require'].includes(native)) {
+    die(`invalid value ${JSON.stringify(native)} for --native: want off, auto or require`);
+  }
+
+  const warnings: ConfigError[] = [];
+  const notices: string[] = [];
+  let opts: ServerOptions;
+  try {
+    opts = buildOptions(flags, warnings, notices);
+  } catch (e) {
+    if (e instanceof ConfigError) die(e.natsText);
+    throw e;
+  }
+
+  let logger: Logger;
+  try {
+    logger = Logger.forOptions(opts);
+  } catch (e) {
+    // Go's log.Fatalf from NewFileLogger.
+    process.stderr.write(`${goStdTime()} error opening file: ${goPathError(e, 'open', opts.logFile)}\n`);
+    process.exit(1);
+  }
+  for (const w of warnings) logger.warn(w.message);
+  for (const n of notices) logger.warn(n);
+
+  let loaded: ReturnType<typeof loadImplementation>;
+  try {
+    loaded = loadImplementation(native as NativeMode | undefined);
+  } catch (e) {
+    logger.fatal((e as Error).message);
+    process.exit(1);
+  }
+
+  process.title = EXE;
+  const load = config
+    ? (): ServerOptions => {
+        // nats-server's Reload refuses a file with warnings too.
+        const w: ConfigError[] = [];
+        const next = buildOptions(flags, w, []);
+        if (w.length > 0) throw ConfigError.aggregate(w);
+        return next;
+      }
+    : undefined;
+  const runtime = new Runtime(opts, {
+    impl: loaded.impl,
+    implReason: loaded.reason,
+    logger,
+    load,
+    tsnatsVersion: pkg.version,
+  });
+  const exit = (code: number): void => {
+    logger.close();
+    process.exit(code);
+  };
+  // Signals are handled from the start: a SIGTERM during startup still shuts down cleanly.
+  handleSignals(runtime, exit);
+  try {
+    await runtime.start();
+  } catch (e) {
+    // Already logged as [FTL]; nats-server's Fatalf exits at once.
+    if (e instanceof StartError) exit(1);
+    throw e;
+  }
+}
+
+void main(process.argv.slice(2));

@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigString } from '../src/config/conf.js';
 import {
   DEFAULT_AUTH_TIMEOUT_MS,
-  NKEY_USERS_UNSUPPORTED,
   defaultOptions,
   goValueV,
   isValidPublicUserKey,
@@ -187,9 +186,13 @@ describe('authorization: users', () => {
     expect(r.users![0]!.permissions).toEqual(perms({ subscribe: { allow: ['s'], deny: null } }));
   });
 
-  it('nkey users: nats-server’s own checks, then "not supported yet" at the nkey', () => {
-    expect(messages(`authorization { users: [{nkey: ${NKEY}}] }`)).toEqual([
-      `t.conf:1:25: ${NKEY_USERS_UNSUPPORTED}`,
+  it('nkey users: parsed into nkeys, with nats-server’s own checks', () => {
+    expect(load(`authorization { users: [{nkey: ${NKEY}}] }`).users).toBeNull();
+    expect(load(`authorization { users: [{nkey: ${NKEY}, permissions: { publish: "p" }}] }`).nkeys).toEqual([
+      { nkey: NKEY, permissions: perms({ publish: { allow: ['p'], deny: null } }), account: '', allowedConnectionTypes: null },
+    ]);
+    expect(messages(`authorization { users: [{nkey: ${NKEY}}, {nkey: ${NKEY}}] }`)).toEqual([
+      `t.conf:1:0: Duplicate nkey "${NKEY}" detected`,
     ]);
     expect(messages('authorization { users: [{nkey: UABC}] }')).toEqual([
       't.conf:1:25: Not a valid public nkey for a user',
@@ -471,17 +474,11 @@ describe('agrees with nats-server -t', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsnats-authcheck-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(cases.map(([name, conf], i) => [name, conf, i] as const))('%s', (name, conf, i) => {
+  it.each(cases.map(([name, conf], i) => [name, conf, i] as const))('%s', (_name, conf, i) => {
     const file = path.join(dir, `auth${i}.conf`);
     writeFileSync(file, conf);
     const want = natsServerCheck(file, dir);
     const got = tsnatsCheck(file);
-    if (name === 'nkey user') {
-      // The one deliberate difference: valid nkey users are refused until tsnats has them.
-      expect(want.ok).toBe(true);
-      expect(got.stderr).toBe(`nats-server: ${file}:1:25: ${NKEY_USERS_UNSUPPORTED}\n\n`);
-      return;
-    }
     expect(got.ok).toBe(want.ok);
     expect(errorLines(got.stderr)).toEqual(errorLines(want.stderr));
   });

@@ -17,6 +17,8 @@ import {
 } from './conf.js';
 import {
   DEFAULT_HOST,
+  DEFAULT_LAME_DUCK_DURATION_MS,
+  DEFAULT_LAME_DUCK_GRACE_PERIOD_MS,
   DEFAULT_MAX_CLOSED_CLIENTS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PING_INTERVAL_MS,
@@ -29,6 +31,7 @@ import {
 } from './defaults.js';
 import { isValidSubject } from '../subjects/subject.js';
 import type {
+  NkeyUser,
   Permissions,
   ResponsePermission,
   ServerOptions,
@@ -56,6 +59,13 @@ export function defaultOptions(): ServerOptions {
     httpsPort: 0,
     httpBasePath: '',
     maxClosedClients: DEFAULT_MAX_CLOSED_CLIENTS,
+    pidFile: '',
+    portsFileDir: '',
+    logFile: '',
+    logSizeLimit: 0,
+    maxTracedMsgLen: 0,
+    lameDuckDurationMs: DEFAULT_LAME_DUCK_DURATION_MS,
+    lameDuckGracePeriodMs: DEFAULT_LAME_DUCK_GRACE_PERIOD_MS,
     pingIntervalMs: DEFAULT_PING_INTERVAL_MS,
     pingMax: DEFAULT_PING_MAX_OUT,
     writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,
@@ -68,6 +78,7 @@ export function defaultOptions(): ServerOptions {
     password: '',
     authorization: '',
     users: null,
+    nkeys: null,
     noAuthUser: '',
     authTimeoutMs: 0,
     defaultPermissions: null,
@@ -275,6 +286,11 @@ export interface KeyContext {
   warn(field: string, reason: string, pos?: Position): void;
   /** Record an error as built (e.g. one without a position, as nats-server has some). */
   report(err: ConfigError): void;
+  /**
+   * Record a tsnats notice (a key nats-server accepts and tsnats ignores): a warning that is
+   * logged but, unlike nats-server's own warnings, never fails `-t`.
+   */
+  notice(text: string, pos?: Position): void;
 }
 
 /** A handler may also throw ConfigError (e.g. from the typed getters) to record an error. */
@@ -665,14 +681,12 @@ export function isValidPublicUserKey(key: string): boolean {
   return data[0] === 20 << 3;
 }
 
-/** The error nkey users get until tsnats supports them (after nats-server's own checks). */
-export const NKEY_USERS_UNSUPPORTED = 'nkey users are not supported yet';
-
 /**
- * parseUsers: the `users` list. null when a wrong type stopped it (nats-server's recovered
- * panic), undefined after an error that discards the list ("User entry requires a user"...).
+ * parseUsers: the `users` list; its nkey entries go to `nkeys`. null when a wrong type stopped
+ * it (nats-server's recovered panic), undefined after an error that discards the list ("User
+ * entry requires a user"...).
  */
-function parseUsers(v: ConfNode, report: Report): UserEntry[] | null | undefined {
+function parseUsers(v: ConfNode, report: Report, nkeys: NkeyUser[]): UserEntry[] | null | undefined {
   if (v.kind !== 'array') {
     report(new ConfigError(`Expected users field to be an array, got ${goValueV(v)}`, v.pos));
     return undefined;
@@ -686,7 +700,6 @@ function parseUsers(v: ConfNode, report: Report): UserEntry[] | null | undefined
       }
       const user: UserEntry = { user: '', password: '', permissions: null, account: '', allowedConnectionTypes: null };
       let nkey = '';
-      let nkeyNode: ConfNode | undefined;
       let perms: Permissions | null = null;
       let last: ConfNode = entry; // nats-server reports the entry's checks at its last token
       for (const [k, mv] of entry.value) {
@@ -694,7 +707,6 @@ function parseUsers(v: ConfNode, report: Report): UserEntry[] | null | undefined
         switch (k.toLowerCase()) {
           case 'nkey':
             nkey = stringValue(mv);
-            nkeyNode = mv;
             break;
           case 'user':
           case 'username':
@@ -731,7 +743,7 @@ function parseUsers(v: ConfNode, report: Report): UserEntry[] | null | undefined
           report(new ConfigError('Nkey users do not take usernames or passwords', last.pos));
           return undefined;
         }
-        report(new ConfigError(NKEY_USERS_UNSUPPORTED, nkeyNode!.pos));
+        nkeys.push({ nkey, permissions: perms, account: '', allowedConnectionTypes: user.allowedConnectionTypes });
         continue;
       }
       user.permissions = perms;
@@ -748,6 +760,7 @@ interface AuthorizationBlock {
   /** Seconds, as nats-server's float64 AuthTimeout. */
   timeout: number;
   users: UserEntry[] | null;
+  nkeys: NkeyUser[];
   defaultPermissions: Permissions | null;
 }
 
@@ -761,7 +774,15 @@ function clonePermissions(p: Permissions): Permissions {
 function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | undefined {
   return recovering<AuthorizationBlock | undefined>(report, undefined, () => {
     const am = mapValue(v);
-    const auth: AuthorizationBlock = { user: '', pass: '', token: '', timeout: 0, users: null, defaultPermissions: null };
+    const auth: AuthorizationBlock = {
+      user: '',
+      pass: '',
+      token: '',
+      timeout: 0,
+      users: null,
+      nkeys: [],
+      defaultPermissions: null,
+    };
     for (const [k, mv] of am) {
       switch (k.toLowerCase()) {
         case 'user':
@@ -780,7 +801,7 @@ function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | u
           auth.timeout = mv.kind === 'int' || mv.kind === 'float' ? mv.value : 1;
           break;
         case 'users': {
-          const users = parseUsers(mv, report);
+          const users = parseUsers(mv, report, auth.nkeys);
           if (users !== undefined) auth.users = users;
           break;
         }
@@ -797,7 +818,7 @@ function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | u
     }
     // applyDefaultPermissions: users without their own permissions get the block's.
     const dp = auth.defaultPermissions;
-    if (dp) for (const u of auth.users ?? []) u.permissions ??= clonePermissions(dp);
+    if (dp) for (const u of [...(auth.users ?? []), ...auth.nkeys]) u.permissions ??= clonePermissions(dp);
     return auth;
   });
 }
@@ -845,6 +866,16 @@ function authorizationKey(v: ConfNode, c: KeyContext): void {
       }
       c.opts.users = [...(c.opts.users ?? []), ...auth.users];
     }
+  }
+  if (auth.nkeys.length > 0) {
+    for (const u of auth.nkeys) {
+      if (names.has(u.nkey)) {
+        c.error(`Duplicate nkey ${goQuote(u.nkey)} detected`);
+        return;
+      }
+      names.add(u.nkey);
+    }
+    c.opts.nkeys = [...(c.opts.nkeys ?? []), ...auth.nkeys];
   }
 }
 
@@ -896,7 +927,162 @@ const entries: Array<[string[], KeyHandler]> = [
   [['no_header_support'], (v, c) => (c.opts.noHeaderSupport = boolValue(v))],
   [['authorization'], authorizationKey],
   [['no_auth_user'], (v, c) => (c.opts.noAuthUser = stringValue(v))],
+
+  // Monitoring.
+  [
+    ['http'],
+    (v, c) => {
+      const hp = listenValue(v);
+      c.opts.httpHost = hp.host;
+      c.opts.httpPort = hp.port;
+    },
+  ],
+  [
+    ['https'],
+    (v, c) => {
+      const hp = listenValue(v);
+      c.opts.httpHost = hp.host;
+      c.opts.httpsPort = hp.port;
+      c.notice(HTTPS_NOTICE);
+    },
+  ],
+  [['http_port', 'monitor_port'], (v, c) => (c.opts.httpPort = intValue(v))],
+  [
+    ['https_port'],
+    (v, c) => {
+      c.opts.httpsPort = intValue(v);
+      c.notice(HTTPS_NOTICE);
+    },
+  ],
+  [['http_base_path'], (v, c) => (c.opts.httpBasePath = stringValue(v))],
+
+  // Operating the process.
+  [['pidfile', 'pid_file'], (v, c) => (c.opts.pidFile = stringValue(v))],
+  [['ports_file_dir'], (v, c) => (c.opts.portsFileDir = stringValue(v))],
+  [['logfile', 'log_file'], (v, c) => (c.opts.logFile = stringValue(v))],
+  [['logfile_size_limit', 'log_size_limit'], (v, c) => (c.opts.logSizeLimit = intValue(v))],
+  [['max_traced_msg_len'], (v, c) => (c.opts.maxTracedMsgLen = intValue(v))],
+  [['trace_verbose'], (v, c) => (c.opts.trace = boolValue(v))],
+  [
+    ['syslog'],
+    (v, c) => {
+      if (boolValue(v)) c.notice(notSupported(c.key, 'logging to stderr or log_file'));
+    },
+  ],
+  [
+    ['remote_syslog'],
+    (v, c) => {
+      if (stringValue(v) !== '') c.notice(notSupported(c.key, 'logging to stderr or log_file'));
+    },
+  ],
+  [['lame_duck_duration'], (v, c) => lameDuckKey(v, c, 'lameDuckDurationMs')],
+  [['lame_duck_grace_period'], (v, c) => lameDuckKey(v, c, 'lameDuckGracePeriodMs')],
+  [
+    ['prof_port'],
+    (v, c) => {
+      if (intValue(v) !== 0) c.notice(notSupported(c.key));
+    },
+  ],
+  // Knobs with nothing to act on in tsnats: checked for their type, then ignored quietly.
+  [['disable_sublist_cache', 'no_sublist_cache'], (v) => void boolValue(v)],
+  [['no_system_account', 'no_system', 'no_sys_acc'], (v) => void boolValue(v)],
+  [['allow_non_tls'], (v) => void boolValue(v)],
+  [['connect_error_reports', 'reconnect_error_reports'], (v) => void intValue(v)],
+
+  // Subsystems tsnats does not have yet: client test launchers write these blocks, so they are
+  // accepted with one notice each rather than refused.
+  [['jetstream'], (v, c) => (jetStreamDisabled(v) ? undefined : c.notice(notSupported(c.key)))],
+  [
+    ['store_dir', 'storedir'],
+    (v, c) => {
+      stringValue(v);
+      c.notice(notSupported(c.key));
+    },
+  ],
+  [['leafnodes', 'leaf'], (_v, c) => c.notice(notSupported(c.key))],
+  [['websocket', 'ws'], (_v, c) => c.notice(notSupported(c.key))],
+  [['gateway'], (_v, c) => c.notice(notSupported(c.key))],
+  [['mqtt'], (_v, c) => c.notice(notSupported(c.key))],
+  [['server_tags'], serverTagsKey],
 ];
+
+const HTTPS_NOTICE = 'monitoring over https is not supported by tsnats yet: https port ignored';
+
+function notSupported(key: string, instead = ''): string {
+  return `${key} is not supported by tsnats yet: ignored${instead ? `, ${instead}` : ''}`;
+}
+
+/** `jetstream: false`, `jetstream: disabled` (nats-server's parseJetStream spellings). */
+function jetStreamDisabled(v: ConfNode): boolean {
+  if (v.kind === 'bool') return !v.value;
+  if (v.kind === 'string') return ['disabled', 'disable', 'false', 'off', 'no'].includes(v.value.toLowerCase());
+  return false;
+}
+
+/** server_tags: a string or a list of strings (opts.go's "server_tags" case), then a notice. */
+function serverTagsKey(v: ConfNode, c: KeyContext): void {
+  if (v.kind === 'array') {
+    if (v.value.some((t) => t.kind !== 'string')) {
+      c.error('error parsing tags: unsupported type *conf.token where string is expected');
+      return;
+    }
+  } else if (v.kind !== 'string') {
+    c.error(`error parsing tags: unsupported type ${goTypeName(v)}`);
+    return;
+  }
+  c.notice(notSupported(c.key));
+}
+
+/** lame_duck_duration / lame_duck_grace_period: Go duration strings only (no integer seconds). */
+function lameDuckKey(v: ConfNode, c: KeyContext, field: 'lameDuckDurationMs' | 'lameDuckGracePeriodMs'): void {
+  const text = stringValue(v);
+  const name = c.key.toLowerCase();
+  let ns: bigint;
+  try {
+    ns = parseGoDuration(text);
+  } catch (e) {
+    c.error(`error parsing ${name}: ${(e as Error).message}`);
+    return;
+  }
+  if (field === 'lameDuckDurationMs' && ns < 30_000_000_000n) {
+    c.error(`invalid lame_duck_duration of ${goDurationString(ns)}, minimum is 30 seconds`);
+    return;
+  }
+  if (field === 'lameDuckGracePeriodMs' && ns < 0n) {
+    c.error('invalid lame_duck_grace_period, needs to be positive');
+    return;
+  }
+  c.opts[field] = Number(ns) / 1e6;
+}
+
+/** Go's time.Duration.String: "1h2m3.5s", "2m0s", "300ms", "1.5µs", "0s". */
+export function goDurationString(ns: bigint): string {
+  if (ns === 0n) return '0s';
+  const sign = ns < 0n ? '-' : '';
+  let u = ns < 0n ? -ns : ns;
+  const frac = (v: bigint, unit: bigint, width: number): string => {
+    const whole = v / unit;
+    const rest = v % unit;
+    if (rest === 0n) return String(whole);
+    return `${whole}.${String(rest).padStart(width, '0').replace(/0+$/, '')}`;
+  };
+  if (u < 1000n) return `${sign}${u}ns`;
+  if (u < 1_000_000n) return `${sign}${frac(u, 1000n, 3)}µs`;
+  if (u < 1_000_000_000n) return `${sign}${frac(u, 1_000_000n, 6)}ms`;
+  const h = u / 3_600_000_000_000n;
+  u %= 3_600_000_000_000n;
+  const m = u / 60_000_000_000n;
+  u %= 60_000_000_000n;
+  const sec = `${frac(u, 1_000_000_000n, 9)}s`;
+  if (h > 0n) return `${sign}${h}h${m}m${sec}`;
+  if (m > 0n) return `${sign}${m}m${sec}`;
+  return sign + sec;
+}
+
+/** A duration held in ms (possibly fractional), as Go prints a time.Duration. */
+export function goDurationMs(ms: number): string {
+  return goDurationString(BigInt(Math.round(ms * 1e6)));
+}
 
 /** Top-level keys tsnats understands, by lower-case name. Everything else is unknown. */
 export const CONFIG_KEYS: ReadonlyMap<string, KeyHandler> = new Map(
@@ -909,6 +1095,11 @@ export const CONFIG_KEYS: ReadonlyMap<string, KeyHandler> = new Map(
 export interface OptionsFromConfigSettings {
   /** Receives warnings (e.g. a plain integer used as a duration); nats-server prints them. */
   warnings?: ConfigError[];
+  /**
+   * Receives tsnats's notices (keys accepted and ignored, e.g. a `jetstream` block). Without
+   * it they go to `warnings`. Notices never fail a load, even with `checkOnly`.
+   */
+  notices?: ConfigError[];
   /**
    * `nats-server -t` semantics: warnings are errors too, and neither setBaselineOptions nor
    * validateOptions runs (nats-server's -t does not run them).
@@ -937,6 +1128,7 @@ export function optionsFromConfig(
     opts.configFile = conf.pos.file;
   }
   const problems: ConfigError[] = [];
+  const notices: ConfigError[] = [];
   for (const [key, node] of map) {
     const handler = CONFIG_KEYS.get(key.toLowerCase());
     if (!handler) {
@@ -950,6 +1142,7 @@ export function optionsFromConfig(
       warn: (field, reason, pos = node.pos) =>
         problems.push(new ConfigError(`invalid use of field ${goQuote(field)}: ${reason}`, pos, 'warning')),
       report: (err) => problems.push(err),
+      notice: (text, pos = node.pos) => notices.push(new ConfigError(text, pos, 'warning')),
     };
     try {
       handler(node, ctx);
@@ -961,7 +1154,10 @@ export function optionsFromConfig(
   const warnings = problems.filter((p) => p.kind === 'warning');
   const hasErrors = problems.length > warnings.length;
   if (hasErrors || (settings.checkOnly && warnings.length > 0)) throw ConfigError.aggregate(problems);
-  settings.warnings?.push(...warnings);
+  if (settings.notices) {
+    settings.warnings?.push(...warnings);
+    settings.notices.push(...notices);
+  } else settings.warnings?.push(...warnings, ...notices);
   if (settings.checkOnly) return opts;
   setBaselineOptions(opts);
   validateOptions(opts);
@@ -982,6 +1178,8 @@ export function setBaselineOptions(opts: ServerOptions): ServerOptions {
   if (opts.maxPayload === 0) opts.maxPayload = MAX_PAYLOAD_SIZE;
   if (opts.maxPending === 0) opts.maxPending = MAX_PENDING_SIZE;
   if (opts.writeDeadlineMs === 0) opts.writeDeadlineMs = DEFAULT_WRITE_DEADLINE_MS;
+  if (opts.lameDuckDurationMs === 0) opts.lameDuckDurationMs = DEFAULT_LAME_DUCK_DURATION_MS;
+  if (opts.lameDuckGracePeriodMs === 0) opts.lameDuckGracePeriodMs = DEFAULT_LAME_DUCK_GRACE_PERIOD_MS;
   // getDefaultAuthTimeout: TLS timeout + 1 s with TLS (tsnats has none yet), else AUTH_TIMEOUT.
   if (opts.authTimeoutMs === 0) opts.authTimeoutMs = DEFAULT_AUTH_TIMEOUT_MS;
   return opts;
@@ -989,6 +1187,14 @@ export function setBaselineOptions(opts: ServerOptions): ServerOptions {
 
 /** nats-server's validateOptions (the checks that apply to tsnats's options). */
 export function validateOptions(opts: ServerOptions): void {
+  if (opts.lameDuckDurationMs > 0 && opts.lameDuckGracePeriodMs >= opts.lameDuckDurationMs) {
+    throw new ConfigError(
+      `lame duck grace period (${goDurationMs(opts.lameDuckGracePeriodMs)}) should be strictly lower than ` +
+        `lame duck duration (${goDurationMs(opts.lameDuckDurationMs)})`,
+      undefined,
+      'validation',
+    );
+  }
   if (opts.maxPayload > opts.maxPending) {
     throw new ConfigError(
       `max_payload (${opts.maxPayload}) cannot be higher than max_pending (${opts.maxPending})`,

@@ -30,6 +30,23 @@ export interface ServerOptions {
   /** Closed connections kept for /connz?state=closed. */
   maxClosedClients: number;
 
+  // Operating the process (nats-server's PidFile, PortsFileDir, LogFile, LogSizeLimit,
+  // MaxTracedMsgLen, LameDuckDuration, LameDuckGracePeriod).
+  /** Write the pid here at start ('' = no pid file). */
+  pidFile: string;
+  /** Write `<program>_<pid>.ports` here once listening ('' = no ports file). */
+  portsFileDir: string;
+  /** Log to this file instead of stderr ('' = stderr). */
+  logFile: string;
+  /** Rotate the log file past this many bytes (0 = never). */
+  logSizeLimit: number;
+  /** Truncate traced payloads to this many bytes (0 = unlimited). */
+  maxTracedMsgLen: number;
+  /** Lame duck mode: spread client closes over this long (>= 30 s). */
+  lameDuckDurationMs: number;
+  /** Lame duck mode: wait this long before closing the first client (< duration). */
+  lameDuckGracePeriodMs: number;
+
   // Client authentication (nats-server's Options names in camelCase).
   /** Single user (`authorization { user, password }`, `--user/--pass`). */
   username: string;
@@ -38,6 +55,8 @@ export interface ServerOptions {
   authorization: string;
   /** `authorization { users: [...] }`; null when not configured. */
   users: UserEntry[] | null;
+  /** The nkey entries of `users`; null when there are none. */
+  nkeys: NkeyUser[] | null;
   /** User for CONNECTs without credentials. */
   noAuthUser: string;
   /** `authorization { timeout }` in ms; 0 = default. */
@@ -60,6 +79,15 @@ export interface Permissions {
   publish: SubjectPermission | null;
   subscribe: SubjectPermission | null;
   response: ResponsePermission | null;
+}
+
+/** `authorization { users: [ { nkey: U... } ] }`: authenticates by signing the INFO nonce. */
+export interface NkeyUser {
+  /** The user's public nkey (`U...`). */
+  nkey: string;
+  permissions: Permissions | null;
+  account: string;
+  allowedConnectionTypes: string[] | null;
 }
 
 export interface UserEntry {

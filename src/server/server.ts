@@ -3,18 +3,16 @@
 
 import net from 'node:net';
 import { type Client as ClientT, Client, type ClientHost, type Counters, type Subscription } from '../client/client.js';
-import { infoAuthRequired } from '../client/auth.js';
-import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
+import { authenticate, infoAuthRequired } from '../client/auth.js';
+import { ClosedState, type ClosedReason, ERR_AUTH_VIOLATION, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { ServerOptions } from '../config/types.js';
-import { AUTH_TIMEOUT_MS, PROTO, VERSION } from '../config/defaults.js';
+import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { Sublist } from '../subjects/sublist.js';
 import { Logger } from './logger.js';
 import { Reactor } from './reactor.js';
 import { newServerId } from './server-id.js';
 
-/** The Go runtime nats-server 2.9.10 reports in INFO (Debian build); clients only display it. */
-const GO_VERSION = 'go1.19.8';
 /** nats-server's first client gets cid 4: cids 1 to 3 belong to its internal $SYS clients. */
 const FIRST_CID = 4;
 /** Coarse timer resolution bounds, ms. */
@@ -52,6 +50,11 @@ export class Server implements ClientHost {
   private readonly removals: Subscription[] = [];
   private infoHead = '';
   private shuttingDown = false;
+  private shutdownDone: Promise<void> | null = null;
+  /** In lame duck mode (listener closed, clients being closed one by one). */
+  private ldm = false;
+  /** Wakes the lame duck sleep early when the server shuts down. */
+  private ldmWake: (() => void) | null = null;
 
   constructor(opts: ServerOptions, deps: ServerDeps) {
     this.opts = opts;
@@ -65,6 +68,14 @@ export class Server implements ClientHost {
   /** The bound client port (after `listen`). */
   get port(): number {
     return this.boundPort;
+  }
+
+  get isLameDuck(): boolean {
+    return this.ldm;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
   }
 
   /** Starts the client listener; resolves once it accepts connections. */
@@ -81,11 +92,66 @@ export class Server implements ClientHost {
     });
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.infoHead = this.buildInfoHead();
+    this.startTimer();
+  }
+
+  /** (Re)starts the coarse timer, its period derived from the shortest configured timer. */
+  private startTimer(): void {
+    if (this.timer) clearInterval(this.timer);
     const o = this.opts;
     const shortest = Math.min(o.pingIntervalMs, o.writeDeadlineMs, o.authTimeoutMs || AUTH_TIMEOUT_MS);
     const tick = Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, Math.floor(shortest / 20)));
     this.timer = setInterval(() => this.tick(), tick);
     this.timer.unref();
+  }
+
+  /**
+   * Config reload: the options are changed in place (clients read `opts` live), then what was
+   * derived from them is rebuilt: the INFO sent to new connections (max_payload, auth_required,
+   * client_advertise) and the timer period. Auth changes apply to connections made from now on
+   * (and `recheckAuthorization` cuts those that no longer authenticate).
+   */
+  applyOptions(next: ServerOptions): void {
+    Object.assign(this.opts, next);
+    for (const c of this.clients.values()) c.parser.maxControlLine = this.opts.maxControlLine;
+    if (this.listener) this.infoHead = this.buildInfoHead();
+    if (this.timer) this.startTimer();
+  }
+
+  /**
+   * After an auth reload (nats-server's reloadAuthorization): connections whose CONNECT no longer
+   * authenticates get `-ERR 'Authorization Violation'` and are closed. Connections that still
+   * authenticate take their user's new permissions. Returns how many were closed.
+   */
+  recheckAuthorization(): number {
+    let closed = 0;
+    for (const c of [...this.clients.values()]) {
+      if (c.closed || !c.connectReceived) continue;
+      const auth = authenticate(this.opts, c.opts, c.nonce);
+      if (auth.ok) {
+        c.reauthorized(auth.user);
+        continue;
+      }
+      c.sendErr(ERR_AUTH_VIOLATION);
+      c.close(ClosedState.AuthenticationViolation);
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
+   * max_connections lowered by a reload: the newest connections over the limit get
+   * `-ERR 'maximum connections exceeded'` and are closed (nats-server's maxConnOption).
+   * Returns how many were closed.
+   */
+  closeOverMaxConnections(max: number): number {
+    if (max <= 0 || this.clients.size <= max) return 0;
+    const over = [...this.clients.values()].slice(max);
+    for (const c of over) {
+      c.sendErr(ERR_MAX_CONNECTIONS);
+      c.close(ClosedState.MaxConnectionsExceeded);
+    }
+    return over.length;
   }
 
   /** INFO up to (not including) client_id, as nats-server orders the fields. */
@@ -115,7 +181,8 @@ export class Server implements ClientHost {
   }
 
   private infoFor(c: Client): string {
-    return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}} \r\n`;
+    const nonce = c.nonce === '' ? '' : `,"nonce":"${c.nonce}"`;
+    return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${nonce}} \r\n`;
   }
 
   /** Runs for every accepted socket: INFO first, then the limits. */
@@ -201,18 +268,164 @@ export class Server implements ClientHost {
   }
 
   trace(c: ClientT, dir: '<<-' | '->>', text: string, raw = false): void {
-    if (this.logger.trace) this.logger.log('TRC', `${c} - ${dir} ${raw ? text : `[${text}]`}`);
+    if (!this.logger.trace) return;
+    if (raw && this.opts.maxTracedMsgLen > 0) text = truncateTracedPayload(text, this.opts.maxTracedMsgLen);
+    this.logger.log('TRC', `${c} - ${dir} ${raw ? text : `[${text}]`}`);
   }
 
-  /** Stops accepting, closes every connection (flushing what is pending) and the timer. */
-  async shutdown(): Promise<void> {
-    if (this.shuttingDown) return;
-    this.shuttingDown = true;
-    if (this.timer) clearInterval(this.timer);
-    const closed = this.listener ? new Promise<void>((r) => this.listener!.close(() => r())) : Promise.resolve();
-    for (const c of [...this.clients.values()]) c.close(ClosedState.ServerShutdown);
-    await closed;
+  /**
+   * Graceful shutdown (nats-server's Shutdown): stop accepting, close every connection with
+   * `Server Shutdown` (what is pending is flushed, nothing else is sent), then wait until the
+   * sockets have handed their bytes to the kernel (bounded by write_deadline). Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownDone ??= this.doShutdown();
+    return this.shutdownDone;
   }
+
+  private async doShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.logger.info('Initiating Shutdown...');
+    this.ldmWake?.();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const listener = this.listener;
+    this.listener = null;
+    // Stops accepting at once; its callback would wait for every connection, so it is not awaited.
+    listener?.close();
+    const clients = [...this.clients.values()];
+    for (const c of clients) c.close(ClosedState.ServerShutdown);
+    await settleSockets(
+      clients.map((c) => c.socket as unknown as net.Socket),
+      Math.max(SHUTDOWN_MIN_FLUSH_MS, this.opts.writeDeadlineMs),
+    );
+  }
+
+  /**
+   * Lame duck mode (SIGUSR2; nats-server's lameDuckMode): stop accepting, tell protocol-1
+   * clients (`"ldm":true` INFO), wait the grace period, then close the clients one at a time
+   * spread over the rest of lame_duck_duration, and shut down. Resolves when shut down.
+   */
+  async lameDuckMode(): Promise<void> {
+    if (this.shuttingDown || this.ldm || this.listener === null) return;
+    this.logger.info('Entering lame duck mode, stop accepting new clients');
+    this.ldm = true;
+    this.listener.close();
+    this.listener = null;
+    if (this.clients.size === 0) {
+      await this.shutdown();
+      return;
+    }
+    const o = this.opts;
+    const grace = Math.abs(o.lameDuckGracePeriodMs);
+    let dur = o.lameDuckDurationMs - grace;
+    if (dur <= 0) dur = 1000;
+    const clients = [...this.clients.values()];
+    let batch = 1;
+    // Pause between two closes: at most 1 s, or the duration shared out over the clients.
+    let si = dur / clients.length;
+    if (si < 1) {
+      si = 1;
+      batch = Math.max(1, Math.floor(clients.length / dur));
+    } else if (si > 1000) si = 1000;
+    this.sendLameDuckInfo();
+    if (!(await this.ldmSleep(grace))) return;
+    this.logger.info('Closing existing clients');
+    for (let i = 0; i < clients.length; i++) {
+      clients[i]!.close(ClosedState.ServerShutdown);
+      if (i === clients.length - 1) break;
+      if (batch === 1 || i % batch === 0) {
+        const v = Math.max(si / 2, Math.random() * si);
+        if (!(await this.ldmSleep(v))) return;
+      }
+    }
+    await this.shutdown();
+  }
+
+  /** Sleeps `ms`; false when the server shut down meanwhile (the lame duck then stops). */
+  private ldmSleep(ms: number): Promise<boolean> {
+    if (this.shuttingDown) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.ldmWake = null;
+        resolve(!this.shuttingDown);
+      }, ms);
+      this.ldmWake = () => {
+        clearTimeout(t);
+        this.ldmWake = null;
+        resolve(false);
+      };
+    });
+  }
+
+  /**
+   * The lame duck INFO (§4.2): only to clients that said `protocol >= 1` and already had their
+   * first PING answered; the server INFO with this client's id and ip and `"ldm":true`.
+   */
+  private sendLameDuckInfo(): void {
+    for (const c of this.clients.values()) {
+      if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
+      c.out.appendLatin1(`${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)},"ldm":true} \r\n`);
+      this.markDirty(c);
+    }
+  }
+}
+
+/** Shutdown waits at least this long for pending bytes to reach the kernel. */
+const SHUTDOWN_MIN_FLUSH_MS = 1000;
+/** After flushing, how long peers get to close their side before sockets are destroyed. */
+const SHUTDOWN_LINGER_MS = 100;
+
+/**
+ * Waits until every socket has flushed what it holds (`finish`) or died, at most `flushMs`; then
+ * gives peers a moment to close, and destroys what is left.
+ */
+async function settleSockets(sockets: net.Socket[], flushMs: number): Promise<void> {
+  const waitAll = (pending: net.Socket[], events: string[], ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      let left = pending.length;
+      if (left === 0) return resolve();
+      const t = setTimeout(resolve, ms);
+      const one = (): void => {
+        if (--left === 0) {
+          clearTimeout(t);
+          resolve();
+        }
+      };
+      for (const s of pending) {
+        let done = false;
+        const fire = (): void => {
+          if (!done) {
+            done = true;
+            one();
+          }
+        };
+        for (const ev of events) s.once(ev, fire);
+      }
+    });
+  const live = (s: net.Socket): boolean => !s.destroyed && typeof s.once === 'function';
+  await waitAll(sockets.filter((s) => live(s) && !s.writableFinished), ['finish', 'close', 'error'], flushMs);
+  await waitAll(sockets.filter(live), ['close'], SHUTDOWN_LINGER_MS);
+  for (const s of sockets) if (live(s)) s.destroy();
+}
+
+/**
+ * max_traced_msg_len for a `MSG_PAYLOAD: ["..."]` trace line: nats-server keeps the first n
+ * bytes of the payload and adds `...`.
+ */
+function truncateTracedPayload(text: string, max: number): string {
+  const m = /^MSG_PAYLOAD: \[(".*")\]$/s.exec(text);
+  if (!m) return text;
+  let payload: string;
+  try {
+    payload = JSON.parse(m[1]!) as string;
+  } catch {
+    return text;
+  }
+  const bytes = Buffer.from(payload, 'utf8');
+  if (bytes.length <= max) return text;
+  const q = JSON.stringify(bytes.subarray(0, max).toString('utf8'));
+  return `MSG_PAYLOAD: ["${q.slice(1, -1)}..."]`;
 }
 
 // Socket event handlers shared by all connections (no closures per connection).

@@ -1,0 +1,286 @@
+// The running server process around a Server: the startup banner and warnings, the pid file,
+// the monitoring HTTP server, the client listener, the ports file; reload, lame duck mode, log
+// reopening and shutdown. Shared by the command line (src/cli.ts) and the embedding API
+// (src/index.ts), following the order of nats-server's Server.Start and Server.Shutdown.
+
+import { ConfigError } from '../config/conf.js';
+import { VERSION } from '../config/defaults.js';
+import { validateOptions } from '../config/options.js';
+import type { ServerOptions } from '../config/types.js';
+import type { Implementation } from '../protocol/implementation.js';
+import { goPathError, type Logger } from './logger.js';
+import { startMonitor, type MonitorHandle } from '../monitor/monitor.js';
+import {
+  deletePortsFile,
+  formatURLs,
+  joinHostPort,
+  portsFilePath,
+  programName,
+  type Ports,
+  writePidFile,
+  writePortsFile,
+} from './ports-file.js';
+import { planReload } from './reload.js';
+import { Server } from './server.js';
+import type { SignalTarget } from './signals.js';
+
+/** MAX_PAYLOAD_MAX_SIZE: nats-server warns above it (friendlyBytes prints "8.00 MB"). */
+const MAX_PAYLOAD_MAX_SIZE = 8 * 1024 * 1024;
+
+export interface RuntimeDeps {
+  impl: Implementation;
+  implReason: string;
+  logger: Logger;
+  /** Re-reads the options for a reload (config file + flags); absent = nothing to reload from. */
+  load?: () => ServerOptions;
+  /** The program name in the ports file name (default: the script's basename). */
+  program?: string;
+  /** tsnats's own version, for the banner. */
+  tsnatsVersion?: string;
+}
+
+/** A failure to start, already logged as nats-server logs it (`[FTL] ...`). */
+export class StartError extends Error {}
+
+function bcrypted(p: string): boolean {
+  return /^\$2[abxy]\$/.test(p);
+}
+
+export class Runtime implements SignalTarget {
+  readonly server: Server;
+  readonly logger: Logger;
+  monitor: MonitorHandle | null = null;
+  private readonly load: (() => ServerOptions) | undefined;
+  private readonly program: string;
+  private readonly tsnatsVersion: string;
+  /** The ports file written, '' when none. */
+  private portsFile = '';
+  private finished: Promise<void> | null = null;
+  private lameDuckDone: Promise<void> | null = null;
+
+  constructor(opts: ServerOptions, deps: RuntimeDeps) {
+    this.logger = deps.logger;
+    this.load = deps.load;
+    this.program = deps.program ?? programName();
+    this.tsnatsVersion = deps.tsnatsVersion ?? '';
+    this.server = new Server(opts, { impl: deps.impl, implReason: deps.implReason, logger: deps.logger });
+  }
+
+  get opts(): ServerOptions {
+    return this.server.opts;
+  }
+
+  get isLameDuck(): boolean {
+    return this.server.isLameDuck;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.server.isShuttingDown;
+  }
+
+  debug(text: string): void {
+    this.logger.log('DBG', text);
+  }
+
+  /** Everything nats-server's Start does, in its order. Throws StartError (logged) on failure. */
+  async start(): Promise<void> {
+    const o = this.opts;
+    const log = this.logger;
+    const s = this.server;
+    log.info('Starting nats-server');
+    log.info(`  Version:  ${VERSION}`);
+    log.info('  Git:      [not set]');
+    log.info(`  tsnats:   ${this.tsnatsVersion ? this.tsnatsVersion + ' ' : ''}(node ${process.version})`);
+    log.info(`  Parser:   ${s.impl.name} (${s.implReason})`);
+    log.info(`  Name:     ${s.name}`);
+    log.info(`  ID:       ${s.id}`);
+    if (o.configFile) log.info(`Using configuration file: ${o.configFile}`);
+    this.checkAuthForWarnings();
+    if (o.maxPayload > MAX_PAYLOAD_MAX_SIZE) {
+      log.warn('Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance');
+    }
+    if (o.pidFile !== '') {
+      try {
+        writePidFile(o.pidFile);
+      } catch (e) {
+        this.fail(`Could not write pidfile: ${goPathError(e, 'open', o.pidFile)}`);
+      }
+    }
+    if (o.httpPort !== 0) await this.startMonitoring();
+    try {
+      await s.listen();
+    } catch (e) {
+      await this.monitor?.close();
+      this.monitor = null;
+      this.fail(`Error listening on port: ${joinHostPort(o.host, o.port === -1 ? 0 : o.port)}, "${listenError(e, o.host, o.port)}"`);
+    }
+    log.info(`Listening for client connections on ${joinHostPort(o.host, s.port)}`);
+    log.info('Server is ready');
+    // nats-server writes it from a goroutine once the listeners are up: after "Server is ready".
+    this.writePorts();
+  }
+
+  private fail(text: string): never {
+    this.logger.fatal(text);
+    throw new StartError(text);
+  }
+
+  /** nats-server's checkAuthforWarnings. */
+  private checkAuthForWarnings(): void {
+    const o = this.opts;
+    const plain = (o.password !== '' && !bcrypted(o.password)) || (o.users ?? []).some((u) => !bcrypted(u.password));
+    if (plain) this.logger.warn('Plaintext passwords detected, use nkeys or bcrypt');
+  }
+
+  /** nats-server's StartMonitoring. */
+  private async startMonitoring(): Promise<void> {
+    const o = this.opts;
+    try {
+      this.monitor = await startMonitor(this.server, this.logger);
+    } catch (e) {
+      const host = o.httpHost || o.host;
+      this.fail(`Can't start monitoring: can't listen to the monitor port: ${listenError(e, host, o.httpPort)}`);
+    }
+    this.logger.info(`Starting http monitor on ${joinHostPort(this.monitor.host, this.monitor.port)}`);
+  }
+
+  /** The URLs the ports file lists (nats-server's PortsInfo). */
+  ports(): Ports {
+    const p: Ports = { nats: formatURLs('nats', this.opts.host, this.server.port) };
+    if (this.monitor) p.monitoring = formatURLs('http', this.monitor.host, this.monitor.port);
+    return p;
+  }
+
+  /** logPorts: `<ports_file_dir>/<program>_<pid>.ports`, once the listeners are bound. */
+  private writePorts(): void {
+    const file = portsFilePath(this.opts.portsFileDir, this.program);
+    if (file === '') return;
+    try {
+      writePortsFile(file, this.ports());
+      this.portsFile = file;
+    } catch (e) {
+      this.logger.error(`Error writing ports file (${file}): ${goPathError(e, 'open', file)}`);
+    }
+  }
+
+  private removePorts(): void {
+    if (this.portsFile === '') return;
+    const err = deletePortsFile(this.portsFile);
+    if (err !== '') this.logger.error(`Error cleaning up ports file ${this.portsFile}: ${err}`);
+    this.portsFile = '';
+  }
+
+  // ---- reload (SIGHUP) ----
+
+  /** SIGHUP: re-read the configuration and apply it; failures are logged, the old options kept. */
+  reload(): void {
+    try {
+      if (!this.load) throw new Error('can only reload config when a file is provided using -c or --config');
+      this.reloadOptions(this.load());
+    } catch (e) {
+      const text = e instanceof ConfigError ? e.natsText.replace(/\n$/, '') : (e as Error).message;
+      this.logger.error(`Failed to reload server configuration: ${text}`);
+    }
+  }
+
+  /**
+   * Applies new options to the running server (nats-server's ReloadOptions): all or nothing.
+   * Throws ReloadError (a change that cannot be reloaded) or ConfigError (invalid options).
+   */
+  reloadOptions(next: ServerOptions): void {
+    const cur = this.opts;
+    const changes = planReload(cur, next);
+    if (changes.length > 0) validateOptions(next);
+    const old = { ...cur };
+    this.server.applyOptions(next);
+    let logging = false;
+    for (const ch of changes) {
+      switch (ch.effect) {
+        case 'logging':
+          logging = true;
+          break;
+        case 'maxConnections': {
+          const closed = this.server.closeOverMaxConnections(next.maxConnections);
+          if (closed > 0) this.logger.info(`Closed ${closed} connections to fall within max_connections`);
+          break;
+        }
+        case 'pidFile':
+          if (next.pidFile !== '') {
+            try {
+              writePidFile(next.pidFile);
+            } catch (e) {
+              this.logger.error(`Failed to write pidfile: ${goPathError(e, 'open', next.pidFile)}`);
+            }
+          }
+          break;
+        case 'portsFileDir':
+          if (old.portsFileDir !== '') this.removePorts();
+          this.writePorts();
+          break;
+        case 'none':
+          break;
+      }
+      if (ch.log !== '') this.logger.info(ch.log);
+    }
+    if (logging) {
+      try {
+        this.logger.configure(this.opts);
+      } catch (e) {
+        this.logger.error(`error opening file: ${goPathError(e, 'open', this.opts.logFile)}`);
+      }
+    }
+    // nats-server reloads authorization on every reload (users always count as changed).
+    this.server.recheckAuthorization();
+    this.logger.info('Reloaded server configuration');
+  }
+
+  // ---- SIGUSR1, SIGUSR2, shutdown ----
+
+  reopenLog(): void {
+    try {
+      if (this.logger.reopen()) this.logger.info('File log re-opened');
+      else this.logger.info('File log re-open ignored, not a file logger');
+    } catch (e) {
+      this.logger.error(`error opening file: ${goPathError(e, 'open', this.logger.logFile)}`);
+    }
+  }
+
+  /** SIGUSR2: lame duck mode, then the rest of the shutdown. Resolves when all is closed. */
+  lameDuck(): Promise<void> {
+    this.lameDuckDone ??= (async () => {
+      await this.server.lameDuckMode();
+      await this.finish();
+    })();
+    return this.lameDuckDone;
+  }
+
+  /** Graceful shutdown: connections, monitor, ports file. Idempotent. */
+  async shutdown(): Promise<void> {
+    await this.server.shutdown();
+    await this.finish();
+  }
+
+  /** The end of nats-server's Shutdown, after the connections are closed. */
+  private finish(): Promise<void> {
+    this.finished ??= (async () => {
+      await this.server.shutdown();
+      const m = this.monitor;
+      this.monitor = null;
+      if (m) await m.close().catch(() => {});
+      this.removePorts();
+      this.logger.info('Server Exiting..');
+    })();
+    return this.finished;
+  }
+}
+
+/** A listen error as Go prints it: `listen tcp 127.0.0.1:4222: bind: address already in use`. */
+function listenError(e: unknown, host: string, port: number): string {
+  const err = e as NodeJS.ErrnoException;
+  const hp = joinHostPort(host, port === -1 ? 0 : port);
+  if (err.code === 'EADDRINUSE') return `listen tcp ${hp}: bind: address already in use`;
+  if (err.code === 'EACCES') return `listen tcp ${hp}: bind: permission denied`;
+  if (err.code === 'EADDRNOTAVAIL') return `listen tcp ${hp}: bind: cannot assign requested address`;
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `listen tcp: lookup ${host}: no such host`;
+  return err.message;
+}
