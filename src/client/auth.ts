@@ -2,13 +2,25 @@
 // methods tsnats has: a users list (plain or bcrypt passwords, no_auth_user), a single token,
 // a single user/password.
 
+import { randomBytes } from 'node:crypto';
+import { fromPublic } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
-import type { ServerOptions, UserEntry } from '../config/types.js';
+import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import type { ConnectOptions } from './connect-options.js';
 
 /** Auth is configured: every client must authenticate (or be the no_auth_user). */
 export function authRequired(o: ServerOptions): boolean {
-  return o.users !== null || o.username !== '' || o.authorization !== '';
+  return o.users !== null || o.nkeys !== null || o.username !== '' || o.authorization !== '';
+}
+
+/** nats-server sends a nonce in INFO when nkey users exist (nonceRequired). */
+export function nonceRequired(o: ServerOptions): boolean {
+  return o.nkeys !== null && o.nkeys.length > 0;
+}
+
+/** 11 random bytes, base64url without padding: 15 characters, as nats-server's generateNonce. */
+export function newNonce(): string {
+  return randomBytes(11).toString('base64url');
 }
 
 /** INFO's auth_required: false when a no_auth_user lets credential-less clients in. */
@@ -37,22 +49,39 @@ export function comparePasswords(server: string, client: string): boolean {
   return true;
 }
 
-function connectionTypeAllowed(u: UserEntry): boolean {
+function connectionTypeAllowed(u: UserEntry | NkeyUser): boolean {
   return u.allowedConnectionTypes === null || u.allowedConnectionTypes.length === 0 || u.allowedConnectionTypes.includes('STANDARD');
 }
 
 export interface AuthOutcome {
   ok: boolean;
-  /** The user entry the client authenticated as (users list), else null. */
-  user: UserEntry | null;
+  /** The user entry the client authenticated as (users list or nkey), else null. */
+  user: UserEntry | NkeyUser | null;
+}
+
+/** Verifies an nkey CONNECT: `sig` is the Ed25519 signature of the INFO nonce (base64url or std). */
+function verifyNkey(u: NkeyUser, c: ConnectOptions, nonce: string): boolean {
+  if (c.sig === '' || !connectionTypeAllowed(u)) return false;
+  const std = /[+/=]/.test(c.sig);
+  const sig = Buffer.from(c.sig, std ? 'base64' : 'base64url');
+  try {
+    return fromPublic(c.nkey).verify(Buffer.from(nonce, 'latin1'), sig);
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Checks a CONNECT's credentials. With no_auth_user and no credentials in CONNECT, the
  * client becomes that user (nats-server fills username and password from the entry).
  */
-export function authenticate(o: ServerOptions, c: ConnectOptions): AuthOutcome {
+export function authenticate(o: ServerOptions, c: ConnectOptions, nonce: string): AuthOutcome {
   if (!authRequired(o)) return { ok: true, user: null };
+  if (o.nkeys !== null && c.nkey !== '') {
+    const u = o.nkeys.find((k) => k.nkey === c.nkey);
+    if (u === undefined) return { ok: false, user: null };
+    return { ok: verifyNkey(u, c, nonce), user: u };
+  }
   if (o.users !== null && o.users.length > 0) {
     let name = c.user;
     let pass = c.pass;

@@ -38,8 +38,8 @@ import {
 import { frameBound, writeFrame } from '../protocol/batcher.js';
 import { Parser, type ParserSink } from '../protocol/parser.js';
 import { AUTH_TIMEOUT_MS } from '../config/defaults.js';
-import type { ServerOptions, UserEntry } from '../config/types.js';
-import { authenticate, authRequired, findUser } from './auth.js';
+import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
+import { authenticate, authRequired, findUser, newNonce, nonceRequired } from './auth.js';
 import { isValidLiteralSubjectBytes } from '../subjects/subject.js';
 import type { Sublist } from '../subjects/sublist.js';
 import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from './connect-options.js';
@@ -57,6 +57,7 @@ import {
   ERR_NO_RESPONDERS_REQUIRES_HEADERS,
   ERR_STALE_CONNECTION,
   ERR_UNKNOWN_PROTOCOL,
+  goQuote,
   pubPermissionViolation,
   replySubjectViolation,
   skipsFlush,
@@ -136,8 +137,8 @@ const STALL_MAX_MS = 1000;
 /** nats-server's replyPermLimit: reply permissions kept before pruning. */
 const MAX_REPLY_PERMS = 4096;
 
-const compiled = new WeakMap<UserEntry, CompiledPermissions>();
-function compiledPermissions(u: UserEntry): CompiledPermissions {
+const compiled = new WeakMap<UserEntry | NkeyUser, CompiledPermissions>();
+function compiledPermissions(u: UserEntry | NkeyUser): CompiledPermissions {
   let p = compiled.get(u);
   if (p === undefined) {
     p = new CompiledPermissions(u.permissions!);
@@ -156,7 +157,10 @@ export class Client implements ParserSink {
   readonly socket: ClientSocket;
   readonly ip: string;
   readonly port: number;
+  /** Accept time, ms since the epoch. */
   readonly start: number;
+  /** Accept time on the performance clock (RTT is measured on it, sub-millisecond). */
+  private readonly startPerf = performance.now();
   readonly out = new Outbound();
   readonly parser: Parser;
   readonly subs = new Map<string, Subscription>();
@@ -176,7 +180,9 @@ export class Client implements ParserSink {
   /** Last PING received from the client, ms (0 = never). */
   lastPingIn = 0;
   pingsOut = 0;
+  /** Round-trip time in ms (fractional); 0 = not measured yet. */
   rtt = 0;
+  /** When the last PING was sent, on the performance clock (0 = never). */
   rttStart = 0;
   firstPongSent = false;
   /** When the keep-alive timer next fires, ms. */
@@ -199,7 +205,9 @@ export class Client implements ParserSink {
   /** When the auth timer fires, ms (0 = not armed). */
   authDue = 0;
   /** The configured user this client authenticated as, if any. */
-  user: UserEntry | null = null;
+  user: UserEntry | NkeyUser | null = null;
+  /** The nonce sent in this client's INFO ('' when nkeys are not configured). */
+  readonly nonce: string;
   /** The user's permissions, null when unrestricted. */
   perms: CompiledPermissions | null = null;
   /** Reply subjects this client may answer (allow_responses), with when and how often. */
@@ -215,6 +223,7 @@ export class Client implements ParserSink {
     this.start = now;
     this.last = now;
     this.parser = new Parser(host.impl.scan, this, host.opts.maxControlLine);
+    this.nonce = nonceRequired(host.opts) ? newNonce() : '';
     this.authPending = authRequired(host.opts);
     if (this.authPending) this.authDue = now + (host.opts.authTimeoutMs || AUTH_TIMEOUT_MS);
   }
@@ -270,7 +279,7 @@ export class Client implements ParserSink {
         return true;
       case OP_PONG:
         this.pingsOut = 0;
-        this.rtt = Math.max(Date.now() - this.rttStart, 1e-6);
+        this.rtt = Math.max(performance.now() - this.rttStart, 1e-6);
         return true;
       case OP_CONNECT:
         return this.processConnect(buf.toString('utf8', recs[rec + F_A0S], recs[rec + F_A0E]));
@@ -412,14 +421,16 @@ export class Client implements ParserSink {
     const ob = c.out;
     ob.reserve(frameBound(recs, rec, sub.sidBytes.length));
     ob.off = writeFrame(ob.buf, ob.off, buf, recs, rec, sub.sidBytes, hdrs);
+    // The connection counts what it got (headers stripped or not); the server counts the
+    // message as published, as nats-server does.
+    const size = recs[rec + F_SIZE];
     const hdr = recs[rec + F_HDR];
-    const bytes = hdr > 0 && !hdrs ? recs[rec + F_SIZE] - hdr : recs[rec + F_SIZE];
     c.outMsgs++;
-    c.outBytes += bytes;
+    c.outBytes += hdr > 0 && !hdrs ? size - hdr : size;
     c.gotMsgs = true;
     const stats = this.host.stats;
     stats.outMsgs++;
-    stats.outBytes += bytes;
+    stats.outBytes += size;
     const pending = c.queued();
     if (pending > this.host.opts.maxPending >> 1 && c !== this) this.stallFor(c, pending);
     return true;
@@ -533,7 +544,7 @@ export class Client implements ParserSink {
   private processConnect(json: string): boolean {
     const now = Date.now();
     this.last = now;
-    this.rtt = Math.max(now - this.start, 1e-6);
+    this.rtt = Math.max(performance.now() - this.startPerf, 1e-6);
     this.pingDue = now + firstPingDelay(this.host.opts.pingIntervalMs);
     if (!decodeConnectInto(this.opts, json)) {
       this.close(ClosedState.ProtocolViolation);
@@ -542,7 +553,7 @@ export class Client implements ParserSink {
     this.connectReceived = true;
     this.echo = this.opts.echo;
     this.headers = this.host.headersSupported && this.opts.headers;
-    const auth = authenticate(this.host.opts, this.opts);
+    const auth = authenticate(this.host.opts, this.opts, this.nonce);
     if (!auth.ok) {
       this.authViolation();
       return false;
@@ -582,10 +593,27 @@ export class Client implements ParserSink {
     }
   }
 
-  private setUser(u: UserEntry | null): void {
+  private setUser(u: UserEntry | NkeyUser | null): void {
     this.user = u;
     this.perms = u !== null && u.permissions !== null ? compiledPermissions(u) : null;
     this.replies = this.perms?.response ? new Map() : null;
+  }
+
+  /**
+   * A config reload re-authenticated this client: it takes the user's new permissions, and
+   * subscriptions they no longer allow are removed (nats-server processSubsOnConfigReload).
+   */
+  reauthorized(u: UserEntry | NkeyUser | null): void {
+    this.setUser(u);
+    const perms = this.perms;
+    if (perms === null) return;
+    for (const sub of [...this.subs.values()]) {
+      if (perms.canSubscribe(sub.subject, null)) continue;
+      if (sub.queue !== null && perms.canSubscribe(sub.subject, sub.queue)) continue;
+      this.removeSub(sub);
+      const subject = goQuote(Buffer.from(sub.subject, 'latin1'));
+      this.sendErr(`Permissions Violation for Subscription to ${subject} (sid ${goQuote(sub.sidBytes)})`);
+    }
   }
 
   /** Publish permission, with allow_responses: replies to requests this client received. */
@@ -648,7 +676,7 @@ export class Client implements ParserSink {
   /** nats-server processPingTimer. */
   pingTimer(now: number): void {
     const interval = this.host.opts.pingIntervalMs;
-    const needRtt = this.rtt === 0 || now - this.rttStart > RTT_MEASUREMENT_INTERVAL_MS;
+    const needRtt = this.rtt === 0 || this.rttStart === 0 || performance.now() - this.rttStart > RTT_MEASUREMENT_INTERVAL_MS;
     const quiet = needRtt || (now - this.last >= interval && now - this.lastPingIn >= interval);
     if (quiet) {
       if (this.pingsOut + 1 > this.host.opts.pingMax) {
@@ -662,7 +690,7 @@ export class Client implements ParserSink {
   }
 
   private sendPing(): void {
-    this.rttStart = Date.now();
+    this.rttStart = performance.now();
     this.pingsOut++;
     this.out.appendBytes(PING_BYTES);
     this.host.trace(this, '->>', 'PING');

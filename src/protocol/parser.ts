@@ -67,7 +67,8 @@ export class Parser {
   constructor(
     private readonly scan: ScanFn,
     private readonly sink: ParserSink,
-    private readonly maxControlLine: number,
+    /** Can change on a config reload; applies from the next scan. */
+    public maxControlLine: number,
   ) {
     if (!Number.isInteger(maxControlLine) || maxControlLine < 0 || maxControlLine > 0x7fffffff) {
       throw new RangeError(`maxControlLine must be an int32 >= 0 (got ${maxControlLine})`);
