@@ -290,13 +290,14 @@ int32_t Scan(const uint8_t* buf, size_t len, int32_t start, int32_t end, int32_t
       r[F_HDR] = hdr;
       r[F_HASH] = Fnv1a(buf, r[F_A0S], r[F_A0E]);
       r[F_END] = pe + 2;
-      if (pe < end && buf[pe] != CR) {
-        ErrRec(r, s, E_PAYLOAD_CRLF, pe);
-        return n;
-      }
-      if (pe + 1 < end && buf[pe + 1] != LF) {
-        ErrRec(r, s, E_PAYLOAD_CRLF, pe + 1);
-        return n;
+      const int64_t bad = pe < end && buf[pe] != CR ? pe : pe + 1 < end && buf[pe + 1] != LF ? pe + 1 : -1;
+      if (bad >= 0) {
+        // nats-server processes the control line before it meets the bad terminator: the op
+        // is reported as a partial record (its checks run), then the error.
+        if (n == cap) return n - 1;  // no room for both: rescan from this op
+        r[F_OP] = op | OP_PARTIAL;
+        ErrRec(r + REC_STRIDE, s, E_PAYLOAD_CRLF, bad);
+        return n + 1;
       }
       if (pe + 2 > end) {
         r[F_OP] = op | OP_PARTIAL;

@@ -283,14 +283,23 @@ describe.each(TWINS)('scanner ($name)', (impl) => {
       expect(ops('PUB foo 8\r\nPING\r\nPI\r\n')).toEqual(['PUB foo|8 "PING\r\nPI"']);
     });
     it('must be followed by exactly CR LF, checked as soon as the byte is there', () => {
-      expect(ops('PUB foo 1\r\nxx\r\n')).toEqual(['ERROR E_PAYLOAD_CRLF@12']);
-      expect(ops('PUB foo 1\r\nxy')).toEqual(['ERROR E_PAYLOAD_CRLF@12']);
-      expect(ops('PUB foo 1\r\nx\rx')).toEqual(['ERROR E_PAYLOAD_CRLF@13']);
-      expect(ops('PUB foo 1\r\nx\r\r')).toEqual(['ERROR E_PAYLOAD_CRLF@13']);
-      expect(ops('PUB foo 1\r\nx\n')).toEqual(['ERROR E_PAYLOAD_CRLF@12']);
-      expect(ops('HPUB foo 0 1\r\nxPING\r\n')).toEqual(['ERROR E_PAYLOAD_CRLF@15']);
+      // The op comes first as a partial record (its control line is processed, as nats-server
+      // does before it meets the terminator), then the error.
+      expect(ops('PUB foo 1\r\nxx\r\n')).toEqual(['PUB+PARTIAL foo|1 "x"', 'ERROR E_PAYLOAD_CRLF@12']);
+      expect(ops('PUB foo 1\r\nxy')).toEqual(['PUB+PARTIAL foo|1 "x"', 'ERROR E_PAYLOAD_CRLF@12']);
+      expect(ops('PUB foo 1\r\nx\rx')).toEqual(['PUB+PARTIAL foo|1 "x"', 'ERROR E_PAYLOAD_CRLF@13']);
+      expect(ops('PUB foo 1\r\nx\r\r')).toEqual(['PUB+PARTIAL foo|1 "x"', 'ERROR E_PAYLOAD_CRLF@13']);
+      expect(ops('PUB foo 1\r\nx\n')).toEqual(['PUB+PARTIAL foo|1 "x"', 'ERROR E_PAYLOAD_CRLF@12']);
+      expect(ops('HPUB foo 0 1\r\nxPING\r\n')).toEqual(['HPUB+PARTIAL foo|0|1 "x"', 'ERROR E_PAYLOAD_CRLF@15']);
       expect(rec('PING\r\nPUB a 0\r\nX')[L.F_OP]).toBe(L.OP_PING);
-      expect(rec('PING\r\nPUB a 0\r\nX', 1)).toEqual(full({ F_OP: L.OP_ERROR, F_START: 6, F_NARGS: L.E_PAYLOAD_CRLF, F_PAY: 15 }));
+      expect(rec('PING\r\nPUB a 0\r\nX', 1)[L.F_OP]).toBe(L.OP_PUB | L.OP_PARTIAL);
+      expect(rec('PING\r\nPUB a 0\r\nX', 2)).toEqual(full({ F_OP: L.OP_ERROR, F_START: 6, F_NARGS: L.E_PAYLOAD_CRLF, F_PAY: 15 }));
+    });
+    it('leaves an op with a bad terminator for the next call when only one record slot is left', () => {
+      const { n, out } = run('PING\r\nPUB a 0\r\nX', 4096, 2);
+      expect(n).toBe(1);
+      expect(out[L.F_OP]).toBe(L.OP_PING);
+      expect(out[L.F_END]).toBe(6);
     });
   });
 

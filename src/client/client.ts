@@ -191,6 +191,8 @@ export class Client implements ParserSink {
   blockedSince = 0;
   /** In the reactor's dirty set. */
   dirty = false;
+  /** How often the PUB/HPUB in progress was reported partial (its control line checked). */
+  private pubReports = 0;
   /** Reading is paused until then (producer stall), ms; 0 = not stalled. */
   stallUntil = 0;
   /** Publishers paused because of this client's pending bytes. */
@@ -262,10 +264,18 @@ export class Client implements ParserSink {
     switch (op & OP_MASK) {
       case OP_PUB:
       case OP_HPUB:
-        // Checked again when a partial op completes: nats-server re-processes the cloned
-        // arguments, so a pedantic error is sent twice when the payload came in a later read.
-        if (!this.checkPubLine(buf, recs, rec)) return false;
-        if ((op & OP_PARTIAL) !== 0) return true;
+        // The control-line checks run for each report of a partial op (nats-server processes
+        // a split PUB's arguments twice: a pedantic error is sent twice), not again when the
+        // op completes.
+        if ((op & OP_PARTIAL) !== 0) {
+          if (this.pubReports < 2) {
+            if (!this.checkPubLine(buf, recs, rec)) return false;
+            this.pubReports++;
+          }
+          return true;
+        }
+        if (this.pubReports === 0 && !this.checkPubLine(buf, recs, rec)) return false;
+        this.pubReports = 0;
         this.processMsg(buf, recs, rec);
         return !this.closed;
       case OP_SUB:

@@ -7,26 +7,29 @@
 //  - an op whose control line is not complete yet: only the unconsumed tail is kept (a copy).
 //    On the next read the tail is joined with the new bytes up to the first LF only (never with
 //    the whole read) and rescanned; the rest of the read is scanned in place. The tail is
-//    bounded: the scanner fails a line over the control-line limit, and bytes it marks as
+//    bounded: the scanner fails a line over the control-line limit, bytes it marks as
 //    droppable (PING/PONG/+OK junk, blanks after a verb) are cut once there are more than
-//    COMPACT_MIN of them.
+//    COMPACT_MIN of them, and a run of blanks between a verb and its argument is kept as one.
 //  - a PUB/HPUB whose control line is complete but whose payload is not: the partial record is
-//    reported once (the sink can check max payload and return false; then nothing is
-//    allocated), then ONE buffer of the op's full length is allocated and filled by the
-//    following reads; when full it is scanned and the completed record is reported.
+//    reported, twice when the read ends inside the payload (the sink can check max payload and
+//    return false; then nothing is allocated), then ONE buffer of the op's full length is
+//    allocated and filled by the following reads; when full it is scanned and the completed
+//    record is reported. A wrong payload terminator is reported as soon as its byte arrives.
 // After an OP_ERROR record, or when the sink returns false, parsing stops for good (feed does
 // nothing) until reset().
 
-import { F_A0S, F_END, F_OP, F_PAY, F_START, OP_ERROR, OP_MASK, OP_PARTIAL, REC_STRIDE } from './layout.js';
+import { E_PAYLOAD_CRLF, F_A0S, F_END, F_NARGS, F_OP, F_PAY, F_START, OP_ERROR, OP_MASK, OP_PARTIAL, REC_STRIDE } from './layout.js';
 import type { ScanFn } from './scanner.js';
 
 export type { ScanFn };
 
 export interface ParserSink {
   /**
-   * Called for every record in order: complete ops, OP_ERROR, and partial records (a PUB/HPUB
-   * partial with its control line complete is reported exactly once per op; a bare OP_PARTIAL
-   * may be reported on each read). `buf`/`recs` are only valid during the call. `rec` is the
+   * Called for every record in order: complete ops, OP_ERROR, and partial records. A PUB/HPUB
+   * partial (control line complete) is reported when its control line is read and, when the
+   * read ends inside its payload, once more (nats-server processes the control line again
+   * then); when the op completes it is reported as a complete record, unless its payload
+   * terminator is wrong (an OP_ERROR record then). A bare OP_PARTIAL may come on each read. `buf`/`recs` are only valid during the call. `rec` is the
    * int32 index of the record's first field in `recs`. Return false to stop parsing (the
    * connection is closing). Must not call back into this or any other Parser: all parsers
    * of a thread share one records array.
@@ -41,6 +44,13 @@ export const COMPACT_MIN = 256;
 
 const LF = 10;
 const CR = 13;
+const SP = 32;
+const TAB = 9;
+
+/** Bytes of a verb: letters, and the signs of +OK and -ERR. */
+function isVerbByte(c: number): boolean {
+  return ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x2b || c === 0x2d;
+}
 
 /**
  * The scan records, shared by every Parser of this thread (32 KiB, not 32 KiB per connection):
@@ -134,10 +144,8 @@ export class Parser {
       const cr = big.length - 2;
       if (this.bigFill > cr && big[cr] !== CR) {
         // A wrong payload terminator is an error as soon as its byte arrives (nats-server).
-        const part = big.subarray(0, this.bigFill);
-        this.big = null;
-        this.bigFill = 0;
-        this.run(part, 0, base + chunk.length - part.length);
+        this.bufferOffset = base + chunk.length - this.bigFill;
+        this.payloadError(big, cr);
         return -1;
       }
       return chunk.length;
@@ -145,6 +153,12 @@ export class Parser {
     chunk.copy(big, this.bigFill, pos, pos + need);
     this.big = null;
     this.bigFill = 0;
+    const cr = big.length - 2;
+    if (big[cr] !== CR || big[cr + 1] !== LF) {
+      this.bufferOffset = base + pos + need - big.length;
+      this.payloadError(big, big[cr] !== CR ? cr : cr + 1);
+      return -1;
+    }
     const next = pos + need;
     return this.run(big, 0, base + next - big.length) ? next : -1;
   }
@@ -166,8 +180,13 @@ export class Parser {
         const op = out[r + F_OP];
         if ((op & OP_PARTIAL) !== 0) {
           if (!sink.onRecord(buf, out, r)) return this.stop();
+          // A PUB/HPUB partial followed by its error record: the error comes next.
+          if (i < n - 1) continue;
           if ((op & OP_MASK) !== 0) {
-            // PUB/HPUB with its control line complete: collect the op in one buffer.
+            // The read ends inside the payload: nats-server re-processes the control line
+            // (clonePubArg), so the record is reported once more; then collect the op in one
+            // buffer.
+            if (!sink.onRecord(buf, out, r)) return this.stop();
             const s = out[r + F_START];
             const big = Buffer.allocUnsafe(out[r + F_END] - s);
             buf.copy(big, 0, s, end);
@@ -177,8 +196,20 @@ export class Parser {
             const s = out[r + F_PAY];
             let keep = out[r + F_A0S];
             if (end - keep <= COMPACT_MIN) keep = end;
-            const tail = Buffer.allocUnsafe(keep - s);
-            buf.copy(tail, 0, s, keep);
+            // A long run of blanks between the verb and its argument means what one blank means
+            // (short runs are kept, so positions stay exact).
+            let v = s;
+            while (v < keep && isVerbByte(buf[v])) v++;
+            let a = v;
+            while (a < keep && (buf[a] === SP || buf[a] === TAB)) a++;
+            const cut = a - v > COMPACT_MIN ? a - v - 1 : 0;
+            const tail = Buffer.allocUnsafe(keep - s - cut);
+            if (cut === 0) {
+              buf.copy(tail, 0, s, keep);
+            } else {
+              buf.copy(tail, 0, s, v + 1);
+              buf.copy(tail, v + 1 - s, a, keep);
+            }
             this.tail = tail;
           }
           return true;
@@ -186,9 +217,24 @@ export class Parser {
         if (!sink.onRecord(buf, out, r)) return this.stop();
         if (op === OP_ERROR) return this.stop();
       }
-      if (n < PARSER_RECORDS) return true;
+      // Every record was complete: rescan from the last one's end (the records array was full,
+      // or the scanner left an op it had no room to report).
+      if (n === 0) return true;
       p = out[(n - 1) * REC_STRIDE + F_END];
+      if (p >= end) return true;
     }
+  }
+
+  /** A wrong payload terminator in a collected op, reported as soon as its byte is here. */
+  private payloadError(big: Buffer, pos: number): void {
+    const out = RECORDS;
+    out.fill(0, 0, REC_STRIDE);
+    out[F_OP] = OP_ERROR;
+    out[F_START] = 0;
+    out[F_NARGS] = E_PAYLOAD_CRLF;
+    out[F_PAY] = pos;
+    this.sink.onRecord(big, out, 0);
+    this.stop();
   }
 
   private stop(): false {

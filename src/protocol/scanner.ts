@@ -459,13 +459,14 @@ export function scan(buf: Uint8Array, start: number, end: number, maxControlLine
       out[r + F_HDR] = hdr;
       out[r + F_HASH] = fnv1a(buf, out[r + F_A0S], out[r + F_A0E]);
       out[r + F_END] = pe + 2;
-      if (pe < end && buf[pe] !== CR) {
-        errRec(out, r, s, E_PAYLOAD_CRLF, pe);
-        return n;
-      }
-      if (pe + 1 < end && buf[pe + 1] !== LF) {
-        errRec(out, r, s, E_PAYLOAD_CRLF, pe + 1);
-        return n;
+      const bad = pe < end && buf[pe] !== CR ? pe : pe + 1 < end && buf[pe + 1] !== LF ? pe + 1 : -1;
+      if (bad >= 0) {
+        // nats-server processes the control line before it meets the bad terminator: the op
+        // is reported as a partial record (its checks run), then the error.
+        if (n === cap) return n - 1; // no room for both: rescan from this op
+        out[r + F_OP] = op | OP_PARTIAL;
+        errRec(out, r + REC_STRIDE, s, E_PAYLOAD_CRLF, bad);
+        return n + 1;
       }
       if (pe + 2 > end) {
         out[r + F_OP] = op | OP_PARTIAL;
