@@ -119,19 +119,24 @@ function longName(def: FlagDef): string {
  * it even when it starts with '-'), a boolean's explicit value as `--<long>=<value>`; Go stops at
  * `--` or the first non-flag, so `--` and the rest follow. An unknown flag is passed on as
  * `--<name>` for commander to refuse, and ends the rewrite, as Go stops at the first error.
- * `written` is each flag's name as given, in order. Only Go's `bad flag syntax` is raised here.
+ * `written` is each flag's name as given, in order; `bad`, a token Go refuses as `bad flag syntax`
+ * (commander has no such error), is reported once the flags before it parsed.
  */
-function normalise(argv: readonly string[]): { tokens: string[]; written: string[] } {
+function normalise(argv: readonly string[]): { tokens: string[]; written: string[]; bad?: string } {
   const tokens: string[] = [];
   const written: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const s = argv[i]!;
-    if (s === '--' || s.length < 2 || s[0] !== '-') break;
+    if (s === '--') {
+      i++;
+      break;
+    }
+    if (s.length < 2 || s[0] !== '-') break;
     const body = s.slice(s[1] === '-' ? 2 : 1);
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
-    if (name === '' || name[0] === '-') throw new FlagError(`bad flag syntax: ${s}`);
+    if (name === '' || name[0] === '-') return { tokens, written, bad: s };
     written.push(name);
     const def = BY_NAME.get(name);
     if (!def) return { tokens: [...tokens, `--${name}`], written };
@@ -141,12 +146,12 @@ function normalise(argv: readonly string[]): { tokens: string[]; written: string
     else if (i + 1 < argv.length) tokens.push(long, argv[++i]!);
     else return { tokens: [...tokens, long], written }; // commander: missing argument
   }
-  return { tokens: [...tokens, '--', ...argv.slice(argv[i] === '--' ? i + 1 : i)], written };
+  return { tokens: [...tokens, '--', ...argv.slice(i)], written };
 }
 
 /** Go's flag.FlagSet.Parse over nats-server's flags, with commander as the engine. Throws FlagError. */
 export function parseFlags(argv: readonly string[]): ParsedFlags {
-  const { tokens, written } = normalise(argv);
+  const { tokens, written, bad } = normalise(argv);
   const given: ParsedFlags['given'] = [];
   // The flag being parsed: commander handles them one at a time, in `written`'s order.
   const current = (): string => written[given.length]!;
@@ -190,6 +195,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     }
     throw e;
   }
+  if (bad !== undefined) throw new FlagError(`bad flag syntax: ${bad}`);
   const values = new Map<string, FlagValue>();
   for (const [def, opt] of options) {
     const v = cmd.getOptionValue(opt.attributeName()) as FlagValue | undefined;
