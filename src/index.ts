@@ -1,6 +1,7 @@
 // tsnats as a library: start a NATS server inside a Node process.
 //   const s = await startServer({ port: -1 }); ... await s.shutdown();
 
+import type { Authenticator } from './client/auth.js';
 import { defaultOptions } from './config/options.js';
 import type { ServerOptions } from './config/types.js';
 import { loadImplementation, type NativeMode } from './native/load.js';
@@ -23,12 +24,19 @@ export type { ServerOptions } from './config/types.js';
 export { Server } from './server/server.js';
 export type { Ports } from './server/ports-file.js';
 export type { Connz, ConnzOptions, Subsz, SubszOptions, Varz } from './monitor/monitor.js';
+export type { AuthDecision, Authenticator, AuthRequest } from './client/auth.js';
 
 export interface StartOptions extends Partial<ServerOptions> {
   /** Which scanner to use: off (TypeScript), auto (native if it loads), require (native or fail). */
   native?: NativeMode;
   /** Log lines go here (default: nothing, unless `logFile` is set). */
   log?: (line: string) => void;
+  /**
+   * Decides every CONNECT (credentials, name, address) instead of the configured auth methods:
+   * return `{ allow: true, permissions? }` or `{ allow: false }`, or a promise of either.
+   * INFO then says auth_required; a deny or a throw is `-ERR 'Authorization Violation'`.
+   */
+  authenticate?: Authenticator;
 }
 
 export interface ServerHandle {
@@ -55,12 +63,12 @@ export interface ServerHandle {
 }
 
 export async function startServer(options: StartOptions = {}): Promise<ServerHandle> {
-  const { native, log, ...rest } = options;
+  const { native, log, authenticate, ...rest } = options;
   // Taken as given (no baseline, no validation), so that tests can set any combination.
   const opts: ServerOptions = { ...defaultOptions(), ...rest };
   const loaded = loadImplementation(native);
   const logger = log !== undefined || opts.logFile === '' ? new Logger(opts, log ?? (() => {})) : Logger.forOptions(opts);
-  const rt = new Runtime(opts, { impl: loaded.impl, implReason: loaded.reason, logger });
+  const rt = new Runtime(opts, { impl: loaded.impl, implReason: loaded.reason, logger, authenticator: authenticate });
   try {
     await rt.start();
   } catch (e) {

@@ -85,3 +85,49 @@ describe('token, user/password and users list', () => {
     await expect(connect({ port: s.port, user: 'bob', pass: 'nope', reconnect: false })).rejects.toThrow();
   });
 });
+
+describe('startServer({ authenticate }): the embedder decides', () => {
+  it('sees the CONNECT and the address; ops sent behind the CONNECT wait for the decision', async () => {
+    const seen: Array<{ user: string; pass: string; ip: string }> = [];
+    const s = await server({
+      authenticate: async (req) => {
+        seen.push({ user: req.connect.user, pass: req.connect.pass, ip: req.remoteAddress });
+        await new Promise((r) => setTimeout(r, 50));
+        return req.connect.pass === 'good' ? { allow: true } : { allow: false };
+      },
+    });
+    const { c, info } = await raw(s.port);
+    expect(info.auth_required).toBe(true);
+    c.send('CONNECT {"verbose":false,"user":"app","pass":"good"}\r\nSUB a 1\r\nPUB a 2\r\nhi\r\nPING\r\n');
+    expect(await c.expect('PONG\r\n')).toBe('MSG a 1 2\r\nhi\r\nPONG\r\n');
+    expect(seen).toEqual([{ user: 'app', pass: 'good', ip: '127.0.0.1' }]);
+    const { c: bad } = await raw(s.port);
+    bad.send('CONNECT {"user":"app","pass":"bad"}\r\nPING\r\n');
+    await bad.expect("-ERR 'Authorization Violation'\r\n");
+    await bad.closed();
+    expect(bad.unread().toString()).toBe('');
+  });
+
+  it('applies the permissions it returns, and a throw is a deny', async () => {
+    const s = await server({
+      authenticate: (req) => {
+        if (req.connect.user === 'boom') throw new Error('backend down');
+        return { allow: true, permissions: { publish: { allow: ['ok.>'], deny: null }, subscribe: null, response: null } };
+      },
+    });
+    const { c } = await raw(s.port);
+    c.send('CONNECT {"verbose":false,"user":"u"}\r\nSUB > 1\r\nPUB no.x 1\r\nx\r\nPUB ok.x 1\r\ny\r\nPING\r\n');
+    expect(await c.expect('PONG\r\n')).toBe(`-ERR 'Permissions Violation for Publish to "no.x"'\r\nMSG ok.x 1 1\r\ny\r\nPONG\r\n`);
+    const { c: boom } = await raw(s.port);
+    boom.send('CONNECT {"user":"boom"}\r\n');
+    await boom.expect("-ERR 'Authorization Violation'\r\n");
+  });
+
+  it('works with the official client', async () => {
+    const s = await server({ authenticate: (req) => ({ allow: req.connect.auth_token === 't0k' }) });
+    const nc = await connect({ port: s.port, token: 't0k' });
+    await nc.flush();
+    await nc.close();
+    await expect(connect({ port: s.port, token: 'nope', reconnect: false })).rejects.toThrow();
+  });
+});

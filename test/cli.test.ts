@@ -185,7 +185,7 @@ describe('starting', () => {
 
   it('refuses TLS and cluster flags, ignores -js with a warning', async () => {
     const tls = await runToEnd(tsnats(['--tls', '-p', '-1']));
-    expect(tls).toMatchObject({ code: 1, err: 'tsnats: -tls: TLS is not supported by tsnats yet\n' });
+    expect(tls).toMatchObject({ code: 1, err: 'tsnats: TLS Server certificate must be present and valid\n' });
     const js = tsnats(['-js', '-a', '127.0.0.1', '-p', '-1']);
     await js.waitFor(/Server is ready/);
     expect(logLines(js.err)[0]).toBe('[WRN] -js: JetStream is not supported by tsnats yet: ignored');

@@ -272,7 +272,7 @@ describe('command line flags (Go flag syntax)', () => {
       '-js: JetStream is not supported by tsnats yet: ignored',
       '-s: syslog is not supported by tsnats yet: ignored',
     ]);
-    expect(() => applyFlags(defaultOptions(), parseFlags(['--tls']))).toThrow('-tls: TLS is not supported by tsnats yet');
+    expect(() => applyFlags(defaultOptions(), parseFlags(['--tls']))).toThrow('TLS Server certificate must be present and valid');
     expect(() => applyFlags(defaultOptions(), parseFlags(['--cluster', 'nats://127.0.0.1:-1']))).toThrow(
       '-cluster: clustering is not supported by tsnats yet',
     );

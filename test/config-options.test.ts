@@ -74,6 +74,9 @@ describe('defaultOptions', () => {
       noAuthUser: '',
       authTimeoutMs: 0,
       defaultPermissions: null,
+      tls: null,
+      tlsTimeoutMs: 0,
+      allowNonTls: false,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);
   });
@@ -196,9 +199,20 @@ describe('optionsFromConfig: errors', () => {
     'accounts',
     'default_permissions',
     'cluster',
-    'tls',
   ])('%s is not implemented yet: unknown field', (key) => {
     expect(errorOf(() => load(`${key}: 1`)).message).toBe(`t.conf:1:0: unknown field "${key}"`);
+  });
+
+  it('tls blocks: unknown fields and cert without key as nats-server reports them', () => {
+    expect(errorOf(() => load('tls { foo: 1 }')).message).toBe(
+      't.conf:1:6: error parsing tls config, unknown field ["foo"]',
+    );
+    expect(errorOf(() => load('tls { cert_file: "x.pem" }')).message).toBe(
+      "t.conf:1:0: missing 'key_file' in TLS configuration",
+    );
+    expect(errorOf(() => load('tls { verify: 1 }')).message).toBe(
+      "t.conf:1:6: error parsing tls config, expected 'verify' to be a boolean",
+    );
   });
 
   it('wrong types give Go’s interface conversion error', () => {

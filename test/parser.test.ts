@@ -265,6 +265,28 @@ describe.each(TWINS)('parser ($name)', (impl) => {
     expect(c.complete).toEqual(['HMSG_IN foo 0-12', 'PING 12-18']);
   });
 
+  it('suspend() holds everything after the record until resume(), at every split', () => {
+    const bytes = b(SCRIPT);
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      const c = new (class extends Collector {
+        override onRecord(buf: Buffer, recs: Int32Array, rec: number): boolean {
+          const ok = super.onRecord(buf, recs, rec);
+          if (this.log.at(-1)!.startsWith('CONNECT')) this.parser.suspend();
+          return ok;
+        }
+      })();
+      const p = new Parser(impl.scan, c, 4096);
+      c.parser = p;
+      p.feed(bytes.subarray(0, cut));
+      p.feed(bytes.subarray(cut));
+      const atSuspend = c.complete.length;
+      expect(c.complete.slice(0, atSuspend).at(-1) ?? '', `cut ${cut}`).toMatch(cut >= 42 || atSuspend > 0 ? /^CONNECT/ : /^$/);
+      p.resume();
+      expect(c.complete.map((x) => x.replace(/ \d+-\d+$/, '')), `cut ${cut}`).toEqual(whole.complete.map((x) => x.replace(/ \d+-\d+$/, '')));
+      expect(p.pendingBytes).toBe(0);
+    }
+  });
+
   it('empty reads are harmless', () => {
     const c = feedAll([b(''), b('PI'), b(''), b('NG\r\n'), b('')]);
     expect(c.complete).toEqual(['PING 0-6']);

@@ -5,8 +5,25 @@
 import { randomBytes } from 'node:crypto';
 import { fromPublic } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
-import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
+import type { NkeyUser, Permissions, ServerOptions, UserEntry } from '../config/types.js';
 import type { ConnectOptions } from './connect-options.js';
+
+/** What an embedder's authenticate function is told about a CONNECT. */
+export interface AuthRequest {
+  /** The client's CONNECT options (credentials included). */
+  readonly connect: Readonly<ConnectOptions>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** An embedder's decision: allow (optionally with permissions) or deny. */
+export type AuthDecision = { allow: true; permissions?: Permissions | null } | { allow: false };
+
+/**
+ * `startServer({ authenticate })`: decides every CONNECT instead of the configured methods, so
+ * a Node application can do auth without running an auth callout service. May be async.
+ */
+export type Authenticator = (req: AuthRequest) => AuthDecision | Promise<AuthDecision>;
 
 /** Auth is configured: every client must authenticate (or be the no_auth_user). */
 export function authRequired(o: ServerOptions): boolean {

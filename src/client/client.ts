@@ -39,7 +39,16 @@ import { frameBound, writeFrame } from '../protocol/batcher.js';
 import { Parser, type ParserSink } from '../protocol/parser.js';
 import { AUTH_TIMEOUT_MS } from '../config/defaults.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
-import { authenticate, authRequired, findUser, newNonce, nonceRequired } from './auth.js';
+import {
+  type AuthDecision,
+  type Authenticator,
+  type AuthRequest,
+  authenticate,
+  authRequired,
+  findUser,
+  newNonce,
+  nonceRequired,
+} from './auth.js';
 import { isValidLiteralSubjectBytes } from '../subjects/subject.js';
 import type { Sublist } from '../subjects/sublist.js';
 import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from './connect-options.js';
@@ -106,6 +115,8 @@ export interface ClientHost {
   readonly sublist: Sublist<Subscription>;
   readonly impl: Implementation;
   readonly stats: Counters;
+  /** The embedder's authenticate function (startServer), or null for the configured methods. */
+  readonly authenticator: Authenticator | null;
   /** Headers enabled on the server (not no_header_support). */
   readonly headersSupported: boolean;
   /** Queues the connection for the end-of-turn flush. */
@@ -154,7 +165,8 @@ const OK_BYTES = Buffer.from('+OK\r\n');
 export class Client implements ParserSink {
   readonly cid: number;
   readonly host: ClientHost;
-  readonly socket: ClientSocket;
+  /** The connection's socket; the server swaps in the TLS socket once the handshake completes. */
+  socket: ClientSocket;
   readonly ip: string;
   readonly port: number;
   /** Accept time, ms since the epoch. */
@@ -226,7 +238,7 @@ export class Client implements ParserSink {
     this.last = now;
     this.parser = new Parser(host.impl.scan, this, host.opts.maxControlLine);
     this.nonce = nonceRequired(host.opts) ? newNonce() : '';
-    this.authPending = authRequired(host.opts);
+    this.authPending = host.authenticator !== null || authRequired(host.opts);
     if (this.authPending) this.authDue = now + (host.opts.authTimeoutMs || AUTH_TIMEOUT_MS);
   }
 
@@ -563,12 +575,58 @@ export class Client implements ParserSink {
     this.connectReceived = true;
     this.echo = this.opts.echo;
     this.headers = this.host.headersSupported && this.opts.headers;
+    if (this.host.authenticator !== null) {
+      this.authenticateAsync(this.host.authenticator);
+      return true;
+    }
     const auth = authenticate(this.host.opts, this.opts, this.nonce);
     if (!auth.ok) {
       this.authViolation();
       return false;
     }
     this.setUser(auth.user);
+    return this.connectAuthorized();
+  }
+
+  /**
+   * The embedder decides this CONNECT: parsing and reading pause until it answers (the auth
+   * timer still runs); then the CONNECT is finished and the held bytes are parsed.
+   */
+  private authenticateAsync(authenticator: Authenticator): void {
+    this.parser.suspend();
+    this.socket.pause();
+    const req: AuthRequest = { connect: { ...this.opts }, remoteAddress: this.ip, remotePort: this.port };
+    Promise.resolve()
+      .then(() => authenticator(req))
+      .then(
+        (d) => this.authDecided(d),
+        () => this.authDecided({ allow: false }),
+      );
+  }
+
+  private authDecided(d: AuthDecision): void {
+    if (this.closed) return;
+    if (!d.allow) {
+      this.authViolation();
+      return;
+    }
+    const permissions = d.permissions ?? null;
+    this.setUser(
+      permissions === null ? null : { user: this.opts.user, password: '', permissions, account: '', allowedConnectionTypes: null },
+    );
+    if (!this.connectAuthorized()) return;
+    if (this.stallUntil === 0) this.socket.resume();
+    this.host.beginDelivery();
+    try {
+      this.parser.resume();
+    } finally {
+      this.host.endDelivery();
+    }
+    if (!this.closed) this.host.markDirty(this);
+  }
+
+  /** The rest of CONNECT once the client is authenticated (nats-server processConnect). */
+  private connectAuthorized(): boolean {
     this.authPending = false;
     this.authDue = 0;
     if (this.opts.account !== '' || this.opts.new_account) {

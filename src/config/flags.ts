@@ -7,6 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './conf.js';
 import type { ServerOptions } from './types.js';
+import { genTlsCheck } from './options.js';
 
 export type FlagKind = 'bool' | 'int' | 'string';
 
@@ -220,11 +221,6 @@ const REFUSED: Record<string, string> = {
   noAdvertise: 'clustering',
   connectRetries: 'clustering',
   clusterName: 'clustering',
-  tls: 'TLS',
-  tlsVerify: 'TLS',
-  tlsCert: 'TLS',
-  tlsKey: 'TLS',
-  tlsCaCert: 'TLS',
 };
 
 /** Option fields a flag sets directly. */
@@ -271,6 +267,7 @@ export function applyFlags(opts: ServerOptions, flags: ParsedFlags): string[] {
     const field = DIRECT[key];
     if (field) (opts as unknown as Record<string, FlagValue>)[field] = value;
   }
+  applyTlsFlags(opts, flags);
   for (const combo of ['DV', 'DVV', 'VV']) {
     const v = flags.values.get(combo);
     if (v === undefined) continue;
@@ -278,4 +275,46 @@ export function applyFlags(opts: ServerOptions, flags: ParsedFlags): string[] {
     opts.trace = v as boolean;
   }
   return warnings;
+}
+
+const TLS_FLAGS = ['tls', 'tlscacert', 'tlscert', 'tlskey', 'tlsverify'] as const;
+const TLS_FLAG_KEY: Record<(typeof TLS_FLAGS)[number], string> = {
+  tls: 'tls',
+  tlscacert: 'tlsCaCert',
+  tlscert: 'tlsCert',
+  tlskey: 'tlsKey',
+  tlsverify: 'tlsVerify',
+};
+
+/**
+ * ConfigureOptions' TLS flags: visited in lexical order, `-tls=false` drops the TLS config
+ * (and later tls* flags are then ignored); any other tls flag (`--tlsverify` alone too) replaces
+ * the file's TLS config with one built from the flags (overrideTLS: cert and key required).
+ */
+function applyTlsFlags(opts: ServerOptions, flags: ParsedFlags): void {
+  let disabled = false;
+  let override = false;
+  for (const name of TLS_FLAGS) {
+    const v = flags.values.get(TLS_FLAG_KEY[name]);
+    if (v === undefined) continue;
+    if (name === 'tls') {
+      if (v === false) {
+        opts.tls = null;
+        disabled = true;
+        override = false;
+        continue;
+      }
+      override = true;
+    } else if (!disabled) override = true;
+  }
+  if (!override) return;
+  const str = (k: string): string => (flags.values.get(k) as string | undefined) ?? '';
+  const cert = str('tlsCert');
+  const key = str('tlsKey');
+  if (cert === '') throw new ConfigError('TLS Server certificate must be present and valid', undefined, 'validation');
+  if (key === '') throw new ConfigError('TLS Server private key must be present and valid', undefined, 'validation');
+  const t = { certFile: cert, keyFile: key, caFile: str('tlsCaCert'), verify: flags.values.get('tlsVerify') === true };
+  const err = genTlsCheck(t);
+  if (err !== null) throw new ConfigError(err, undefined, 'validation');
+  opts.tls = t;
 }

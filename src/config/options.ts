@@ -26,6 +26,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_WRITE_DEADLINE_MS,
   MAX_CONTROL_LINE_SIZE,
+  TLS_TIMEOUT_MS,
   MAX_PAYLOAD_SIZE,
   MAX_PENDING_SIZE,
 } from './defaults.js';
@@ -36,8 +37,10 @@ import type {
   ResponsePermission,
   ServerOptions,
   SubjectPermission,
+  TlsOptions,
   UserEntry,
 } from './types.js';
+import { checkTlsFiles } from '../server/tls.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -82,6 +85,9 @@ export function defaultOptions(): ServerOptions {
     noAuthUser: '',
     authTimeoutMs: 0,
     defaultPermissions: null,
+    tls: null,
+    tlsTimeoutMs: 0,
+    allowNonTls: false,
   };
 }
 
@@ -986,7 +992,8 @@ const entries: Array<[string[], KeyHandler]> = [
   // Knobs with nothing to act on in tsnats: checked for their type, then ignored quietly.
   [['disable_sublist_cache', 'no_sublist_cache'], (v) => void boolValue(v)],
   [['no_system_account', 'no_system', 'no_sys_acc'], (v) => void boolValue(v)],
-  [['allow_non_tls'], (v) => void boolValue(v)],
+  [['allow_non_tls'], (v, c) => (c.opts.allowNonTls = boolValue(v))],
+  [['tls'], tlsKey],
   [['connect_error_reports', 'reconnect_error_reports'], (v) => void intValue(v)],
 
   // Subsystems tsnats does not have yet: client test launchers write these blocks, so they are
@@ -1005,6 +1012,69 @@ const entries: Array<[string[], KeyHandler]> = [
   [['mqtt'], (_v, c) => c.notice(notSupported(c.key))],
   [['server_tags'], serverTagsKey],
 ];
+
+/** TLS keys nats-server knows that tsnats accepts and ignores (with a notice). */
+const TLS_IGNORED_KEYS: ReadonlySet<string> = new Set([
+  'insecure',
+  'verify_and_map',
+  'verify_cert_and_check_known_urls',
+  'cipher_suites',
+  'curve_preferences',
+  'connection_rate_limit',
+  'pinned_certs',
+]);
+
+/**
+ * `tls { cert_file, key_file, ca_file, verify, timeout }`: nats-server's parseTLS (stops at the
+ * first error, with its texts) then GenTLSConfig (cert without key and the like, files loaded).
+ */
+function tlsKey(v: ConfNode, c: KeyContext): void {
+  const m = mapValue(v);
+  const t: TlsOptions = { certFile: '', keyFile: '', caFile: '', verify: false };
+  let timeoutMs = 0;
+  for (const [key, node] of m) {
+    const lk = key.toLowerCase();
+    const expect = (what: string): void => c.error(`error parsing tls config, expected '${lk}' to be ${what}`, node.pos);
+    switch (lk) {
+      case 'cert_file':
+      case 'key_file':
+      case 'ca_file':
+        if (node.kind !== 'string') return expect('filename');
+        if (lk === 'cert_file') t.certFile = node.value;
+        else if (lk === 'key_file') t.keyFile = node.value;
+        else t.caFile = node.value;
+        break;
+      case 'verify':
+        if (node.kind !== 'bool') return expect('a boolean');
+        t.verify = node.value;
+        break;
+      case 'timeout':
+        if (node.kind === 'int' || node.kind === 'float') timeoutMs = node.value * 1000;
+        else if (node.kind === 'string') {
+          try {
+            timeoutMs = Number(parseGoDuration(node.value)) / 1e6;
+          } catch (e) {
+            return c.error(`error parsing tls config, 'timeout' ${(e as Error).message}`, node.pos);
+          }
+        } else return c.error(`error parsing tls config, 'timeout' wrong type`, node.pos);
+        break;
+      default:
+        if (TLS_IGNORED_KEYS.has(lk)) c.notice(`tls ${lk} is not supported by tsnats yet: ignored`, node.pos);
+        else return c.error(`error parsing tls config, unknown field [${goQuote(key)}]`, node.pos);
+    }
+  }
+  const err = genTlsCheck(t);
+  if (err !== null) return c.error(err);
+  c.opts.tls = t;
+  c.opts.tlsTimeoutMs = timeoutMs;
+}
+
+/** GenTLSConfig's checks: null when the TLS options are usable, else nats-server's error text. */
+export function genTlsCheck(t: TlsOptions): string | null {
+  if (t.certFile !== '' && t.keyFile === '') return "missing 'key_file' in TLS configuration";
+  if (t.certFile === '' && t.keyFile !== '') return "missing 'cert_file' in TLS configuration";
+  return checkTlsFiles(t);
+}
 
 const HTTPS_NOTICE = 'monitoring over https is not supported by tsnats yet: https port ignored';
 
@@ -1180,8 +1250,8 @@ export function setBaselineOptions(opts: ServerOptions): ServerOptions {
   if (opts.writeDeadlineMs === 0) opts.writeDeadlineMs = DEFAULT_WRITE_DEADLINE_MS;
   if (opts.lameDuckDurationMs === 0) opts.lameDuckDurationMs = DEFAULT_LAME_DUCK_DURATION_MS;
   if (opts.lameDuckGracePeriodMs === 0) opts.lameDuckGracePeriodMs = DEFAULT_LAME_DUCK_GRACE_PERIOD_MS;
-  // getDefaultAuthTimeout: TLS timeout + 1 s with TLS (tsnats has none yet), else AUTH_TIMEOUT.
-  if (opts.authTimeoutMs === 0) opts.authTimeoutMs = DEFAULT_AUTH_TIMEOUT_MS;
+  // getDefaultAuthTimeout: TLS timeout + 1 s with TLS, else AUTH_TIMEOUT.
+  if (opts.authTimeoutMs === 0) opts.authTimeoutMs = opts.tls ? (opts.tlsTimeoutMs || TLS_TIMEOUT_MS) + 1000 : DEFAULT_AUTH_TIMEOUT_MS;
   return opts;
 }
 

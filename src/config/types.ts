@@ -63,6 +63,22 @@ export interface ServerOptions {
   authTimeoutMs: number;
   /** `authorization { permissions }` / `default_permissions`; null when not configured. */
   defaultPermissions: Permissions | null;
+
+  // Client TLS (nats-server's TLSConfig, TLSTimeout, AllowNonTLS).
+  /** `tls { }` / `--tls*`; null = no TLS. */
+  tls: TlsOptions | null;
+  /** `tls { timeout }` in ms; 0 = default (TLS_TIMEOUT_MS). */
+  tlsTimeoutMs: number;
+  /** `allow_non_tls`: TLS is offered, not required (INFO `tls_available`). */
+  allowNonTls: boolean;
+}
+
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** Require and verify client certificates. */
+  verify: boolean;
 }
 
 export interface SubjectPermission {

@@ -65,6 +65,9 @@ export class Parser {
   private big: Buffer | null = null;
   private bigFill = 0;
   private done = false;
+  /** Paused by the sink (suspend()); `held` keeps the bytes until resume(). */
+  private suspended = false;
+  private held: Buffer[] = [];
   /** Bytes fed so far (stream offset of the next chunk). */
   private fed = 0;
   /**
@@ -92,11 +95,15 @@ export class Parser {
 
   /** Bytes held for ops split across reads (tail or payload buffer). */
   get pendingBytes(): number {
-    return this.big !== null ? this.big.length : this.tail !== null ? this.tail.length : 0;
+    let n = this.big !== null ? this.big.length : this.tail !== null ? this.tail.length : 0;
+    for (let i = 0; i < this.held.length; i++) n += this.held[i].length;
+    return n;
   }
 
   /** Forgets everything (held bytes, stopped state, stream offset). */
   reset(): void {
+    this.suspended = false;
+    this.held = [];
     this.tail = null;
     this.big = null;
     this.bigFill = 0;
@@ -107,6 +114,10 @@ export class Parser {
 
   feed(chunk: Buffer): void {
     if (this.done) return;
+    if (this.suspended) {
+      if (chunk.length > 0) this.held.push(Buffer.from(chunk));
+      return;
+    }
     const len = chunk.length;
     const base = this.fed;
     this.fed += len;
@@ -124,7 +135,10 @@ export class Parser {
         tail.copy(joined, 0);
         chunk.copy(joined, tl, pos, cut);
         this.tail = null;
-        if (!this.run(joined, 0, base + pos - tl)) return;
+        if (!this.run(joined, 0, base + pos - tl)) {
+          if (this.suspended) this.hold(chunk, cut, len);
+          return;
+        }
         pos = cut;
       } else {
         this.run(chunk, pos, base);
@@ -216,6 +230,10 @@ export class Parser {
         }
         if (!sink.onRecord(buf, out, r)) return this.stop();
         if (op === OP_ERROR) return this.stop();
+        if (this.suspended) {
+          this.hold(buf, out[r + F_END], end);
+          return false;
+        }
       }
       // Every record was complete: rescan from the last one's end (the records array was full,
       // or the scanner left an op it had no room to report).
@@ -237,8 +255,41 @@ export class Parser {
     this.stop();
   }
 
+  /**
+   * Called by the sink during onRecord: parsing pauses after this record (an asynchronous
+   * decision, such as an embedder's authentication of a CONNECT). Bytes not parsed yet, and
+   * every later feed, are held until resume().
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** Parses the bytes held since suspend(), then goes on with later feeds. */
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    const held = this.held;
+    this.held = [];
+    for (let i = 0; i < held.length; i++) {
+      this.feed(held[i]);
+      if (this.done) return;
+      if (this.suspended) {
+        this.held.push(...held.slice(i + 1));
+        return;
+      }
+    }
+  }
+
+  /** Bytes held while suspended. */
+  private hold(buf: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    this.held.push(Buffer.from(buf.subarray(from, to)));
+    this.fed -= to - from; // counted again when resume() feeds them
+  }
+
   private stop(): false {
     this.done = true;
+    this.held = [];
     this.tail = null;
     this.big = null;
     this.bigFill = 0;

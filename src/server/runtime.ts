@@ -3,6 +3,7 @@
 // reopening and shutdown. Shared by the command line (src/cli.ts) and the embedding API
 // (src/index.ts), following the order of nats-server's Server.Start and Server.Shutdown.
 
+import type { Authenticator } from '../client/auth.js';
 import { ConfigError } from '../config/conf.js';
 import { VERSION } from '../config/defaults.js';
 import { validateOptions } from '../config/options.js';
@@ -30,6 +31,8 @@ const MAX_PAYLOAD_MAX_SIZE = 8 * 1024 * 1024;
 export interface RuntimeDeps {
   impl: Implementation;
   implReason: string;
+  /** An embedder's authenticate function (startServer). */
+  authenticator?: Authenticator;
   logger: Logger;
   /** Re-reads the options for a reload (config file + flags); absent = nothing to reload from. */
   load?: () => ServerOptions;
@@ -63,7 +66,12 @@ export class Runtime implements SignalTarget {
     this.load = deps.load;
     this.program = deps.program ?? programName();
     this.tsnatsVersion = deps.tsnatsVersion ?? '';
-    this.server = new Server(opts, { impl: deps.impl, implReason: deps.implReason, logger: deps.logger });
+    this.server = new Server(opts, {
+      impl: deps.impl,
+      implReason: deps.implReason,
+      logger: deps.logger,
+      authenticator: deps.authenticator,
+    });
   }
 
   get opts(): ServerOptions {

@@ -2,16 +2,18 @@
 // timer for keep-alive and write deadlines of all connections.
 
 import net from 'node:net';
+import type tls from 'node:tls';
 import { type Client as ClientT, Client, type ClientHost, type Counters, type Subscription } from '../client/client.js';
-import { authenticate, infoAuthRequired } from '../client/auth.js';
+import { type Authenticator, authenticate, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_AUTH_VIOLATION, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { ServerOptions } from '../config/types.js';
-import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, VERSION } from '../config/defaults.js';
+import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { Sublist } from '../subjects/sublist.js';
 import { Logger } from './logger.js';
 import { Reactor } from './reactor.js';
 import { newServerId } from './server-id.js';
+import { createTlsContext, startTlsHandshake } from './tls.js';
 
 /** nats-server's first client gets cid 4: cids 1 to 3 belong to its internal $SYS clients. */
 const FIRST_CID = 4;
@@ -24,10 +26,13 @@ export interface ServerDeps {
   /** Why this implementation is live (for the banner). */
   implReason: string;
   logger: Logger;
+  /** An embedder's authenticate function: it decides every CONNECT. */
+  authenticator?: Authenticator;
 }
 
 export class Server implements ClientHost {
   readonly opts: ServerOptions;
+  readonly authenticator: Authenticator | null;
   readonly sublist = new Sublist<Subscription>();
   readonly impl: Implementation;
   readonly implReason: string;
@@ -55,12 +60,15 @@ export class Server implements ClientHost {
   private ldm = false;
   /** Wakes the lame duck sleep early when the server shuts down. */
   private ldmWake: (() => void) | null = null;
+  /** The client TLS context, null without TLS (rebuilt by listen and applyOptions). */
+  private tlsContext: tls.SecureContext | null = null;
 
   constructor(opts: ServerOptions, deps: ServerDeps) {
     this.opts = opts;
     this.impl = deps.impl;
     this.implReason = deps.implReason;
     this.logger = deps.logger;
+    this.authenticator = deps.authenticator ?? null;
     this.headersSupported = !opts.noHeaderSupport;
     this.name = opts.serverName || this.id;
   }
@@ -80,6 +88,7 @@ export class Server implements ClientHost {
 
   /** Starts the client listener; resolves once it accepts connections. */
   async listen(): Promise<void> {
+    this.tlsContext = this.opts.tls ? createTlsContext(this.opts.tls) : null;
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.listener = server;
     const port = this.opts.port === -1 ? 0 : this.opts.port;
@@ -113,6 +122,7 @@ export class Server implements ClientHost {
    */
   applyOptions(next: ServerOptions): void {
     Object.assign(this.opts, next);
+    this.tlsContext = this.opts.tls ? createTlsContext(this.opts.tls) : null;
     for (const c of this.clients.values()) c.parser.maxControlLine = this.opts.maxControlLine;
     if (this.listener) this.infoHead = this.buildInfoHead();
     if (this.timer) this.startTimer();
@@ -125,6 +135,7 @@ export class Server implements ClientHost {
    */
   recheckAuthorization(): number {
     let closed = 0;
+    if (this.authenticator !== null) return 0; // the embedder's function decides, not the config
     for (const c of [...this.clients.values()]) {
       if (c.closed || !c.connectReceived) continue;
       const auth = authenticate(this.opts, c.opts, c.nonce);
@@ -173,7 +184,10 @@ export class Server implements ClientHost {
       host,
       port,
       headers: this.headersSupported,
-      ...(infoAuthRequired(o) ? { auth_required: true } : {}),
+      ...(this.authenticator !== null || infoAuthRequired(o) ? { auth_required: true } : {}),
+      ...(o.tls && !o.allowNonTls ? { tls_required: true } : {}),
+      ...(o.tls?.verify ? { tls_verify: true } : {}),
+      ...(o.tls && o.allowNonTls ? { tls_available: true } : {}),
       max_payload: o.maxPayload,
     };
     const json = goJSON(info);
@@ -185,7 +199,7 @@ export class Server implements ClientHost {
     return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${nonce}} \r\n`;
   }
 
-  /** Runs for every accepted socket: INFO first, then the limits. */
+  /** Runs for every accepted socket: INFO first, then the limits, then TLS if configured. */
   private accept(socket: net.Socket): void {
     if (this.shuttingDown) {
       socket.destroy();
@@ -194,23 +208,107 @@ export class Server implements ClientHost {
     const now = Date.now();
     const ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const c = new Client(this, this.nextCid++, socket, ip, socket.remotePort ?? 0, now);
-    c.out.appendLatin1(this.infoFor(c));
+    const info = this.infoFor(c);
     CLIENT_OF.set(socket, c);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     if (this.opts.maxConnections > 0 && this.clients.size >= this.opts.maxConnections) {
+      c.out.appendLatin1(info);
       c.sendErr(ERR_MAX_CONNECTIONS);
       c.close(ClosedState.MaxConnectionsExceeded);
       return;
     }
     this.clients.set(c.cid, c);
     this.totalConnections++;
+    this.logger.log('DBG', `${c} - Client connection created`);
+    const context = this.tlsContext;
+    if (context !== null && this.opts.tls !== null) {
+      this.acceptTls(c, socket, info, context, this.opts.tls.verify);
+      return;
+    }
+    c.out.appendLatin1(info);
+    this.startReading(c, socket, now);
+    this.markDirty(c);
+  }
+
+  /** The connection's socket is live for the protocol: its handlers and keep-alive. */
+  private startReading(c: Client, socket: net.Socket, now: number): void {
     c.pingDue = now + this.opts.pingIntervalMs;
     socket.on('data', onSocketData);
     socket.on('end', onSocketClose);
     socket.on('drain', onSocketDrain);
-    this.logger.log('DBG', `${c} - Client connection created`);
-    this.markDirty(c);
+  }
+
+  /**
+   * nats-server's createClient with TLS: INFO in plain text, then the server side of the
+   * handshake within tls_timeout (the auth timer starts after it). A client that does not
+   * complete it is closed without a word: nats-server's `-ERR 'Secure Connection - TLS
+   * Required'` never reaches a client at that point. With allow_non_tls, the first byte decides
+   * (0x16, a TLS record, or plain protocol).
+   */
+  private acceptTls(c: Client, raw: net.Socket, info: string, context: tls.SecureContext, verify: boolean): void {
+    // No keep-alive or auth timer until the handshake is over.
+    c.pingDue = Number.POSITIVE_INFINITY;
+    c.authDue = 0;
+    const timer = setTimeout(() => {
+      if (c.closed) return;
+      this.logger.error(`${c} - TLS handshake timeout`);
+      this.trace(c, '->>', "-ERR 'Secure Connection - TLS Required'");
+      c.close(ClosedState.TLSHandshakeError);
+    }, this.opts.tlsTimeoutMs || TLS_TIMEOUT_MS);
+    timer.unref();
+    const handshake = (): void => {
+      if (c.closed) return;
+      this.logger.log('DBG', `${c} - Starting TLS client connection handshake`);
+      startTlsHandshake(raw, context, verify, {
+        secure: (ts) => {
+          clearTimeout(timer);
+          if (c.closed) {
+            ts.destroy();
+            return;
+          }
+          raw.off('error', onSocketError);
+          raw.off('close', onSocketClose);
+          CLIENT_OF.set(ts as net.Socket, c);
+          c.socket = ts;
+          ts.on('error', onSocketError);
+          ts.on('close', onSocketClose);
+          const now = Date.now();
+          if (c.authPending) c.authDue = now + this.opts.authTimeoutMs;
+          this.startReading(c, ts, now);
+          this.logger.log('DBG', `${c} - TLS handshake complete`);
+          this.markDirty(c);
+        },
+        failed: (reason) => {
+          clearTimeout(timer);
+          if (c.closed) return;
+          this.logger.error(`${c} - TLS handshake error: ${reason}`);
+          c.close(ClosedState.TLSHandshakeError);
+        },
+      });
+    };
+    raw.write(info, 'latin1', () => {
+      if (c.closed) return;
+      if (!this.opts.allowNonTls) {
+        handshake();
+        return;
+      }
+      raw.once('readable', () => {
+        if (c.closed) return;
+        const first = raw.read(1) as Buffer | null;
+        if (first === null) return;
+        raw.unshift(first);
+        if (first[0] === 0x16) {
+          handshake();
+          return;
+        }
+        clearTimeout(timer);
+        const now = Date.now();
+        if (c.authPending) c.authDue = now + this.opts.authTimeoutMs;
+        this.startReading(c, raw, now);
+        this.markDirty(c);
+      });
+    });
   }
 
   /** The coarse timer: keep-alive pings and write deadlines of every connection. */
