@@ -5,11 +5,8 @@ import * as L from '../src/protocol/layout.js';
 import { msgFrameLength, writeMsg } from '../src/protocol/batcher.js';
 import { scan } from '../src/protocol/scanner.js';
 import { nativeImplementation, tsImplementation } from '../src/native/load.js';
-import type { Implementation } from '../src/protocol/implementation.js';
+import { TWINS } from './helpers/twins.js';
 
-// TSNATS_NATIVE=off runs the TS twin only; otherwise the native twin must load (no silent skip).
-const TWINS: Implementation[] =
-  process.env.TSNATS_NATIVE === 'off' ? [tsImplementation] : [tsImplementation, nativeImplementation()];
 
 const S = L.REC_STRIDE;
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

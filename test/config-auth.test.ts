@@ -18,6 +18,7 @@ import {
 } from '../src/config/options.js';
 import type { Permissions, ServerOptions, UserEntry } from '../src/config/types.js';
 import { errorLines, natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
+import { errorOf } from './helpers/config-error.js';
 
 /** Full start-up semantics: parse, baseline, validate. */
 function load(text: string): ServerOptions {
@@ -28,15 +29,6 @@ function check(text: string): ServerOptions {
   return optionsFromConfig(parseConfigString(text, 't.conf'), undefined, { checkOnly: true });
 }
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 /** Every problem as `<file>:<line>:<col>: <reason>` (or the bare reason), in report order. */
 const messages = (text: string): string[] => errorOf(() => check(text)).details.map((d) => d.message);
 

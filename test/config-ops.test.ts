@@ -15,20 +15,12 @@ import { startServer } from '../src/index.js';
 import { planReload } from '../src/server/reload.js';
 import { natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
 import { RawClient } from './helpers/raw-client.js';
+import { errorOf } from './helpers/config-error.js';
 
 function load(text: string, settings: { warnings?: ConfigError[]; notices?: ConfigError[] } = {}): ServerOptions {
   return optionsFromConfig(parseConfigString(text, 't.conf'), undefined, settings);
 }
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('operating keys', () => {
   it('monitoring: http (listen form), http_port / monitor_port, http_base_path', () => {

@@ -18,20 +18,12 @@ import {
 } from '../src/config/options.js';
 import type { ServerOptions } from '../src/config/types.js';
 import { errorLines, natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
+import { errorOf } from './helpers/config-error.js';
 
 function load(text: string, base?: ServerOptions, warnings?: ConfigError[]): ServerOptions {
   return optionsFromConfig(parseConfigString(text, 't.conf'), base, { warnings });
 }
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('defaultOptions', () => {
   it('are nats-server 2.9.10 defaults', () => {

@@ -1,13 +1,10 @@
 // The scanner's subject hash (F_HASH, both twins) is the registry's subjectHash: the registry
 // stores and patches cached results under it, so the two must never disagree.
 import { describe, expect, it } from 'vitest';
-import { nativeImplementation, tsImplementation } from '../src/native/load.js';
-import type { Implementation } from '../src/protocol/implementation.js';
 import { F_HASH, F_OP, FNV_OFFSET, FNV_PRIME, OP_PUB, OP_SUB, REC_STRIDE } from '../src/protocol/layout.js';
 import { FNV1A_32_OFFSET, FNV1A_32_PRIME, subjectHash, subjectHashString } from '../src/subjects/hash.js';
+import { TWINS } from './helpers/twins.js';
 
-const TWINS: Implementation[] =
-  process.env.TSNATS_NATIVE === 'off' ? [tsImplementation] : [tsImplementation, nativeImplementation()];
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -3,12 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/protocol/layout.js';
 import { COMPACT_MIN, PARSER_RECORDS, Parser, type ParserSink } from '../src/protocol/parser.js';
-import { nativeImplementation, tsImplementation } from '../src/native/load.js';
-import type { Implementation } from '../src/protocol/implementation.js';
+import { TWINS } from './helpers/twins.js';
 
-// TSNATS_NATIVE=off runs the TS twin only; otherwise the native twin must load (no silent skip).
-const TWINS: Implementation[] =
-  process.env.TSNATS_NATIVE === 'off' ? [tsImplementation] : [tsImplementation, nativeImplementation()];
 
 const S = L.REC_STRIDE;
 const NAMES: Record<number, string> = {
