@@ -240,7 +240,7 @@ describe.runIf(LINUX)('flood (spawned tsnats, memory from /proc)', () => {
     }
     const peak = mem.stop();
     log(`(c) RSS base ${(base / MiB).toFixed(1)} MiB, peak +${((peak - base) / MiB).toFixed(1)} MiB`);
-    expect(peak - base).toBeLessThan(16 * MiB); // nothing near the declared sizes was allocated
+    expect(peak - base).toBeLessThan(32 * MiB); // nothing near the declared sizes (1 GB) was allocated
     await healthy(s.port, 'c');
   });
 
@@ -273,7 +273,8 @@ describe.runIf(LINUX)('flood (spawned tsnats, memory from /proc)', () => {
     }
     if (limited) {
       await c.closed();
-      expect(c.received().toString('latin1')).toMatch(/-ERR 'maximum control line exceeded'\r\n$/);
+      // A reset (our unread bytes at the server's close) may discard the -ERR: see above.
+      if (c.errorCode !== 'ECONNRESET') expect(c.received().toString('latin1')).toMatch(/-ERR 'maximum control line exceeded'\r\n$/);
       // closed once the argument passed 4096 bytes: within one piece (+1 for a reply in flight)
       expect(errAt).toBeGreaterThan(4096);
       expect(errAt).toBeLessThanOrEqual(4096 + 2 * PIECE);
@@ -281,7 +282,7 @@ describe.runIf(LINUX)('flood (spawned tsnats, memory from /proc)', () => {
       // PING ignores everything up to LF (nats-server too): the line is skipped, not buffered
       c.send('\r\n');
       await c.expect('PONG\r\n', 5000);
-      expect(procStatus(pid, 'VmRSS') - base).toBeLessThan(16 * MiB);
+      expect(procStatus(pid, 'VmRSS') - base).toBeLessThan(32 * MiB);
     }
     log(`(c) ${JSON.stringify(verb)} line: ${limited ? `-ERR after ${errAt} bytes` : `${sent} bytes skipped`}`);
     await healthy(s.port, 'c');

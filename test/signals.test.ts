@@ -214,8 +214,10 @@ describe('SIGUSR2: lame duck mode', () => {
     const e = await c.waitExit();
     return {
       ldmInfo: normalizeInfo(ldmInfo),
-      p0: p0.unread().toString(),
-      quiet: quiet.unread().toString(),
+      // Keep-alive PINGs (the first comes ~2 s after CONNECT) depend on how slow the machine
+      // is; what matters is that no ldm INFO reaches these clients.
+      p0: p0.unread().toString().replaceAll('PING\r\n', ''),
+      quiet: quiet.unread().toString().replaceAll('PING\r\n', ''),
       refused,
       graceKept: closedAfter >= 900,
       within: closedAfter < 8000,
