@@ -38,6 +38,17 @@ describe('layer seams', () => {
     });
   }
 
+  it('src/monitor/ only reads the server: it imports the Server as a type, never its code', () => {
+    const bad: string[] = [];
+    for (const file of files(join(SRC, 'monitor'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^import\s+(type\s+)?[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
+        if (m[2].includes('/server/') && !m[1]) bad.push(`${relative(SRC, file)}: ${m[0]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('only src/native/load.ts loads a .node file', () => {
     const loaders = files(SRC).filter((f) => /createRequire|\.node['"]/.test(readFileSync(f, 'utf8')));
     expect(loaders.map((f) => relative(SRC, f))).toEqual(['native/load.ts']);
