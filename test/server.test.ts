@@ -79,6 +79,57 @@ describe('default server', () => {
     expect(count(subs[1]) + count(subs[2])).toBe(50);
   });
 
+  it('delivers runs of publishes on one subject exactly as one by one (order, sids, echo)', async () => {
+    const sub = await client(s.port);
+    sub.send('SUB run.a 1\r\nSUB run.* 2\r\nSUB > 3\r\n');
+    await sub.ping();
+
+    const pub = await client(s.port, 'CONNECT {"verbose":false,"pedantic":false}\r\nSUB run.a 9\r\n');
+    await pub.ping();
+    let script = '';
+    let want = '';
+    let echo = '';
+    for (let i = 0; i < 300; i++) {
+      const subj = i % 50 === 49 ? 'run.b' : 'run.a';
+      const body = `m${i}`;
+      script += `PUB ${subj} ${body.length}\r\n${body}\r\n`;
+      for (const sid of subj === 'run.a' ? [1, 2, 3] : [2, 3]) want += `MSG ${subj} ${sid} ${body.length}\r\n${body}\r\n`;
+      if (subj === 'run.a') echo += `MSG run.a 9 ${body.length}\r\n${body}\r\n`;
+    }
+    pub.send(script);
+    expect(await pub.ping()).toBe(`${echo}PONG\r\n`);
+    await sub.ping();
+    // Per message the three subscriptions of one connection may come in any order.
+    const frames = (t: string) =>
+      t
+        .replaceAll('PONG\r\n', '')
+        .split(/(?=MSG )/)
+        .filter((f) => f.startsWith('MSG'));
+    const got = frames(sub.received().toString('latin1'));
+    const exp = frames(want);
+    expect(got.length).toBe(exp.length);
+    const bodyOf = (f: string) => f.split('\r\n')[1];
+    expect(got.map(bodyOf)).toEqual(exp.map(bodyOf));
+    expect([...got].sort()).toEqual([...exp].sort());
+
+    // One subscription per connection (the publisher's own included, echo on): these go out
+    // as runs, and each connection must still see the exact bytes, in order.
+    const other = await client(s.port);
+    other.send('SUB solo.x 7\r\n');
+    await other.ping();
+    pub.send('SUB solo.x 8\r\n');
+    let solo = '';
+    let soloWant = '';
+    for (let i = 0; i < 2000; i++) {
+      const body = `s${i}`;
+      solo += `PUB solo.x ${body.length}\r\n${body}\r\n`;
+      soloWant += `MSG solo.x 7 ${body.length}\r\n${body}\r\n`;
+    }
+    pub.send(solo);
+    expect(await pub.ping()).toBe(`${soloWant.replaceAll(' 7 ', ' 8 ')}PONG\r\n`);
+    expect(await other.ping()).toBe(`${soloWant}PONG\r\n`);
+  });
+
   it('keeps a big payload split across many reads intact', async () => {
     const sub = await client(s.port);
     sub.send('SUB big 1\r\n');

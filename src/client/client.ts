@@ -13,6 +13,7 @@ import {
   F_A1E,
   F_A1S,
   F_A2S,
+  F_END,
   F_HASH,
   F_HDR,
   F_NARGS,
@@ -34,6 +35,7 @@ import {
   OP_PUB,
   OP_SUB,
   OP_UNSUB,
+  REC_STRIDE,
 } from '../protocol/layout.js';
 import { frameBound, writeFrame } from '../protocol/batcher.js';
 import { Parser, type ParserSink } from '../protocol/parser.js';
@@ -50,7 +52,7 @@ import {
   nonceRequired,
 } from './auth.js';
 import { isValidLiteralSubjectBytes } from '../subjects/subject.js';
-import type { Sublist } from '../subjects/sublist.js';
+import type { Sublist, SublistResult } from '../subjects/sublist.js';
 import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from './connect-options.js';
 import {
   ClosedState,
@@ -142,6 +144,10 @@ const MIN_REPLY_LEN = 15;
 const MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS = 2000;
 /** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL. */
 const RTT_MEASUREMENT_INTERVAL_MS = 60 * 60 * 1000;
+/** Counter for Client.runMark (one value per runnable() check). */
+let runMarks = 0;
+/** writeMsgs' out parameter (the offset after the last frame), shared: one call at a time. */
+const RUN_STATE = new Int32Array(1);
 /** nats-server's stallClientMinDuration and stallClientMaxDuration. */
 const STALL_MIN_MS = 100;
 const STALL_MAX_MS = 1000;
@@ -205,6 +211,8 @@ export class Client implements ParserSink {
   dirty = false;
   /** How often the PUB/HPUB in progress was reported partial (its control line checked). */
   private pubReports = 0;
+  /** Scratch for runnable(): the last check that saw one of this client's subscriptions. */
+  runMark = 0;
   /** Reading is paused until then (producer stall), ms; 0 = not stalled. */
   stallUntil = 0;
   /** Publishers paused because of this client's pending bytes. */
@@ -397,6 +405,13 @@ export class Client implements ParserSink {
     if (this.opts.verbose) this.sendOK();
 
     const result = host.sublist.matchBytes(buf, s0, s1, recs[rec + F_HASH]);
+    if (!hasReply && recs[rec + F_OP] === OP_PUB && this.runnable(result, buf, s0, s1)) {
+      const k = this.runLength(buf, recs, rec, s0, s1);
+      if (k > 1) {
+        this.deliverRun(result.plain, buf, recs, rec, k);
+        return;
+      }
+    }
     let delivered = 0;
     const plain = result.plain;
     for (let i = 0; i < plain.length; i++) {
@@ -417,6 +432,97 @@ export class Client implements ParserSink {
     if (delivered === 0 && hasReply && this.opts.no_responders) {
       this.sendNoResponders(buf.toString('latin1', r0, r1));
     }
+  }
+
+  /**
+   * Whether the PUBs that follow this one on the same subject can be delivered as one run: the
+   * wire must look exactly as message by message, so nothing may be interleaved (+OK, pedantic
+   * errors, traces), and every subscriber takes every message (no queues, auto-unsubscribe,
+   * permissions or echo to skip).
+   */
+  private runnable(result: SublistResult<Subscription>, buf: Buffer, s0: number, s1: number): boolean {
+    if (result.queues.length > 0 || this.opts.verbose || this.perms !== null || this.host.tracing) return false;
+    if (this.opts.pedantic && !isValidLiteralSubjectBytes(buf, s0, s1)) return false;
+    const plain = result.plain;
+    // Two subscriptions of one connection would get the run one after the other, not message
+    // by message interleaved: only one subscription per connection.
+    const mark = ++runMarks;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i];
+      const c = sub.client;
+      if (sub.max !== 0 || sub.closed || c.perms !== null || (c === this && !this.echo) || c.runMark === mark) {
+        return false;
+      }
+      c.runMark = mark;
+    }
+    return true;
+  }
+
+  /** How many complete PUBs from `rec` on have the same subject and no reply (at least 1). */
+  private runLength(buf: Buffer, recs: Int32Array, rec: number, s0: number, s1: number): number {
+    const end = this.parser.batchEnd;
+    const hash = recs[rec + F_HASH];
+    const len = s1 - s0;
+    const maxPayload = this.host.opts.maxPayload;
+    let k = 1;
+    for (let j = rec + REC_STRIDE; j < end; j += REC_STRIDE) {
+      if (recs[j + F_OP] !== OP_PUB || recs[j + F_NARGS] !== 2 || recs[j + F_HASH] !== hash) break;
+      if (recs[j + F_SIZE] > maxPayload) break;
+      const a = recs[j + F_A0S];
+      if (recs[j + F_A0E] - a !== len) break;
+      let same = true;
+      for (let b = 0; b < len; b++) {
+        if (buf[a + b] !== buf[s0 + b]) {
+          same = false;
+          break;
+        }
+      }
+      if (!same) break;
+      k++;
+    }
+    return k;
+  }
+
+  /**
+   * Delivers `k` PUBs (records rec.. on one subject, all to every sub in `plain`) with one frame
+   * batch per subscriber: the native batcher writes them in one call. Counts as k deliveries.
+   */
+  private deliverRun(plain: readonly Subscription[], buf: Buffer, recs: Int32Array, rec: number, k: number): void {
+    const last = rec + (k - 1) * REC_STRIDE;
+    let bytes = 0;
+    for (let j = rec; j <= last; j += REC_STRIDE) bytes += recs[j + F_SIZE];
+    const stats = this.host.stats;
+    this.host.sublist.countRepeats(k - 1);
+    const more = bytes - recs[rec + F_SIZE];
+    this.inMsgs += k - 1;
+    this.inBytes += more;
+    stats.inMsgs += k - 1;
+    stats.inBytes += more;
+    const impl = this.host.impl;
+    const span = recs[last + F_END] - recs[rec + F_START];
+    const half = this.host.opts.maxPending >> 1;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i];
+      const c = sub.client;
+      if (sub.closed) continue;
+      const ob = c.out;
+      ob.reserve(span + k * (sub.sidBytes.length + 2));
+      if (impl.name === 'native') {
+        impl.writeMsgs(ob.buf, ob.off, buf, recs, rec / REC_STRIDE, k, sub.sidBytes, c.headers, RUN_STATE);
+        ob.off = RUN_STATE[0];
+      } else {
+        for (let j = rec; j <= last; j += REC_STRIDE) ob.off = writeFrame(ob.buf, ob.off, buf, recs, j, sub.sidBytes, c.headers);
+      }
+      sub.nm += k;
+      c.outMsgs += k;
+      c.outBytes += bytes;
+      c.gotMsgs = true;
+      stats.outMsgs += k;
+      stats.outBytes += bytes;
+      const pending = c.queued();
+      if (pending > half && c !== this) this.stallFor(c, pending);
+    }
+    this.parser.skipThrough(last);
   }
 
   /** nats-server deliverMsg: one MSG/HMSG frame for `sub`, from the PUB record `rec`. */

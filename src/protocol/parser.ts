@@ -65,6 +65,10 @@ export class Parser {
   private big: Buffer | null = null;
   private bigFill = 0;
   private done = false;
+  /** During onRecord: the field index just past the last record of the current scan. */
+  batchEnd = 0;
+  /** Record number the sink handled through (skipThrough), -1 = none. */
+  private skip = -1;
   /** Paused by the sink (suspend()); `held` keeps the bytes until resume(). */
   private suspended = false;
   private held: Buffer[] = [];
@@ -189,6 +193,8 @@ export class Parser {
     this.bufferOffset = bufBase;
     for (;;) {
       const n = this.scan(buf, p, end, this.maxControlLine, out);
+      this.batchEnd = n * REC_STRIDE;
+      this.skip = -1;
       for (let i = 0; i < n; i++) {
         const r = i * REC_STRIDE;
         const op = out[r + F_OP];
@@ -234,6 +240,7 @@ export class Parser {
           this.hold(buf, out[r + F_END], end);
           return false;
         }
+        if (this.skip > i) i = this.skip;
       }
       // Every record was complete: rescan from the last one's end (the records array was full,
       // or the scanner left an op it had no room to report).
@@ -253,6 +260,15 @@ export class Parser {
     out[F_PAY] = pos;
     this.sink.onRecord(big, out, 0);
     this.stop();
+  }
+
+  /**
+   * During onRecord: the sink has also handled the complete records after this one, through
+   * the record at field index `rec` (< batchEnd); the parser goes on after it. Lets a sink
+   * treat a run of alike records in one go.
+   */
+  skipThrough(rec: number): void {
+    this.skip = rec / REC_STRIDE;
   }
 
   /**

@@ -421,6 +421,15 @@ export class Sublist<T extends SubLike> {
   }
 
   /**
+   * Counts `n` more matches of the subject just matched, answered by that same result (a run
+   * of publishes on one subject delivered together): the statistics stay per publish.
+   */
+  countRepeats(n: number): void {
+    this.matches += n;
+    if (this.cache !== null) this.cacheHits += n;
+  }
+
+  /**
    * Is there any subscription matching the published subject? Uses the cache when it holds the
    * subject, otherwise walks the trie and stops at the first hit; never fills the cache and is
    * not counted in numMatches.
