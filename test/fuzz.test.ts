@@ -17,6 +17,7 @@ import * as L from '../src/protocol/layout.js';
 import { COMPACT_MIN, Parser, type ParserSink } from '../src/protocol/parser.js';
 import { RawClient, showBytes } from './helpers/raw-client.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { E_NAMES, prng } from './helpers/records.js';
 
 const S = L.REC_STRIDE;
 const OFF = process.env.TSNATS_NATIVE === 'off';
@@ -36,16 +37,6 @@ const VERB_SLACK = 16;
 
 // ---- seeded generator ----------------------------------------------------------------------
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly r: () => number;
@@ -598,15 +589,6 @@ function strayCrAcrossRead(stream: Buffer, cuts: number[]): boolean {
   }
 }
 
-const ERROR_NAMES: Record<number, string> = {
-  [L.E_UNKNOWN_OP]: 'E_UNKNOWN_OP',
-  [L.E_CONTROL_LINE]: 'E_CONTROL_LINE',
-  [L.E_PUB_ARGS]: 'E_PUB_ARGS',
-  [L.E_HPUB_ARGS]: 'E_HPUB_ARGS',
-  [L.E_SUB_ARGS]: 'E_SUB_ARGS',
-  [L.E_UNSUB_ARGS]: 'E_UNSUB_ARGS',
-  [L.E_PAYLOAD_CRLF]: 'E_PAYLOAD_CRLF',
-};
 
 /** The scanner's first error in a stream (triage hint for a disagreement). */
 function firstScanError(stream: Buffer): string {
@@ -616,7 +598,7 @@ function firstScanError(stream: Buffer): string {
     const n = tsImplementation.scan(stream, p, stream.length, MCL, out);
     for (let i = 0; i < n; i++) {
       const r = i * S;
-      if (out[r + L.F_OP] === L.OP_ERROR) return `${ERROR_NAMES[out[r + L.F_NARGS]!]}@${out[r + L.F_PAY]} (op at ${out[r + L.F_START]})`;
+      if (out[r + L.F_OP] === L.OP_ERROR) return `${E_NAMES[out[r + L.F_NARGS]!]}@${out[r + L.F_PAY]} (op at ${out[r + L.F_START]})`;
     }
     if (n < 64) return 'no scan error';
     p = out[(n - 1) * S + L.F_END]!;

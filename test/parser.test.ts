@@ -4,22 +4,10 @@ import { describe, expect, it } from 'vitest';
 import * as L from '../src/protocol/layout.js';
 import { COMPACT_MIN, PARSER_RECORDS, Parser, type ParserSink } from '../src/protocol/parser.js';
 import { TWINS } from './helpers/twins.js';
+import { OP_NAMES } from './helpers/records.js';
 
 
 const S = L.REC_STRIDE;
-const NAMES: Record<number, string> = {
-  [L.OP_PING]: 'PING',
-  [L.OP_PONG]: 'PONG',
-  [L.OP_OK]: 'OK',
-  [L.OP_ERR]: 'ERR',
-  [L.OP_CONNECT]: 'CONNECT',
-  [L.OP_INFO]: 'INFO',
-  [L.OP_PUB]: 'PUB',
-  [L.OP_HPUB]: 'HPUB',
-  [L.OP_SUB]: 'SUB',
-  [L.OP_UNSUB]: 'UNSUB',
-  [L.OP_HMSG_IN]: 'HMSG_IN',
-};
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const str = (buf: Uint8Array, a: number, e: number): string => Buffer.from(buf.subarray(a, e)).toString('latin1');
 
@@ -29,7 +17,7 @@ function describeRec(buf: Buffer, recs: Int32Array, r: number, base: number): st
   if (op === L.OP_PARTIAL) return 'PARTIAL';
   if (op === L.OP_ERROR) return `ERROR ${recs[r + L.F_NARGS]}@${base + recs[r + L.F_PAY]} start ${base + recs[r + L.F_START]}`;
   const kind = op & L.OP_MASK;
-  let s = NAMES[kind] + ((op & L.OP_PARTIAL) !== 0 ? '+PARTIAL' : '');
+  let s = OP_NAMES[kind] + ((op & L.OP_PARTIAL) !== 0 ? '+PARTIAL' : '');
   const nargs = recs[r + L.F_NARGS];
   const args: string[] = [];
   for (let t = 0; t < Math.min(nargs, 4); t++) args.push(str(buf, recs[r + L.F_A0S + 2 * t], recs[r + L.F_A0E + 2 * t]));

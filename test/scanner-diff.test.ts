@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as L from '../src/protocol/layout.js';
 import { Parser, type ParserSink } from '../src/protocol/parser.js';
 import { nativeImplementation, tsImplementation, type ScanFn } from '../src/native/load.js';
+import { prng } from './helpers/records.js';
 
 const S = L.REC_STRIDE;
 const OFF = process.env.TSNATS_NATIVE === 'off';
@@ -13,16 +14,6 @@ const OFF = process.env.TSNATS_NATIVE === 'off';
 const nativeScan: ScanFn | null = OFF ? null : nativeImplementation().scan;
 const tsScan = tsImplementation.scan;
 
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly rnd: () => number) {}

@@ -4,31 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/protocol/layout.js';
 import { TWINS } from './helpers/twins.js';
+import { OP_NAMES, E_NAMES } from './helpers/records.js';
 
 
 const S = L.REC_STRIDE;
-const OP_NAMES: Record<number, string> = {
-  [L.OP_PING]: 'PING',
-  [L.OP_PONG]: 'PONG',
-  [L.OP_OK]: 'OK',
-  [L.OP_ERR]: 'ERR',
-  [L.OP_CONNECT]: 'CONNECT',
-  [L.OP_INFO]: 'INFO',
-  [L.OP_PUB]: 'PUB',
-  [L.OP_HPUB]: 'HPUB',
-  [L.OP_SUB]: 'SUB',
-  [L.OP_UNSUB]: 'UNSUB',
-  [L.OP_HMSG_IN]: 'HMSG_IN',
-};
-const E_NAMES: Record<number, string> = {
-  [L.E_UNKNOWN_OP]: 'E_UNKNOWN_OP',
-  [L.E_CONTROL_LINE]: 'E_CONTROL_LINE',
-  [L.E_PUB_ARGS]: 'E_PUB_ARGS',
-  [L.E_HPUB_ARGS]: 'E_HPUB_ARGS',
-  [L.E_SUB_ARGS]: 'E_SUB_ARGS',
-  [L.E_UNSUB_ARGS]: 'E_UNSUB_ARGS',
-  [L.E_PAYLOAD_CRLF]: 'E_PAYLOAD_CRLF',
-};
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const str = (buf: Uint8Array, a: number, e: number): string => Buffer.from(buf.subarray(a, e)).toString('latin1');

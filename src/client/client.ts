@@ -39,6 +39,7 @@ import {
 } from '../protocol/layout.js';
 import { frameBound, writeFrame } from '../protocol/batcher.js';
 import { Parser, type ParserSink } from '../protocol/parser.js';
+import { parseSize } from '../protocol/scanner.js';
 import { AUTH_TIMEOUT_MS } from '../config/defaults.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import {
@@ -970,19 +971,6 @@ export function stallDuration(pending: number, maxPending: number): number {
   const half = maxPending / 2;
   const step = half / 10;
   return Math.min(STALL_MAX_MS, STALL_MIN_MS * (1 + Math.floor((pending - half) / step)));
-}
-
-/** nats-server parseSize: 1 to 9 ASCII digits, else -1. */
-export function parseSize(buf: Uint8Array, start: number, end: number): number {
-  const n = end - start;
-  if (n === 0 || n > 9) return -1;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const d = buf[i] - 0x30;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 function startsWith(buf: Uint8Array, start: number, end: number, prefix: string): boolean {

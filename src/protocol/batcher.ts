@@ -37,17 +37,8 @@ import {
   REC_STRIDE,
 } from './layout.js';
 
-export type WriteMsgsFn = (
-  dst: Uint8Array,
-  dstOff: number,
-  src: Uint8Array,
-  recs: Int32Array,
-  firstRec: number,
-  count: number,
-  sid: Uint8Array,
-  headers: boolean,
-  state: Int32Array,
-) => number;
+/** The batch frame writer's signature, shared by the native twin. */
+export type WriteMsgsFn = typeof writeMsgs;
 
 const CR = 13;
 const LF = 10;

@@ -182,8 +182,8 @@ function partialRec(out: Int32Array, r: number, opStart: number, keep: number): 
   out[r + F_A0S] = keep;
 }
 
-/** nats-server parseSize: 1-9 ASCII digits, else -1. */
-function parseSize(buf: Uint8Array, a: number, b: number): number {
+/** nats-server parseSize: 1-9 ASCII digits, else -1 (also UNSUB's max in the client). */
+export function parseSize(buf: Uint8Array, a: number, b: number): number {
   const l = b - a;
   if (l < 1 || l > 9) return -1;
   let n = 0;
