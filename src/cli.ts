@@ -94,7 +94,7 @@ Common Options:
         --help_tls                   TLS help
 
 tsnats ${pkg.version} speaks the nats-server ${VERSION} protocol. JetStream, syslog and profiling
-options are accepted and ignored (with a warning); cluster options are refused.
+options are accepted and ignored (with a warning).
 `;
 }
 

@@ -183,7 +183,7 @@ describe('starting', () => {
     ]);
   });
 
-  it('refuses TLS and cluster flags, ignores -js with a warning', async () => {
+  it('refuses TLS flags, ignores -js with a warning', async () => {
     const tls = await runToEnd(tsnats(['--tls', '-p', '-1']));
     expect(tls).toMatchObject({ code: 1, err: 'tsnats: TLS Server certificate must be present and valid\n' });
     const js = tsnats(['-js', '-a', '127.0.0.1', '-p', '-1']);

@@ -69,6 +69,9 @@ describe('defaultOptions', () => {
       tls: null,
       tlsTimeoutMs: 0,
       allowNonTls: false,
+      accounts: [],
+      systemAccount: '',
+      cluster: null,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);
   });
@@ -187,12 +190,8 @@ describe('optionsFromConfig: errors', () => {
     expect(err.natsText).toBe('t.conf:2:3: unknown field "foo"\n');
   });
 
-  it.each([
-    'accounts',
-    'default_permissions',
-    'cluster',
-  ])('%s is not implemented yet: unknown field', (key) => {
-    expect(errorOf(() => load(`${key}: 1`)).message).toBe(`t.conf:1:0: unknown field "${key}"`);
+  it('default_permissions is not a top-level key (only within authorization or an account)', () => {
+    expect(errorOf(() => load('default_permissions: 1')).message).toBe('t.conf:1:0: unknown field "default_permissions"');
   });
 
   it('tls blocks: unknown fields and cert without key as nats-server reports them', () => {

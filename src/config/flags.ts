@@ -6,7 +6,8 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './conf.js';
-import type { ServerOptions } from './types.js';
+import type { ClusterOptions, ServerOptions } from './types.js';
+import { defaultClusterOptions, overrideCluster } from './cluster.js';
 import { genTlsCheck } from './options.js';
 
 export type FlagKind = 'bool' | 'int' | 'string';
@@ -213,15 +214,6 @@ const IGNORED: Record<string, string> = {
   remoteSyslog: 'syslog',
   profile: 'the profiling port',
 };
-/** Flags for subsystems tsnats does not have: refused, since ignoring them would mislead. */
-const REFUSED: Record<string, string> = {
-  routes: 'clustering',
-  cluster: 'clustering',
-  clusterAdvertise: 'clustering',
-  noAdvertise: 'clustering',
-  connectRetries: 'clustering',
-  clusterName: 'clustering',
-};
 
 /** Option fields a flag sets directly. */
 const DIRECT: Record<string, keyof ServerOptions> = {
@@ -244,20 +236,25 @@ const DIRECT: Record<string, keyof ServerOptions> = {
   logtime: 'logtime',
 };
 
+/** Cluster option fields a flag sets directly. */
+const CLUSTER_DIRECT: Record<string, keyof ClusterOptions> = {
+  clusterName: 'name',
+  clusterAdvertise: 'advertise',
+  noAdvertise: 'noAdvertise',
+  connectRetries: 'connectRetries',
+};
+
 /**
  * Applies the flags given on the command line over `opts` (flags override the config file),
- * as nats-server's second fs.Parse and its fs.Visit pass do: plain flags first, then `-DV`,
- * `-DVV`, `-VV` (Go visits flags in lexical order). Returns warnings for ignored flags; throws
- * ConfigError for refused ones.
+ * as nats-server's second fs.Parse and its fs.Visit pass do: plain flags first, then (Go visits
+ * flags in lexical order) `-cluster`/`-cluster_listen` and `-routes`, the TLS flags, and last
+ * `-DV`, `-DVV`, `-VV`. Returns warnings for ignored flags; throws ConfigError (nats-server's
+ * text) for flags it refuses.
  */
 export function applyFlags(opts: ServerOptions, flags: ParsedFlags): string[] {
   const warnings: string[] = [];
   const reported = new Set<string>();
   for (const { name, key, value } of flags.given) {
-    const refused = REFUSED[key];
-    if (refused && value !== '' && value !== false && value !== 0) {
-      throw new ConfigError(`-${name}: ${refused} is not supported by tsnats yet`, undefined, 'validation');
-    }
     const ignored = IGNORED[key];
     if (ignored && value !== '' && value !== false && value !== 0 && !reported.has(ignored)) {
       reported.add(ignored);
@@ -266,8 +263,16 @@ export function applyFlags(opts: ServerOptions, flags: ParsedFlags): string[] {
     if (key === 'httpsPort' && value !== 0) warnings.push(`-${name}: monitoring over https is not supported by tsnats yet: ignored`);
     const field = DIRECT[key];
     if (field) (opts as unknown as Record<string, FlagValue>)[field] = value;
+    const clusterField = CLUSTER_DIRECT[key];
+    if (clusterField) (clusterOf(opts) as unknown as Record<string, FlagValue>)[clusterField] = value;
   }
+  applyClusterFlags(opts, flags);
   applyTlsFlags(opts, flags);
+  // Checked after the TLS flags: solicited routes need a cluster (a listen address) to belong to.
+  const routes = flags.values.get('routes');
+  if (routes && !flags.values.get('cluster') && opts.cluster!.host === '' && opts.cluster!.port === 0) {
+    throw new ConfigError('solicited routes require cluster capabilities, e.g. --cluster', undefined, 'validation');
+  }
   for (const combo of ['DV', 'DVV', 'VV']) {
     const v = flags.values.get(combo);
     if (v === undefined) continue;
@@ -275,6 +280,27 @@ export function applyFlags(opts: ServerOptions, flags: ParsedFlags): string[] {
     opts.trace = v as boolean;
   }
   return warnings;
+}
+
+/** The cluster options a flag changes: a copy of the file's, or new ones. */
+function clusterOf(opts: ServerOptions): ClusterOptions {
+  opts.cluster = { ...(opts.cluster ?? defaultClusterOptions()) };
+  return opts.cluster;
+}
+
+/**
+ * ConfigureOptions' fs.Visit for `-cluster`/`-cluster_listen` (overrideCluster: host, port and
+ * route credentials from the URL; "" turns the listener off) and `-routes` (comma separated,
+ * each trimmed; "" clears them).
+ */
+function applyClusterFlags(opts: ServerOptions, flags: ParsedFlags): void {
+  const listen = flags.values.get('cluster') as string | undefined;
+  if (listen !== undefined) {
+    const err = overrideCluster(clusterOf(opts), listen);
+    if (err !== undefined) throw new ConfigError(err, undefined, 'validation');
+  }
+  const routes = flags.values.get('routes') as string | undefined;
+  if (routes !== undefined) clusterOf(opts).routes = routes === '' ? [] : routes.split(',').map((r) => r.trim());
 }
 
 const TLS_FLAGS = ['tls', 'tlscacert', 'tlscert', 'tlskey', 'tlsverify'] as const;

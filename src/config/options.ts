@@ -5,6 +5,11 @@
 // To support a new top-level key, add a handler to CONFIG_KEYS (lower-case key → handler).
 // Keys without a handler are reported as `unknown field "<key>"` at the key's position, unless
 // the entry was used as a `$variable` elsewhere (nats-server's rule).
+//
+// The `accounts` / `system_account` and `cluster` keys are parsed in accounts.ts and cluster.ts,
+// which import the helpers exported here; this module imports their handlers back. The cycle is
+// harmless: those modules use nothing from here while loading, and the handlers CONFIG_KEYS is
+// built from are function declarations, in place before any module body runs.
 
 import {
   ConfigError,
@@ -41,6 +46,8 @@ import type {
   UserEntry,
 } from './types.js';
 import { checkTlsFiles } from '../server/tls.js';
+import { accountsKey, configureSystemAccount, DEFAULT_SYSTEM_ACCOUNT, GLOBAL_ACCOUNT_NAME } from './accounts.js';
+import { clusterKey } from './cluster.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -88,6 +95,9 @@ export function defaultOptions(): ServerOptions {
     tls: null,
     tlsTimeoutMs: 0,
     allowNonTls: false,
+    accounts: [],
+    systemAccount: '',
+    cluster: null,
   };
 }
 
@@ -168,7 +178,7 @@ const NS_PER: Record<string, bigint> = {
   m: 60_000_000_000n,
   h: 3_600_000_000_000n,
 };
-const TWO63 = 1n << 63n;
+export const TWO63 = 1n << 63n;
 
 /**
  * Go's time.ParseDuration, returning nanoseconds. Throws an Error with Go's text, e.g.
@@ -246,32 +256,33 @@ export function parseGoDuration(text: string): bigint {
   return d;
 }
 
-/** net.SplitHostPort */
-function splitHostPort(hp: string): [string, string] | undefined {
+/** net.SplitHostPort: [host, port], or the text of Go's *net.AddrError. */
+export function splitHostPort(hp: string): [string, string] | string {
+  const addrErr = (why: string): string => (hp === '' ? why : `address ${hp}: ${why}`);
   const i = hp.lastIndexOf(':');
-  if (i < 0) return undefined;
+  if (i < 0) return addrErr('missing port in address');
   let host: string;
   let j = 0;
   let k = 0;
   if (hp[0] === '[') {
     const end = hp.indexOf(']');
-    if (end < 0) return undefined;
-    if (end + 1 === hp.length) return undefined;
-    if (end + 1 !== i) return undefined;
+    if (end < 0) return addrErr("missing ']' in address");
+    if (end + 1 === hp.length) return addrErr('missing port in address');
+    if (end + 1 !== i) return addrErr(hp[end + 1] === ':' ? 'too many colons in address' : 'missing port in address');
     host = hp.slice(1, end);
     j = 1;
     k = end + 1;
   } else {
     host = hp.slice(0, i);
-    if (host.includes(':')) return undefined;
+    if (host.includes(':')) return addrErr('too many colons in address');
   }
-  if (hp.slice(j).includes('[')) return undefined;
-  if (hp.slice(k).includes(']')) return undefined;
+  if (hp.slice(j).includes('[')) return addrErr("unexpected '[' in address");
+  if (hp.slice(k).includes(']')) return addrErr("unexpected ']' in address");
   return [host, hp.slice(i + 1)];
 }
 
 /** strconv.Atoi on a 64-bit platform. */
-function atoi(s: string): number | undefined {
+export function atoi(s: string): number | undefined {
   if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
   const n = BigInt(s);
   if (n < -TWO63 || n > TWO63 - 1n) return undefined;
@@ -297,6 +308,8 @@ export interface KeyContext {
    * logged but, unlike nats-server's own warnings, never fails `-t`.
    */
   notice(text: string, pos?: Position): void;
+  /** Whether any error (not warning) has been recorded so far, for any key. */
+  hasErrors(): boolean;
 }
 
 /** A handler may also throw ConfigError (e.g. from the typed getters) to record an error. */
@@ -357,7 +370,7 @@ export function listenValue(node: ConfNode): { host: string; port: number } {
     throw new ConfigError(`expected port or host:port, got ${goTypeName(node)}`, node.pos);
   }
   const hp = splitHostPort(node.value);
-  if (!hp) throw new ConfigError(`could not parse address string ${goQuote(node.value)}`, node.pos);
+  if (typeof hp === 'string') throw new ConfigError(`could not parse address string ${goQuote(node.value)}`, node.pos);
   const port = atoi(hp[1]);
   if (port === undefined) throw new ConfigError(`could not parse port ${goQuote(hp[1])}`, node.pos);
   return { host: hp[0], port };
@@ -387,7 +400,7 @@ type Report = (err: ConfigError) => void;
 
 /** Run `fn` as a Go function with `defer convertPanicToErrorList`: a thrown ConfigError (the
  * typed getters' "interface conversion" panic) is recorded and `fallback` returned. */
-function recovering<T>(report: Report, fallback: T, fn: () => T): T {
+export function recovering<T>(report: Report, fallback: T, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -581,10 +594,14 @@ function parseAllowResponses(v: ConfNode, report: Report): ResponsePermission | 
   });
 }
 
-/** parseUserPermissions: `{ publish, subscribe, allow_responses }`. undefined = error. */
-function parseUserPermissions(v: ConfNode, report: Report): Permissions | undefined {
+/**
+ * parseUserPermissions: `{ publish, subscribe, allow_responses }`. undefined = error. `mapPos`
+ * is where a value that is not a map is reported (null: nowhere, as for a cluster's
+ * permissions, where nats-server passes the bare value).
+ */
+export function parseUserPermissions(v: ConfNode, report: Report, mapPos: Position | null = v.pos): Permissions | undefined {
   if (v.kind !== 'map') {
-    report(new ConfigError(`Expected permissions to be a map/struct, got ${goValueV(v)}`, v.pos));
+    report(new ConfigError(`Expected permissions to be a map/struct, got ${goValueV(v)}`, mapPos ?? undefined));
     return undefined;
   }
   const p: Permissions = { publish: null, subscribe: null, response: null };
@@ -657,10 +674,23 @@ function parseAllowedConnectionTypes(v: ConfNode, report: Report): string[] | nu
 }
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** nkeys' prefix bytes: users "U...", accounts "A...". */
+const NKEY_PREFIX_USER = 20 << 3;
+const NKEY_PREFIX_ACCOUNT = 0;
 
-/** nkeys.IsValidPublicUserKey: unpadded base32, CRC16 (XMODEM, little-endian) over the
- * rest, first byte the user prefix (20 << 3, "U..."). */
+/** nkeys.IsValidPublicUserKey. */
 export function isValidPublicUserKey(key: string): boolean {
+  return isValidPublicKey(key, NKEY_PREFIX_USER);
+}
+
+/** nkeys.IsValidPublicAccountKey. */
+export function isValidPublicAccountKey(key: string): boolean {
+  return isValidPublicKey(key, NKEY_PREFIX_ACCOUNT);
+}
+
+/** A public nkey: unpadded base32, CRC16 (XMODEM, little-endian) over the rest, first byte
+ * the type's prefix. */
+function isValidPublicKey(key: string, prefix: number): boolean {
   const text = key.replace(/[\r\n]/g, ''); // Go's base32 decoder skips CR and LF
   if ([1, 3, 6].includes(text.length % 8)) return false;
   const raw: number[] = [];
@@ -684,17 +714,23 @@ export function isValidPublicUserKey(key: string): boolean {
     for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   if (crc !== (raw[raw.length - 2]! | (raw[raw.length - 1]! << 8))) return false;
-  return data[0] === 20 << 3;
+  return data[0] === prefix;
 }
 
 /**
  * parseUsers: the `users` list; its nkey entries go to `nkeys`. null when a wrong type stopped
  * it (nats-server's recovered panic), undefined after an error that discards the list ("User
- * entry requires a user"...).
+ * entry requires a user"...). `listPos` is where a list that is not a list is reported (null:
+ * nowhere, as for an account's users, where nats-server passes the bare value).
  */
-function parseUsers(v: ConfNode, report: Report, nkeys: NkeyUser[]): UserEntry[] | null | undefined {
+export function parseUsers(
+  v: ConfNode,
+  report: Report,
+  nkeys: NkeyUser[],
+  listPos: Position | null = v.pos,
+): UserEntry[] | null | undefined {
   if (v.kind !== 'array') {
-    report(new ConfigError(`Expected users field to be an array, got ${goValueV(v)}`, v.pos));
+    report(new ConfigError(`Expected users field to be an array, got ${goValueV(v)}`, listPos ?? undefined));
     return undefined;
   }
   return recovering<UserEntry[] | null | undefined>(report, null, () => {
@@ -770,14 +806,14 @@ interface AuthorizationBlock {
   defaultPermissions: Permissions | null;
 }
 
-function clonePermissions(p: Permissions): Permissions {
+export function clonePermissions(p: Permissions): Permissions {
   const subj = (s: SubjectPermission | null): SubjectPermission | null =>
     s && { allow: s.allow && [...s.allow], deny: s.deny && [...s.deny] };
   return { publish: subj(p.publish), subscribe: subj(p.subscribe), response: p.response && { ...p.response } };
 }
 
 /** parseAuthorization. undefined when a wrong type stopped it (nats-server then returns nil). */
-function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | undefined {
+export function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | undefined {
   return recovering<AuthorizationBlock | undefined>(report, undefined, () => {
     const am = mapValue(v);
     const auth: AuthorizationBlock = {
@@ -830,8 +866,13 @@ function parseAuthorization(v: ConfNode, report: Report): AuthorizationBlock | u
 }
 
 /** Go's secondsToDuration, in ms: the float seconds × 1e9, truncated to whole nanoseconds. */
-function secondsToMs(seconds: number): number {
+export function secondsToMs(seconds: number): number {
   return Math.trunc(seconds * 1e9) / 1e6;
+}
+
+/** setupUsersAndNKeysDuplicateCheckMap: the user names and nkeys configured so far. */
+export function usersAndNkeys(opts: ServerOptions): Set<string> {
+  return new Set([...(opts.users ?? []).map((u) => u.user), ...(opts.nkeys ?? []).map((n) => n.nkey)]);
 }
 
 /** The top-level `authorization` key (processConfigFileLine). */
@@ -851,7 +892,7 @@ function authorizationKey(v: ConfNode, c: KeyContext): void {
     c.error('Cannot have a user/pass and token');
     return;
   }
-  const names = new Set((c.opts.users ?? []).map((u) => u.user));
+  const names = usersAndNkeys(c.opts);
   // `users: []` counts as a users array here, but adds no users (opts.users stays null).
   if (auth.users !== null || names.size > 0) {
     if (auth.user !== '') {
@@ -884,6 +925,10 @@ function authorizationKey(v: ConfNode, c: KeyContext): void {
     c.opts.nkeys = [...(c.opts.nkeys ?? []), ...auth.nkeys];
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Top-level keys: the table CONFIG_KEYS is built from, and the handlers with no section of their
+// own (those of `accounts` and `cluster` are in accounts.ts and cluster.ts)
 
 const entries: Array<[string[], KeyHandler]> = [
   [
@@ -933,6 +978,10 @@ const entries: Array<[string[], KeyHandler]> = [
   [['no_header_support'], (v, c) => (c.opts.noHeaderSupport = boolValue(v))],
   [['authorization'], authorizationKey],
   [['no_auth_user'], (v, c) => (c.opts.noAuthUser = stringValue(v))],
+  [['accounts'], accountsKey],
+  // Read before every other key (configureSystemAccount, in optionsFromConfig).
+  [['system_account', 'system'], () => undefined],
+  [['cluster'], clusterKey],
 
   // Monitoring.
   [
@@ -1024,28 +1073,37 @@ const TLS_IGNORED_KEYS: ReadonlySet<string> = new Set([
   'pinned_certs',
 ]);
 
+/** The top-level `tls` key. */
+function tlsKey(v: ConfNode, c: KeyContext): void {
+  const parsed = parseTls(v, c);
+  if (parsed === undefined) return;
+  c.opts.tls = parsed.tls;
+  c.opts.tlsTimeoutMs = parsed.timeoutMs;
+}
+
 /**
  * `tls { cert_file, key_file, ca_file, verify, timeout }`: nats-server's parseTLS (stops at the
- * first error, with its texts) then GenTLSConfig (cert without key and the like, files loaded).
+ * first error, with its texts) then GenTLSConfig (cert without key and the like, files loaded),
+ * whose error is reported at the block. undefined after an error.
  */
-function tlsKey(v: ConfNode, c: KeyContext): void {
+export function parseTls(v: ConfNode, c: KeyContext): { tls: TlsOptions; timeoutMs: number } | undefined {
   const m = mapValue(v);
   const t: TlsOptions = { certFile: '', keyFile: '', caFile: '', verify: false };
   let timeoutMs = 0;
   for (const [key, node] of m) {
     const lk = key.toLowerCase();
-    const expect = (what: string): void => c.error(`error parsing tls config, expected '${lk}' to be ${what}`, node.pos);
+    const fail = (reason: string): undefined => void c.error(`error parsing tls config, ${reason}`, node.pos);
     switch (lk) {
       case 'cert_file':
       case 'key_file':
       case 'ca_file':
-        if (node.kind !== 'string') return expect('filename');
+        if (node.kind !== 'string') return fail(`expected '${lk}' to be filename`);
         if (lk === 'cert_file') t.certFile = node.value;
         else if (lk === 'key_file') t.keyFile = node.value;
         else t.caFile = node.value;
         break;
       case 'verify':
-        if (node.kind !== 'bool') return expect('a boolean');
+        if (node.kind !== 'bool') return fail(`expected '${lk}' to be a boolean`);
         t.verify = node.value;
         break;
       case 'timeout':
@@ -1054,19 +1112,18 @@ function tlsKey(v: ConfNode, c: KeyContext): void {
           try {
             timeoutMs = Number(parseGoDuration(node.value)) / 1e6;
           } catch (e) {
-            return c.error(`error parsing tls config, 'timeout' ${(e as Error).message}`, node.pos);
+            return fail(`'timeout' ${(e as Error).message}`);
           }
-        } else return c.error(`error parsing tls config, 'timeout' wrong type`, node.pos);
+        } else return fail(`'timeout' wrong type`);
         break;
       default:
         if (TLS_IGNORED_KEYS.has(lk)) c.notice(`tls ${lk} is not supported by tsnats yet: ignored`, node.pos);
-        else return c.error(`error parsing tls config, unknown field [${goQuote(key)}]`, node.pos);
+        else return fail(`unknown field [${goQuote(key)}]`);
     }
   }
   const err = genTlsCheck(t);
-  if (err !== null) return c.error(err);
-  c.opts.tls = t;
-  c.opts.tlsTimeoutMs = timeoutMs;
+  if (err !== null) return void c.error(err, v.pos);
+  return { tls: t, timeoutMs };
 }
 
 /** GenTLSConfig's checks: null when the TLS options are usable, else nats-server's error text. */
@@ -1078,12 +1135,12 @@ export function genTlsCheck(t: TlsOptions): string | null {
 
 const HTTPS_NOTICE = 'monitoring over https is not supported by tsnats yet: https port ignored';
 
-function notSupported(key: string, instead = ''): string {
+export function notSupported(key: string, instead = ''): string {
   return `${key} is not supported by tsnats yet: ignored${instead ? `, ${instead}` : ''}`;
 }
 
 /** `jetstream: false`, `jetstream: disabled` (nats-server's parseJetStream spellings). */
-function jetStreamDisabled(v: ConfNode): boolean {
+export function jetStreamDisabled(v: ConfNode): boolean {
   if (v.kind === 'bool') return !v.value;
   if (v.kind === 'string') return ['disabled', 'disable', 'false', 'off', 'no'].includes(v.value.toLowerCase());
   return false;
@@ -1199,6 +1256,7 @@ export function optionsFromConfig(
   }
   const problems: ConfigError[] = [];
   const notices: ConfigError[] = [];
+  configureSystemAccount(map, opts, problems);
   for (const [key, node] of map) {
     const handler = CONFIG_KEYS.get(key.toLowerCase());
     if (!handler) {
@@ -1213,6 +1271,7 @@ export function optionsFromConfig(
         problems.push(new ConfigError(`invalid use of field ${goQuote(field)}: ${reason}`, pos, 'warning')),
       report: (err) => problems.push(err),
       notice: (text, pos = node.pos) => notices.push(new ConfigError(text, pos, 'warning')),
+      hasErrors: () => problems.some((p) => p.kind !== 'warning'),
     };
     try {
       handler(node, ctx);
@@ -1252,6 +1311,20 @@ export function setBaselineOptions(opts: ServerOptions): ServerOptions {
   if (opts.lameDuckGracePeriodMs === 0) opts.lameDuckGracePeriodMs = DEFAULT_LAME_DUCK_GRACE_PERIOD_MS;
   // getDefaultAuthTimeout: TLS timeout + 1 s with TLS, else AUTH_TIMEOUT.
   if (opts.authTimeoutMs === 0) opts.authTimeoutMs = opts.tls ? (opts.tlsTimeoutMs || TLS_TIMEOUT_MS) + 1000 : DEFAULT_AUTH_TIMEOUT_MS;
+  // A listening cluster binds DEFAULT_HOST unless told, and its auth timeout is AUTH_TIMEOUT
+  // (getDefaultAuthTimeout without TLS: a cluster `tls` block is ignored).
+  const cl = opts.cluster;
+  if (cl !== null && cl.port !== 0) {
+    opts.cluster = {
+      ...cl,
+      host: cl.host === '' ? DEFAULT_HOST : cl.host,
+      authTimeoutMs: cl.authTimeoutMs === 0 ? DEFAULT_AUTH_TIMEOUT_MS : cl.authTimeoutMs,
+    };
+  }
+  // configureAccounts: an account named $SYS is the system account when none is set.
+  if (opts.systemAccount === '' && opts.accounts.some((a) => a.name === DEFAULT_SYSTEM_ACCOUNT)) {
+    opts.systemAccount = DEFAULT_SYSTEM_ACCOUNT;
+  }
   return opts;
 }
 
@@ -1273,6 +1346,11 @@ export function validateOptions(opts: ServerOptions): void {
     );
   }
   validateAuth(opts);
+  // configureAccounts (at server start): the system account must be one of the accounts.
+  const sys = opts.systemAccount;
+  if (sys !== '' && sys !== GLOBAL_ACCOUNT_NAME && !opts.accounts.some((a) => a.name === sys)) {
+    throw new ConfigError('error resolving system account: account missing', undefined, 'validation');
+  }
 }
 
 const CONNECTION_TYPES: ReadonlySet<string> = new Set([

@@ -71,6 +71,83 @@ export interface ServerOptions {
   tlsTimeoutMs: number;
   /** `allow_non_tls`: TLS is offered, not required (INFO `tls_available`). */
   allowNonTls: boolean;
+
+  // Accounts (nats-server's Accounts, SystemAccount).
+  /**
+   * `accounts { NAME { users, exports, imports } }`, in file order; empty without the block.
+   * The users of every account are also in `users` / `nkeys` with their `account` set, as
+   * nats-server merges them.
+   */
+  accounts: AccountConfig[];
+  /** `system_account`; '' = none configured. */
+  systemAccount: string;
+
+  // Clustering (nats-server's Cluster options and Routes).
+  /** `cluster { }` / `--cluster`; null = not clustered. */
+  cluster: ClusterOptions | null;
+}
+
+/** One account of the `accounts` block. */
+export interface AccountConfig {
+  name: string;
+  exports: ExportConfig[];
+  imports: ImportConfig[];
+}
+
+/** `exports [ { stream: subj } | { service: subj, response_type, response_threshold }, accounts: [..] ]`. */
+export interface ExportConfig {
+  kind: 'stream' | 'service';
+  subject: string;
+  /** Only these accounts may import it; null = public. */
+  accounts: string[] | null;
+  /** Service exports: how many responses a request may get (nats-server's default Singleton). */
+  responseType: 'singleton' | 'stream' | 'chunked';
+  /** Service exports: how long a response mapping lives, ms (nats-server default 2 min). */
+  responseThresholdMs: number;
+}
+
+/** `imports [ { stream: { account, subject }, prefix | to } | { service: { account, subject }, to } ]`. */
+export interface ImportConfig {
+  kind: 'stream' | 'service';
+  /** The exporting account. */
+  account: string;
+  /** The subject as exported (may hold wildcards for streams). */
+  subject: string;
+  /**
+   * Where the import appears locally. Streams: the delivered subject is `to` when set, else
+   * `prefix.subject` when a prefix is set, else the subject. Services: the local subject that
+   * requesters publish to ('' = the exported subject).
+   */
+  to: string;
+  /** Streams only: `prefix` ('' = none). */
+  prefix: string;
+}
+
+/** `cluster { name, listen, routes, authorization, advertise, no_advertise, connect_retries }`. */
+export interface ClusterOptions {
+  /** Cluster name; '' = dynamic (nats-server generates one and adopts a peer's). */
+  name: string;
+  /**
+   * Route listener host and port (port -1 = random). Port 0 means no clustering at all, as in
+   * nats-server: no listener and no routes solicited (the name still goes in INFO).
+   */
+  host: string;
+  port: number;
+  /** `advertise` / `--cluster_advertise`: host:port other servers should use ('' = listen address). */
+  advertise: string;
+  /** `no_advertise`: do not tell clients about other servers' client URLs. */
+  noAdvertise: boolean;
+  /** `connect_retries`: for implicit (gossiped) routes, retries before giving up. */
+  connectRetries: number;
+  /** Routes to solicit, as URLs (`nats-route://[user:pass@]host:port`). */
+  routes: string[];
+  /** Route authorization (`authorization { user, password, timeout }` in the cluster block). */
+  username: string;
+  password: string;
+  /** ms; 0 = default. */
+  authTimeoutMs: number;
+  /** Route permissions (`permissions { import, export }`); null = everything. */
+  permissions: { import: SubjectPermission | null; export: SubjectPermission | null } | null;
 }
 
 export interface TlsOptions {
