@@ -3,7 +3,6 @@
 // (parseAccounts and its helpers) and accounts.go (the import/export checks), and, at the end,
 // against the installed `nats-server -t` and nats-server's start-up itself.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +11,7 @@ import { ConfigError, parseConfigString } from '../src/config/conf.js';
 import { DEFAULT_SERVICE_EXPORT_RESPONSE_THRESHOLD_MS } from '../src/config/accounts.js';
 import { isValidPublicAccountKey, optionsFromConfig } from '../src/config/options.js';
 import type { AccountConfig, ExportConfig, ImportConfig, ServerOptions, UserEntry } from '../src/config/types.js';
-import { errorLines, natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
+import { errorLines, natsServerCheck, natsServerStart, tsnatsCheck, tsnatsStart } from './helpers/conf-check.js';
 import { errorOf } from './helpers/config-error.js';
 
 /** Full start-up semantics: parse, baseline, validate. */
@@ -517,18 +516,6 @@ describe('agrees with nats-server at start-up (validation)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsnats-accstart-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Start nats-server on a random loopback port: refused (exit + message) or still running. */
-  function natsServerStart(file: string): { ok: boolean; stderr: string } {
-    const r = spawnSync('nats-server', ['-c', file, '-a', '127.0.0.1', '-p', '-1'], {
-      cwd: dir,
-      timeout: 1500,
-      killSignal: 'SIGKILL',
-      encoding: 'utf8',
-    });
-    if (r.signal === 'SIGKILL') return { ok: true, stderr: '' };
-    return { ok: false, stderr: r.stderr };
-  }
-
   it.each([
     ['system account missing', 'system_account: X'],
     ['system account $SYS not configured', 'system_account: "$SYS"'],
@@ -539,15 +526,6 @@ describe('agrees with nats-server at start-up (validation)', () => {
   ])('%s', (_name, conf) => {
     const file = path.join(dir, 'start.conf');
     writeFileSync(file, conf);
-    const want = natsServerStart(file);
-    let got: { ok: boolean; stderr: string };
-    try {
-      optionsFromConfig(parseConfigString(conf, file));
-      got = { ok: true, stderr: '' };
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      got = { ok: false, stderr: `nats-server: ${e.natsText}\n` };
-    }
-    expect(got).toEqual(want);
+    expect(tsnatsStart(file)).toEqual(natsServerStart(file, dir));
   });
 });

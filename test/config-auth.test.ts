@@ -2,12 +2,11 @@
 // users, permissions, no_auth_user, checked against nats-server's server/opts.go and auth.go
 // behaviour and, at the end, against the installed `nats-server -t` itself.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfigString } from '../src/config/conf.js';
+import { parseConfigString } from '../src/config/conf.js';
 import {
   DEFAULT_AUTH_TIMEOUT_MS,
   defaultOptions,
@@ -17,7 +16,7 @@ import {
   validateOptions,
 } from '../src/config/options.js';
 import type { Permissions, ServerOptions, UserEntry } from '../src/config/types.js';
-import { errorLines, natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
+import { errorLines, natsServerCheck, natsServerStart, tsnatsCheck, tsnatsStart } from './helpers/conf-check.js';
 import { errorOf } from './helpers/config-error.js';
 
 /** Full start-up semantics: parse, baseline, validate. */
@@ -480,18 +479,6 @@ describe('agrees with nats-server at start-up (validation)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsnats-authstart-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Start nats-server on a random loopback port: refused (exit + message) or still running. */
-  function natsServerStart(file: string): { ok: boolean; stderr: string } {
-    const r = spawnSync('nats-server', ['-c', file, '-a', '127.0.0.1', '-p', '-1'], {
-      cwd: dir,
-      timeout: 1500,
-      killSignal: 'SIGKILL',
-      encoding: 'utf8',
-    });
-    if (r.signal === 'SIGKILL') return { ok: true, stderr: '' };
-    return { ok: false, stderr: r.stderr };
-  }
-
   it.each([
     ['no_auth_user without users', 'no_auth_user: x'],
     ['no_auth_user with empty users', 'authorization { users: [] }\nno_auth_user: x'],
@@ -500,15 +487,6 @@ describe('agrees with nats-server at start-up (validation)', () => {
   ])('%s', (_name, conf) => {
     const file = path.join(dir, 'start.conf');
     writeFileSync(file, conf);
-    const want = natsServerStart(file);
-    let got: { ok: boolean; stderr: string };
-    try {
-      optionsFromConfig(parseConfigString(conf, file));
-      got = { ok: true, stderr: '' };
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      got = { ok: false, stderr: `nats-server: ${e.natsText}\n` };
-    }
-    expect(got).toEqual(want);
+    expect(tsnatsStart(file)).toEqual(natsServerStart(file, dir));
   });
 });

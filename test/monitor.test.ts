@@ -446,7 +446,7 @@ describe('monitoring endpoints', () => {
       expect(Object.keys(st)).toEqual(STATS_KEYS);
       // 8 publishes matched (foo ×4, bar, café, nobody, x); foo missed once then hit 3 times.
       expect(st).toMatchObject({ num_subscriptions: 3, num_inserts: 5, num_removes: 2, num_matches: 8 });
-      const s = h.server.sublist.stats();
+      const s = h.server.globalAccount.sublist.stats();
       expect(st).toEqual({
         num_subscriptions: s.numSubscriptions,
         num_cache: s.numCache,

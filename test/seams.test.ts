@@ -21,6 +21,9 @@ const FORBIDDEN: Record<string, RegExp[]> = {
   protocol: [/^node:net$/, /\/client\//, /\/server\//, /\/subjects\//, /\/native\//, /\.node$/],
   subjects: [/^node:/, /\/protocol\//, /\/client\//, /\/server\//, /\/native\//],
   client: [/\/server\//, /^node:(net|timers)$/, /\/native\//],
+  cluster: [/\/server\//, /\/monitor\//, /\/native\//, /\.node$/],
+  // Helpers every layer may use (the reactor, host:port): they use no other layer.
+  util: [/\/(client|cluster|config|monitor|native|protocol|server|subjects)\//, /\.node$/],
 };
 
 describe('layer seams', () => {

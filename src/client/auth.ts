@@ -16,8 +16,11 @@ export interface AuthRequest {
   readonly remotePort: number;
 }
 
-/** An embedder's decision: allow (optionally with permissions) or deny. */
-export type AuthDecision = { allow: true; permissions?: Permissions | null } | { allow: false };
+/**
+ * An embedder's decision: allow (optionally with permissions, and with the account the client
+ * lives in: an account that is not configured is made on first use) or deny.
+ */
+export type AuthDecision = { allow: true; permissions?: Permissions | null; account?: string } | { allow: false };
 
 /**
  * `startServer({ authenticate })`: decides every CONNECT instead of the configured methods, so

@@ -37,10 +37,10 @@ import {
   OP_UNSUB,
   REC_STRIDE,
 } from '../protocol/layout.js';
-import { frameBound, writeFrame } from '../protocol/batcher.js';
+import { frameBound, partsBound, writeFrame, writeParts } from '../protocol/batcher.js';
 import { Parser, type ParserSink } from '../protocol/parser.js';
 import { parseSize } from '../protocol/scanner.js';
-import { AUTH_TIMEOUT_MS } from '../config/defaults.js';
+import { AUTH_TIMEOUT_MS, DEFAULT_RTT_MEASUREMENT_INTERVAL_MS } from '../config/defaults.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import {
   type AuthDecision,
@@ -53,7 +53,7 @@ import {
   nonceRequired,
 } from './auth.js';
 import { isValidLiteralSubjectBytes } from '../subjects/subject.js';
-import type { Sublist, SublistResult } from '../subjects/sublist.js';
+import type { SublistResult } from '../subjects/sublist.js';
 import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from './connect-options.js';
 import {
   ClosedState,
@@ -77,21 +77,52 @@ import {
 } from './errors.js';
 import { Outbound, type OutboundSink } from './outbound.js';
 import { CompiledPermissions } from './permissions.js';
+import type { Account } from './account.js';
 import type { Implementation } from '../protocol/implementation.js';
 
-/** A subscription as the registry and delivery see it. */
+/**
+ * A subscription as the registry and delivery see it. Exactly one of `client`, `route` and
+ * `internal` is set: a local client's subscription, a route's interest (RS+; a queue interest of
+ * weight N is N entries), or an internal subscription (an import) that takes the message itself.
+ */
 export interface Subscription {
   readonly subject: string; // latin1: one char per byte
   readonly queue: string | null;
   readonly sid: string;
   readonly sidBytes: Buffer;
-  readonly client: Client;
+  readonly client: Client | null;
+  readonly route: RouteLink | null;
+  readonly internal: InternalHandler | null;
   /** Auto-unsubscribe limit, 0 = none. */
   max: number;
   /** Messages delivered. */
   nm: number;
   /** Removed or owner closed: never deliver again. */
   closed: boolean;
+}
+
+/** A route connection as message delivery sees it (the cluster module implements it). */
+export interface RouteLink {
+  /**
+   * Queues one RMSG (or HMSG when `hdrLen >= 0` and the peer takes headers; headers are
+   * stripped otherwise) for a message published on this server. `queues` names the queue groups
+   * for which this route was picked (null or empty: only plain interest).
+   */
+  sendMsg(acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly string[] | null, hdrLen: number, payload: Buffer): void;
+}
+
+/** An internal subscription (an account import) takes the messages delivered to it. */
+export interface InternalHandler {
+  /**
+   * Propagated to routes and fed by messages from routes (stream imports, service responses);
+   * false: this server only (a service import's requests, which every server maps itself).
+   */
+  readonly clusterWide: boolean;
+  /**
+   * A message for this subscription (`hdrLen` -1 without headers; `payload` = headers + body;
+   * `src` the publishing client, null when it came over a route or from another import).
+   */
+  receive(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, src: Client | null): void;
 }
 
 /** The socket as the client uses it. */
@@ -115,7 +146,12 @@ export interface Counters {
 /** What a client needs from the server that owns it. */
 export interface ClientHost {
   readonly opts: ServerOptions;
-  readonly sublist: Sublist<Subscription>;
+  /** The global account ($G): clients start in it and stay unless their user names another. */
+  readonly globalAccount: Account;
+  /** The account by name; with `create`, made when missing (an embedder may name new ones). */
+  lookupAccount(name: string, create: boolean): Account | null;
+  /** Inserts a local subscription into `acc` (and tells the routes); false for a bad subject. */
+  addSub(acc: Account, sub: Subscription): boolean;
   readonly impl: Implementation;
   readonly stats: Counters;
   /** The embedder's authenticate function (startServer), or null for the configured methods. */
@@ -125,7 +161,7 @@ export interface ClientHost {
   /** Queues the connection for the end-of-turn flush. */
   markDirty(c: Client): void;
   /** Removes a subscription from the registry (deferred while a delivery loop runs). */
-  removeSub(sub: Subscription): void;
+  removeSub(acc: Account, sub: Subscription): void;
   /** Delivery loops run between these two calls; removals wait until `endDelivery`. */
   beginDelivery(): void;
   endDelivery(): void;
@@ -143,8 +179,6 @@ const GW_REPLY_PREFIX = '_GR_.';
 const MIN_REPLY_LEN = 15;
 /** nats-server's maxNoRTTPingBeforeFirstPong. */
 const MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS = 2000;
-/** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL. */
-const RTT_MEASUREMENT_INTERVAL_MS = 60 * 60 * 1000;
 /** Counter for Client.runMark (one value per runnable() check). */
 let runMarks = 0;
 /** writeMsgs' out parameter (the offset after the last frame), shared: one call at a time. */
@@ -183,6 +217,8 @@ export class Client implements ParserSink {
   readonly out = new Outbound();
   readonly parser: Parser;
   readonly subs = new Map<string, Subscription>();
+  /** The account this client lives in (its subject space). */
+  acc: Account;
   opts: ConnectOptions = defaultConnectOptions();
   connectReceived = false;
   /** Headers negotiated (client asked and server supports). */
@@ -245,6 +281,7 @@ export class Client implements ParserSink {
     this.port = port;
     this.start = now;
     this.last = now;
+    this.acc = host.globalAccount;
     this.parser = new Parser(host.impl.scan, this, host.opts.maxControlLine);
     this.nonce = nonceRequired(host.opts) ? newNonce() : '';
     this.authPending = host.authenticator !== null || authRequired(host.opts);
@@ -405,7 +442,8 @@ export class Client implements ParserSink {
     }
     if (this.opts.verbose) this.sendOK();
 
-    const result = host.sublist.matchBytes(buf, s0, s1, recs[rec + F_HASH]);
+    const acc = this.acc;
+    const result = acc.sublist.matchBytes(buf, s0, s1, recs[rec + F_HASH]);
     if (!hasReply && recs[rec + F_OP] === OP_PUB && this.runnable(result, buf, s0, s1)) {
       const k = this.runLength(buf, recs, rec, s0, s1);
       if (k > 1) {
@@ -416,7 +454,15 @@ export class Client implements ParserSink {
     let delivered = 0;
     const plain = result.plain;
     for (let i = 0; i < plain.length; i++) {
-      if (this.deliver(plain[i], buf, recs, rec, r1 - r0)) delivered++;
+      const sub = plain[i];
+      if (sub.client !== null) {
+        if (this.deliver(sub, buf, recs, rec, r1 - r0)) delivered++;
+      } else if (sub.route !== null) {
+        addRouteTarget(sub.route, null);
+        delivered++;
+      } else if (this.deliverInternal(sub, buf, recs, rec, hasReply)) {
+        delivered++;
+      }
     }
     const queues = result.queues;
     for (let g = 0; g < queues.length; g++) {
@@ -424,12 +470,19 @@ export class Client implements ParserSink {
       const n = group.length;
       const first = (Math.random() * n) | 0;
       for (let k = 0; k < n; k++) {
-        if (this.deliver(group[(first + k) % n], buf, recs, rec, r1 - r0)) {
+        const sub = group[(first + k) % n];
+        if (sub.route !== null) {
+          addRouteTarget(sub.route, sub.queue);
+          delivered++;
+          break;
+        }
+        if (sub.client !== null ? this.deliver(sub, buf, recs, rec, r1 - r0) : this.deliverInternal(sub, buf, recs, rec, hasReply)) {
           delivered++;
           break;
         }
       }
     }
+    if (routeTargets.length > 0) sendToRoutes(acc, buf, recs, rec, hasReply);
     if (delivered === 0 && hasReply && this.opts.no_responders) {
       this.sendNoResponders(buf.toString('latin1', r0, r1));
     }
@@ -451,7 +504,7 @@ export class Client implements ParserSink {
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i];
       const c = sub.client;
-      if (sub.max !== 0 || sub.closed || c.perms !== null || (c === this && !this.echo) || c.runMark === mark) {
+      if (c === null || sub.max !== 0 || sub.closed || c.perms !== null || (c === this && !this.echo) || c.runMark === mark) {
         return false;
       }
       c.runMark = mark;
@@ -493,7 +546,7 @@ export class Client implements ParserSink {
     let bytes = 0;
     for (let j = rec; j <= last; j += REC_STRIDE) bytes += recs[j + F_SIZE];
     const stats = this.host.stats;
-    this.host.sublist.countRepeats(k - 1);
+    this.acc.sublist.countRepeats(k - 1);
     const more = bytes - recs[rec + F_SIZE];
     this.inMsgs += k - 1;
     this.inBytes += more;
@@ -504,7 +557,7 @@ export class Client implements ParserSink {
     const half = this.host.opts.maxPending >> 1;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i];
-      const c = sub.client;
+      const c = sub.client!;
       if (sub.closed) continue;
       const ob = c.out;
       ob.reserve(span + k * (sub.sidBytes.length + 2));
@@ -528,16 +581,8 @@ export class Client implements ParserSink {
 
   /** nats-server deliverMsg: one MSG/HMSG frame for `sub`, from the PUB record `rec`. */
   private deliver(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, replyLen: number): boolean {
-    const c = sub.client;
-    if ((c === this && !c.echo) || sub.closed) return false;
-    sub.nm++;
-    if (sub.max > 0) {
-      if (sub.nm > sub.max) {
-        c.removeSub(sub);
-        return false;
-      }
-      if (sub.nm === sub.max) c.removeSub(sub);
-    }
+    const c = sub.client!;
+    if ((c === this && !c.echo) || sub.closed || !c.countDelivery(sub)) return false;
     const perms = c.perms;
     if (perms !== null) {
       if (perms.filtersDeliveries && perms.deliveryDenied(buf.toString('latin1', recs[rec + F_A0S], recs[rec + F_A0E]))) {
@@ -562,6 +607,63 @@ export class Client implements ParserSink {
     stats.outBytes += size;
     const pending = c.queued();
     if (pending > this.host.opts.maxPending >> 1 && c !== this) this.stallFor(c, pending);
+    return true;
+  }
+
+  /** Hands a PUB record to an internal subscription (an import). */
+  private deliverInternal(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): boolean {
+    if (sub.closed) return false;
+    const pay = recs[rec + F_PAY];
+    sub.internal!.receive(
+      buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]),
+      hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null,
+      recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1,
+      buf.subarray(pay, pay + recs[rec + F_SIZE]),
+      this,
+    );
+    return true;
+  }
+
+  /**
+   * Counts a delivery to `sub`, one of this client's subscriptions, against its auto-unsubscribe
+   * limit: the last allowed message removes it; past the limit nothing is delivered.
+   */
+  private countDelivery(sub: Subscription): boolean {
+    sub.nm++;
+    if (sub.max > 0) {
+      if (sub.nm > sub.max) {
+        this.removeSub(sub);
+        return false;
+      }
+      if (sub.nm === sub.max) this.removeSub(sub);
+    }
+    return true;
+  }
+
+  /**
+   * deliver() for a message that is not a PUB record of this read (it came over a route or
+   * crossed an account import): one MSG/HMSG frame for `sub`, a subscription of this client.
+   */
+  deliverParts(sub: Subscription, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): boolean {
+    if (sub.closed || this.closed || !this.countDelivery(sub)) return false;
+    const replyLen = reply === null ? 0 : reply.length;
+    const perms = this.perms;
+    if (perms !== null) {
+      if (perms.filtersDeliveries && perms.deliveryDenied(subject.toString('latin1'))) return false;
+      if (perms.response !== null && replyLen > 0) this.allowReply(reply!.toString('latin1'));
+    }
+    if (replyLen > MIN_REPLY_LEN && this.rtt === 0) this.sendRttPing();
+    const ob = this.out;
+    ob.reserve(partsBound(subject.length, sub.sidBytes.length, replyLen, payload.length));
+    ob.off = writeParts(ob.buf, ob.off, subject, sub.sidBytes, reply, hdrLen, payload, this.headers);
+    const size = payload.length;
+    this.outMsgs++;
+    this.outBytes += hdrLen > 0 && !this.headers ? size - hdrLen : size;
+    this.gotMsgs = true;
+    const stats = this.host.stats;
+    stats.outMsgs++;
+    stats.outBytes += size;
+    this.queued();
     return true;
   }
 
@@ -594,7 +696,7 @@ export class Client implements ParserSink {
   }
 
   private sendNoResponders(reply: string): void {
-    const r = this.host.sublist.match(reply);
+    const r = this.acc.sublist.match(reply);
     for (let i = 0; i < r.plain.length; i++) {
       const sub = r.plain[i];
       if (sub.client === this) {
@@ -638,11 +740,13 @@ export class Client implements ParserSink {
         sid,
         sidBytes: Buffer.from(sid, 'latin1'),
         client: this,
+        route: null,
+        internal: null,
         max: 0,
         nm: 0,
         closed: false,
       };
-      if (!this.host.sublist.insert(sub)) {
+      if (!this.host.addSub(this.acc, sub)) {
         this.sendErr(ERR_INVALID_SUBJECT);
         return;
       }
@@ -718,8 +822,11 @@ export class Client implements ParserSink {
       return;
     }
     const permissions = d.permissions ?? null;
+    const account = d.account ?? '';
     this.setUser(
-      permissions === null ? null : { user: this.opts.user, password: '', permissions, account: '', allowedConnectionTypes: null },
+      permissions === null && account === ''
+        ? null
+        : { user: this.opts.user, password: '', permissions, account, allowedConnectionTypes: null },
     );
     if (!this.connectAuthorized()) return;
     if (this.stallUntil === 0) this.socket.resume();
@@ -770,6 +877,8 @@ export class Client implements ParserSink {
 
   private setUser(u: UserEntry | NkeyUser | null): void {
     this.user = u;
+    const name = u?.account ?? '';
+    this.acc = name === '' ? this.host.globalAccount : (this.host.lookupAccount(name, true) as Account);
     this.perms = u !== null && u.permissions !== null ? compiledPermissions(u) : null;
     this.replies = this.perms?.response ? new Map() : null;
   }
@@ -851,7 +960,7 @@ export class Client implements ParserSink {
   /** nats-server processPingTimer. */
   pingTimer(now: number): void {
     const interval = this.host.opts.pingIntervalMs;
-    const needRtt = this.rtt === 0 || this.rttStart === 0 || performance.now() - this.rttStart > RTT_MEASUREMENT_INTERVAL_MS;
+    const needRtt = this.rtt === 0 || this.rttStart === 0 || performance.now() - this.rttStart > DEFAULT_RTT_MEASUREMENT_INTERVAL_MS;
     const quiet = needRtt || (now - this.last >= interval && now - this.lastPingIn >= interval);
     if (quiet) {
       if (this.pingsOut + 1 > this.host.opts.pingMax) {
@@ -930,7 +1039,7 @@ export class Client implements ParserSink {
     if (sub.closed) return;
     sub.closed = true;
     this.subs.delete(sub.sid);
-    this.host.removeSub(sub);
+    this.host.removeSub(this.acc, sub);
   }
 
   close(reason: ClosedReason): void {
@@ -941,7 +1050,7 @@ export class Client implements ParserSink {
     if (this.stalledProducers.length > 0) this.releaseProducers();
     for (const sub of this.subs.values()) {
       sub.closed = true;
-      this.host.removeSub(sub);
+      this.host.removeSub(this.acc, sub);
     }
     if (skipsFlush(reason)) {
       this.out.discard();
@@ -957,6 +1066,33 @@ export class Client implements ParserSink {
   toString(): string {
     return `${this.ip}:${this.port} - cid:${this.cid}`;
   }
+}
+
+/** The routes a local publish goes to, collected while matching (one entry per route). */
+const routeTargets: RouteLink[] = [];
+/** For each route target, the queue groups it was picked for (null: plain interest only). */
+const routeQueues: (string[] | null)[] = [];
+
+function addRouteTarget(route: RouteLink, queue: string | null): void {
+  let i = routeTargets.indexOf(route);
+  if (i < 0) {
+    i = routeTargets.length;
+    routeTargets.push(route);
+    routeQueues.push(null);
+  }
+  if (queue !== null) (routeQueues[i] ??= []).push(queue);
+}
+
+/** One RMSG per route target for the PUB record `rec`; clears the targets. */
+function sendToRoutes(acc: Account, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): void {
+  const subject = buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]);
+  const reply = hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null;
+  const hdr = recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1;
+  const pay = recs[rec + F_PAY];
+  const payload = buf.subarray(pay, pay + recs[rec + F_SIZE]);
+  for (let i = 0; i < routeTargets.length; i++) routeTargets[i].sendMsg(acc, subject, reply, routeQueues[i], hdr, payload);
+  routeTargets.length = 0;
+  routeQueues.length = 0;
 }
 
 /** nats-server setFirstPingTimer: min(interval, 2 s) plus up to 20% random. */

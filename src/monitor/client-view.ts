@@ -4,8 +4,7 @@
 import type { Client, Subscription } from '../client/client.js';
 import { byteString } from './go-format.js';
 
-/** nats-server's global account. tsnats has no system account ($SYS) and does not pretend to. */
-export const GLOBAL_ACCOUNT = '$G';
+export { GLOBAL_ACCOUNT } from '../client/account.js';
 
 /** /connz and /subsz `subscriptions_list_detail` / `subscriptions_list` entries. */
 export interface SubDetail {
@@ -20,7 +19,7 @@ export interface SubDetail {
 
 /** The account the client is bound to. */
 export function accountOf(c: Client): string {
-  return c.user?.account || GLOBAL_ACCOUNT;
+  return c.acc.name;
 }
 
 /**
@@ -38,15 +37,19 @@ export function authorizedUserOf(c: Client): string {
   return c.opts.nkey || userNameOf(c) || c.opts.auth_token;
 }
 
-/** nats-server newClientSubDetail (`withAccount`: newSubDetail, which adds the account). */
+/**
+ * nats-server newClientSubDetail (`withAccount`: newSubDetail, which adds the account), for a
+ * client's subscription.
+ */
 export function subDetail(sub: Subscription, withAccount: boolean): SubDetail {
+  const c = sub.client!;
   return {
-    ...(withAccount ? { account: accountOf(sub.client) } : {}),
+    ...(withAccount ? { account: accountOf(c) } : {}),
     subject: byteString(sub.subject),
     ...(sub.queue !== null && sub.queue !== '' ? { qgroup: byteString(sub.queue) } : {}),
     sid: byteString(sub.sid),
     msgs: sub.nm,
     ...(sub.max !== 0 ? { max: sub.max } : {}),
-    cid: sub.client.cid,
+    cid: c.cid,
   };
 }

@@ -127,12 +127,9 @@ function connInfo(c: Client, now: number): ConnInfo {
   };
 }
 
-/** Accounts that exist: the global one and those configured users are bound to. */
+/** Accounts that exist: the global one, the configured ones and any an embedder named. */
 function accountExists(server: Server, name: string): boolean {
-  if (name === GLOBAL_ACCOUNT) return true;
-  if (server.opts.users?.some((u) => u.account === name)) return true;
-  for (const c of server.clients.values()) if (accountOf(c) === name) return true;
-  return false;
+  return server.accounts.has(name);
 }
 
 /** The account a closed connection remembers: '' for the global account (nats-server cc.acc). */

@@ -32,7 +32,7 @@ export function metrics(server: Server): string {
       help: 'Connections closed as slow consumers.',
       samples: [['', st.slowConsumers]],
     },
-    { name: 'tsnats_subscriptions', type: 'gauge', help: 'Subscriptions in the subject registry.', samples: [['', server.sublist.count()]] },
+    { name: 'tsnats_subscriptions', type: 'gauge', help: 'Subscriptions in the subject registry.', samples: [['', server.numSubscriptions()]] },
     {
       name: 'tsnats_parser_info',
       type: 'gauge',

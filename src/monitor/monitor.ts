@@ -80,9 +80,9 @@ const HANDLERS: Record<string, Handler> = {
     return respond(q, marshalIndent(connz(s, opts)));
   },
   [ROUTEZ]: (s, q) => {
-    decodeSubs(q);
+    const subs = decodeSubs(q);
     countRequest(s, ROUTEZ);
-    return respond(q, marshalIndent(routez(s)));
+    return respond(q, marshalIndent(routez(s, subs)));
   },
   [SUBSZ]: (s, q) => {
     countRequest(s, SUBSZ);

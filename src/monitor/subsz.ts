@@ -3,7 +3,7 @@
 
 import type { Server } from '../server/server.js';
 import { isValidLiteralSubject, matchLiteral } from '../subjects/subject.js';
-import { GLOBAL_ACCOUNT, accountOf, subDetail, type SubDetail } from './client-view.js';
+import { subDetail, type SubDetail } from './client-view.js';
 import { MonitorError } from './monitor-error.js';
 import { goTime } from './go-format.js';
 
@@ -71,29 +71,36 @@ export function subsz(server: Server, opts: SubszOptions = {}): Subsz {
     throw new MonitorError(`invalid test subject, must be valid publish subject: ${opts.test}`);
   }
   const acc = opts.account ?? '';
-  // tsnats has one subject registry, the global account's.
-  const inScope = acc === '' || acc === GLOBAL_ACCOUNT;
+  const accounts = [...server.accounts.values()].filter((a) => acc === '' || a.name === acc);
   let stats = ZERO_STATS;
-  if (inScope) {
-    const st = server.sublist.stats();
-    stats = {
-      num_subscriptions: st.numSubscriptions,
-      num_cache: st.numCache,
-      num_inserts: st.numInserts,
-      num_removes: st.numRemoves,
-      num_matches: st.numMatches,
-      cache_hit_rate: st.cacheHitRate,
-      max_fanout: st.maxFanout,
-      avg_fanout: st.avgFanout,
-    };
+  if (accounts.length > 0) {
+    let tot = 0;
+    let cacheCnt = 0;
+    let hits = 0;
+    const sum = { ...ZERO_STATS };
+    for (const a of accounts) {
+      const st = a.sublist.stats();
+      sum.num_subscriptions += st.numSubscriptions;
+      sum.num_cache += st.numCache;
+      sum.num_inserts += st.numInserts;
+      sum.num_removes += st.numRemoves;
+      sum.num_matches += st.numMatches;
+      sum.max_fanout = Math.max(sum.max_fanout, st.maxFanout);
+      hits += st.cacheHits;
+      tot += st.totalFanout;
+      cacheCnt += st.numCache;
+    }
+    // nats-server SublistStats.add: rates from the summed counts.
+    sum.cache_hit_rate = sum.num_matches > 0 ? hits / sum.num_matches : 0;
+    sum.avg_fanout = tot > 0 ? tot / cacheCnt : 0;
+    stats = sum;
   }
   const out: Subsz = { server_id: server.id, now: goTime(Date.now(), true), ...stats, total: 0, offset, limit };
   if (opts.subscriptions === true) {
     const details: SubDetail[] = [];
-    if (inScope) {
-      for (const sub of server.sublist.all()) {
-        if (sub.closed) continue;
-        if (acc !== '' && accountOf(sub.client) !== acc) continue;
+    for (const a of accounts) {
+      for (const sub of a.sublist.all()) {
+        if (sub.closed || sub.client === null) continue;
         if (test !== '' && !matchLiteral(test, sub.subject)) continue;
         details.push(subDetail(sub, true));
       }

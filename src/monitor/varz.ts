@@ -2,6 +2,7 @@
 // (server/monitor.go), in its field order, units and omitempty rules. Reads, never writes.
 
 import { infoAuthRequired } from '../client/auth.js';
+import { goUrlParse } from '../config/cluster.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Server } from '../server/server.js';
 import { goTime, goUptime } from './go-format.js';
@@ -33,7 +34,7 @@ export interface Varz {
   max_control_line: number;
   max_payload: number;
   max_pending: number;
-  cluster: Record<string, never>;
+  cluster: ClusterOptsVarz;
   gateway: Record<string, never>;
   leaf: Record<string, never>;
   mqtt: Record<string, never>;
@@ -65,6 +66,37 @@ export interface Varz {
   config_load_time: string;
   /** tsnats only: which scanner is live, "native" or "ts". */
   parser: 'native' | 'ts';
+}
+
+/** nats-server's ClusterOptsVarz (every field omitempty: `{}` without a cluster). */
+export interface ClusterOptsVarz {
+  name?: string;
+  addr?: string;
+  cluster_port?: number;
+  /** seconds */
+  auth_timeout?: number;
+  urls?: string[];
+  /** seconds */
+  tls_timeout?: number;
+}
+
+/** The /varz `cluster` block: the live cluster name, the bound route port, the configured routes. */
+function clusterVarz(server: Server): ClusterOptsVarz {
+  const c = server.opts.cluster;
+  const cl = server.cluster;
+  if (c === null || cl === null) return {};
+  const urls = c.routes.map((r) => {
+    const u = goUrlParse(r);
+    return typeof u === 'string' ? '' : u.host;
+  });
+  return {
+    name: cl.name,
+    ...(c.host ? { addr: c.host } : {}),
+    ...(cl.port ? { cluster_port: cl.port } : {}),
+    auth_timeout: (c.authTimeoutMs || AUTH_TIMEOUT_MS) / 1000,
+    ...(urls.length > 0 ? { urls } : {}),
+    tls_timeout: TLS_TIMEOUT_MS / 1000,
+  };
 }
 
 /** The host and port clients are told about (INFO): client_advertise when set. */
@@ -107,7 +139,7 @@ export function varz(server: Server): Varz {
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,
     max_pending: o.maxPending,
-    cluster: {},
+    cluster: clusterVarz(server),
     gateway: {},
     leaf: {},
     mqtt: {},
@@ -124,15 +156,15 @@ export function varz(server: Server): Varz {
     cpu: usage.cpu,
     connections: server.clients.size,
     total_connections: server.totalConnections,
-    routes: 0,
-    remotes: 0,
+    routes: server.cluster?.numRoutes ?? 0,
+    remotes: server.cluster?.numRoutes ?? 0,
     leafnodes: 0,
     in_msgs: st.inMsgs,
     out_msgs: st.outMsgs,
     in_bytes: st.inBytes,
     out_bytes: st.outBytes,
     slow_consumers: st.slowConsumers,
-    subscriptions: server.sublist.count(),
+    subscriptions: server.numSubscriptions(),
     http_req_stats: requestCounts(server),
     // No configuration reload yet: the configuration was loaded when the server started.
     config_load_time: goTime(server.start.getTime()),

@@ -222,6 +222,58 @@ export function writeFrame(
   return o;
 }
 
+/** Room writeParts needs for a frame: op, subject, sid, reply, two sizes, CRLFs, payload. */
+export function partsBound(subjectLen: number, sidLen: number, replyLen: number, payloadLen: number): number {
+  return 5 + subjectLen + 1 + sidLen + 1 + replyLen + 1 + 22 + 2 + payloadLen + 2;
+}
+
+/**
+ * A MSG/HMSG frame from separate parts rather than a PUB record: for messages that arrive over
+ * a route or cross an account import. `hdrLen` is -1 without headers (0 counts as none, as
+ * HPUB with an empty header does); `payload` holds headers and body. A subscriber without
+ * headers gets the body only. dst must have partsBound() bytes free at `off`.
+ */
+export function writeParts(
+  dst: Uint8Array,
+  off: number,
+  subject: Uint8Array,
+  sid: Uint8Array,
+  reply: Uint8Array | null,
+  hdrLen: number,
+  payload: Uint8Array,
+  headers: boolean,
+): number {
+  const hmsg = hdrLen > 0 && headers;
+  let o = off;
+  if (hmsg) dst[o++] = 0x48; // H
+  dst[o++] = 0x4d; // M
+  dst[o++] = 0x53; // S
+  dst[o++] = 0x47; // G
+  dst[o++] = SP;
+  o = copySpan(dst, o, subject, 0, subject.length);
+  dst[o++] = SP;
+  if (sid.length > 0) {
+    o = copySpan(dst, o, sid, 0, sid.length);
+    dst[o++] = SP;
+  }
+  if (reply !== null && reply.length > 0) {
+    o = copySpan(dst, o, reply, 0, reply.length);
+    dst[o++] = SP;
+  }
+  const a = hdrLen > 0 && !headers ? hdrLen : 0;
+  if (hmsg) {
+    o = writeDecimal(dst, o, hdrLen);
+    dst[o++] = SP;
+  }
+  o = writeDecimal(dst, o, payload.length - a);
+  dst[o++] = CR;
+  dst[o++] = LF;
+  o = copySpan(dst, o, payload, a, payload.length);
+  dst[o++] = CR;
+  dst[o++] = LF;
+  return o;
+}
+
 /**
  * Writes frames for `count` consecutive records starting at record number `firstRec`, all for
  * the same subscriber. Returns the number of frames written (stops at the first frame that does

@@ -5,6 +5,10 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { basename, join } from 'node:path';
+import { joinHostPort } from '../util/host-port.js';
+
+/** The server and the runtime take joinHostPort from here (it lives in util/, shared with the cluster). */
+export { joinHostPort };
 
 /** nats-server's Ports (JSON field names and order; empty lists are left out). */
 export interface Ports {
@@ -34,11 +38,6 @@ export function portsFilePath(dir: string, program = programName(), pid = proces
 
 function isUnspecified(host: string): boolean {
   return host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
-}
-
-/** Go's net.JoinHostPort. */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**

@@ -98,6 +98,7 @@ export class Runtime implements SignalTarget {
     log.info('Starting nats-server');
     log.info(`  Version:  ${VERSION}`);
     log.info('  Git:      [not set]');
+    if (s.cluster !== null) log.info(`  Cluster:  ${s.cluster.name}`);
     log.info(`  tsnats:   ${this.tsnatsVersion ? this.tsnatsVersion + ' ' : ''}(node ${process.version})`);
     log.info(`  Parser:   ${s.impl.name} (${s.implReason})`);
     log.info(`  Name:     ${s.name}`);
@@ -124,6 +125,14 @@ export class Runtime implements SignalTarget {
     }
     log.info(`Listening for client connections on ${joinHostPort(o.host, s.port)}`);
     log.info('Server is ready');
+    try {
+      await s.startCluster();
+    } catch (e) {
+      await s.shutdown();
+      await this.monitor?.close();
+      this.monitor = null;
+      this.fail(`Error listening on router port: ${o.cluster!.port} - ${listenError(e, o.cluster!.host, o.cluster!.port)}`);
+    }
     // nats-server writes it from a goroutine once the listeners are up: after "Server is ready".
     this.writePorts();
   }
@@ -155,6 +164,10 @@ export class Runtime implements SignalTarget {
   /** The URLs the ports file lists (nats-server's PortsInfo). */
   ports(): Ports {
     const p: Ports = { nats: formatURLs('nats', this.opts.host, this.server.port) };
+    const cl = this.opts.cluster;
+    if (this.server.cluster !== null && cl !== null && this.server.cluster.port > 0) {
+      p.cluster = formatURLs('nats', cl.host, this.server.cluster.port);
+    }
     if (this.monitor) p.monitoring = formatURLs('http', this.monitor.host, this.monitor.port);
     return p;
   }

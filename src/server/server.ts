@@ -4,14 +4,17 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import { type Client as ClientT, Client, type ClientHost, type Counters, type Subscription } from '../client/client.js';
-import { type Authenticator, authenticate, infoAuthRequired } from '../client/auth.js';
+import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_AUTH_VIOLATION, ERR_MAX_CONNECTIONS } from '../client/errors.js';
-import type { ServerOptions } from '../config/types.js';
+import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Sublist } from '../subjects/sublist.js';
+import { Account, FROM_ROUTE, GLOBAL_ACCOUNT } from '../client/account.js';
+import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
+import { wireImports } from '../client/imports.js';
 import { Logger } from './logger.js';
-import { Reactor } from './reactor.js';
+import { Reactor } from '../util/reactor.js';
+import { joinHostPort, resolveHostPorts } from './ports-file.js';
 import { newServerId } from './server-id.js';
 import { createTlsContext, startTlsHandshake } from './tls.js';
 
@@ -33,7 +36,13 @@ export interface ServerDeps {
 export class Server implements ClientHost {
   readonly opts: ServerOptions;
   readonly authenticator: Authenticator | null;
-  readonly sublist = new Sublist<Subscription>();
+  /** Every account by name: `$G` and the configured ones (and any an embedder named). */
+  readonly accounts = new Map<string, Account>();
+  readonly globalAccount: Account;
+  /** The routes, when `cluster` is configured. */
+  readonly cluster: Cluster | null;
+  /** Other servers' client URLs learnt over routes (client INFO `connect_urls`). */
+  private remoteUrls: string[] = [];
   readonly impl: Implementation;
   readonly implReason: string;
   readonly stats: Counters = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0 };
@@ -52,7 +61,7 @@ export class Server implements ClientHost {
   private readonly reactor = new Reactor<Client>();
   private timer: NodeJS.Timeout | null = null;
   private delivering = 0;
-  private readonly removals: Subscription[] = [];
+  private readonly removals: { acc: Account; sub: Subscription }[] = [];
   private infoHead = '';
   private shuttingDown = false;
   private shutdownDone: Promise<void> | null = null;
@@ -71,6 +80,103 @@ export class Server implements ClientHost {
     this.authenticator = deps.authenticator ?? null;
     this.headersSupported = !opts.noHeaderSupport;
     this.name = opts.serverName || this.id;
+    this.globalAccount = new Account(GLOBAL_ACCOUNT);
+    this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
+    this.cluster = opts.cluster !== null ? createCluster(this.clusterHost()) : null;
+    this.configureAccounts();
+  }
+
+  /** What the cluster sees of this server. */
+  private clusterHost(): ClusterHost {
+    const server = this;
+    return {
+      get opts() {
+        return server.opts;
+      },
+      serverId: this.id,
+      serverName: this.name,
+      log: (level, text) => this.logger.log(level, text),
+      account: (name) => this.accounts.get(name) ?? null,
+      clientConnectUrls: () => this.clientUrls(),
+      connectUrlsChanged: (urls) => {
+        this.remoteUrls = urls;
+        this.infoChanged();
+      },
+      routedMessage: (acc, subject, reply, queues, hdrLen, payload) => {
+        this.stats.inMsgs++;
+        this.stats.inBytes += payload.length;
+        this.beginDelivery();
+        try {
+          acc.deliver(subject, reply, hdrLen, payload, FROM_ROUTE, queues, null);
+        } finally {
+          this.endDelivery();
+        }
+      },
+      nextCid: () => this.nextCid++,
+      clusterNameChanged: () => this.infoChanged(),
+    };
+  }
+
+  /**
+   * The client URLs this server advertises (nats-server getClientConnectURLs): client_advertise,
+   * else the listen address, or every non-loopback address when listening on all interfaces.
+   */
+  clientUrls(): string[] {
+    const o = this.opts;
+    if (o.clientAdvertise) {
+      const [h, p] = splitHostPort(o.clientAdvertise, this.boundPort);
+      return [joinHostPort(h, p)];
+    }
+    const all = resolveHostPorts(o.host, this.boundPort);
+    if (all.length === 1) return all;
+    return all.filter((hp) => !/^(127\.|\[::1\])/.test(hp));
+  }
+
+  /**
+   * The cluster changed what clients are told (connect_urls, cluster name): new connections get
+   * the new INFO, and protocol-1 clients an async INFO (nats-server sendAsyncInfoToClients).
+   */
+  private infoChanged(): void {
+    if (this.listener === null) return;
+    this.infoHead = this.buildInfoHead();
+    for (const c of this.clients.values()) {
+      if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
+      c.out.appendLatin1(`${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${this.infoTail()}} \r\n`);
+      this.markDirty(c);
+    }
+  }
+
+  /** INFO after client_ip: the cluster name and the connect URLs (nats-server's field order). */
+  private infoTail(): string {
+    const cl = this.cluster;
+    if (cl === null) return '';
+    let tail = `,"cluster":${goJSON(cl.name)}`;
+    if (this.remoteUrls.length > 0 && !this.opts.cluster?.noAdvertise) {
+      tail += `,"connect_urls":${goJSON([...this.clientUrls(), ...this.remoteUrls])}`;
+    }
+    return tail;
+  }
+
+  /** Creates the configured accounts that do not exist yet and (re)wires their imports. */
+  private configureAccounts(): void {
+    for (const a of this.opts.accounts) if (!this.accounts.has(a.name)) this.accounts.set(a.name, new Account(a.name));
+    for (const w of wireImports(this, this.accounts, this.opts.accounts)) this.logger.warn(w);
+  }
+
+  lookupAccount(name: string, create: boolean): Account | null {
+    let acc = this.accounts.get(name);
+    if (acc === undefined && create) {
+      acc = new Account(name);
+      this.accounts.set(name, acc);
+    }
+    return acc ?? null;
+  }
+
+  /** Subscriptions in every account's registry (client, internal and remote). */
+  numSubscriptions(): number {
+    let n = 0;
+    for (const acc of this.accounts.values()) n += acc.sublist.count();
+    return n;
   }
 
   /** The bound client port (after `listen`). */
@@ -104,6 +210,11 @@ export class Server implements ClientHost {
     this.startTimer();
   }
 
+  /** Starts routing (the route listener and the configured routes), after the client listener. */
+  async startCluster(): Promise<void> {
+    await this.cluster?.start();
+  }
+
   /** (Re)starts the coarse timer, its period derived from the shortest configured timer. */
   private startTimer(): void {
     if (this.timer) clearInterval(this.timer);
@@ -122,6 +233,7 @@ export class Server implements ClientHost {
    */
   applyOptions(next: ServerOptions): void {
     Object.assign(this.opts, next);
+    this.configureAccounts();
     this.tlsContext = this.opts.tls ? createTlsContext(this.opts.tls) : null;
     for (const c of this.clients.values()) c.parser.maxControlLine = this.opts.maxControlLine;
     if (this.listener) this.infoHead = this.buildInfoHead();
@@ -129,15 +241,22 @@ export class Server implements ClientHost {
   }
 
   /**
-   * After an auth reload (nats-server's reloadAuthorization): connections whose CONNECT no longer
-   * authenticates get `-ERR 'Authorization Violation'` and are closed. Connections that still
-   * authenticate take their user's new permissions. Returns how many were closed.
+   * After an auth reload (nats-server's reloadAuthorization): a connection whose user left the
+   * users list or moved to another account is closed without a word (it reconnects and lands
+   * where it now belongs); one whose CONNECT no longer authenticates gets `-ERR 'Authorization
+   * Violation'` and is closed. Connections that still authenticate take their user's new
+   * permissions. Returns how many were closed.
    */
   recheckAuthorization(): number {
     let closed = 0;
     if (this.authenticator !== null) return 0; // the embedder's function decides, not the config
     for (const c of [...this.clients.values()]) {
       if (c.closed || !c.connectReceived) continue;
+      if (this.movedAccount(c)) {
+        c.close(ClosedState.ClientClosed);
+        closed++;
+        continue;
+      }
       const auth = authenticate(this.opts, c.opts, c.nonce);
       if (auth.ok) {
         c.reauthorized(auth.user);
@@ -148,6 +267,27 @@ export class Server implements ClientHost {
       closed++;
     }
     return closed;
+  }
+
+  /**
+   * nats-server clientHasMovedToDifferentAccount, for a users list or nkey users: the client's
+   * user is no longer there, or is in another account now. (With a single user/password,
+   * nats-server finds no entry and drops every client that sent a user name on each reload;
+   * tsnats does not copy that.)
+   */
+  private movedAccount(c: Client): boolean {
+    const o = this.opts;
+    let entry: UserEntry | NkeyUser | undefined;
+    if (c.opts.nkey !== '') {
+      if (o.nkeys === null) return false;
+      entry = o.nkeys.find((n) => n.nkey === c.opts.nkey);
+    } else if (c.opts.user !== '') {
+      if (o.users === null) return false;
+      entry = findUser(o, c.opts.user);
+    } else {
+      return false;
+    }
+    return entry === undefined || (entry.account || GLOBAL_ACCOUNT) !== c.acc.name;
   }
 
   /**
@@ -196,7 +336,7 @@ export class Server implements ClientHost {
 
   private infoFor(c: Client): string {
     const nonce = c.nonce === '' ? '' : `,"nonce":"${c.nonce}"`;
-    return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${nonce}} \r\n`;
+    return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${nonce}${this.infoTail()}} \r\n`;
   }
 
   /** Runs for every accepted socket: INFO first, then the limits, then TLS if configured. */
@@ -342,14 +482,25 @@ export class Server implements ClientHost {
 
   endDelivery(): void {
     if (--this.delivering === 0 && this.removals.length > 0) {
-      for (const sub of this.removals) this.sublist.remove(sub);
+      for (const r of this.removals) this.dropSub(r.acc, r.sub);
       this.removals.length = 0;
     }
   }
 
-  removeSub(sub: Subscription): void {
-    if (this.delivering > 0) this.removals.push(sub);
-    else this.sublist.remove(sub);
+  addSub(acc: Account, sub: Subscription): boolean {
+    if (!acc.sublist.insert(sub)) return false;
+    if (this.cluster !== null && (sub.internal === null || sub.internal.clusterWide)) this.cluster.subAdded(acc, sub);
+    return true;
+  }
+
+  removeSub(acc: Account, sub: Subscription): void {
+    if (this.delivering > 0) this.removals.push({ acc, sub });
+    else this.dropSub(acc, sub);
+  }
+
+  private dropSub(acc: Account, sub: Subscription): void {
+    if (!acc.sublist.remove(sub)) return;
+    if (this.cluster !== null && (sub.internal === null || sub.internal.clusterWide)) this.cluster.subRemoved(acc, sub);
   }
 
   clientClosed(c: ClientT, reason: ClosedReason): void {
@@ -391,12 +542,16 @@ export class Server implements ClientHost {
     this.listener = null;
     // Stops accepting at once; its callback would wait for every connection, so it is not awaited.
     listener?.close();
+    const routesDown = this.cluster?.shutdown();
     const clients = [...this.clients.values()];
     for (const c of clients) c.close(ClosedState.ServerShutdown);
-    await settleSockets(
-      clients.map((c) => c.socket as unknown as net.Socket),
-      Math.max(SHUTDOWN_MIN_FLUSH_MS, this.opts.writeDeadlineMs),
-    );
+    await Promise.all([
+      routesDown,
+      settleSockets(
+        clients.map((c) => c.socket as unknown as net.Socket),
+        Math.max(SHUTDOWN_MIN_FLUSH_MS, this.opts.writeDeadlineMs),
+      ),
+    ]);
   }
 
   /**
@@ -427,6 +582,7 @@ export class Server implements ClientHost {
       batch = Math.max(1, Math.floor(clients.length / dur));
     } else if (si > 1000) si = 1000;
     this.sendLameDuckInfo();
+    this.cluster?.lameDuck();
     if (!(await this.ldmSleep(grace))) return;
     this.logger.info('Closing existing clients');
     for (let i = 0; i < clients.length; i++) {
@@ -463,7 +619,7 @@ export class Server implements ClientHost {
   private sendLameDuckInfo(): void {
     for (const c of this.clients.values()) {
       if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
-      c.out.appendLatin1(`${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)},"ldm":true} \r\n`);
+      c.out.appendLatin1(`${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${this.infoTail()},"ldm":true} \r\n`);
       this.markDirty(c);
     }
   }

@@ -1,9 +1,10 @@
 // `nats-server -t -c <file>` and tsnats's checkConfigFile side by side, for the differential
-// config tests: same verdict and the same text after "nats-server: ".
+// config tests: same verdict and the same text after "nats-server: ". Likewise for start-up
+// (`nats-server -c <file>`, which validates more than `-t` does) and tsnats's optionsFromConfig.
 
-import { execFileSync } from 'node:child_process';
-import { ConfigError } from '../../src/config/conf.js';
-import { checkConfigFile } from '../../src/config/options.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { ConfigError, parseConfigFile } from '../../src/config/conf.js';
+import { checkConfigFile, optionsFromConfig } from '../../src/config/options.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -44,6 +45,32 @@ export function tsnatsCheck(file: string, env: Record<string, string> = {}): Che
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
+  }
+}
+
+/**
+ * Start the installed nats-server with `file` on a random loopback port: refused (it exits
+ * with a message within 1.5 s) or still running (killed, ok).
+ */
+export function natsServerStart(file: string, cwd: string): CheckResult {
+  const r = spawnSync('nats-server', ['-c', file, '-a', '127.0.0.1', '-p', '-1'], {
+    cwd,
+    timeout: 1500,
+    killSignal: 'SIGKILL',
+    encoding: 'utf8',
+  });
+  if (r.signal === 'SIGKILL') return { ok: true, stderr: '' };
+  return { ok: false, stderr: r.stderr };
+}
+
+/** tsnats's start-up semantics on `file` (parse, baseline, validate), the error as nats-server prints it. */
+export function tsnatsStart(file: string): CheckResult {
+  try {
+    optionsFromConfig(parseConfigFile(file));
+    return { ok: true, stderr: '' };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { ok: false, stderr: `nats-server: ${e.natsText}\n` };
   }
 }
 

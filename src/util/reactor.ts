@@ -1,7 +1,8 @@
 // The reactor on top of libuv, in the style of Redis's ae loop: a connection that got output is
 // marked dirty; one setImmediate per loop turn flushes every dirty connection once, after all
 // the reads of that turn (nats-server's "flush clients at the end of a read", Redis's "flush
-// before sleep"). A connection whose queue passes HIGH_WATER is flushed at once.
+// before sleep"). A connection whose queue passes the high-water mark is flushed at once.
+// Shared by the server (client connections) and the cluster (routes): it imports nothing.
 
 export interface Flushable {
   dirty: boolean;
@@ -13,12 +14,25 @@ export interface Flushable {
 /** Bytes queued on one connection after which it is flushed without waiting for the turn's end. */
 export const HIGH_WATER = 1024 * 1024;
 
+export interface ReactorOptions {
+  /**
+   * Runs at the end of every loop turn that flushes, before the dirty connections are flushed
+   * (it may queue more output: that is flushed in the same pass).
+   */
+  beforeFlush?: () => void;
+  /** Queued bytes past which a connection already dirty is flushed at once (default HIGH_WATER). */
+  highWater?: number;
+}
+
 export class Reactor<T extends Flushable> {
   private dirty: T[] = [];
   private spare: T[] = [];
   private scheduled = false;
+  private readonly beforeFlush: (() => void) | null;
+  private readonly highWater: number;
   private readonly flushAll = (): void => {
     this.scheduled = false;
+    if (this.beforeFlush !== null) this.beforeFlush();
     const list = this.dirty;
     this.dirty = this.spare;
     for (let i = 0; i < list.length; i++) {
@@ -30,17 +44,26 @@ export class Reactor<T extends Flushable> {
     this.spare = list;
   };
 
+  constructor(o: ReactorOptions = {}) {
+    this.beforeFlush = o.beforeFlush ?? null;
+    this.highWater = o.highWater ?? HIGH_WATER;
+  }
+
   /** Called whenever bytes are queued on `c`: runs in the read or timer that produced them. */
   markDirty(c: T): void {
     if (!c.dirty) {
       c.dirty = true;
       this.dirty.push(c);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flushAll);
-      }
-    } else if (c.queuedBytes() > HIGH_WATER) {
+      this.schedule();
+    } else if (c.queuedBytes() > this.highWater) {
       c.flush();
     }
+  }
+
+  /** Asks for the end-of-turn pass even when nothing is dirty (beforeFlush has work to do). */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushAll);
   }
 }

@@ -1,0 +1,191 @@
+// An account: an isolated subject space (its own Sublist) with the imports and exports that
+// connect it to other accounts. `$G` is the global account of everything not configured in
+// an `accounts` block.
+//
+// Imports work as nats-server's do, with internal subscriptions (Subscription.internal):
+// - a stream import of subject S from account A into B is a subscription on S in A that hands
+//   each message to B's subscribers, under the prefixed or mapped subject. Every server of a
+//   cluster has it and propagates it, so each one delivers to its own B subscribers.
+// - a service import is a subscription in B on the local subject. A request is republished in A
+//   on the exported subject, with its reply swapped for a fresh `_R_.xxxxxx.yyyyyy` subject of
+//   A and a `Nats-Request-Info` header; A's one wildcard subscription on `_R_.xxxxxx.>` takes
+//   the response and publishes it in B on the original reply. Requests are mapped by the
+//   server the requester is on (the subscription is not propagated); responses come back
+//   over routes to that server.
+
+import { subjectHash } from '../subjects/hash.js';
+import { Sublist } from '../subjects/sublist.js';
+import type { Client, InternalHandler, RouteLink, Subscription } from './client.js';
+
+/** nats-server's global account. */
+export const GLOBAL_ACCOUNT = '$G';
+
+/** deliver() flags: the message came over a route / may go on to routes with interest. */
+export const FROM_ROUTE = 1;
+export const TO_ROUTES = 2;
+
+/** Imports that feed imports: deeper chains are dropped (nats-server detects cycles). */
+const MAX_IMPORT_DEPTH = 8;
+let depth = 0;
+
+/** nats-server's service reply alphabet (accounts.go digits, base 62). */
+const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** Responses in flight are swept for expiry every this many new ones. */
+const SWEEP_EVERY = 256;
+const EMPTY = Buffer.alloc(0);
+
+function randomToken(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += DIGITS[(Math.random() * 62) | 0];
+  return s;
+}
+
+/** Where a service response goes: the requesting account, under the requester's reply. */
+interface PendingResponse {
+  readonly acc: Account;
+  readonly reply: Buffer;
+  readonly singleton: boolean;
+  readonly expires: number;
+}
+
+/** What an account needs from the server to wire imports. */
+export interface AccountHost {
+  addSub(acc: Account, sub: Subscription): boolean;
+  removeSub(acc: Account, sub: Subscription): void;
+}
+
+export function internalSub(subject: string, handler: InternalHandler): Subscription {
+  return { subject, queue: null, sid: '', sidBytes: EMPTY, client: null, route: null, internal: handler, max: 0, nm: 0, closed: false };
+}
+
+export class Account {
+  readonly name: string;
+  /** The name as bytes (route RS+/RMSG lines carry it). */
+  readonly nameBytes: Buffer;
+  /** Local client subscriptions, internal (import) subscriptions and remote (route) interest. */
+  readonly sublist = new Sublist<Subscription>();
+  /** The internal subscriptions made for imports (removed when imports are rewired). */
+  readonly importSubs: { acc: Account; sub: Subscription }[] = [];
+  /** `_R_.xxxxxx.`: this account's service reply prefix ('' until the first request). */
+  private replyPrefix = '';
+  private readonly responses = new Map<string, PendingResponse>();
+  private added = 0;
+
+  constructor(name: string) {
+    this.name = name;
+    this.nameBytes = Buffer.from(name, 'latin1');
+  }
+
+  /**
+   * Delivers a message that is not a PUB of a client's read: it came over a route (FROM_ROUTE:
+   * local subscribers only, queue groups only those named in `queues`, and one local member)
+   * or crossed an import (TO_ROUTES: remote interest gets it too). Returns the deliveries.
+   */
+  deliver(
+    subject: Buffer,
+    reply: Buffer | null,
+    hdrLen: number,
+    payload: Buffer,
+    flags: number,
+    queues: readonly Buffer[] | null,
+    src: Client | null,
+  ): number {
+    if (depth >= MAX_IMPORT_DEPTH) return 0;
+    depth++;
+    try {
+      const r = this.sublist.matchBytes(subject, 0, subject.length, subjectHash(subject, 0, subject.length));
+      const fromRoute = (flags & FROM_ROUTE) !== 0;
+      const toRoutes = (flags & TO_ROUTES) !== 0;
+      // Route targets, made only when there are some (a message from a route has none).
+      let routes: RouteLink[] | null = null;
+      let routeQueues: (string[] | null)[] | null = null;
+      let delivered = 0;
+      const plain = r.plain;
+      for (let j = 0; j < plain.length; j++) {
+        const sub = plain[j]!;
+        if (sub.client !== null) {
+          if (sub.client.deliverParts(sub, subject, reply, hdrLen, payload)) delivered++;
+        } else if (sub.route !== null) {
+          if (toRoutes && (routes === null || !routes.includes(sub.route))) {
+            (routes ??= []).push(sub.route);
+            (routeQueues ??= []).push(null);
+            delivered++;
+          }
+        } else if (!sub.closed && (!fromRoute || sub.internal!.clusterWide)) {
+          sub.internal!.receive(subject, reply, hdrLen, payload, src);
+          delivered++;
+        }
+      }
+      for (const group of r.queues) {
+        if (fromRoute && (queues === null || !queues.some((q) => q.toString('latin1') === group[0]!.queue))) continue;
+        const n = group.length;
+        const first = (Math.random() * n) | 0;
+        for (let k = 0; k < n; k++) {
+          const sub = group[(first + k) % n]!;
+          if (sub.route !== null) {
+            if (fromRoute || !toRoutes) continue;
+            routes ??= [];
+            routeQueues ??= [];
+            let i = routes.indexOf(sub.route);
+            if (i < 0) {
+              i = routes.push(sub.route) - 1;
+              routeQueues.push(null);
+            }
+            (routeQueues[i] ??= []).push(sub.queue!);
+            delivered++;
+            break;
+          }
+          if (sub.client !== null && sub.client.deliverParts(sub, subject, reply, hdrLen, payload)) {
+            delivered++;
+            break;
+          }
+        }
+      }
+      if (routes !== null) {
+        for (let i = 0; i < routes.length; i++) routes[i]!.sendMsg(this, subject, reply, routeQueues![i]!, hdrLen, payload);
+      }
+      return delivered;
+    } finally {
+      depth--;
+    }
+  }
+
+  /**
+   * A request crossing a service import into this (the exporting) account: remembers where the
+   * response goes and returns the reply subject to use here, `_R_.xxxxxx.yyyyyy`. The first
+   * call subscribes this account to its reply wildcard.
+   */
+  newServiceReply(host: AccountHost, to: Account, reply: Buffer, singleton: boolean, thresholdMs: number): Buffer {
+    if (this.replyPrefix === '') {
+      this.replyPrefix = `_R_.${randomToken(6)}.`;
+      const sub = internalSub(`${this.replyPrefix}>`, {
+        clusterWide: true,
+        receive: (subject, _reply, hdrLen, payload) => this.response(subject, hdrLen, payload),
+      });
+      host.addSub(this, sub);
+      this.importSubs.push({ acc: this, sub });
+    }
+    const now = Date.now();
+    if (++this.added % SWEEP_EVERY === 0) {
+      for (const [k, p] of this.responses) if (p.expires <= now) this.responses.delete(k);
+    }
+    const subject = this.replyPrefix + randomToken(6);
+    this.responses.set(subject, { acc: to, reply: Buffer.from(reply), singleton, expires: now + thresholdMs });
+    return Buffer.from(subject, 'latin1');
+  }
+
+  /** A response to a mapped request: on to the requesting account, under the original reply. */
+  private response(subject: Buffer, hdrLen: number, payload: Buffer): void {
+    const key = subject.toString('latin1');
+    const p = this.responses.get(key);
+    if (p === undefined) return;
+    if (p.singleton || p.expires <= Date.now()) this.responses.delete(key);
+    if (p.expires <= Date.now()) return;
+    p.acc.deliver(p.reply, null, hdrLen, payload, TO_ROUTES, null, null);
+  }
+
+  /** Service responses waiting (for monitoring and tests). */
+  get pendingResponses(): number {
+    return this.responses.size;
+  }
+}
