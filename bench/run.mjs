@@ -63,9 +63,10 @@ const SCENARIOS = [
   { id: 'f', name: 'request/reply, 128 B', kind: 'reqrep', msgs: Number(o.requests ?? (QUICK ? 3000 : 10000)), size: 128 },
   { id: 'g', name: '10k subs (wildcards), 10k subjects', kind: 'registry', msgs: q(1e6, 2.5e5), size: 16, subsTotal: 10000 },
   { id: 'h', name: '10k idle connections', kind: 'idle', conns: Number(o.conns ?? 10000) },
+  { id: 'i', name: '1 pub → 1 sub across a route, 16 B', kind: 'route', msgs: q(1e6, 2.5e5), size: 16, pubs: 1, subs: 1 },
 ].filter((s) => !o.only || String(o.only).split(',').includes(s.id));
 if (!SCENARIOS.length) {
-  console.error(`--only ${o.only}: no such scenario (a-h)`);
+  console.error(`--only ${o.only}: no such scenario (a-i)`);
   process.exit(1);
 }
 
@@ -398,6 +399,36 @@ async function runIdle(def, sc) {
   }
 }
 
+/**
+ * Scenario i: two fresh servers of one kind in a cluster; the subscriber is on the first, the
+ * publisher on the second, so every message crosses the route. CPU is both servers'.
+ */
+async function runRoute(def, sc) {
+  const [r1, r2] = [await freePort(), await freePort()];
+  const cluster = (rp, seed) => ['--cluster', `nats://127.0.0.1:${rp}`, '--cluster_name', 'bench', ...(seed ? ['--routes', `nats://127.0.0.1:${seed}`] : [])];
+  const nodes = [];
+  try {
+    nodes.push(await startServer({ ...def, args: (p) => [...def.args(p), ...cluster(r1, 0)] }));
+    nodes.push(await startServer({ ...def, args: (p) => [...def.args(p), ...cluster(r2, r1)] }));
+    await sleep(ROUTE_SETTLE_MS);
+    const subject = `bench.${sc.id}.${Math.random().toString(36).slice(2, 8)}`;
+    const sub = gen('sub', ['--port', String(nodes[0].port), '--subject', subject, '--expect', String(sc.msgs), '--size', String(sc.size)]);
+    if (!(await sub.ready)) return { ok: false, error: (await sub.done).error ?? 'subscriber did not get ready' };
+    await sleep(ROUTE_SETTLE_MS); // the subscription's RS+ reaches the publisher's node
+    const ticks = () => nodes.reduce((a, n) => a + cpuTicks(n.pid), 0);
+    const c0 = ticks();
+    const pub = gen('pub', ['--port', String(nodes[1].port), '--subject', subject, '--msgs', String(sc.msgs), '--size', String(sc.size), '--conns', String(sc.pubs)]);
+    const p = await pub.done;
+    const ss = await settle([sub], p.ok ? GRACE_MS : 0);
+    const c1 = ticks();
+    return pubSubResult(sc, p, ss, c1 - c0);
+  } finally {
+    for (const n of nodes) await stopServer(n);
+  }
+}
+/** How long scenario i waits for the route to form, and then for interest to cross it. */
+const ROUTE_SETTLE_MS = 1500;
+
 async function runScenario(srv, sc) {
   if (sc.kind === 'pubsub') return runPubSub(srv, sc);
   if (sc.kind === 'registry') return runRegistry(srv, sc);
@@ -463,6 +494,11 @@ const METRICS = {
     ['server_ns_per_msg', 'server CPU ns/request', fmtNum(0), 'lower'],
   ],
   idle: [['kib_per_conn', 'server RSS KiB/conn', fmtNum(2), 'lower']],
+  route: [
+    ['pub_mps', 'pub msgs/s', fmtRate, 'higher'],
+    ['sub_mps', 'delivered msgs/s', fmtRate, 'higher'],
+    ['server_ns_per_msg', 'CPU of both servers ns/msg', fmtNum(0), 'lower'],
+  ],
 };
 
 // results[serverKey][scenarioId] = [{round, ...result}]
@@ -562,7 +598,7 @@ async function main() {
 
   // Start the long-lived servers (scenario h starts its own fresh ones).
   const live = {};
-  const needLive = SCENARIOS.some((s) => s.kind !== 'idle');
+  const needLive = SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'route');
   for (const def of needLive ? servers.slice() : []) {
     try {
       live[def.key] = await startServer(def);
@@ -605,6 +641,7 @@ async function main() {
       for (const def of order) {
         let res;
         if (sc.kind === 'idle') res = await runIdle(def, sc);
+        else if (sc.kind === 'route') res = await runRoute(def, sc).catch((e) => ({ ok: false, error: e.message }));
         else {
           const srv = live[def.key];
           if (srv.exited()) res = { ok: false, error: `server is gone (${srv.exited()}): ${srv.log.slice(-3).join(' | ')}` };
