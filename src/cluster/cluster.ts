@@ -76,6 +76,12 @@ function routeUrl(r: string): URL | null {
   }
 }
 
+/** Route permissions: import is what routes may send us (publish), export what we send (subscribe). */
+function compilePermissions(c: ClusterOptions): CompiledPermissions | null {
+  const p = c.permissions;
+  return p === null ? null : new CompiledPermissions({ publish: p.import, subscribe: p.export, response: null });
+}
+
 /** Go's url.Redacted: the password shown as `xxxxx`. */
 function redacted(u: URL): string {
   if (u.password === '') return u.toString();
@@ -97,8 +103,8 @@ function dialError(address: string, e: NodeJS.ErrnoException): string {
 }
 
 export class ClusterManager implements Cluster, RouteOwner, InterestSink {
-  readonly perms: CompiledPermissions | null;
-  private readonly copts: ClusterOptions;
+  perms: CompiledPermissions | null;
+  private copts: ClusterOptions;
   private clusterName: string;
   private isDynamic: boolean;
   private listener: net.Server | null = null;
@@ -112,7 +118,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
   private readonly urls = new Map<string, number>();
   private readonly interest: LocalInterest;
   /** The configured route URLs. */
-  private readonly configured: URL[];
+  private configured: URL[];
   /** `ip:port` addresses of this server's route listener (nats-server's routesToSelf). */
   private readonly selfAddrs = new Set<string>();
   /**
@@ -140,14 +146,54 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     this.isDynamic = c.name === '';
     this.clusterName = c.name || dynamicName();
     this.interest = new LocalInterest(this);
-    this.configured = [];
-    for (const r of c.routes) {
+    this.configured = this.routeUrls(c.routes);
+    this.perms = compilePermissions(c);
+  }
+
+  /** The configured routes as URLs to dial; one without a host is logged and left out. */
+  private routeUrls(routes: readonly string[]): URL[] {
+    const urls: URL[] = [];
+    for (const r of routes) {
       const u = routeUrl(r);
-      if (u !== null) this.configured.push(u);
-      else host.log('ERR', `Route URL ${JSON.stringify(r)} has no host to connect to: ignored`);
+      if (u !== null) urls.push(u);
+      else this.host.log('ERR', `Route URL ${JSON.stringify(r)} has no host to connect to: ignored`);
     }
-    const p = c.permissions;
-    this.perms = p === null ? null : new CompiledPermissions({ publish: p.import, subscribe: p.export, response: null });
+    return urls;
+  }
+
+  /**
+   * A config reload changed the cluster block (nats-server's clusterOption; host and port cannot
+   * change): authorization, advertise, no_advertise and permissions apply from now on, and a
+   * configured name replaces the current one.
+   */
+  reconfigure(next: ClusterOptions): void {
+    this.copts = next;
+    this.perms = compilePermissions(next);
+    if (next.name !== '' && next.name !== this.clusterName) {
+      this.isDynamic = false;
+      this.setClusterName(next.name);
+    }
+  }
+
+  /**
+   * A config reload changed the routes (nats-server's routesOption): routes to URLs no longer
+   * configured are closed (`Route Removed`, not reconnected), new ones are solicited.
+   */
+  reloadRoutes(routes: readonly string[]): void {
+    const next = this.routeUrls(routes);
+    const key = (u: URL): string => u.toString();
+    const removed = this.configured.filter((u) => !next.some((n) => key(n) === key(u)));
+    const added = next.filter((u) => !this.configured.some((o) => key(o) === key(u)));
+    this.configured = next;
+    for (const u of removed) {
+      for (const r of [...this.byRid.values(), ...this.pending]) {
+        if (r.url === null || key(r.url) !== key(u)) continue;
+        r.noReconnect = true;
+        r.close(RouteClosed.RouteRemoved);
+        this.host.log('INF', `Removed route ${redacted(u)}`);
+      }
+    }
+    if (this.running) for (const u of added) void this.connectToRoute(u, true, true);
   }
 
   get port(): number {
@@ -347,6 +393,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
         const report = attempts === 1 || !firstConnect || attempts % DEFAULT_CONNECT_ERROR_REPORTS === 0;
         this.host.log(report ? 'ERR' : 'DBG', text);
         if (!tryForever && (this.copts.connectRetries <= 0 || attempts > this.copts.connectRetries)) return;
+        if (tryForever && !this.isConfigured(url)) return;
         if (!(await this.sleep(DEFAULT_ROUTE_CONNECT_MS))) return;
         continue;
       }

@@ -2,7 +2,7 @@
 // the nats-server 2.9 route protocol; it reaches accounts, subscriptions and local delivery only
 // through ClusterHost, and the server reaches it only through the Cluster interface below.
 
-import type { ServerOptions, SubjectPermission } from '../config/types.js';
+import type { ClusterOptions, ServerOptions, SubjectPermission } from '../config/types.js';
 import type { Account } from '../client/account.js';
 import type { RouteLink, Subscription } from '../client/client.js';
 
@@ -95,6 +95,10 @@ export interface Cluster {
   /** A local subscription (client or internal) was added to / removed from `acc`'s sublist. */
   subAdded(acc: Account, sub: Subscription): void;
   subRemoved(acc: Account, sub: Subscription): void;
+  /** A config reload changed the cluster block other than its routes (host and port stay). */
+  reconfigure(next: ClusterOptions): void;
+  /** A config reload changed the routes: removed ones are closed, new ones solicited. */
+  reloadRoutes(routes: readonly string[]): void;
   /** Lame duck mode: tell the routes (`"ldm":true` INFO). */
   lameDuck(): void;
   /** Closes the listener and every route; stops reconnecting. */

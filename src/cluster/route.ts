@@ -26,6 +26,7 @@ import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserS
 /** Close reasons of routes only (nats-server's ClosedState strings). */
 export const RouteClosed = {
   DuplicateRoute: 'Duplicate Route',
+  RouteRemoved: 'Route Removed',
   ClusterNameConflict: 'Cluster Name Conflict',
   DuplicateServerName: 'Duplicate Server Name',
   WrongPort: 'Incorrect Port',

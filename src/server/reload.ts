@@ -5,10 +5,10 @@
 // logged with nats-server's "Reloaded: ..." lines.
 
 import { goDurationMs } from '../config/options.js';
-import type { ServerOptions } from '../config/types.js';
+import type { ClusterOptions, ServerOptions } from '../config/types.js';
 
 /** What applying a change involves besides setting the field (the runtime does these). */
-export type ReloadEffect = 'none' | 'logging' | 'maxConnections' | 'pidFile' | 'portsFileDir';
+export type ReloadEffect = 'none' | 'logging' | 'maxConnections' | 'pidFile' | 'portsFileDir' | 'cluster' | 'routes';
 
 export interface ReloadChange {
   /** nats-server's Options field name. */
@@ -75,6 +75,7 @@ const FIELDS: FieldRule[] = [
   { go: 'MaxControlLine', keys: ['maxControlLine'], apply: (n) => ({ log: `Reloaded: max_control_line = ${n.maxControlLine}` }) },
   { go: 'MaxPayload', keys: ['maxPayload'], apply: (n) => ({ log: `Reloaded: max_payload = ${n.maxPayload}` }) },
   { go: 'MaxPending', keys: ['maxPending'] },
+  { go: 'Cluster', keys: ['cluster'] }, // special-cased below (and the routes in it)
   {
     go: 'PidFile',
     keys: ['pidFile'],
@@ -116,6 +117,27 @@ function checkClientAdvertise(v: string): void {
 }
 
 /**
+ * nats-server's `cluster` and `routes` reload options: the listener's host and port stay
+ * (validateClusterOpts); the rest of the block applies to routes made from now on and to the
+ * INFO routes get; routes no longer configured are closed and new ones solicited.
+ */
+function clusterChanges(cur: ClusterOptions | null, next: ClusterOptions | null): ReloadChange[] {
+  const host = (c: ClusterOptions | null): string => c?.host ?? '';
+  const port = (c: ClusterOptions | null): number => c?.port ?? 0;
+  if (host(cur) !== host(next)) {
+    throw new ReloadError(`config reload not supported for cluster host: old=${host(cur)}, new=${host(next)}`);
+  }
+  if (port(cur) !== port(next)) {
+    throw new ReloadError(`config reload not supported for cluster port: old=${port(cur)}, new=${port(next)}`);
+  }
+  if (cur === null || next === null) return [];
+  const changes: ReloadChange[] = [];
+  if (!same({ ...cur, routes: [] }, { ...next, routes: [] })) changes.push({ field: 'Cluster', log: 'Reloaded: cluster', effect: 'cluster' });
+  if (!same(cur.routes, next.routes)) changes.push({ field: 'Routes', log: 'Reloaded: cluster routes', effect: 'routes' });
+  return changes;
+}
+
+/**
  * The changes a reload from `cur` to `next` makes, in order, or a ReloadError when one of them
  * cannot be reloaded. `next.port === -1` (random) keeps the running port. Options tsnats does
  * not check here (every field of ServerOptions not listed above) are carried over silently.
@@ -131,6 +153,10 @@ export function planReload(cur: ServerOptions, next: ServerOptions): ReloadChang
       const old = cur.noAuthUser;
       if (old !== '' && next.noAuthUser === '' && !(next.users ?? []).some((u) => u.user === old)) continue;
       throw new ReloadError(`config reload not supported for NoAuthUser: old=${old}, new=${next.noAuthUser}`);
+    }
+    if (f.go === 'Cluster') {
+      changes.push(...clusterChanges(cur.cluster, next.cluster));
+      continue;
     }
     if (f.go === 'ClientAdvertise') checkClientAdvertise(next.clientAdvertise);
     if (!f.apply) {

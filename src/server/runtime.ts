@@ -238,6 +238,12 @@ export class Runtime implements SignalTarget {
           if (old.portsFileDir !== '') this.removePorts();
           this.writePorts();
           break;
+        case 'cluster':
+          this.server.cluster?.reconfigure(next.cluster!);
+          break;
+        case 'routes':
+          this.server.cluster?.reloadRoutes(next.cluster!.routes);
+          break;
         case 'none':
           break;
       }
