@@ -5,7 +5,18 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from './helpers/index.js';
-import { Capture, eventually, natsNode, type NatsNode, normalizeRouteInfo, RawRoute, routeLines, TestHost } from './helpers/cluster.js';
+import {
+  Capture,
+  clusterOptions,
+  eventually,
+  natsNode,
+  type NatsNode,
+  normalizeRouteInfo,
+  RawRoute,
+  routeLines,
+  TestHost,
+} from './helpers/cluster.js';
+import { startServer } from '../src/index.js';
 import type { ClusterOptions, ServerOptions } from '../src/config/types.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -49,6 +60,8 @@ interface Side {
   sub(subject: string, queue?: string): Promise<void>;
   /** Publishes from a local client. */
   pub(subject: string, payload: string, reply?: string, hdr?: string): Promise<void>;
+  /** Sends raw client protocol bytes (PUB/HPUB as written) from the local client; not on tsSide. */
+  pubRaw?(text: string): Promise<void>;
   /** The local client that made the subscriptions goes away (all of them at once). */
   closeClient(): Promise<void>;
   /** Lame duck mode. */
@@ -56,14 +69,12 @@ interface Side {
   serverId: string;
 }
 
-/** nats-server with equivalent options; `config` is nats-server config text for the extras. */
-async function natsSide(o: { config?: string; cluster?: string; name?: string; routes?: string[] } = {}): Promise<Side> {
-  const n: NatsNode = await natsNode(o);
-  cleanups.push(() => n.stop());
+/** One raw client (headers on) of the server at `clientPort`, made on first use. */
+function localClient(clientPort: number): Pick<Side, 'sub' | 'pub' | 'pubRaw' | 'closeClient'> & { conn(): Promise<RawClient> } {
   let c: RawClient | null = null;
   const conn = async (): Promise<RawClient> => {
     if (c === null) {
-      const fresh = await RawClient.connect(n.srv.port);
+      const fresh = await RawClient.connect(clientPort);
       cleanups.push(() => fresh.close());
       await fresh.expect(/^INFO .*\r\n/);
       fresh.send('CONNECT {"verbose":false,"headers":true}\r\n');
@@ -73,11 +84,8 @@ async function natsSide(o: { config?: string; cluster?: string; name?: string; r
     return c;
   };
   let sid = 0;
-  const id = /ID:\s+(N[A-Z0-9]{55})/.exec(n.srv.output())?.[1] ?? '';
   return {
-    kind: 'nats-server',
-    port: n.clusterPort,
-    serverId: id,
+    conn,
     async sub(subject, queue) {
       const cl = await conn();
       cl.send(`SUB ${subject}${queue ? ' ' + queue : ''} ${++sid}\r\n`);
@@ -90,14 +98,46 @@ async function natsSide(o: { config?: string; cluster?: string; name?: string; r
       else cl.send(`PUB ${subject}${r} ${payload.length}\r\n${payload}\r\n`);
       await cl.ping();
     },
+    async pubRaw(text) {
+      const cl = await conn();
+      cl.send(text);
+      await cl.ping();
+    },
     async closeClient() {
       await (await conn()).close();
       c = null;
     },
+  };
+}
+
+/** nats-server with equivalent options; `config` is nats-server config text for the extras. */
+async function natsSide(o: { config?: string; cluster?: string; name?: string; routes?: string[] } = {}): Promise<Side> {
+  const n: NatsNode = await natsNode(o);
+  cleanups.push(() => n.stop());
+  const client = localClient(n.srv.port);
+  const id = /ID:\s+(N[A-Z0-9]{55})/.exec(n.srv.output())?.[1] ?? '';
+  return {
+    kind: 'nats-server',
+    port: n.clusterPort,
+    serverId: id,
+    ...client,
     async lameDuck() {
-      await conn();
+      await client.conn();
       n.srv.proc.kill('SIGUSR2');
     },
+  };
+}
+
+/** A whole tsnats server in this process: its clients' PUBs reach the routes as scan records. */
+async function serverSide(): Promise<Side> {
+  const handle = await startServer({ host: '127.0.0.1', port: -1, cluster: clusterOptions(), log: () => undefined });
+  cleanups.push(() => handle.shutdown());
+  return {
+    kind: 'tsnats',
+    port: handle.server.cluster!.port,
+    serverId: handle.server.id,
+    ...localClient(handle.port),
+    lameDuck: () => handle.lameDuck(),
   };
 }
 
@@ -355,6 +395,62 @@ describe('interest and message lines, byte for byte', () => {
       },
     );
     expect(r.ts).toEqual(r.nats);
+  });
+});
+
+describe('RMSG / HMSG for client PUBs (scan records), byte for byte', () => {
+  // Size tokens go out as the publisher wrote them (nats-server copies pa.szb / pa.hdb), except
+  // the body size of an HPUB whose headers are stripped, which is written in decimal.
+  const PUBS =
+    'PUB foo 007\r\nhello12\r\n' +
+    'PUB  foo\t reply.x  05\r\nhello\r\n' +
+    'PUB work 3\r\njob\r\n' +
+    'PUB work inbox.1 03\r\njob\r\n' +
+    'PUB work2 0\r\n\r\n' +
+    'HPUB foo 012 0017\r\nNATS/1.0\r\n\r\nworld\r\n' +
+    'HPUB foo r.1 12 17\r\nNATS/1.0\r\n\r\nworld\r\n' +
+    'HPUB work r.2 12 0012\r\nNATS/1.0\r\n\r\n\r\n' +
+    'HPUB foo 0 05\r\nhello\r\n' +
+    `PUB foo 300\r\n${'x'.repeat(300)}\r\n`;
+
+  for (const headers of [true, false]) {
+    it(`route ${headers ? 'with' : 'without'} header support`, async () => {
+      const r = await both(
+        async () => [await natsSide(), await serverSide()],
+        async (route, side) => {
+          const connect = ROUTE_CONNECT(PEER_ID);
+          route.send(
+            (headers ? connect : connect.replace('"headers":true', '"headers":false')) + peerInfo(PEER_ID, 7001, { headers }),
+          );
+          route.send('RS+ $G foo\r\nRS+ $G work q1 1\r\nRS+ $G work2 q2 2\r\nPING\r\n');
+          await route.waitFor(/PONG\r\n/);
+          await side.pubRaw!(PUBS);
+        },
+      );
+      expect(r.ts).toEqual(r.nats);
+      expect(r.ts.filter((l) => /^[RH]MSG /.test(l))).toHaveLength(10);
+      expect(r.ts).toContain('RMSG $G foo 007');
+    });
+  }
+
+  it('several queue groups: one RMSG names each (in any order, as nats-server)', async () => {
+    const r = await both(
+      async () => [await natsSide(), await serverSide()],
+      async (route, side) => {
+        route.send(ROUTE_CONNECT(PEER_ID) + peerInfo(PEER_ID, 7001));
+        route.send('RS+ $G multi qa 1\r\nRS+ $G multi qb 2\r\nRS+ $G multi qc 1\r\nPING\r\n');
+        await route.waitFor(/PONG\r\n/);
+        await side.pubRaw!('PUB multi 2\r\nhi\r\nPUB multi r.9 02\r\nhi\r\n');
+      },
+    );
+    const sorted = (l: string[]): string[] =>
+      l.map((x) => {
+        const m = /^(RMSG \$G multi (?:\| |\+ r\.9 ))(.*) (\d+)$/.exec(x);
+        return m ? `${m[1]}${m[2].split(' ').sort().join(' ')} ${m[3]}` : x;
+      });
+    expect(sorted(r.ts)).toEqual(sorted(r.nats));
+    expect(sorted(r.ts)).toContain('RMSG $G multi | qa qb qc 2');
+    expect(sorted(r.ts)).toContain('RMSG $G multi + r.9 qa qb qc 02');
   });
 });
 

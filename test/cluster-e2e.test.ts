@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { startServer, type ServerHandle } from '../src/index.js';
 import type { ClusterOptions } from '../src/config/types.js';
-import { freePort, TSNATS_CLI } from './helpers/index.js';
+import { freePort, RawClient, TSNATS_CLI } from './helpers/index.js';
 import { run, type Child } from './helpers/child-server.js';
-import { clusterOptions, eventually, monitor, natsNode } from './helpers/cluster.js';
+import { clusterOptions, eventually, monitor, natsNode, RawRoute } from './helpers/cluster.js';
 
 interface RouteView {
   remote_id: string;
@@ -364,5 +364,46 @@ describe('mixed clusters with nats-server', () => {
       urls: [`127.0.0.1:${n.clusterPort}`],
       tls_timeout: 2,
     });
+  });
+});
+
+describe('a route that does not keep up', () => {
+  it('stalls its publishers past half its max_pending instead of piling up (nats-server deliverMsg); nothing is lost', async () => {
+    const maxPending = 1024 * 1024;
+    const handle = await startServer({ host: '127.0.0.1', port: -1, maxPending, cluster: clusterOptions(), log: () => undefined });
+    const cluster = handle.server.cluster!;
+    const route = await RawRoute.connect(cluster.port);
+    const pub = await RawClient.connect(handle.port);
+    try {
+      await route.waitFor(/^INFO .* \r\n/);
+      const id = 'NSLOWPEER0000000000000000000000000000000000000000000000';
+      route.send(
+        `CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"${id}","cluster":"C1"}\r\n` +
+          `INFO {"server_id":"${id}","name":"${id}","version":"2.9.10","proto":2,"host":"127.0.0.1","port":7001,"headers":true,"max_payload":1048576,"cluster":"C1"} \r\n` +
+          'RS+ $G flood\r\nPING\r\n',
+      );
+      await route.waitFor(/PONG\r\n/);
+      route.socket.pause();
+      await pub.expect(/^INFO .*\r\n/);
+      pub.send('CONNECT {"verbose":false}\r\n');
+      await pub.ping();
+      const n = 1024;
+      const frame = `PUB flood 16384\r\n${'x'.repeat(16384)}\r\n`;
+      pub.send(Buffer.from(frame.repeat(n), 'latin1'));
+      const stalled = (): boolean => [...handle.server.clients.values()].some((c) => c.stallUntil !== 0);
+      await eventually(stalled, 'the publisher stalled', 10000);
+      expect(cluster.numRoutes).toBe(1);
+      expect(cluster.routes()[0].pendingBytes).toBeLessThan(maxPending);
+      route.socket.resume();
+      const head = 'RMSG $G flood 16384\r\n';
+      const count = (): number => route.data.split(head).length - 1;
+      await eventually(() => count() === n, `${n} RMSG`, 20000);
+      expect(cluster.numRoutes).toBe(1);
+      await pub.ping();
+    } finally {
+      route.close();
+      await pub.close();
+      await handle.shutdown();
+    }
   });
 });

@@ -143,6 +143,47 @@ describe('route parser', () => {
     }
   });
 
+  it('message lines whole in one read (tokenized while finding the LF) and split ones agree', () => {
+    const queues = Array.from({ length: 40 }, (_, k) => `q${k}`).join(' ');
+    const text = [
+      'RMSG $G foo 2 \t\r\nhi\r\n',
+      'RMSG\t\t$G\tfoo\t2\r\nhi\r\n',
+      'RMSG $G a\rb 1\r\nx\r\n',
+      'RMSG $G nocr 1\nx\r\n',
+      `RMSG $G many | ${queues} 1\r\nx\r\n`,
+      `HmSg $G many + r ${queues} 0 1\r\nx\r\n`,
+      '  RMSG $G lead 1\r\nx\r\n',
+      'lmsg o $G foo 0 2\r\nhi\r\n',
+      'RMSGX\r\n',
+    ].join('');
+    const stream = Buffer.from(text, 'latin1');
+    const one = parseChunks([stream]);
+    expect(one.err).toBe('Unknown Protocol Operation');
+    expect(one.events).toHaveLength(8);
+    expect(one.events[4]).toBe(`RMSG|-|$G|many|-|${queues.replace(/ /g, ',')}|-1|1|x|RMSG $G many | ${queues} 1`);
+    expect(parseChunks([...stream].map((b) => Buffer.from([b])))).toEqual(one);
+    for (let i = 1; i < stream.length; i++) {
+      expect(parseChunks([stream.subarray(0, i), stream.subarray(i)]), `split at ${i}`).toEqual(one);
+    }
+  });
+
+  it('sizes: 1 to 9 digits, as nats-server parseSize', () => {
+    const ok = parseChunks([Buffer.from('RMSG $G foo 000000002\r\nhi\r\nHMSG $G foo 000000000 000000002\r\nhi\r\n')]);
+    expect(ok).toEqual({ events: ['RMSG|-|$G|foo|-||-1|2|hi|RMSG $G foo 000000002', 'HMSG|-|$G|foo|-||0|2|hi|HMSG $G foo 000000000 000000002'], err: null });
+    // 999999999 is a valid size (the payload is awaited); ten digits are not, leading zeros or not.
+    expect(new RouteParser(new Recorder()).parse(Buffer.from('RMSG $G foo 999999999\r\n'))).toBeNull();
+    const cases: [string, string][] = [
+      ['RMSG $G foo 1000000000\r\n', 'processRoutedMsgArgs Bad or Missing Size'],
+      ['RMSG $G foo 0000000002\r\nhi\r\n', 'processRoutedMsgArgs Bad or Missing Size'],
+      ['HMSG $G foo 0000000000 2\r\nhi\r\n', 'processRoutedHeaderMsgArgs Bad or Missing Header Size'],
+      ['LMSG o $G foo 0 1000000000\r\n', 'processRoutedOriginClusterMsgArgs Bad or Missing Size'],
+    ];
+    for (const [text, err] of cases) {
+      expect(new RouteParser(new Recorder()).parse(Buffer.from(text)), text).toEqual({ text: err, protoErr: false });
+      expect(parseChunks([...Buffer.from(text)].map((b) => Buffer.from([b]))).err, `${text} byte at a time`).toBe(err);
+    }
+  });
+
   it('stop() ends parsing at once', () => {
     const events: string[] = [];
     const p = new RouteParser({
@@ -226,7 +267,7 @@ describe('local interest', () => {
 });
 
 describe('remote interest', () => {
-  const link: RouteLink = { sendMsg: () => undefined };
+  const link: RouteLink = { sendMsg: () => undefined, sendRecord: () => 0, closed: false, stalledProducers: [] };
 
   it('a queue weight is that many sublist entries; changes add and remove; RS- removes all', () => {
     const acc = new Account('$G');

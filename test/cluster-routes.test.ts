@@ -152,11 +152,13 @@ describe('interest to nats-server', () => {
     h.sub('work', 'q');
     await natsSeesSubs(n, (s) => s === 2);
     const c = await client(n);
-    c.send('PUB foo reply.1 5\r\nhello\r\nHPUB foo 12 17\r\nNATS/1.0\r\n\r\nworld\r\nPUB work 3\r\njob\r\n');
-    await h.until(() => h.routed.length === 3, 'three routed messages');
+    c.send('PUB foo reply.1 5\r\nhello\r\nHPUB foo 12 17\r\nNATS/1.0\r\n\r\nworld\r\nPUB work 3\r\njob\r\nPUB foo 2\r\nhi\r\n');
+    await h.until(() => h.routed.length === 4, 'four routed messages');
     expect(h.routed[0]).toEqual({ acc: '$G', subject: 'foo', reply: 'reply.1', queues: null, hdrLen: -1, payload: 'hello' });
     expect(h.routed[1]).toEqual({ acc: '$G', subject: 'foo', reply: null, queues: null, hdrLen: 12, payload: 'NATS/1.0\r\n\r\nworld' });
     expect(h.routed[2]).toEqual({ acc: '$G', subject: 'work', reply: null, queues: ['q'], hdrLen: -1, payload: 'job' });
+    expect(h.routed[3]).toEqual({ acc: '$G', subject: 'foo', reply: null, queues: null, hdrLen: -1, payload: 'hi' });
+    expect(h.badHashes).toBe(0);
   });
 
   it('messages to nats-server: RMSG and HMSG reach its subscribers, queue names pick its members', async () => {

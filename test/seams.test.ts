@@ -58,7 +58,8 @@ describe('layer seams', () => {
   });
 
   it('hot files carry the hot-path header', () => {
-    for (const f of ['protocol/scanner.ts', 'protocol/batcher.ts', 'protocol/parser.ts', 'subjects/sublist.ts', 'client/outbound.ts']) {
+    const hot = ['protocol/scanner.ts', 'protocol/batcher.ts', 'protocol/parser.ts', 'subjects/sublist.ts', 'client/outbound.ts', 'cluster/route-parser.ts'];
+    for (const f of hot) {
       expect(readFileSync(join(SRC, f), 'utf8'), f).toContain('hot path: no allocation per message, no I/O');
     }
   });

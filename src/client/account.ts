@@ -58,6 +58,19 @@ export function internalSub(subject: string, handler: InternalHandler): Subscrip
   return { subject, queue: null, sid: '', sidBytes: EMPTY, client: null, route: null, internal: handler, max: 0, nm: 0, closed: false };
 }
 
+/** Whether `queue` is one of the queue names `queues` (bytes, latin1). */
+function named(queues: readonly Buffer[] | null, queue: string): boolean {
+  if (queues === null) return false;
+  for (let i = 0; i < queues.length; i++) {
+    const q = queues[i]!;
+    if (q.length !== queue.length) continue;
+    let k = 0;
+    while (k < q.length && q[k] === queue.charCodeAt(k)) k++;
+    if (k === q.length) return true;
+  }
+  return false;
+}
+
 export class Account {
   readonly name: string;
   /** The name as bytes (route RS+/RMSG lines carry it). */
@@ -79,7 +92,8 @@ export class Account {
   /**
    * Delivers a message that is not a PUB of a client's read: it came over a route (FROM_ROUTE:
    * local subscribers only, queue groups only those named in `queues`, and one local member)
-   * or crossed an import (TO_ROUTES: remote interest gets it too). Returns the deliveries.
+   * or crossed an import (TO_ROUTES: remote interest gets it too). `hash` is the subject's
+   * FNV-1a when the caller has it. Returns the deliveries.
    */
   deliver(
     subject: Buffer,
@@ -89,11 +103,12 @@ export class Account {
     flags: number,
     queues: readonly Buffer[] | null,
     src: Client | null,
+    hash: number = subjectHash(subject, 0, subject.length),
   ): number {
     if (depth >= MAX_IMPORT_DEPTH) return 0;
     depth++;
     try {
-      const r = this.sublist.matchBytes(subject, 0, subject.length, subjectHash(subject, 0, subject.length));
+      const r = this.sublist.matchBytes(subject, 0, subject.length, hash);
       const fromRoute = (flags & FROM_ROUTE) !== 0;
       const toRoutes = (flags & TO_ROUTES) !== 0;
       // Route targets, made only when there are some (a message from a route has none).
@@ -117,7 +132,7 @@ export class Account {
         }
       }
       for (const group of r.queues) {
-        if (fromRoute && (queues === null || !queues.some((q) => q.toString('latin1') === group[0]!.queue))) continue;
+        if (fromRoute && !named(queues, group[0]!.queue!)) continue;
         const n = group.length;
         const first = (Math.random() * n) | 0;
         for (let k = 0; k < n; k++) {

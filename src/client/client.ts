@@ -101,14 +101,29 @@ export interface Subscription {
   closed: boolean;
 }
 
+/** A connection whose pending output can stall the publishers feeding it (a client or a route). */
+export interface Consumer {
+  readonly closed: boolean;
+  /** Publishers paused because of this connection's pending bytes: resumeReading() them when it drains or closes. */
+  readonly stalledProducers: Client[];
+}
+
 /** A route connection as message delivery sees it (the cluster module implements it). */
-export interface RouteLink {
+export interface RouteLink extends Consumer {
   /**
-   * Queues one RMSG (or HMSG when `hdrLen >= 0` and the peer takes headers; headers are
-   * stripped otherwise) for a message published on this server. `queues` names the queue groups
-   * for which this route was picked (null or empty: only plain interest).
+   * Queues one RMSG (or HMSG when `hdrLen > 0` and the peer takes headers; headers are
+   * stripped otherwise) for a message published on this server that is not a PUB record of a
+   * client's read (it crossed an account import). `queues` names the queue groups for which this
+   * route was picked (null or empty: only plain interest).
    */
   sendMsg(acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly string[] | null, hdrLen: number, payload: Buffer): void;
+  /**
+   * sendMsg for a client's PUB/HPUB: the frame is written straight from the complete scan record
+   * `rec` (field index) over `buf`, with its size tokens copied verbatim as nats-server does
+   * (`PUB foo 007` goes out as `RMSG $G foo 007`). Hot path: no allocation. Returns the route's
+   * pending bytes (queued and in the socket).
+   */
+  sendRecord(acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number;
 }
 
 /** An internal subscription (an account import) takes the messages delivered to it. */
@@ -482,7 +497,7 @@ export class Client implements ParserSink {
         }
       }
     }
-    if (routeTargets.length > 0) sendToRoutes(acc, buf, recs, rec, hasReply);
+    if (numRouteTargets > 0) this.sendToRoutes(acc, buf, recs, rec);
     if (delivered === 0 && hasReply && this.opts.no_responders) {
       this.sendNoResponders(buf.toString('latin1', r0, r1));
     }
@@ -610,6 +625,23 @@ export class Client implements ParserSink {
     return true;
   }
 
+  /**
+   * One RMSG per route target for the PUB record `rec`; clears the targets. A route past half
+   * its max_pending stalls this publisher, as a subscriber does (nats-server's deliverMsg).
+   */
+  private sendToRoutes(acc: Account, buf: Buffer, recs: Int32Array, rec: number): void {
+    const n = numRouteTargets;
+    numRouteTargets = 0;
+    for (let i = 0; i < n; i++) {
+      const route = routeTargets[i]!;
+      const queues = routeQueues[i];
+      routeTargets[i] = null;
+      routeQueues[i] = null;
+      const pending = route.sendRecord(acc, buf, recs, rec, queues);
+      if (pending > this.host.opts.maxPending >> 1) this.stallFor(route, pending);
+    }
+  }
+
   /** Hands a PUB record to an internal subscription (an import). */
   private deliverInternal(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): boolean {
     if (sub.closed) return false;
@@ -668,11 +700,11 @@ export class Client implements ParserSink {
   }
 
   /**
-   * nats-server's producer stall: a publisher feeding a subscriber past half its max_pending
-   * stops being read for 100 ms to 1 s (longer the fuller the subscriber), or until the
-   * subscriber's socket drains, so a slow reader is slowed down rather than cut.
+   * nats-server's producer stall: a publisher feeding a subscriber (or a route) past half its
+   * max_pending stops being read for 100 ms to 1 s (longer the fuller the consumer), or until
+   * the consumer's socket drains, so a slow reader is slowed down rather than cut.
    */
-  private stallFor(c: Client, pending: number): void {
+  private stallFor(c: Consumer, pending: number): void {
     if (c.closed) return;
     const until = Date.now() + stallDuration(pending, this.host.opts.maxPending);
     if (this.stallUntil === 0) {
@@ -1068,31 +1100,24 @@ export class Client implements ParserSink {
   }
 }
 
-/** The routes a local publish goes to, collected while matching (one entry per route). */
-const routeTargets: RouteLink[] = [];
+/**
+ * The routes a local publish goes to, collected while matching (one entry per route): entries
+ * [0, numRouteTargets) are valid; the arrays are reused (no length changes per message).
+ */
+const routeTargets: (RouteLink | null)[] = [];
 /** For each route target, the queue groups it was picked for (null: plain interest only). */
 const routeQueues: (string[] | null)[] = [];
+let numRouteTargets = 0;
 
 function addRouteTarget(route: RouteLink, queue: string | null): void {
-  let i = routeTargets.indexOf(route);
-  if (i < 0) {
-    i = routeTargets.length;
-    routeTargets.push(route);
-    routeQueues.push(null);
+  let i = 0;
+  while (i < numRouteTargets && routeTargets[i] !== route) i++;
+  if (i === numRouteTargets) {
+    routeTargets[i] = route;
+    routeQueues[i] = null;
+    numRouteTargets++;
   }
   if (queue !== null) (routeQueues[i] ??= []).push(queue);
-}
-
-/** One RMSG per route target for the PUB record `rec`; clears the targets. */
-function sendToRoutes(acc: Account, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): void {
-  const subject = buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]);
-  const reply = hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null;
-  const hdr = recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1;
-  const pay = recs[rec + F_PAY];
-  const payload = buf.subarray(pay, pay + recs[rec + F_SIZE]);
-  for (let i = 0; i < routeTargets.length; i++) routeTargets[i].sendMsg(acc, subject, reply, routeQueues[i], hdr, payload);
-  routeTargets.length = 0;
-  routeQueues.length = 0;
 }
 
 /** nats-server setFirstPingTimer: min(interval, 2 s) plus up to 20% random. */

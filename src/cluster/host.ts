@@ -28,12 +28,22 @@ export interface ClusterHost {
   /**
    * A message arrived from a route (RMSG/HMSG): deliver to local plain subscribers, and to one
    * local member of each queue group named in `queues` (null: no queue group).
+   * `hash` is the subject's FNV-1a (src/subjects/hash.ts), for Sublist.matchBytes.
    * `hdrLen` is -1 without headers; `payload` then holds headers and body.
-   * The buffers (and the `queues` array) are views into the route's read buffer, valid only
-   * during the call: copy what must outlive it. The route counts the message in its own
-   * statistics (/routez in_msgs); the server's /varz in_msgs is the server's to count.
+   * The buffers (and the `queues` array) are valid only during the call (views into the route's
+   * read buffer, or reused for the next message): copy what must outlive it. The route counts
+   * the message in its own statistics (/routez in_msgs); the server's /varz in_msgs is the
+   * server's to count.
    */
-  routedMessage(acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly Buffer[] | null, hdrLen: number, payload: Buffer): void;
+  routedMessage(
+    acc: Account,
+    subject: Buffer,
+    hash: number,
+    reply: Buffer | null,
+    queues: readonly Buffer[] | null,
+    hdrLen: number,
+    payload: Buffer,
+  ): void;
   /** A new connection id from the clients' sequence (nats-server's routes share it: `rid` = cid). */
   nextCid(): number;
   /**

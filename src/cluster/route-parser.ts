@@ -1,3 +1,5 @@
+// hot path: no allocation per message, no I/O
+//
 // The route stream parser: nats-server 2.9's route protocol (parser.go for kind ROUTER) as a
 // pure state machine. Bytes in, calls on a RouteParserSink out; no sockets, no timers, no
 // meaning. Control lines are handed over as views into the read buffer (copied only when a line
@@ -9,6 +11,8 @@
 // - The sink may call stop() (the connection closed); parse() then returns at once.
 // - No control line limit, as nats-server does not apply max_control_line to routes; a line
 //   longer than MAX_ROUTE_LINE is a protocol error (a memory bound, nothing more).
+
+import { parseSize } from '../protocol/scanner.js';
 
 /** Operations of the route protocol. */
 export const RouteOp = {
@@ -129,7 +133,9 @@ export class RouteParser {
   private payloadFill = 0;
   private payloadLine: Buffer | null = null;
   private readonly msg = new MsgArgs();
-  private readonly toks: number[] = [];
+  /** Token [start, end) pairs of the message line being parsed; `numToks` pairs are valid. */
+  private toks: Int32Array = new Int32Array(32);
+  private numToks = 0;
   private stopped = false;
 
   constructor(private readonly sink: RouteParserSink) {}
@@ -159,7 +165,9 @@ export class RouteParser {
         this.sink.routeMsg(this.msg, line, p, 0);
         continue;
       }
-      const nl = buf.indexOf(LF, i);
+      // Message lines whole in this read are split into tokens while looking for their LF.
+      const fast = this.partialLen === 0 ? msgOp(buf, i, n) : 0;
+      const nl = fast !== 0 ? this.tokenizeLine(buf, i + 4, n) : buf.indexOf(LF, i);
       if (nl < 0) {
         if (this.partialLen + n - i > MAX_ROUTE_LINE) return ERR_LINE_TOO_LONG;
         this.partial.push(buf.subarray(i));
@@ -169,37 +177,42 @@ export class RouteParser {
       let line = buf;
       let start = i;
       let end = nl;
-      if (this.partialLen > 0) {
-        this.partial.push(buf.subarray(i, nl));
-        line = Buffer.concat(this.partial, this.partialLen + nl - i);
-        this.partial.length = 0;
-        this.partialLen = 0;
-        start = 0;
-        end = line.length;
-      }
+      let op: RouteOpCode | 0 = fast;
+      let a = i + 4;
       i = nl + 1;
-      if (end > start && line[end - 1] === CR) end--;
-      while (start < end && isSpace(line[start])) start++;
-      while (end > start && isSpace(line[end - 1])) end--;
-      if (start === end) continue;
-      let opEnd = start;
-      while (opEnd < end && !isSpace(line[opEnd])) opEnd++;
-      const op =
-        lookupOp(OPS, line, start, opEnd) ||
-        lookupOp(BARE, line, start, Math.min(start + 4, end)) ||
-        lookupOp(BARE, line, start, Math.min(start + 3, end));
-      if (op === 0) return ERR_UNKNOWN_OP;
-      let a = opEnd;
-      while (a < end && isSpace(line[a])) a++;
-      if (op === RouteOp.PING || op === RouteOp.PONG || op === RouteOp.OK) {
-        this.sink.routeOp(op, line, start, end, end);
-        continue;
+      if (op === 0) {
+        if (this.partialLen > 0) {
+          this.partial.push(buf.subarray(start, nl));
+          line = Buffer.concat(this.partial, this.partialLen + nl - start);
+          this.partial.length = 0;
+          this.partialLen = 0;
+          start = 0;
+          end = line.length;
+        }
+        if (end > start && line[end - 1] === CR) end--;
+        while (start < end && isSpace(line[start])) start++;
+        while (end > start && isSpace(line[end - 1])) end--;
+        if (start === end) continue;
+        let opEnd = start;
+        while (opEnd < end && !isSpace(line[opEnd])) opEnd++;
+        op =
+          lookupOp(OPS, line, start, opEnd) ||
+          lookupOp(BARE, line, start, Math.min(start + 4, end)) ||
+          lookupOp(BARE, line, start, Math.min(start + 3, end));
+        if (op === 0) return ERR_UNKNOWN_OP;
+        a = opEnd;
+        while (a < end && isSpace(line[a])) a++;
+        if (op === RouteOp.PING || op === RouteOp.PONG || op === RouteOp.OK) {
+          this.sink.routeOp(op, line, start, end, end);
+          continue;
+        }
+        if (op !== RouteOp.RMSG && op !== RouteOp.HMSG && op !== RouteOp.LMSG) {
+          this.sink.routeOp(op, line, start, a, end);
+          continue;
+        }
+        this.tokenize(line, a, end);
       }
-      if (op !== RouteOp.RMSG && op !== RouteOp.HMSG && op !== RouteOp.LMSG) {
-        this.sink.routeOp(op, line, start, a, end);
-        continue;
-      }
-      let err = this.msgArgs(op, line, start, a, end);
+      let err = this.msgArgs(op, line, start);
       if (err !== null) return { text: err, protoErr: false };
       const need = this.msg.size + 2;
       if (n - i >= need) {
@@ -210,8 +223,10 @@ export class RouteParser {
       }
       // The payload continues in later reads: own the line, collect the payload.
       if (line === buf) {
+        end = this.msg.lineEnd;
         line = Buffer.from(buf.subarray(start, end));
-        err = this.msgArgs(op, line, 0, a - start, line.length);
+        this.tokenize(line, a - start, line.length);
+        err = this.msgArgs(op, line, 0);
         if (err !== null) return { text: err, protoErr: false };
       }
       this.payloadLine = line;
@@ -222,26 +237,74 @@ export class RouteParser {
     return null;
   }
 
-  /** Splits and checks RMSG / HMSG / LMSG arguments into `this.msg`. */
-  private msgArgs(op: RouteOpCode, line: Buffer, start: number, a: number, b: number): string | null {
-    const t = this.toks;
-    t.length = 0;
+  /**
+   * Splits line[a, b) into blank-separated tokens (this.toks, this.numToks); b must be past
+   * any trailing blanks or CR already trimmed by the caller.
+   */
+  private tokenize(line: Buffer, a: number, b: number): void {
+    let nt = 0;
     let s = -1;
     for (let k = a; k < b; k++) {
       const c = line[k];
-      if (isSpace(c)) {
+      if (c === SPACE || c === TAB) {
         if (s >= 0) {
-          t.push(s, k);
+          this.setTok(nt++, s, k);
           s = -1;
         }
       } else if (s < 0) s = k;
     }
-    if (s >= 0) t.push(s, b);
-    const n = t.length >> 1;
+    if (s >= 0) this.setTok(nt++, s, b);
+    this.numToks = nt;
+  }
+
+  /**
+   * tokenize() for a message line in buf from `a` on, up to its LF (searched up to n): the same
+   * tokens as trimming the line (a CR right before the LF dropped) and then tokenizing. Returns
+   * the LF's offset, or -1 when the line does not end in this read.
+   */
+  private tokenizeLine(buf: Buffer, a: number, n: number): number {
+    let nt = 0;
+    let s = -1;
+    let k = a;
+    for (; k < n; k++) {
+      const c = buf[k];
+      if (c === LF) break;
+      if (c === SPACE || c === TAB) {
+        if (s >= 0) {
+          this.setTok(nt++, s, k);
+          s = -1;
+        }
+      } else if (s < 0) s = k;
+    }
+    if (k === n) return -1;
+    if (s >= 0) {
+      const e = buf[k - 1] === CR ? k - 1 : k;
+      if (e > s) this.setTok(nt++, s, e);
+    }
+    this.numToks = nt;
+    return k;
+  }
+
+  /** Token `i` is [s, e); the array doubles when a line has more tokens than ever before. */
+  private setTok(i: number, s: number, e: number): void {
+    let t = this.toks;
+    if (2 * i + 2 > t.length) {
+      t = new Int32Array(t.length * 2);
+      t.set(this.toks);
+      this.toks = t;
+    }
+    t[2 * i] = s;
+    t[2 * i + 1] = e;
+  }
+
+  /** Checks the RMSG / HMSG / LMSG tokens (this.toks) of the line starting at `start` into `this.msg`. */
+  private msgArgs(op: RouteOpCode, line: Buffer, start: number): string | null {
+    const t = this.toks;
+    const n = this.numToks;
     const m = this.msg;
     m.op = op;
     m.lineStart = start;
-    m.lineEnd = b;
+    m.lineEnd = n > 0 ? t[2 * n - 1] : start;
     m.originStart = -1;
     m.originEnd = -1;
     m.replyStart = -1;
@@ -308,6 +371,19 @@ function isSpace(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
+/**
+ * RMSG / HMSG / LMSG (any case) followed by a blank at buf[i]: the op, else 0 (then the line
+ * takes the general path, which finds these ops too).
+ */
+function msgOp(buf: Buffer, i: number, n: number): RouteOpCode | 0 {
+  if (i + 4 >= n) return 0;
+  const c4 = buf[i + 4];
+  if (c4 !== SPACE && c4 !== TAB) return 0;
+  if ((buf[i + 1] | 0x20) !== 0x6d || (buf[i + 2] | 0x20) !== 0x73 || (buf[i + 3] | 0x20) !== 0x67) return 0; // m s g
+  const c0 = buf[i] | 0x20;
+  return c0 === 0x72 ? RouteOp.RMSG : c0 === 0x68 ? RouteOp.HMSG : c0 === 0x6c ? RouteOp.LMSG : 0; // r h l
+}
+
 function endsWithCrlf(b: Buffer, at: number): boolean {
   return b[at] === CR && b[at + 1] === LF;
 }
@@ -325,16 +401,4 @@ function lookupOp(ops: readonly [string, RouteOpCode][], line: Buffer, s: number
     if (k === len) return op;
   }
   return 0;
-}
-
-/** nats-server parseSize: decimal digits only, else -1. */
-export function parseSize(b: Uint8Array, s: number, e: number): number {
-  if (e <= s || e - s > 15) return -1;
-  let n = 0;
-  for (let k = s; k < e; k++) {
-    const c = b[k] - 0x30;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
 }

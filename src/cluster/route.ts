@@ -5,7 +5,7 @@
 
 import type net from 'node:net';
 import type { Account } from '../client/account.js';
-import type { RouteLink } from '../client/client.js';
+import type { Client, RouteLink } from '../client/client.js';
 import {
   ClosedState,
   type ClosedReason,
@@ -15,8 +15,12 @@ import {
   skipsFlush,
 } from '../client/errors.js';
 import { Outbound } from '../client/outbound.js';
+import type { ServerOptions } from '../config/types.js';
 import type { CompiledPermissions } from '../client/permissions.js';
 import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
+import { copySpan, writeDecimal } from '../protocol/batcher.js';
+import { F_A0E, F_A0S, F_A1E, F_A1S, F_END, F_HDR, F_NARGS, F_OP, F_PAY, F_SIZE, F_START, OP_HPUB } from '../protocol/layout.js';
+import { subjectHash } from '../subjects/hash.js';
 import type { Flushable } from '../util/reactor.js';
 import type { ClusterHost } from './host.js';
 import { RemoteInterest } from './interest.js';
@@ -38,6 +42,7 @@ export type RouteCloseReason = ClosedReason | (typeof RouteClosed)[keyof typeof 
 export type RouteType = 'explicit' | 'implicit';
 
 const PING = Buffer.from('PING\r\n');
+const EMPTY = Buffer.alloc(0);
 const PONG = Buffer.from('PONG\r\n');
 const OK = Buffer.from('+OK\r\n');
 
@@ -109,11 +114,23 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
 
   dirty = false;
   closed = false;
+  /** Publishers paused because this route is past half its max_pending (RouteLink). */
+  readonly stalledProducers: Client[] = [];
   /** Do not reconnect after close (shutdown). */
   noReconnect = false;
   private readonly label: string;
+  /** The server's options (changed in place by a reload, never replaced). */
+  private readonly opts: ServerOptions;
   /** The account of the last routed message (most traffic is on one account). */
   private lastAcc: Account | null = null;
+  /**
+   * The subject of the last routed message (an own copy, reused while messages keep coming on
+   * it) and its hash.
+   */
+  private subject: Buffer = EMPTY;
+  private subjectHash = subjectHash(EMPTY, 0, 0);
+  /** A message arrived in the current read (activity: `last` is set once per read). */
+  private gotMsgs = false;
   /** Reused for each routed message's queue names (the host must not keep it). */
   private readonly queueViews: Buffer[] = [];
 
@@ -124,6 +141,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     url: URL | null,
     now: number,
   ) {
+    this.opts = owner.host.opts;
     this.parser = new RouteParser(this);
     this.remote = new RemoteInterest(this);
     this.ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -133,7 +151,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     this.didSolicit = url !== null;
     this.start = now;
     this.last = now;
-    this.pingDue = now + firstPingDelay(owner.host.opts.pingIntervalMs);
+    this.pingDue = now + firstPingDelay(this.opts.pingIntervalMs);
   }
 
   toString(): string {
@@ -149,7 +167,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   }
 
   private trace(dir: '<<-' | '->>', text: string): void {
-    if (this.host.opts.trace) this.log('TRC', `${dir} [${text}]`);
+    if (this.opts.trace) this.log('TRC', `${dir} [${text}]`);
   }
 
   // ---- input ----
@@ -158,6 +176,10 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   read(chunk: Buffer): void {
     if (this.closed) return;
     const err = this.parser.parse(chunk);
+    if (this.gotMsgs) {
+      this.gotMsgs = false;
+      this.last = Date.now();
+    }
     if (err === null || this.closed) return;
     if (err.protoErr) this.sendErr(ERR_UNKNOWN_PROTOCOL);
     this.log('ERR', `Route parser ERROR: ${err.text}`);
@@ -227,7 +249,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
       return;
     }
     this.verbose = c.verbose;
-    const o = this.host.opts.cluster;
+    const o = this.opts.cluster;
     if (o !== null && o.username !== '' && (c.user !== o.username || c.pass !== o.password)) {
       this.authViolation();
       return;
@@ -319,8 +341,8 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     }
     this.inMsgs++;
     this.inBytes += m.size;
-    this.last = Date.now();
-    if (this.host.opts.trace) this.trace('<<-', line.toString('latin1', m.lineStart, m.lineEnd));
+    this.gotMsgs = true;
+    if (this.opts.trace) this.trace('<<-', line.toString('latin1', m.lineStart, m.lineEnd));
     if (this.verbose) this.queueBytes(OK);
     const acc = this.account(line, m.accStart, m.accEnd);
     if (acc === null) {
@@ -329,15 +351,23 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
       this.log('DBG', `Unknown account "${name}" for routed message on subject: "${subject}"`);
       return;
     }
+    const s0 = m.subjectStart;
+    const s1 = m.subjectEnd;
+    if (!sameBytes(this.subject, line, s0, s1)) {
+      this.subject = Buffer.from(line.subarray(s0, s1));
+      this.subjectHash = subjectHash(line, s0, s1);
+    }
     let queues: Buffer[] | null = null;
-    if (m.numQueues > 0) {
+    const nq = m.numQueues;
+    if (nq > 0) {
       queues = this.queueViews;
-      queues.length = m.numQueues;
-      for (let k = 0; k < m.numQueues; k++) queues[k] = line.subarray(m.queues[2 * k], m.queues[2 * k + 1]);
+      if (queues.length !== nq) queues.length = nq;
+      for (let k = 0; k < nq; k++) queues[k] = line.subarray(m.queues[2 * k], m.queues[2 * k + 1]);
     }
     this.host.routedMessage(
       acc,
-      line.subarray(m.subjectStart, m.subjectEnd),
+      this.subject,
+      this.subjectHash,
       m.replyStart >= 0 ? line.subarray(m.replyStart, m.replyEnd) : null,
       queues,
       m.hdr > 0 ? m.hdr : -1,
@@ -357,55 +387,79 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     payload: Buffer,
   ): void {
     if (this.closed) return;
-    const hasHeader = hdrLen > 0;
-    const withHeader = hasHeader && this.headers;
-    const body = hasHeader && !this.headers ? payload.subarray(hdrLen) : payload;
-    let qlen = 0;
-    const nq = queues === null ? 0 : queues.length;
-    for (let k = 0; k < nq; k++) qlen += (queues as readonly string[])[k].length + 1;
+    const hmsg = hdrLen > 0 && this.headers;
+    const a = hdrLen > 0 && !this.headers ? hdrLen : 0;
     const ob = this.out;
-    ob.reserve(acc.nameBytes.length + subject.length + (reply === null ? 0 : reply.length) + qlen + body.length + 64);
-    const buf = ob.buf;
-    let off = ob.off;
-    buf[off++] = withHeader ? 0x48 /* H */ : 0x52 /* R */;
-    off += buf.write('MSG ', off, 'latin1');
-    off += acc.nameBytes.copy(buf, off);
-    buf[off++] = 0x20;
-    off += subject.copy(buf, off);
-    buf[off++] = 0x20;
-    if (nq > 0) {
-      if (reply !== null && reply.length > 0) {
-        buf[off++] = 0x2b; // +
-        buf[off++] = 0x20;
-        off += reply.copy(buf, off);
-        buf[off++] = 0x20;
-      } else {
-        buf[off++] = 0x7c; // |
-        buf[off++] = 0x20;
-      }
-      for (let k = 0; k < nq; k++) {
-        off += buf.write((queues as readonly string[])[k], off, 'latin1');
-        buf[off++] = 0x20;
-      }
-    } else if (reply !== null && reply.length > 0) {
-      off += reply.copy(buf, off);
-      buf[off++] = 0x20;
+    const replyLen = reply === null ? 0 : reply.length;
+    ob.reserve(headBound(acc, subject.length, replyLen, queues) + 2 * MAX_SIZE_DIGITS + 1 + payload.length + 4);
+    const dst = ob.buf;
+    let o = writeHead(dst, ob.off, hmsg, acc, subject, 0, subject.length, reply, 0, replyLen, queues);
+    if (hmsg) {
+      o = writeDecimal(dst, o, hdrLen);
+      dst[o++] = SP;
     }
-    if (withHeader) {
-      off += buf.write(String(hdrLen), off, 'latin1');
-      buf[off++] = 0x20;
+    o = writeDecimal(dst, o, payload.length - a);
+    this.endFrame(o, payload, a, payload.length);
+  }
+
+  /** RouteLink: sendMsg for the PUB/HPUB record `rec` of a client's read, sizes copied verbatim. */
+  sendRecord(acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number {
+    if (this.closed) return 0;
+    const hpub = recs[rec + F_OP] === OP_HPUB;
+    const nargs = recs[rec + F_NARGS];
+    const pay = recs[rec + F_PAY];
+    const hdr = hpub ? recs[rec + F_HDR] : 0;
+    const hasReply = nargs === (hpub ? 4 : 3);
+    const ob = this.out;
+    // The PUB/HPUB op's own bytes bound everything but the op's extra letter, the account and
+    // the queue list.
+    ob.reserve(recs[rec + F_END] - recs[rec + F_START] + headBound(acc, 0, 0, queues));
+    const dst = ob.buf;
+    let o = writeHead(
+      dst,
+      ob.off,
+      hdr > 0 && this.headers,
+      acc,
+      buf,
+      recs[rec + F_A0S],
+      recs[rec + F_A0E],
+      hasReply ? buf : null,
+      recs[rec + F_A1S],
+      recs[rec + F_A1E],
+      queues,
+    );
+    const last = rec + F_A0S + 2 * (nargs - 1); // the size (PUB) / total size (HPUB) token
+    let a = pay;
+    if (hdr > 0 && !this.headers) {
+      o = writeDecimal(dst, o, recs[rec + F_SIZE] - hdr);
+      a = pay + hdr;
+    } else {
+      if (hdr > 0) {
+        o = copySpan(dst, o, buf, recs[last - 2], recs[last - 1]);
+        dst[o++] = SP;
+      }
+      o = copySpan(dst, o, buf, recs[last], recs[last + 1]);
     }
-    off += buf.write(String(body.length), off, 'latin1');
-    if (this.host.opts.trace) this.trace('->>', buf.toString('latin1', ob.off, off));
-    buf[off++] = 0x0d;
-    buf[off++] = 0x0a;
-    off += body.copy(buf, off);
-    buf[off++] = 0x0d;
-    buf[off++] = 0x0a;
-    ob.off = off;
+    return this.endFrame(o, buf, a, pay + recs[rec + F_SIZE]);
+  }
+
+  /**
+   * Ends the frame whose control line is out.buf[out.off, o): CRLF, payload[a, b), CRLF; then
+   * counts and queues it. Returns the pending bytes.
+   */
+  private endFrame(o: number, payload: Buffer, a: number, b: number): number {
+    const ob = this.out;
+    const dst = ob.buf;
+    if (this.opts.trace) this.trace('->>', dst.toString('latin1', ob.off, o));
+    dst[o++] = CR;
+    dst[o++] = LF;
+    o = copySpan(dst, o, payload, a, b);
+    dst[o++] = CR;
+    dst[o++] = LF;
+    ob.off = o;
     this.outMsgs++;
-    this.outBytes += body.length;
-    this.queued();
+    this.outBytes += b - a;
+    return this.queued();
   }
 
   /** Queues a protocol line (INFO, CONNECT, RS+/RS-); `utf8` for JSON documents. */
@@ -427,15 +481,17 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     this.queued();
   }
 
-  /** Bytes were queued: slow-consumer check, then flush at the end of the turn. */
-  private queued(): void {
-    if (this.closed) return;
-    if (this.out.queued + this.socket.writableLength > this.host.opts.maxPending) {
-      this.log('ERR', 'Slow Consumer Detected: MaxPending of ' + this.host.opts.maxPending + ' Exceeded');
+  /** Bytes were queued: slow-consumer check, then flush at the end of the turn. Returns the pending bytes. */
+  private queued(): number {
+    if (this.closed) return 0;
+    const pending = this.out.queued + this.socket.writableLength;
+    if (pending > this.opts.maxPending) {
+      this.log('ERR', 'Slow Consumer Detected: MaxPending of ' + this.opts.maxPending + ' Exceeded');
       this.close(ClosedState.SlowConsumerPendingBytes);
-      return;
+      return 0;
     }
     this.owner.markDirty(this);
+    return pending;
   }
 
   /** Hands queued bytes to the socket; called once per loop turn. */
@@ -447,6 +503,13 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   /** The socket drained its buffer. */
   drained(): void {
     this.blockedSince = 0;
+    this.releaseProducers();
+  }
+
+  private releaseProducers(): void {
+    const list = this.stalledProducers;
+    for (let i = 0; i < list.length; i++) list[i].resumeReading();
+    list.length = 0;
   }
 
   /** Bytes queued here, not yet handed to the socket (the reactor's Flushable). */
@@ -463,7 +526,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
 
   /** Keep-alive, auth timeout and write deadline (nats-server's processPingTimer and friends). */
   tick(now: number): void {
-    const opts = this.host.opts;
+    const opts = this.opts;
     if (this.blockedSince !== 0 && now - this.blockedSince > opts.writeDeadlineMs) {
       this.log('ERR', 'Slow Consumer Detected: WriteDeadline exceeded');
       this.close(ClosedState.SlowConsumerWriteDeadline);
@@ -507,9 +570,75 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     if (flush) socket.end(() => socket.destroy());
     else socket.destroy();
     this.out.discard();
+    this.releaseProducers();
     this.remote.clear();
     this.owner.routeClosed(this);
   }
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+/** Digits of the largest size sendMsg writes (payloads are int32-sized). */
+const MAX_SIZE_DIGITS = 10;
+
+/** Room writeHead needs beyond the subject and the reply: op, account, separators, queues. */
+function headBound(acc: Account, subjectLen: number, replyLen: number, queues: readonly string[] | null): number {
+  let n = 5 + acc.nameBytes.length + 1 + subjectLen + 1 + 2 + replyLen + 1;
+  if (queues !== null) for (let k = 0; k < queues.length; k++) n += queues[k].length + 1;
+  return n;
+}
+
+/**
+ * `RMSG <account> <subject> ` (HMSG when `hmsg`) then, with queues, `+ <reply> ` or `| ` and
+ * each queue name followed by a space, else `<reply> ` when there is one: the control line up
+ * to the sizes (nats-server's msgHeaderForRouteOrLeaf). Returns the offset after it.
+ */
+function writeHead(
+  dst: Buffer,
+  off: number,
+  hmsg: boolean,
+  acc: Account,
+  subject: Buffer,
+  s0: number,
+  s1: number,
+  reply: Buffer | null,
+  r0: number,
+  r1: number,
+  queues: readonly string[] | null,
+): number {
+  let o = off;
+  dst[o++] = hmsg ? 0x48 /* H */ : 0x52 /* R */;
+  dst[o++] = 0x4d; // M
+  dst[o++] = 0x53; // S
+  dst[o++] = 0x47; // G
+  dst[o++] = SP;
+  const name = acc.nameBytes;
+  o = copySpan(dst, o, name, 0, name.length);
+  dst[o++] = SP;
+  o = copySpan(dst, o, subject, s0, s1);
+  dst[o++] = SP;
+  const hasReply = reply !== null && r1 > r0;
+  if (queues !== null && queues.length > 0) {
+    if (hasReply) {
+      dst[o++] = 0x2b; // +
+      dst[o++] = SP;
+      o = copySpan(dst, o, reply, r0, r1);
+      dst[o++] = SP;
+    } else {
+      dst[o++] = 0x7c; // |
+      dst[o++] = SP;
+    }
+    for (let k = 0; k < queues.length; k++) {
+      const q = queues[k];
+      for (let j = 0; j < q.length; j++) dst[o++] = q.charCodeAt(j);
+      dst[o++] = SP;
+    }
+  } else if (hasReply) {
+    o = copySpan(dst, o, reply, r0, r1);
+    dst[o++] = SP;
+  }
+  return o;
 }
 
 /** a equals b[s, e). */

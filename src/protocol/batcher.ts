@@ -114,7 +114,8 @@ function frameLength(recs: Int32Array, rec: number, sidLen: number, headers: boo
   return 4 + len + recs[last + 1] - recs[last] + 2 + size + 2;
 }
 
-function copySpan(dst: Uint8Array, off: number, src: Uint8Array, a: number, b: number): number {
+/** Copies src[a, b) to dst at `off` (a byte loop for short spans); returns the offset after it. */
+export function copySpan(dst: Uint8Array, off: number, src: Uint8Array, a: number, b: number): number {
   const n = b - a;
   if (n < COPY_LOOP_MAX) {
     for (let k = 0; k < n; k++) dst[off + k] = src[a + k];
@@ -128,7 +129,8 @@ function copyToken(dst: Uint8Array, off: number, src: Uint8Array, recs: Int32Arr
   return copySpan(dst, off, src, recs[f], recs[f + 1]);
 }
 
-function writeDecimal(dst: Uint8Array, off: number, v: number): number {
+/** Writes v (a non-negative integer) in decimal at `off`; returns the offset after it. */
+export function writeDecimal(dst: Uint8Array, off: number, v: number): number {
   const l = decimalLength(v);
   let k = off + l;
   do {

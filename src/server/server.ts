@@ -102,12 +102,12 @@ export class Server implements ClientHost {
         this.remoteUrls = urls;
         this.infoChanged();
       },
-      routedMessage: (acc, subject, reply, queues, hdrLen, payload) => {
+      routedMessage: (acc, subject, hash, reply, queues, hdrLen, payload) => {
         this.stats.inMsgs++;
         this.stats.inBytes += payload.length;
         this.beginDelivery();
         try {
-          acc.deliver(subject, reply, hdrLen, payload, FROM_ROUTE, queues, null);
+          acc.deliver(subject, reply, hdrLen, payload, FROM_ROUTE, queues, null, hash);
         } finally {
           this.endDelivery();
         }

@@ -11,6 +11,7 @@ import { defaultClusterOptions } from '../../src/config/cluster.js';
 import { defaultOptions } from '../../src/config/options.js';
 import type { ClusterOptions, ServerOptions } from '../../src/config/types.js';
 import { newServerId } from '../../src/server/server-id.js';
+import { subjectHash } from '../../src/subjects/hash.js';
 import { freePort, spawnServer, type SpawnedServer } from './index.js';
 
 export interface Routed {
@@ -37,6 +38,8 @@ export class TestHost implements ClusterHost {
   readonly accountsByName = new Map<string, Account>();
   readonly logs: string[] = [];
   readonly routed: Routed[] = [];
+  /** Routed messages whose `hash` was not their subject's. */
+  badHashes = 0;
   readonly urlChanges: string[][] = [];
   readonly nameChanges: string[] = [];
   clientUrls: string[];
@@ -79,7 +82,16 @@ export class TestHost implements ClusterHost {
     this.wake();
   }
 
-  routedMessage(acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly Buffer[] | null, hdrLen: number, body: Buffer): void {
+  routedMessage(
+    acc: Account,
+    subject: Buffer,
+    hash: number,
+    reply: Buffer | null,
+    queues: readonly Buffer[] | null,
+    hdrLen: number,
+    body: Buffer,
+  ): void {
+    if (hash !== subjectHash(subject, 0, subject.length)) this.badHashes++;
     this.routed.push({
       acc: acc.name,
       subject: subject.toString('latin1'),
