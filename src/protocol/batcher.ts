@@ -140,6 +140,17 @@ export function writeDecimal(dst: Uint8Array, off: number, v: number): number {
   return off + l;
 }
 
+/** `MSG ` or `HMSG ` at `off`; returns the offset after it. */
+function msgOp(dst: Uint8Array, off: number, hmsg: boolean): number {
+  let o = off;
+  if (hmsg) dst[o++] = 0x48; // H
+  dst[o++] = 0x4d; // M
+  dst[o++] = 0x53; // S
+  dst[o++] = 0x47; // G
+  dst[o++] = SP;
+  return o;
+}
+
 /**
  * Writes the frame for record `rec` (field index) of `recs` over `src` into dst at `off` for a
  * subscriber with sid bytes `sid`. Returns the offset after the frame, or -1 if it does not fit
@@ -188,12 +199,7 @@ export function writeFrame(
   const size = recs[rec + F_SIZE];
   const hdr = op === OP_HPUB ? recs[rec + F_HDR] : 0;
   const hmsg = hdr > 0 && headers;
-  let o = off;
-  if (hmsg) dst[o++] = 0x48; // H
-  dst[o++] = 0x4d; // M
-  dst[o++] = 0x53; // S
-  dst[o++] = 0x47; // G
-  dst[o++] = SP;
+  let o = msgOp(dst, off, hmsg);
   o = copyToken(dst, o, src, recs, rec + F_A0S);
   dst[o++] = SP;
   if (sidLen > 0) {
@@ -246,12 +252,7 @@ export function writeParts(
   headers: boolean,
 ): number {
   const hmsg = hdrLen > 0 && headers;
-  let o = off;
-  if (hmsg) dst[o++] = 0x48; // H
-  dst[o++] = 0x4d; // M
-  dst[o++] = 0x53; // S
-  dst[o++] = 0x47; // G
-  dst[o++] = SP;
+  let o = msgOp(dst, off, hmsg);
   o = copySpan(dst, o, subject, 0, subject.length);
   dst[o++] = SP;
   if (sid.length > 0) {
