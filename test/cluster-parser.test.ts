@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { Account } from '../src/client/account.js';
 import type { RouteLink, Subscription } from '../src/client/client.js';
 import { type InterestEntry, LocalInterest, MAX_QUEUE_WEIGHT, RemoteInterest } from '../src/cluster/interest.js';
-import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../src/cluster/route-parser.js';
+import { MAX_ROUTE_LINE, type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../src/cluster/route-parser.js';
+import { prng } from './helpers/records.js';
 
 const OP_NAMES = Object.fromEntries(Object.entries(RouteOp).map(([k, v]) => [v, k])) as Record<RouteOpCode, string>;
 
@@ -201,6 +202,59 @@ describe('route parser', () => {
     const r = parseChunks([Buffer.from('RMSG $G big 10\r\n0123'), Buffer.from('4567'), Buffer.from('89\r\nPING\r\n')]);
     expect(r.err).toBeNull();
     expect(r.events).toEqual(['RMSG|-|$G|big|-||-1|10|0123456789|RMSG $G big 10', 'PING||PING']);
+  });
+});
+
+/** Cuts `b` at 0 to 4 random places. */
+function randomCuts(b: Buffer, rnd: () => number): Buffer[] {
+  const cuts = [...new Set(Array.from({ length: (rnd() * 5) | 0 }, () => (rnd() * b.length) | 0))].sort((x, y) => x - y);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const c of cuts) {
+    out.push(b.subarray(at, c));
+    at = c;
+  }
+  out.push(b.subarray(at));
+  return out;
+}
+
+/** A mutation of STREAM: bytes flipped, dropped, duplicated, or a slice of it repeated. */
+function mutate(rnd: () => number): Buffer {
+  const b = [...STREAM];
+  const n = 1 + ((rnd() * 8) | 0);
+  for (let k = 0; k < n; k++) {
+    const i = (rnd() * b.length) | 0;
+    const what = (rnd() * 4) | 0;
+    if (what === 0) b[i] = (rnd() * 256) | 0;
+    else if (what === 1) b.splice(i, 1);
+    else if (what === 2) b.splice(i, 0, b[i]!);
+    else b.splice(i, 0, ...b.slice(i, i + ((rnd() * 40) | 0)));
+  }
+  return Buffer.from(b);
+}
+
+describe('route parser under hostile input (seeded)', () => {
+  it('mutated and random streams: never throws, and any cutting gives the same events and error', () => {
+    const rnd = prng(0x5eed);
+    for (let n = 0; n < 3000; n++) {
+      const b = n % 3 === 2 ? Buffer.from(Array.from({ length: (rnd() * 300) | 0 }, () => (rnd() * 256) | 0)) : mutate(rnd);
+      const whole = parseChunks([b]);
+      expect(parseChunks(randomCuts(b, rnd)), b.toString('latin1')).toEqual(whole);
+    }
+  });
+
+  it('a line without end is refused at MAX_ROUTE_LINE, however it arrives', () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const p = new RouteParser(new Recorder());
+    let err = p.parse(Buffer.from('RMSG $G '));
+    let fed = 0;
+    while (err === null && fed <= 2 * MAX_ROUTE_LINE) {
+      err = p.parse(chunk);
+      fed += chunk.length;
+    }
+    expect(err).not.toBeNull();
+    expect(fed).toBeGreaterThanOrEqual(MAX_ROUTE_LINE - chunk.length);
+    expect(fed).toBeLessThanOrEqual(MAX_ROUTE_LINE + chunk.length);
   });
 });
 
