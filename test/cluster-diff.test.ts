@@ -255,6 +255,7 @@ describe('handshake errors, byte for byte', () => {
     ['PING', 'PING\r\n', {}],
     ['PING with trailing text', 'PINGPONG\r\n', {}],
     ['a route -ERR', "-ERR 'something'\r\n", {}],
+    ['an INFO without host or port (the route goes on)', `INFO {"server_id":"${PEER_ID}","cluster":"C1"}\r\nPING\r\n`, {}],
   ];
   for (const [name, text, copts, cluster] of scripts) {
     it(name, async () => {

@@ -76,6 +76,19 @@ function routeUrl(r: string): URL | null {
   }
 }
 
+/**
+ * An accepted route's URL, from its INFO's host and port (nats-server keeps it for a retry
+ * should the route become an implicit one). Go's url.Parse takes an INFO without them
+ * (`nats-route://:0/`) and the route goes on; here the URL is then left unset.
+ */
+function infoUrl(info: RouteInfoDoc): URL | null {
+  try {
+    return new URL(`nats-route://${joinHostPort(info.host, info.port)}/`);
+  } catch {
+    return null;
+  }
+}
+
 /** Route permissions: import is what routes may send us (publish), export what we send (subscribe). */
 function compilePermissions(c: ClusterOptions): CompiledPermissions | null {
   const p = c.permissions;
@@ -541,15 +554,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     r.remoteId = info.server_id;
     r.import = info.import ?? null;
     r.export = info.export ?? null;
-    if (r.url === null) {
-      try {
-        r.url = new URL(`nats-route://${joinHostPort(info.host, info.port)}/`);
-      } catch (e) {
-        r.log('ERR', `Error parsing URL from INFO: ${e instanceof Error ? e.message : String(e)}`);
-        r.close(ClosedState.ParseError);
-        return;
-      }
-    }
+    if (r.url === null) r.url = infoUrl(info);
     // Removals still waiting would reach the new route after its full interest set.
     this.interest.flushRemovals();
     const registered = this.addRoute(r, info);
