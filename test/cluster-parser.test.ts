@@ -10,6 +10,7 @@ import type { RouteLink, Subscription } from '../src/client/client.js';
 import { type InterestEntry, LocalInterest, MAX_QUEUE_WEIGHT, RemoteInterest } from '../src/cluster/interest.js';
 import { MAX_ROUTE_LINE, type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../src/cluster/route-parser.js';
 import { prng } from './helpers/records.js';
+import { cutPieces } from './helpers/scenario.js';
 
 const OP_NAMES = Object.fromEntries(Object.entries(RouteOp).map(([k, v]) => [v, k])) as Record<RouteOpCode, string>;
 
@@ -205,19 +206,6 @@ describe('route parser', () => {
   });
 });
 
-/** Cuts `b` at 0 to 4 random places. */
-function randomCuts(b: Buffer, rnd: () => number): Buffer[] {
-  const cuts = [...new Set(Array.from({ length: (rnd() * 5) | 0 }, () => (rnd() * b.length) | 0))].sort((x, y) => x - y);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const c of cuts) {
-    out.push(b.subarray(at, c));
-    at = c;
-  }
-  out.push(b.subarray(at));
-  return out;
-}
-
 /** A mutation of STREAM: bytes flipped, dropped, duplicated, or a slice of it repeated. */
 function mutate(rnd: () => number): Buffer {
   const b = [...STREAM];
@@ -239,7 +227,7 @@ describe('route parser under hostile input (seeded)', () => {
     for (let n = 0; n < 3000; n++) {
       const b = n % 3 === 2 ? Buffer.from(Array.from({ length: (rnd() * 300) | 0 }, () => (rnd() * 256) | 0)) : mutate(rnd);
       const whole = parseChunks([b]);
-      expect(parseChunks(randomCuts(b, rnd)), b.toString('latin1')).toEqual(whole);
+      expect(parseChunks(cutPieces(b, 'random', rnd)), b.toString('latin1')).toEqual(whole);
     }
   });
 
