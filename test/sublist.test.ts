@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_RESULT, Sublist, type SubLike, type SublistResult } from '../src/subjects/sublist.js';
 import { subjectHash, subjectHashString } from '../src/subjects/hash.js';
 import { DEFAULT_SUBLIST_CACHE_MAX } from '../src/config/defaults.js';
+import { prng } from './helpers/records.js';
 
 interface Sub extends SubLike {
   id: number;
@@ -612,16 +613,6 @@ describe('Sublist stats', () => {
 
 // ---- randomized: cached vs uncached vs brute force -------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Reference semantics: protocol.md §7. */
 function bruteMatches(pattern: string, subject: string): boolean {
   const p = pattern.split('.');
@@ -653,7 +644,7 @@ function brute(live: Set<Sub>, subject: string): ReturnType<typeof norm> {
 describe('Sublist randomized (seeded) against a brute-force matcher', () => {
   const seeds = [1, 2, 3, 42, 1234, 99991];
   it.each(seeds)('seed %i', (seed) => {
-    const rnd = mulberry32(seed);
+    const rnd = prng(seed);
     const pick = <X>(xs: readonly X[]): X => xs[Math.floor(rnd() * xs.length)];
     const subToks = ['a', 'b', 'c', 'a', 'b', '*', '*', '>'];
     const pubToks = ['a', 'b', 'c', 'a', 'b', 'd', '*', '>'];
