@@ -1,7 +1,8 @@
 // Floods and oversized input against a spawned tsnats (dist/cli.js, scanner per TSNATS_NATIVE),
 // with the server's memory read from /proc/<pid>/status (VmRSS, sampled; VmHWM at the end):
 //  (a) a subscriber that stops reading under a fast publisher costs about max_pending and is
-//      cut as a slow consumer while the publisher goes on;
+//      cut as a slow consumer while the publisher goes on; so is a connection that publishes to
+//      its own subscription and reads nothing (it is not read either while its outbound is full);
 //  (b) hundreds of connections sending garbage or nothing neither take the server down nor grow
 //      its memory past a stated bound;
 //  (c) oversized control lines and huge declared payload sizes are refused before they are
@@ -124,6 +125,7 @@ describe.runIf(LINUX)('flood (spawned tsnats, memory from /proc)', () => {
     log(`(a) base ${(base / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB (+${((peak - base) / MiB).toFixed(1)}), HWM ${(hwm / MiB).toFixed(1)} MiB, sent ${sent / MiB} MiB in ${ms} ms, ${reason} after ${(cutAfter / MiB).toFixed(1)} MiB`);
     expect(sent).toBe(FLOOD);
     expect(s.output()).toMatch(/Slow Consumer \((Write Deadline|Pending Bytes)\)/);
+    expect(s.output()).toMatch(/\[INF\] 127\.0\.0\.1:\d+ - cid:\d+ - Slow Consumer Detected: (WriteDeadline of 1s exceeded|MaxPending of 16777216 Exceeded)/);
     expect(cutAfter, 'the subscriber was cut while the flood went on').toBeGreaterThan(0);
     expect(cutAfter).toBeLessThan(FLOOD);
     expect(peak - base, `RSS growth ${((peak - base) / MiB).toFixed(1)} MiB`).toBeLessThan(SLOW_BOUND);
@@ -131,6 +133,38 @@ describe.runIf(LINUX)('flood (spawned tsnats, memory from /proc)', () => {
     expect(sub.received().length).toBeLessThan(FLOOD / 2);
     await healthy(s.port, 'a');
     expect(s.proc.exitCode).toBe(null);
+  });
+
+  it(`a connection that publishes to its own subscription and reads nothing is stalled, then cut with nats-server's log line`, async () => {
+    const s = await server(`max_pending: ${MAX_PENDING}\nwrite_deadline: "1s"\n`, ['-D']);
+    const pid = s.proc.pid!;
+    const c = await client(s.port);
+    c.send('SUB self 1\r\n');
+    await c.ping();
+    c.socket.pause(); // never reads again
+    await sleep(50);
+    const base = procStatus(pid, 'VmRSS');
+    const mem = sampler(pid);
+    const frame = Buffer.from(`PUB self 65536\r\n${'s'.repeat(65536)}\r\n`);
+    const t0 = performance.now();
+    let sent = 0;
+    // the server stops reading this client, so our writes block too: time-bounded, not flood-bounded
+    while (!c.isClosed && !c.socket.destroyed && sent < FLOOD && performance.now() - t0 < 15000) {
+      c.socket.write(frame);
+      sent += 65536;
+      // once() rejects on the reset the cut brings: that ends the loop like a close
+      if (c.socket.writableLength > 4 * MiB) await Promise.race([once(c.socket, 'drain').catch(() => undefined), c.closed(), sleep(200)]);
+    }
+    await c.closedWithin(10000);
+    const peak = mem.stop();
+    log(`(a2) base ${(base / MiB).toFixed(1)} MiB, peak +${((peak - base) / MiB).toFixed(1)} MiB, wrote ${(sent / MiB).toFixed(1)} MiB in ${Math.round(performance.now() - t0)} ms`);
+    expect(c.isClosed, 'the client that reads nothing is cut').toBe(true);
+    // the server's log reaches us through a pipe, after the socket's reset
+    for (let i = 0; i < 100 && !/Client connection closed: Slow/.test(s.output()); i++) await sleep(20);
+    expect(s.output()).toMatch(/\[INF\] 127\.0\.0\.1:\d+ - cid:\d+ - Slow Consumer Detected: WriteDeadline of 1s exceeded with \d+ chunks of \d+ total bytes\./);
+    expect(s.output()).toMatch(/Client connection closed: Slow Consumer \(Write Deadline\)/);
+    expect(peak - base, `RSS growth ${((peak - base) / MiB).toFixed(1)} MiB`).toBeLessThan(SLOW_BOUND);
+    await healthy(s.port, 'self');
   });
 
   // (b) ----------------------------------------------------------------------------------------

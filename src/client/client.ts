@@ -181,6 +181,8 @@ export interface ClientHost {
   beginDelivery(): void;
   endDelivery(): void;
   clientClosed(c: Client, reason: ClosedReason): void;
+  /** Logs one line at nats-server's notice level ([INF]). */
+  notice(text: string): void;
   /** Protocol tracing is on (-V): the client then calls `trace` for every op. */
   readonly tracing: boolean;
   /** Logs one trace line; `raw` lines are not wrapped in brackets. */
@@ -201,6 +203,8 @@ const RUN_STATE = new Int32Array(1);
 /** nats-server's stallClientMinDuration and stallClientMaxDuration. */
 const STALL_MIN_MS = 100;
 const STALL_MAX_MS = 1000;
+/** stallUntil of a client stalled by its own pending bytes: only its socket's drain resumes it. */
+const SELF_STALL = Number.MAX_SAFE_INTEGER;
 /** nats-server's replyPermLimit: reply permissions kept before pruning. */
 const MAX_REPLY_PERMS = 4096;
 
@@ -259,6 +263,8 @@ export class Client implements ParserSink {
   pingDue = 0;
   /** Since when the socket refuses writes (0 = it does not). */
   blockedSince = 0;
+  /** Writes handed to the socket since it last refused one (nats-server's pending chunks). */
+  blockedWrites = 0;
   /** In the reactor's dirty set. */
   dirty = false;
   /** How often the PUB/HPUB in progress was reported partial (its control line checked). */
@@ -589,7 +595,7 @@ export class Client implements ParserSink {
       stats.outMsgs += k;
       stats.outBytes += bytes;
       const pending = c.queued();
-      if (pending > half && c !== this) this.stallFor(c, pending);
+      if (pending > half) this.stallFor(c, pending);
     }
     this.parser.skipThrough(last);
   }
@@ -621,7 +627,7 @@ export class Client implements ParserSink {
     stats.outMsgs++;
     stats.outBytes += size;
     const pending = c.queued();
-    if (pending > this.host.opts.maxPending >> 1 && c !== this) this.stallFor(c, pending);
+    if (pending > this.host.opts.maxPending >> 1) this.stallFor(c, pending);
     return true;
   }
 
@@ -702,10 +708,21 @@ export class Client implements ParserSink {
   /**
    * nats-server's producer stall: a publisher feeding a subscriber (or a route) past half its
    * max_pending stops being read for 100 ms to 1 s (longer the fuller the consumer), or until
-   * the consumer's socket drains, so a slow reader is slowed down rather than cut.
+   * the consumer's socket drains, so a slow reader is slowed down rather than cut. A publisher
+   * that is its own consumer stops being read until its own socket drains, with no time limit:
+   * nats-server flushes it from its own read loop, so a client that reads as it publishes never
+   * passes max_pending; one that reads nothing is cut by write_deadline.
    */
   private stallFor(c: Consumer, pending: number): void {
     if (c.closed) return;
+    if (c === this) {
+      if (this.stallUntil === 0) this.socket.pause();
+      if (this.stallUntil !== SELF_STALL) {
+        this.stallUntil = SELF_STALL;
+        this.stalledProducers.push(this);
+      }
+      return;
+    }
     const until = Date.now() + stallDuration(pending, this.host.opts.maxPending);
     if (this.stallUntil === 0) {
       this.socket.pause();
@@ -1037,8 +1054,7 @@ export class Client implements ParserSink {
   queued(): number {
     const pending = this.pendingBytes();
     if (pending > this.host.opts.maxPending) {
-      this.host.stats.slowConsumers++;
-      this.close(ClosedState.SlowConsumerPendingBytes);
+      this.slowConsumer(ClosedState.SlowConsumerPendingBytes, `MaxPending of ${this.host.opts.maxPending} Exceeded`);
       return 0;
     }
     this.host.markDirty(this);
@@ -1052,7 +1068,17 @@ export class Client implements ParserSink {
       this.gotMsgs = false;
       this.last = Date.now();
     }
-    if (!this.out.flushTo(this.socket) && this.blockedSince === 0) this.blockedSince = Date.now();
+    const ok = this.out.flushTo(this.socket);
+    if (ok && this.blockedSince === 0) return;
+    this.blockedWrites++;
+    if (this.blockedSince === 0) this.blockedSince = Date.now();
+  }
+
+  /** Cuts this client as a slow consumer: counted, and logged as nats-server's Noticef does. */
+  slowConsumer(reason: ClosedReason, detail: string): void {
+    this.host.stats.slowConsumers++;
+    this.host.notice(`${this} - Slow Consumer Detected: ${detail}`);
+    this.close(reason);
   }
 
   queuedBytes(): number {
@@ -1062,6 +1088,7 @@ export class Client implements ParserSink {
   /** The socket drained its buffer. */
   drained(): void {
     this.blockedSince = 0;
+    this.blockedWrites = 0;
     if (this.stalledProducers.length > 0) this.releaseProducers();
   }
 

@@ -13,6 +13,7 @@ import { Account, FROM_ROUTE, GLOBAL_ACCOUNT } from '../client/account.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../client/imports.js';
 import { Logger } from './logger.js';
+import { goDuration } from '../monitor/go-format.js';
 import { Reactor } from '../util/reactor.js';
 import { joinHostPort, resolveHostPorts } from './ports-file.js';
 import { newServerId } from './server-id.js';
@@ -457,8 +458,8 @@ export class Server implements ClientHost {
     const deadline = this.opts.writeDeadlineMs;
     for (const c of this.clients.values()) {
       if (c.blockedSince !== 0 && now - c.blockedSince > deadline) {
-        this.stats.slowConsumers++;
-        c.close(ClosedState.SlowConsumerWriteDeadline);
+        const detail = `WriteDeadline of ${goDuration(deadline * 1e6)} exceeded with ${c.blockedWrites} chunks of ${c.pendingBytes()} total bytes.`;
+        c.slowConsumer(ClosedState.SlowConsumerWriteDeadline, detail);
         continue;
       }
       if (c.stallUntil !== 0 && now >= c.stallUntil) c.resumeReading();
@@ -510,6 +511,10 @@ export class Server implements ClientHost {
     if (this.opts.maxClosedClients <= 0) return;
     if (ring.length >= this.opts.maxClosedClients) ring.shift();
     ring.push(c);
+  }
+
+  notice(text: string): void {
+    this.logger.info(text);
   }
 
   get tracing(): boolean {
