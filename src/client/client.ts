@@ -79,6 +79,7 @@ import { Outbound, type OutboundSink } from './outbound.js';
 import { CompiledPermissions } from './permissions.js';
 import type { Account } from './account.js';
 import type { Implementation } from '../protocol/implementation.js';
+import { joinHostPort } from '../util/host-port.js';
 
 /**
  * A subscription as the registry and delivery see it. Exactly one of `client`, `route` and
@@ -1121,9 +1122,9 @@ export class Client implements ParserSink {
     this.host.clientClosed(this, reason);
   }
 
-  /** `<ip>:<port> - cid:<n>` as nats-server logs connections. */
+  /** `<ip>:<port> - cid:<n>` as nats-server logs connections (an IPv6 ip in brackets). */
   toString(): string {
-    return `${this.ip}:${this.port} - cid:${this.cid}`;
+    return `${joinHostPort(this.ip, this.port)} - cid:${this.cid}`;
   }
 }
 
