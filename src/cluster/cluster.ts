@@ -27,6 +27,7 @@ import {
 import { goUrlParse } from '../config/cluster.js';
 import type { ClusterOptions } from '../config/types.js';
 import { joinHostPort } from '../util/host-port.js';
+import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import type { Cluster, ClusterHost, RouteSnapshot } from './host.js';
 import { type InterestEntry, type InterestSink, LocalInterest, subLine } from './interest.js';
@@ -235,13 +236,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     const c = this.copts;
     if (c.port !== 0) {
       const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: c.host, port: c.port === -1 ? 0 : c.port, backlog: 1024 }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenTcp(server, c.host, c.port === -1 ? 0 : c.port, 1024);
       this.listener = server;
       this.boundPort = (server.address() as net.AddressInfo).port;
       log('INF', `Listening for route connections on ${joinHostPort(c.host, this.boundPort)}`);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../server/logger.js';
 import type { Server } from '../server/server.js';
+import { listenTcp } from '../util/listen.js';
 import { connz } from './connz.js';
 import { marshal, marshalIndent } from './go-format.js';
 import { healthz } from './healthz.js';
@@ -204,15 +205,8 @@ export async function startMonitor(server: Server, logger?: Logger): Promise<Mon
       res.end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    // The listen error as Node reports it (its `code` says why); the caller words the failure.
-    const onError = (e: Error): void => reject(e);
-    http1.once('error', onError);
-    http1.listen({ host, port: o.httpPort === -1 ? 0 : o.httpPort }, () => {
-      http1.off('error', onError);
-      resolve();
-    });
-  });
+  // The listen error as Node reports it (its `code` says why); the caller words the failure.
+  await listenTcp(http1, host, o.httpPort === -1 ? 0 : o.httpPort);
   const port = (http1.address() as AddressInfo).port;
   http1.on('error', (e) => log.error(`monitoring: ${e.message}`));
 

@@ -14,6 +14,7 @@ import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.
 import { wireImports } from '../client/imports.js';
 import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
+import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import { joinHostPort, resolveHostPorts } from './ports-file.js';
 import { newServerId } from './server-id.js';
@@ -198,14 +199,7 @@ export class Server implements ClientHost {
     this.tlsContext = this.opts.tls ? createTlsContext(this.opts.tls) : null;
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.listener = server;
-    const port = this.opts.port === -1 ? 0 : this.opts.port;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.opts.host, port, backlog: 1024 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenTcp(server, this.opts.host, this.opts.port === -1 ? 0 : this.opts.port, 1024);
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.infoHead = this.buildInfoHead();
     this.startTimer();
