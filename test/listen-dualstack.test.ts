@@ -7,12 +7,14 @@ import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServerHandle, startServer, type StartOptions } from '../src/index.js';
 import { listenTcp, noIPv6 } from '../src/util/listen.js';
-import { clusterOptions, eventually } from './helpers/cluster.js';
+import { clusterOptions, eventually, natsNode, type NatsNode } from './helpers/cluster.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const started: ServerHandle[] = [];
 const servers: net.Server[] = [];
+const nodes: NatsNode[] = [];
 afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
   await Promise.all(started.splice(0).map((s) => s.shutdown()));
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => (s.listening ? s.close(r) : r(undefined)))));
 });
@@ -145,6 +147,30 @@ describe('the default host 0.0.0.0 listens on IPv4 and IPv6', () => {
       await sub.close();
       await pub.close();
     }
+  });
+});
+
+describe('the client URLs of 0.0.0.0', () => {
+  it('are the ones nats-server lists for itself (the global unicast addresses, not ::)', async () => {
+    const n = await natsNode({ name: 'urls', extra: ['-a', '0.0.0.0'] });
+    nodes.push(n);
+    const t = await start({ host: '0.0.0.0', cluster: clusterOptions({ name: 'urls', routes: [`nats-route://127.0.0.1:${n.clusterPort}`] }) });
+    const tsPort = `:${t.port}`;
+    // A client of nats-server learns both lists: nats-server's own, and the one tsnats sent in
+    // its route INFO.
+    let urls: string[] = [];
+    await eventually(async () => {
+      const c = await RawClient.connect(n.srv.port);
+      try {
+        urls = (info(await c.expect(/^INFO .*\r\n/)).connect_urls as string[] | undefined) ?? [];
+      } finally {
+        await c.close();
+      }
+      return urls.some((u) => u.endsWith(tsPort));
+    }, 'tsnats URLs in nats-server INFO');
+    const hosts = (suffix: string): string[] => urls.filter((u) => u.endsWith(suffix)).map((u) => u.slice(0, -suffix.length));
+    expect(hosts(tsPort)).toEqual(hosts(`:${n.srv.port}`));
+    expect(t.server.clientUrls()).toEqual(hosts(`:${n.srv.port}`).map((h) => h + tsPort));
   });
 });
 

@@ -8,7 +8,9 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectHostPorts,
   formatURLs,
+  isGlobalUnicast,
   portsFilePath,
   portsJSON,
   programName,
@@ -63,6 +65,25 @@ describe('ports file contents', () => {
     const all = Object.values(networkInterfaces()).flatMap((a) => (a ?? []).map((x) => x.address));
     expect(resolveHostPorts('0.0.0.0', 1).map((hp) => hp.replace(/^\[|\]?:1$/g, ''))).toEqual(all);
     expect(formatURLs('http', '127.0.0.1', 8222)).toEqual(['http://127.0.0.1:8222']);
+  });
+
+  it('client URLs for an unspecified host are the global unicast addresses, as Go’s getNonLocalIPsIfHostIsIPAny', () => {
+    // Go's net.IP.IsGlobalUnicast over the cases of its TestIPAddrScope.
+    const yes = ['10.1.2.3', '192.0.2.2', '8.8.8.8', '240.0.0.1', 'fd00::2', '2001:db8::1', 'fec0::1', '::ffff:10.0.0.1'];
+    const no = ['0.0.0.0', '255.255.255.255', '127.0.0.1', '127.255.0.9', '169.254.1.1', '224.0.0.1', '239.1.1.1'];
+    no.push('::', '::1', 'fe80::1', 'fe80::fc:ff:fe00:1%eth0', 'febf::1', 'ff02::1', '::ffff:127.0.0.1', 'not-an-ip');
+    for (const a of yes) expect(isGlobalUnicast(a), a).toBe(true);
+    for (const a of no) expect(isGlobalUnicast(a), a).toBe(false);
+
+    expect(connectHostPorts('127.0.0.1', 4222)).toEqual(['127.0.0.1:4222']);
+    expect(connectHostPorts('::1', 4222)).toEqual(['[::1]:4222']);
+    expect(connectHostPorts('localhost', 4222)).toEqual(['localhost:4222']);
+    const global = Object.values(networkInterfaces())
+      .flatMap((a) => a ?? [])
+      .filter((x) => !x.internal && !x.address.startsWith('fe80:') && !x.address.startsWith('169.254.'))
+      .map((x) => (x.family === 'IPv6' ? `[${x.address}]:1` : `${x.address}:1`));
+    expect(connectHostPorts('0.0.0.0', 1)).toEqual(global);
+    expect(connectHostPorts('::', 1)).toEqual(global);
   });
 
   it('is compact JSON in nats-server’s field order, empty lists left out', () => {

@@ -3,6 +3,7 @@
 // `ports_file_dir` and wait for `<ports_file_dir>/<program>_<pid>.ports` to learn the ports.
 
 import { unlinkSync, writeFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { basename, join } from 'node:path';
 import { joinHostPort } from '../util/host-port.js';
@@ -49,6 +50,34 @@ export function resolveHostPorts(host: string, port: number): string[] {
   const out: string[] = [];
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) out.push(joinHostPort(a.address.replace(/%.*$/, ''), port));
+  }
+  return out;
+}
+
+/** Go's net.IP.IsGlobalUnicast, for an address as os.networkInterfaces() lists it (a zone allowed). */
+export function isGlobalUnicast(address: string): boolean {
+  const a = address.replace(/%.*$/, '').toLowerCase();
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (v4 !== null) {
+    const b = v4.slice(1).map(Number);
+    if (b.every((x) => x === 0) || b.every((x) => x === 255)) return false; // unspecified, broadcast
+    return b[0] !== 127 && (b[0] & 0xf0) !== 0xe0 && !(b[0] === 169 && b[1] === 254);
+  }
+  if (!isIPv6(a) || a === '::' || a === '::1') return false;
+  const first = a.startsWith('::') ? 0 : parseInt(a.slice(0, a.indexOf(':')), 16);
+  return (first & 0xff00) !== 0xff00 && (first & 0xffc0) !== 0xfe80; // multicast, link-local
+}
+
+/**
+ * nats-server's getConnectURLs without an advertise address: for an unspecified host the
+ * machine's global unicast addresses (getNonLocalIPsIfHostIsIPAny: no loopback, no link-local),
+ * none when it has none; for any other host that host.
+ */
+export function connectHostPorts(host: string, port: number): string[] {
+  if (!isUnspecified(host)) return [joinHostPort(host.replace(/^\[|\]$/g, ''), port)];
+  const out: string[] = [];
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (isGlobalUnicast(a.address)) out.push(joinHostPort(a.address.replace(/%.*$/, ''), port));
   }
   return out;
 }

@@ -16,7 +16,7 @@ import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
-import { joinHostPort, resolveHostPorts } from './ports-file.js';
+import { connectHostPorts, joinHostPort } from './ports-file.js';
 import { newServerId } from './server-id.js';
 import { createTlsContext, startTlsHandshake } from './tls.js';
 
@@ -121,7 +121,8 @@ export class Server implements ClientHost {
 
   /**
    * The client URLs this server advertises (nats-server getClientConnectURLs): client_advertise,
-   * else the listen address, or every non-loopback address when listening on all interfaces.
+   * else the listen address, or the machine's global unicast addresses when listening on all
+   * interfaces (the configured host decides, not the `::` a dual-stack listener is bound to).
    */
   clientUrls(): string[] {
     const o = this.opts;
@@ -129,9 +130,7 @@ export class Server implements ClientHost {
       const [h, p] = splitHostPort(o.clientAdvertise, this.boundPort);
       return [joinHostPort(h, p)];
     }
-    const all = resolveHostPorts(o.host, this.boundPort);
-    if (all.length === 1) return all;
-    return all.filter((hp) => !/^(127\.|\[::1\])/.test(hp));
+    return connectHostPorts(o.host, this.boundPort);
   }
 
   /**
