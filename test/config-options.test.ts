@@ -69,6 +69,7 @@ describe('defaultOptions', () => {
       tls: null,
       tlsTimeoutMs: 0,
       allowNonTls: false,
+      tlsMap: false,
       accounts: [],
       systemAccount: '',
       cluster: null,

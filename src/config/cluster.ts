@@ -86,7 +86,7 @@ export function clusterKey(v: ConfNode, c: KeyContext): void {
           break;
         }
         case 'tls':
-          if (parseTls(mv, c) !== undefined) c.notice(notSupported('cluster tls', 'routes are not encrypted'), mv.pos);
+          if (parseTls(mv, c, false) !== undefined) c.notice(notSupported('cluster tls', 'routes are not encrypted'), mv.pos);
           break;
         case 'cluster_advertise':
         case 'advertise':

@@ -95,6 +95,7 @@ export function defaultOptions(): ServerOptions {
     tls: null,
     tlsTimeoutMs: 0,
     allowNonTls: false,
+    tlsMap: false,
     accounts: [],
     systemAccount: '',
     cluster: null,
@@ -1065,8 +1066,6 @@ const entries: Array<[string[], KeyHandler]> = [
 /** TLS keys nats-server knows that tsnats accepts and ignores (with a notice). */
 const TLS_IGNORED_KEYS: ReadonlySet<string> = new Set([
   'insecure',
-  'verify_and_map',
-  'verify_cert_and_check_known_urls',
   'cipher_suites',
   'curve_preferences',
   'connection_rate_limit',
@@ -1075,21 +1074,33 @@ const TLS_IGNORED_KEYS: ReadonlySet<string> = new Set([
 
 /** The top-level `tls` key. */
 function tlsKey(v: ConfNode, c: KeyContext): void {
-  const parsed = parseTls(v, c);
+  const parsed = parseTls(v, c, true);
   if (parsed === undefined) return;
   c.opts.tls = parsed.tls;
   c.opts.tlsTimeoutMs = parsed.timeoutMs;
+  c.opts.tlsMap = parsed.map;
+}
+
+/** A parsed `tls` block (`map`: verify_and_map, `checkKnownUrls`: verify_cert_and_check_known_urls). */
+export interface ParsedTls {
+  tls: TlsOptions;
+  timeoutMs: number;
+  map: boolean;
+  checkKnownUrls: boolean;
 }
 
 /**
- * `tls { cert_file, key_file, ca_file, verify, timeout }`: nats-server's parseTLS (stops at the
- * first error, with its texts) then GenTLSConfig (cert without key and the like, files loaded),
- * whose error is reported at the block. undefined after an error.
+ * `tls { cert_file, key_file, ca_file, verify, verify_and_map, verify_cert_and_check_known_urls,
+ * timeout }`: nats-server's parseTLS (stops at the first error, with its texts; `clientCtx` is
+ * its isClientCtx: the client listener's block, where verify_cert_and_check_known_urls is an
+ * error) then GenTLSConfig (cert without key and the like, files loaded), whose error is
+ * reported at the block. Either verify_* key set to true implies `verify`. undefined after an
+ * error.
  */
-export function parseTls(v: ConfNode, c: KeyContext): { tls: TlsOptions; timeoutMs: number } | undefined {
+export function parseTls(v: ConfNode, c: KeyContext, clientCtx: boolean): ParsedTls | undefined {
   const m = mapValue(v);
   const t: TlsOptions = { certFile: '', keyFile: '', caFile: '', verify: false };
-  let timeoutMs = 0;
+  const parsed: ParsedTls = { tls: t, timeoutMs: 0, map: false, checkKnownUrls: false };
   for (const [key, node] of m) {
     const lk = key.toLowerCase();
     const fail = (reason: string): undefined => void c.error(`error parsing tls config, ${reason}`, node.pos);
@@ -1106,11 +1117,22 @@ export function parseTls(v: ConfNode, c: KeyContext): { tls: TlsOptions; timeout
         if (node.kind !== 'bool') return fail(`expected '${lk}' to be a boolean`);
         t.verify = node.value;
         break;
+      case 'verify_and_map':
+        if (node.kind !== 'bool') return fail(`expected '${lk}' to be a boolean`);
+        if (node.value) t.verify = true;
+        parsed.map = node.value;
+        break;
+      case 'verify_cert_and_check_known_urls':
+        if (node.kind !== 'bool') return fail(`expected '${lk}' to be a boolean`);
+        if (node.value && clientCtx) return void c.error(`${lk} not supported in this context`, node.pos);
+        if (node.value) t.verify = true;
+        parsed.checkKnownUrls = node.value;
+        break;
       case 'timeout':
-        if (node.kind === 'int' || node.kind === 'float') timeoutMs = node.value * 1000;
+        if (node.kind === 'int' || node.kind === 'float') parsed.timeoutMs = node.value * 1000;
         else if (node.kind === 'string') {
           try {
-            timeoutMs = Number(parseGoDuration(node.value)) / 1e6;
+            parsed.timeoutMs = Number(parseGoDuration(node.value)) / 1e6;
           } catch (e) {
             return fail(`'timeout' ${(e as Error).message}`);
           }
@@ -1123,7 +1145,7 @@ export function parseTls(v: ConfNode, c: KeyContext): { tls: TlsOptions; timeout
   }
   const err = genTlsCheck(t);
   if (err !== null) return void c.error(err, v.pos);
-  return { tls: t, timeoutMs };
+  return parsed;
 }
 
 /** GenTLSConfig's checks: null when the TLS options are usable, else nats-server's error text. */

@@ -71,6 +71,13 @@ export interface ServerOptions {
   tlsTimeoutMs: number;
   /** `allow_non_tls`: TLS is offered, not required (INFO `tls_available`). */
   allowNonTls: boolean;
+  /**
+   * `tls { verify_and_map: true }` (nats-server's TLSMap): clients of the users list are the user
+   * their certificate names (email SAN, DNS SAN, URI SAN, then the subject DN) instead of the
+   * one in CONNECT. Kept apart from `tls` as nats-server does: the `--tls*` flags replace the
+   * TLS block but leave this.
+   */
+  tlsMap: boolean;
 
   // Accounts (nats-server's Accounts, SystemAccount).
   /**
@@ -154,7 +161,7 @@ export interface TlsOptions {
   certFile: string;
   keyFile: string;
   caFile: string;
-  /** Require and verify client certificates. */
+  /** Require and verify client certificates (`verify`, or implied by `verify_and_map`). */
   verify: boolean;
 }
 

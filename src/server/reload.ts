@@ -88,6 +88,7 @@ const FIELDS: FieldRule[] = [
   },
   { go: 'LogFile', keys: ['logFile'], apply: (n) => ({ log: `Reloaded: log_file = ${n.logFile}`, effect: 'logging' }) },
   { go: 'LogSizeLimit', keys: ['logSizeLimit'] },
+  { go: 'TLSMap', keys: ['tlsMap'] },
   { go: 'WriteDeadline', keys: ['writeDeadlineMs'], show: dur, apply: (n) => ({ log: `Reloaded: write_deadline = ${dur(n.writeDeadlineMs)}` }) },
   { go: 'MaxClosedClients', keys: ['maxClosedClients'] },
   { go: 'LameDuckDuration', keys: ['lameDuckDurationMs'], show: dur },
