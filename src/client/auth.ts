@@ -1,12 +1,14 @@
 // Client authentication as nats-server's processClientOrLeafAuthentication does it for the
-// methods tsnats has: a users list (plain or bcrypt passwords, no_auth_user), a single token,
-// a single user/password.
+// methods tsnats has: a users list (plain or bcrypt passwords, no_auth_user, or the user a TLS
+// client certificate maps to), a single token, a single user/password.
 
 import { randomBytes } from 'node:crypto';
 import { fromPublic } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
 import type { NkeyUser, Permissions, ServerOptions, UserEntry } from '../config/types.js';
+import { checkCertSubject, type Dn, dnEqual, dnRdnsMatch, parseDn, type TlsPeer } from './cert-map.js';
 import type { ConnectOptions } from './connect-options.js';
+import { goQuote } from './errors.js';
 
 /** What an embedder's authenticate function is told about a CONNECT. */
 export interface AuthRequest {
@@ -91,16 +93,78 @@ function verifyNkey(u: NkeyUser, c: ConnectOptions, nonce: string): boolean {
   }
 }
 
+/** Where authenticate's log lines go (nats-server logs them while it decides). */
+export interface AuthLog {
+  /** A client debug line (the caller adds the client prefix). */
+  debug(text: string): void;
+  /** A server warning. */
+  warn(text: string): void;
+}
+
+const NO_LOG: AuthLog = { debug: () => {}, warn: () => {} };
+
+/**
+ * The user a client certificate maps to (nats-server's tlsMap lookup): a name from the
+ * certificate is a user name as written; the certificate's DN is compared with every user name
+ * that parses as a DN, same RDNs in the same order first, then in any order. Users whose
+ * allowed_connection_types leave out STANDARD are not candidates.
+ */
+function certUser(o: ServerOptions, users: UserEntry[], peer: TlsPeer | null, log: AuthLog): UserEntry | undefined {
+  let found: UserEntry | undefined;
+  const take = (u: UserEntry): string => {
+    found = u;
+    return u.user;
+  };
+  checkCertSubject(
+    peer,
+    (name, certDn) => {
+      if (name !== '') {
+        const u = findUser(o, name);
+        return u === undefined || !connectionTypeAllowed(u) ? null : take(u);
+      }
+      if (certDn === null) return null;
+      const reordered: [UserEntry, Dn][] = [];
+      for (const u of users) {
+        if (!connectionTypeAllowed(u)) continue;
+        const dn = parseDn(u.user);
+        if (dn === null) continue;
+        if (dnEqual(dn, certDn)) return take(u);
+        reordered.push([u, dn]);
+      }
+      for (const [u, dn] of reordered) if (dnRdnsMatch(dn, certDn)) return take(u);
+      return null;
+    },
+    log.debug,
+  );
+  return found;
+}
+
 /**
  * Checks a CONNECT's credentials. With no_auth_user and no credentials in CONNECT, the
- * client becomes that user (nats-server fills username and password from the entry).
+ * client becomes that user (nats-server fills username and password from the entry). With
+ * `tlsMap` and a users list, the user is the one `peer`'s certificate maps to (no_auth_user
+ * plays no part), `c.user` is set to its name, and a password configured for it must still
+ * match CONNECT's. `peer` is the connection's TLS state, null without TLS.
  */
-export function authenticate(o: ServerOptions, c: ConnectOptions, nonce: string): AuthOutcome {
+export function authenticate(
+  o: ServerOptions,
+  c: ConnectOptions,
+  nonce: string,
+  peer: TlsPeer | null = null,
+  log: AuthLog = NO_LOG,
+): AuthOutcome {
   if (!authRequired(o)) return { ok: true, user: null };
   if (o.nkeys !== null && c.nkey !== '') {
     const u = o.nkeys.find((k) => k.nkey === c.nkey);
     if (u === undefined) return { ok: false, user: null };
     return { ok: verifyNkey(u, c, nonce), user: u };
+  }
+  if (o.users !== null && o.users.length > 0 && o.tlsMap) {
+    const u = certUser(o, o.users, peer, log);
+    if (u === undefined) return { ok: false, user: null };
+    if (c.user !== '') log.warn(`User ${goQuote(Buffer.from(c.user, 'utf8'))} found in connect proto, but user required from cert`);
+    c.user = u.user;
+    return { ok: comparePasswords(u.password, c.pass), user: u };
   }
   if (o.users !== null && o.users.length > 0) {
     let name = c.user;

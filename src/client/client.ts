@@ -45,6 +45,7 @@ import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import {
   type AuthDecision,
   type Authenticator,
+  type AuthLog,
   type AuthRequest,
   authenticate,
   authRequired,
@@ -54,6 +55,7 @@ import {
 } from './auth.js';
 import { isValidLiteralSubjectBytes } from '../subjects/subject.js';
 import type { SublistResult } from '../subjects/sublist.js';
+import type { TlsPeer } from './cert-map.js';
 import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from './connect-options.js';
 import {
   ClosedState,
@@ -188,6 +190,8 @@ export interface ClientHost {
   readonly tracing: boolean;
   /** Logs one trace line; `raw` lines are not wrapped in brackets. */
   trace(c: Client, dir: '<<-' | '->>', text: string, raw?: boolean): void;
+  /** Logs one line as given (`DBG` only with debug on); a client puts its `${c} - ` prefix on its own. */
+  log(level: 'ERR' | 'WRN' | 'DBG', text: string): void;
 }
 
 const RESERVED_REPLY_SERVICE = '_R_.';
@@ -289,6 +293,8 @@ export class Client implements ParserSink {
   user: UserEntry | NkeyUser | null = null;
   /** The nonce sent in this client's INFO ('' when nkeys are not configured). */
   readonly nonce: string;
+  /** What the TLS handshake left (the client certificate); null on a plain connection. */
+  tlsPeer: TlsPeer | null = null;
   /** The user's permissions, null when unrestricted. */
   perms: CompiledPermissions | null = null;
   /** Reply subjects this client may answer (allow_responses), with when and how often. */
@@ -840,7 +846,7 @@ export class Client implements ParserSink {
       this.authenticateAsync(this.host.authenticator);
       return true;
     }
-    const auth = authenticate(this.host.opts, this.opts, this.nonce);
+    const auth = authenticate(this.host.opts, this.opts, this.nonce, this.tlsPeer, this.authLog());
     if (!auth.ok) {
       this.authViolation();
       return false;
@@ -1000,7 +1006,24 @@ export class Client implements ParserSink {
     this.close(ClosedState.AuthenticationTimeout);
   }
 
-  private authViolation(): void {
+  /** Where authenticate logs for this client (its debug lines carry the client prefix). */
+  authLog(): AuthLog {
+    return {
+      debug: (text) => this.host.log('DBG', `${this} - ${text}`),
+      warn: (text) => this.host.log('WRN', text),
+    };
+  }
+
+  /** nats-server authViolation: the error log line (naming the CONNECT's nkey or user), -ERR, close. */
+  authViolation(): void {
+    const o = this.host.opts;
+    const who =
+      o.nkeys !== null
+        ? ` - Nkey ${goQuote(Buffer.from(this.opts.nkey, 'utf8'))}`
+        : o.users !== null
+          ? ` - User ${goQuote(Buffer.from(this.opts.user, 'utf8'))}`
+          : '';
+    this.host.log('ERR', `${this} - authentication error${who}`);
     this.sendErr(ERR_AUTH_VIOLATION);
     this.close(ClosedState.AuthenticationViolation);
   }

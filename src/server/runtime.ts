@@ -142,10 +142,12 @@ export class Runtime implements SignalTarget {
     throw new StartError(text);
   }
 
-  /** nats-server's checkAuthforWarnings. */
+  /** nats-server's checkAuthforWarnings (users without a password are fine with verify_and_map). */
   private checkAuthForWarnings(): void {
     const o = this.opts;
-    const plain = (o.password !== '' && !bcrypted(o.password)) || (o.users ?? []).some((u) => !bcrypted(u.password));
+    const plain =
+      (o.password !== '' && !bcrypted(o.password)) ||
+      (o.users ?? []).some((u) => !(u.password === '' && o.tlsMap) && !bcrypted(u.password));
     if (plain) this.logger.warn('Plaintext passwords detected, use nkeys or bcrypt');
   }
 

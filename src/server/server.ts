@@ -5,7 +5,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { type Client as ClientT, Client, type ClientHost, type Counters, type Subscription } from '../client/client.js';
 import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
-import { ClosedState, type ClosedReason, ERR_AUTH_VIOLATION, ERR_MAX_CONNECTIONS } from '../client/errors.js';
+import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
@@ -251,13 +251,12 @@ export class Server implements ClientHost {
         closed++;
         continue;
       }
-      const auth = authenticate(this.opts, c.opts, c.nonce);
+      const auth = authenticate(this.opts, c.opts, c.nonce, c.tlsPeer, c.authLog());
       if (auth.ok) {
         c.reauthorized(auth.user);
         continue;
       }
-      c.sendErr(ERR_AUTH_VIOLATION);
-      c.close(ClosedState.AuthenticationViolation);
+      c.authViolation();
       closed++;
     }
     return closed;
@@ -405,6 +404,7 @@ export class Server implements ClientHost {
           raw.off('close', onSocketClose);
           CLIENT_OF.set(ts as net.Socket, c);
           c.socket = ts;
+          c.tlsPeer = { cert: ts.getPeerX509Certificate()?.raw ?? null };
           ts.on('error', onSocketError);
           ts.on('close', onSocketClose);
           const now = Date.now();
@@ -512,6 +512,10 @@ export class Server implements ClientHost {
 
   get tracing(): boolean {
     return this.logger.trace;
+  }
+
+  log(level: 'ERR' | 'WRN' | 'DBG', text: string): void {
+    this.logger.log(level, text);
   }
 
   trace(c: ClientT, dir: '<<-' | '->>', text: string, raw = false): void {
