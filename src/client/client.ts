@@ -192,6 +192,12 @@ export interface ClientHost {
   trace(c: Client, dir: '<<-' | '->>', text: string, raw?: boolean): void;
   /** Logs one line as given (`DBG` only with debug on); a client puts its `${c} - ` prefix on its own. */
   log(level: 'ERR' | 'WRN' | 'DBG', text: string): void;
+  /**
+   * The first PONG after CONNECT was queued for a client that takes async INFO (protocol 1):
+   * the server queues its INFO after it when the cluster's client URLs changed since the client
+   * was accepted (nats-server processPing).
+   */
+  sentFirstPong(c: Client): void;
 }
 
 const RESERVED_REPLY_SERVICE = '_R_.';
@@ -237,7 +243,7 @@ export class Client implements ParserSink {
   /** Accept time, ms since the epoch. */
   readonly start: number;
   /** Accept time on the performance clock (RTT is measured on it, sub-millisecond). */
-  private readonly startPerf = performance.now();
+  readonly startPerf = performance.now();
   readonly out = new Outbound();
   readonly parser: Parser;
   readonly subs = new Map<string, Subscription>();
@@ -827,7 +833,9 @@ export class Client implements ParserSink {
     this.out.appendBytes(PONG_BYTES);
     this.host.trace(this, '->>', 'PONG');
     this.lastPingIn = Date.now();
-    if (this.connectReceived) this.firstPongSent = true;
+    if (!this.connectReceived || this.firstPongSent) return;
+    this.firstPongSent = true;
+    if (this.opts.protocol >= 1) this.host.sentFirstPong(this);
   }
 
   private processConnect(json: string): boolean {

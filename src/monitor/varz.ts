@@ -20,6 +20,8 @@ export interface Varz {
   host: string;
   port: number;
   auth_required?: boolean;
+  /** The cluster's client URLs, as in client INFO (absent while the server never had a route). */
+  connect_urls?: string[];
   max_connections: number;
   max_subscriptions?: number;
   /** ns */
@@ -110,6 +112,12 @@ export function advertisedHostPort(server: Server): [string, number] {
   return [adv.slice(0, i).replace(/^\[|\]$/g, ''), Number(adv.slice(i + 1))];
 }
 
+/** `connect_urls` when the client INFO has it (nats-server copies info.ClientConnectURLs when not empty). */
+function connectUrls(server: Server): { connect_urls?: string[] } {
+  const urls = server.clientConnectUrls;
+  return urls !== null && urls.length > 0 ? { connect_urls: [...urls] } : {};
+}
+
 /** A /varz snapshot. */
 export function varz(server: Server): Varz {
   const o = server.opts;
@@ -127,6 +135,7 @@ export function varz(server: Server): Varz {
     host,
     port,
     ...(infoAuthRequired(o) ? { auth_required: true } : {}),
+    ...connectUrls(server),
     max_connections: o.maxConnections,
     ...(o.maxSubscriptions > 0 ? { max_subscriptions: o.maxSubscriptions } : {}),
     ping_interval: o.pingIntervalMs * NS_PER_MS,

@@ -43,8 +43,15 @@ export class Server implements ClientHost {
   readonly globalAccount: Account;
   /** The routes, when `cluster` is configured. */
   readonly cluster: Cluster | null;
-  /** Other servers' client URLs learnt over routes (client INFO `connect_urls`). */
-  private remoteUrls: string[] = [];
+  /**
+   * Client INFO `connect_urls` (nats-server's info.ClientConnectURLs): null until the other
+   * servers' client URLs first change (so a server that never had a route omits the field),
+   * then this server's own URLs followed by the other servers', kept even when no other server
+   * is left.
+   */
+  private connectUrls: string[] | null = null;
+  /** When connectUrls last changed, on the performance clock (nats-server's lastCURLsUpdate). */
+  private connectUrlsUpdated = -1;
   readonly impl: Implementation;
   readonly implReason: string;
   readonly stats: Counters = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0 };
@@ -101,7 +108,8 @@ export class Server implements ClientHost {
       account: (name) => this.accounts.get(name) ?? null,
       clientConnectUrls: () => this.clientUrls(),
       connectUrlsChanged: (urls) => {
-        this.remoteUrls = urls;
+        this.connectUrls = [...this.clientUrls(), ...urls];
+        this.connectUrlsUpdated = performance.now();
         this.infoChanged();
       },
       routedMessage: (acc, subject, hash, reply, queues, hdrLen, payload) => {
@@ -142,7 +150,7 @@ export class Server implements ClientHost {
     this.infoHead = this.buildInfoHead();
     for (const c of this.clients.values()) {
       if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
-      c.out.appendLatin1(`${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${this.infoTail()}} \r\n`);
+      c.out.appendLatin1(this.asyncInfo(c));
       this.markDirty(c);
     }
   }
@@ -152,10 +160,18 @@ export class Server implements ClientHost {
     const cl = this.cluster;
     if (cl === null) return '';
     let tail = `,"cluster":${goJSON(cl.name)}`;
-    if (this.remoteUrls.length > 0 && !this.opts.cluster?.noAdvertise) {
-      tail += `,"connect_urls":${goJSON([...this.clientUrls(), ...this.remoteUrls])}`;
-    }
+    if (this.connectUrls !== null && this.connectUrls.length > 0) tail += `,"connect_urls":${goJSON(this.connectUrls)}`;
     return tail;
+  }
+
+  /** The INFO sent to a connected client (nats-server generateClientInfoJSON: no nonce). */
+  private asyncInfo(c: Client, extra = ''): string {
+    return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${this.infoTail()}${extra}} \r\n`;
+  }
+
+  /** Client INFO `connect_urls` (also /varz's); null while the server never had a route. */
+  get clientConnectUrls(): readonly string[] | null {
+    return this.connectUrls;
   }
 
   /** Creates the configured accounts that do not exist yet and (re)wires their imports. */
@@ -518,6 +534,16 @@ export class Server implements ClientHost {
     this.logger.log(level, text);
   }
 
+  /**
+   * nats-server processPing: a protocol-1 client's first PONG is followed by the current INFO
+   * when the client URLs changed since the client was accepted (it missed the async INFO, which
+   * only goes to clients past their first PONG).
+   */
+  sentFirstPong(c: ClientT): void {
+    if (this.connectUrlsUpdated < c.startPerf) return;
+    c.out.appendLatin1(this.asyncInfo(c));
+  }
+
   trace(c: ClientT, dir: '<<-' | '->>', text: string, raw = false): void {
     if (!this.logger.trace) return;
     if (raw && this.opts.maxTracedMsgLen > 0) text = truncateTracedPayload(text, this.opts.maxTracedMsgLen);
@@ -621,7 +647,7 @@ export class Server implements ClientHost {
   private sendLameDuckInfo(): void {
     for (const c of this.clients.values()) {
       if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
-      c.out.appendLatin1(`${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${this.infoTail()},"ldm":true} \r\n`);
+      c.out.appendLatin1(this.asyncInfo(c, ',"ldm":true'));
       this.markDirty(c);
     }
   }
