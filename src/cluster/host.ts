@@ -44,6 +44,8 @@ export interface ClusterHost {
     hdrLen: number,
     payload: Buffer,
   ): void;
+  /** A route was a slow consumer (write deadline): counted in the server's slow_consumers. */
+  slowConsumer(): void;
   /** A new connection id from the clients' sequence (nats-server's routes share it: `rid` = cid). */
   nextCid(): number;
   /**

@@ -16,6 +16,7 @@ import {
 } from '../client/errors.js';
 import { Outbound } from '../client/outbound.js';
 import type { ServerOptions } from '../config/types.js';
+import { goDurationMs } from '../config/options.js';
 import type { CompiledPermissions } from '../client/permissions.js';
 import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
 import { copySpan, writeDecimal } from '../protocol/batcher.js';
@@ -103,8 +104,13 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   rtt = 0;
   /** Accepted with cluster authorization: the CONNECT is due by then (0 = not waiting). */
   authDue = 0;
-  /** The socket refused a write at this time (0 = not blocked). */
+  /**
+   * The socket refused a write at this time (0 = not blocked); reset when it drains, and moved
+   * on at each write deadline the socket made progress in.
+   */
   blockedSince = 0;
+  /** kernelBytes() of the socket when blockedSince was set. */
+  private blockedSent = 0;
 
   // Statistics (nats-server's route client counters).
   inMsgs = 0;
@@ -481,23 +487,26 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     this.queued();
   }
 
-  /** Bytes were queued: slow-consumer check, then flush at the end of the turn. Returns the pending bytes. */
+  /**
+   * Bytes were queued: flush at the end of the turn. Returns the pending bytes. A route is never
+   * closed for its pending bytes (nats-server's queueOutbound cuts only clients): past half of
+   * max_pending the publishers feeding it stall (Client.stallFor), which bounds its memory.
+   */
   private queued(): number {
     if (this.closed) return 0;
-    const pending = this.out.queued + this.socket.writableLength;
-    if (pending > this.opts.maxPending) {
-      this.log('ERR', 'Slow Consumer Detected: MaxPending of ' + this.opts.maxPending + ' Exceeded');
-      this.close(ClosedState.SlowConsumerPendingBytes);
-      return 0;
-    }
     this.owner.markDirty(this);
-    return pending;
+    return this.out.queued + this.socket.writableLength;
   }
 
   /** Hands queued bytes to the socket; called once per loop turn. */
   flush(): void {
     if (this.closed || this.out.queued === 0) return;
-    if (!this.out.flushTo(this.socket) && this.blockedSince === 0) this.blockedSince = Date.now();
+    // A write deadline counts what the write that blocked took in (Go's n of that write).
+    const sent = this.blockedSince === 0 ? kernelBytes(this.socket) : 0;
+    if (!this.out.flushTo(this.socket) && this.blockedSince === 0) {
+      this.blockedSince = Date.now();
+      this.blockedSent = sent;
+    }
   }
 
   /** The socket drained its buffer. */
@@ -527,11 +536,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   /** Keep-alive, auth timeout and write deadline (nats-server's processPingTimer and friends). */
   tick(now: number): void {
     const opts = this.opts;
-    if (this.blockedSince !== 0 && now - this.blockedSince > opts.writeDeadlineMs) {
-      this.log('ERR', 'Slow Consumer Detected: WriteDeadline exceeded');
-      this.close(ClosedState.SlowConsumerWriteDeadline);
-      return;
-    }
+    if (this.blockedSince !== 0 && now - this.blockedSince > opts.writeDeadlineMs && this.writeTimeout(now)) return;
     if (this.authDue !== 0 && now >= this.authDue) {
       this.sendErr(ERR_AUTH_TIMEOUT);
       this.log('DBG', ERR_AUTH_TIMEOUT);
@@ -554,6 +559,30 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     this.pingsOut++;
     this.queueBytes(PING);
     this.trace('->>', 'PING');
+  }
+
+  /**
+   * The socket stayed blocked for write_deadline (nats-server's handleWriteTimeout for a route):
+   * a slow consumer is counted and logged; the route is closed only when the kernel took no
+   * byte in that time, else a new deadline starts. Returns true when closed.
+   */
+  private writeTimeout(now: number): boolean {
+    this.host.slowConsumer();
+    const s = this.socket;
+    const chunks = ((s as unknown as SocketProgress).writableBuffer?.length ?? 0) + (s.writableLength > 0 ? 1 : 0);
+    const total = this.out.queued + s.writableLength;
+    this.log(
+      'INF',
+      `Slow Consumer Detected: WriteDeadline of ${goDurationMs(this.opts.writeDeadlineMs)} exceeded with ${chunks} chunks of ${total} total bytes.`,
+    );
+    const sent = kernelBytes(s);
+    if (sent === this.blockedSent) {
+      this.close(ClosedState.SlowConsumerWriteDeadline);
+      return true;
+    }
+    this.blockedSince = now;
+    this.blockedSent = sent;
+    return false;
   }
 
   // ---- close ----
@@ -639,6 +668,25 @@ function writeHead(
     dst[o++] = SP;
   }
   return o;
+}
+
+/** Node's socket internals that tell how far a write in progress got (and its buffered writes). */
+interface SocketProgress {
+  writableBuffer?: unknown[];
+  _bytesDispatched?: number;
+  _handle?: { writeQueueSize?: number } | null;
+}
+
+/**
+ * Bytes the kernel has taken from `s` so far (sent, or in its send buffer): the bytes handed to
+ * libuv less what libuv still holds, so a large write that is partly through counts what went
+ * (Go's `n` of a write cut by its deadline). Without those internals: the completed writes.
+ */
+function kernelBytes(s: net.Socket): number {
+  const p = s as unknown as SocketProgress;
+  const wqs = p._handle?.writeQueueSize;
+  if (typeof p._bytesDispatched === 'number' && typeof wqs === 'number') return p._bytesDispatched - wqs;
+  return s.bytesWritten - s.writableLength;
 }
 
 /** a equals b[s, e). */

@@ -122,6 +122,9 @@ export class Server implements ClientHost {
           this.endDelivery();
         }
       },
+      slowConsumer: () => {
+        this.stats.slowConsumers++;
+      },
       nextCid: () => this.nextCid++,
       clusterNameChanged: () => this.infoChanged(),
     };

@@ -103,6 +103,12 @@ export class TestHost implements ClusterHost {
     this.wake();
   }
 
+  /** Route slow consumers reported (write deadline). */
+  slowConsumers = 0;
+  slowConsumer(): void {
+    this.slowConsumers++;
+  }
+
   nextCid(): number {
     return this.cid++;
   }
