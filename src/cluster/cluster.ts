@@ -25,12 +25,12 @@ import {
   VERSION,
 } from '../config/defaults.js';
 import { goUrlParse } from '../config/cluster.js';
-import type { ClusterOptions } from '../config/types.js';
+import type { ClusterOptions, SubjectPermission } from '../config/types.js';
 import { joinHostPort } from '../util/host-port.js';
 import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import type { Cluster, ClusterHost, RouteSnapshot } from './host.js';
-import { type InterestEntry, type InterestSink, LocalInterest, subLine } from './interest.js';
+import { type InterestEntry, type InterestSink, LocalInterest, subLine, unsubLine } from './interest.js';
 import { connectLine, gossipLine, infoLine, type RouteConnectDoc, type RouteInfoDoc } from './route-info.js';
 import { Route, RouteClosed, type RouteOwner, type RouteType } from './route.js';
 
@@ -94,6 +94,21 @@ function infoUrl(info: RouteInfoDoc): URL | null {
 function compilePermissions(c: ClusterOptions): CompiledPermissions | null {
   const p = c.permissions;
   return p === null ? null : new CompiledPermissions({ publish: p.import, subscribe: p.export, response: null });
+}
+
+/** A peer's export permission (its INFO `export`) as a checker: what it takes RS+ for. */
+function exportPermissions(p: SubjectPermission | null): CompiledPermissions | null {
+  return p === null ? null : new CompiledPermissions({ publish: null, subscribe: p, response: null });
+}
+
+/** nats-server's canImport for a route: we take messages on `subject` (no permissions: all). */
+function canImport(p: CompiledPermissions | null, subject: string): boolean {
+  return p === null || p.pubAllowed(subject);
+}
+
+/** nats-server's canExport for a route: we take RS+ on `subject` (no permissions: all). */
+function canExport(p: CompiledPermissions | null, subject: string): boolean {
+  return p === null || p.canSubscribe(subject, null);
 }
 
 /** Go's url.Redacted: the password shown as `xxxxx`. */
@@ -181,11 +196,41 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
    * configured name replaces the current one.
    */
   reconfigure(next: ClusterOptions): void {
+    const permsChanged = JSON.stringify(this.copts.permissions) !== JSON.stringify(next.permissions);
+    const old = this.perms;
     this.copts = next;
     this.perms = compilePermissions(next);
     if (next.name !== '' && next.name !== this.clusterName) {
       this.isDynamic = false;
       this.setClusterName(next.name);
+    }
+    if (permsChanged) this.reloadPermissions(old);
+  }
+
+  /**
+   * nats-server's reloadClusterPermissions: every route drops the interest it holds that we may
+   * no longer export to, and gets our new INFO (so that it re-sends what we now export to) and
+   * RS+ / RS- for the local interest we may now import / no longer import. (nats-server 2.9
+   * re-sends the global account's interest only; tsnats every account's, as a new route gets.)
+   */
+  private reloadPermissions(old: CompiledPermissions | null): void {
+    if (this.byRid.size === 0) return;
+    this.interest.flushRemovals();
+    const perms = this.perms;
+    let subs = '';
+    let unsubs = '';
+    for (const e of this.interest.entries()) {
+      const then = canImport(old, e.subject);
+      const now = canImport(perms, e.subject);
+      if (now && !then) subs += subLine(e, e.sent);
+      else if (!now && then) unsubs += unsubLine(e);
+    }
+    const info = infoLine(this.ownInfo());
+    for (const r of this.byRid.values()) {
+      if (perms !== null) r.remote.removeWhere((rs) => !perms.canSubscribe(rs.subject, null));
+      r.sendProto(info, true);
+      if (subs !== '') r.sendProto(subs);
+      if (unsubs !== '') r.sendProto(unsubs);
     }
   }
 
@@ -534,8 +579,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
         if (r.connectUrls.length > 0 && !this.copts.noAdvertise) this.removeConnectUrls(r.connectUrls);
         r.connectUrls = [];
       } else {
-        r.import = info.import ?? null;
-        r.export = info.export ?? null;
+        this.updateRemoteRoutePerms(r, info);
       }
       return;
     }
@@ -592,11 +636,28 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     return null;
   }
 
+  /**
+   * nats-server's updateRemoteRoutePerms: an INFO from a registered route (its config was
+   * reloaded) takes its new permissions; the local interest that its export now lets through,
+   * and did not before, and that we may import, goes to it as RS+.
+   */
+  private updateRemoteRoutePerms(r: Route, info: RouteInfoDoc): void {
+    const before = exportPermissions(r.export ?? null);
+    const after = exportPermissions(info.export ?? null);
+    r.import = info.import ?? null;
+    r.export = info.export ?? null;
+    let text = '';
+    for (const e of this.interest.entries()) {
+      if (canExport(after, e.subject) && !canExport(before, e.subject) && canImport(this.perms, e.subject)) text += subLine(e, e.sent);
+    }
+    if (text !== '') r.sendProto(text);
+  }
+
   /** nats-server's sendSubsToRoute: our whole interest, one RS+ per key. */
   private sendSubsToRoute(r: Route): void {
     let text = '';
     for (const e of this.interest.entries()) {
-      if (this.perms === null || this.perms.pubAllowed(e.subject)) text += subLine(e, e.sent);
+      if (canImport(this.perms, e.subject)) text += subLine(e, e.sent);
     }
     if (text !== '') r.sendProto(text);
     r.log('DBG', 'Sent local subscriptions to route');
@@ -717,7 +778,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
 
   /** InterestSink: an RS+/RS- line for every route that may import the subject. */
   announce(e: InterestEntry, line: string): void {
-    if (this.perms !== null && !this.perms.pubAllowed(e.subject)) return;
+    if (!canImport(this.perms, e.subject)) return;
     for (const r of this.byRid.values()) r.sendProto(line);
   }
 

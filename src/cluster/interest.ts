@@ -173,6 +173,11 @@ export class RemoteInterest {
     rs.acc.sublist.removeBatch(rs.entries);
   }
 
+  /** Removes every key `drop` picks (the cluster permissions were reloaded). */
+  removeWhere(drop: (rs: RemoteSub) => boolean): void {
+    for (const rs of [...this.subs.values()]) if (drop(rs)) this.remove(rs.key);
+  }
+
   /** The route closed: every entry leaves its sublist, one batch per account. */
   clear(): void {
     const byAcc = new Map<Account, Subscription[]>();
