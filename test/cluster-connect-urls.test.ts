@@ -169,3 +169,18 @@ describe.each(KINDS)('%s: a protocol-1 client whose first PING comes after the U
     expect((await late.c.readUntilQuiet(200)).toString('latin1')).toBe('PONG\r\n');
   });
 });
+
+describe.each(KINDS)('%s in lame duck mode', (kind) => {
+  it('tells its clients only the other servers’ URLs', async () => {
+    const a = await node(kind, 'a');
+    const b = await node(kind, 'b', [a.clusterPort]);
+    await routes(a, 1);
+    const { c } = await raw(a);
+    c.send('CONNECT {"verbose":false,"protocol":1}\r\n');
+    await c.ping();
+    await eventually(async () => (await varz(a)).connect_urls?.length === 2, 'a knows b');
+    a.srv.proc.kill('SIGUSR2');
+    const info = parseInfo(await c.expect(/^INFO .*"ldm":true.*\r\n/, 5000));
+    expect(info.connect_urls).toEqual([b.url]);
+  });
+});

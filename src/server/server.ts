@@ -50,6 +50,8 @@ export class Server implements ClientHost {
    * is left.
    */
   private connectUrls: string[] | null = null;
+  /** The other servers' client URLs, learnt over routes. */
+  private remoteUrls: string[] = [];
   /** When connectUrls last changed, on the performance clock (nats-server's lastCURLsUpdate). */
   private connectUrlsUpdated = -1;
   readonly impl: Implementation;
@@ -108,7 +110,9 @@ export class Server implements ClientHost {
       account: (name) => this.accounts.get(name) ?? null,
       clientConnectUrls: () => this.clientUrls(),
       connectUrlsChanged: (urls) => {
-        this.connectUrls = [...this.clientUrls(), ...urls];
+        this.remoteUrls = urls;
+        // In lame duck mode this server no longer lists itself (nats-server's sendLDMToClients).
+        this.connectUrls = this.ldm ? [...urls] : [...this.clientUrls(), ...urls];
         this.connectUrlsUpdated = performance.now();
         this.infoChanged();
       },
@@ -645,9 +649,12 @@ export class Server implements ClientHost {
 
   /**
    * The lame duck INFO (§4.2): only to clients that said `protocol >= 1` and already had their
-   * first PING answered; the server INFO with this client's id and ip and `"ldm":true`.
+   * first PING answered; the server INFO with this client's id and ip and `"ldm":true`. In a
+   * cluster, `connect_urls` lists only the other servers from now on (none with no_advertise),
+   * as nats-server's sendLDMToClients.
    */
   private sendLameDuckInfo(): void {
+    if (this.cluster !== null) this.connectUrls = this.opts.cluster?.noAdvertise ? [] : [...this.remoteUrls];
     for (const c of this.clients.values()) {
       if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
       c.out.appendLatin1(this.asyncInfo(c, ',"ldm":true'));
