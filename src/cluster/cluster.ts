@@ -152,7 +152,8 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
   private readonly selfAddrs = new Set<string>();
   /**
    * Route output is flushed once per loop turn, after the turn's interest removals are
-   * announced. No early flush at a high-water mark (routes are bounded by max_pending only).
+   * announced. No early flush at a high-water mark (a route is bounded by the stall of its
+   * publishers past half of max_pending).
    */
   private readonly reactor = new Reactor<Route>({
     beforeFlush: () => {
