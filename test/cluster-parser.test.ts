@@ -5,8 +5,7 @@
 // interest weights.
 
 import { describe, expect, it } from 'vitest';
-import { Account } from '../src/client/account.js';
-import type { RouteLink, Subscription } from '../src/client/client.js';
+import { Account, type RouteLink, type Subscription } from '../src/accounts/account.js';
 import { type InterestEntry, LocalInterest, MAX_QUEUE_WEIGHT, RemoteInterest } from '../src/cluster/interest.js';
 import { MAX_ROUTE_LINE, type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../src/cluster/route-parser.js';
 import { prng } from './helpers/records.js';

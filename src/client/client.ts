@@ -79,69 +79,9 @@ import {
 } from './errors.js';
 import { Outbound, type OutboundSink } from './outbound.js';
 import { CompiledPermissions } from './permissions.js';
-import type { Account } from './account.js';
+import type { Account, ClientLink, Consumer, RouteLink, Subscription } from '../accounts/account.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { joinHostPort } from '../util/host-port.js';
-
-/**
- * A subscription as the registry and delivery see it. Exactly one of `client`, `route` and
- * `internal` is set: a local client's subscription, a route's interest (RS+; a queue interest of
- * weight N is N entries), or an internal subscription (an import) that takes the message itself.
- */
-export interface Subscription {
-  readonly subject: string; // latin1: one char per byte
-  readonly queue: string | null;
-  readonly sid: string;
-  readonly sidBytes: Buffer;
-  readonly client: Client | null;
-  readonly route: RouteLink | null;
-  readonly internal: InternalHandler | null;
-  /** Auto-unsubscribe limit, 0 = none. */
-  max: number;
-  /** Messages delivered. */
-  nm: number;
-  /** Removed or owner closed: never deliver again. */
-  closed: boolean;
-}
-
-/** A connection whose pending output can stall the publishers feeding it (a client or a route). */
-export interface Consumer {
-  readonly closed: boolean;
-  /** Publishers paused because of this connection's pending bytes: resumeReading() them when it drains or closes. */
-  readonly stalledProducers: Client[];
-}
-
-/** A route connection as message delivery sees it (the cluster module implements it). */
-export interface RouteLink extends Consumer {
-  /**
-   * Queues one RMSG (or HMSG when `hdrLen > 0` and the peer takes headers; headers are
-   * stripped otherwise) for a message published on this server that is not a PUB record of a
-   * client's read (it crossed an account import). `queues` names the queue groups for which this
-   * route was picked (null or empty: only plain interest).
-   */
-  sendMsg(acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly string[] | null, hdrLen: number, payload: Buffer): void;
-  /**
-   * sendMsg for a client's PUB/HPUB: the frame is written straight from the complete scan record
-   * `rec` (field index) over `buf`, with its size tokens copied verbatim as nats-server does
-   * (`PUB foo 007` goes out as `RMSG $G foo 007`). Hot path: no allocation. Returns the route's
-   * pending bytes (queued and in the socket).
-   */
-  sendRecord(acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number;
-}
-
-/** An internal subscription (an account import) takes the messages delivered to it. */
-export interface InternalHandler {
-  /**
-   * Propagated to routes and fed by messages from routes (stream imports, service responses);
-   * false: this server only (a service import's requests, which every server maps itself).
-   */
-  readonly clusterWide: boolean;
-  /**
-   * A message for this subscription (`hdrLen` -1 without headers; `payload` = headers + body;
-   * `src` the publishing client, null when it came over a route or from another import).
-   */
-  receive(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, src: Client | null): void;
-}
 
 /** The socket as the client uses it. */
 export interface ClientSocket extends OutboundSink {
@@ -233,7 +173,7 @@ const PING_BYTES = Buffer.from('PING\r\n');
 const PONG_BYTES = Buffer.from('PONG\r\n');
 const OK_BYTES = Buffer.from('+OK\r\n');
 
-export class Client implements ParserSink {
+export class Client implements ParserSink, ClientLink {
   readonly cid: number;
   readonly host: ClientHost;
   /** The connection's socket; the server swaps in the TLS socket once the handshake completes. */
@@ -537,7 +477,8 @@ export class Client implements ParserSink {
     const mark = ++runMarks;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i];
-      const c = sub.client;
+      // Client is the only ClientLink: a subscription's client is a Client (see ClientLink).
+      const c = sub.client as Client | null;
       if (c === null || sub.max !== 0 || sub.closed || c.perms !== null || (c === this && !this.echo) || c.runMark === mark) {
         return false;
       }
@@ -591,7 +532,7 @@ export class Client implements ParserSink {
     const half = this.host.opts.maxPending >> 1;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i];
-      const c = sub.client!;
+      const c = sub.client as Client;
       if (sub.closed) continue;
       const ob = c.out;
       ob.reserve(span + k * (sub.sidBytes.length + 2));
@@ -615,7 +556,7 @@ export class Client implements ParserSink {
 
   /** nats-server deliverMsg: one MSG/HMSG frame for `sub`, from the PUB record `rec`. */
   private deliver(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, replyLen: number): boolean {
-    const c = sub.client!;
+    const c = sub.client as Client;
     if ((c === this && !c.echo) || sub.closed || !c.countDelivery(sub)) return false;
     const perms = c.perms;
     if (perms !== null) {

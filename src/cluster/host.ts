@@ -3,8 +3,7 @@
 // through ClusterHost, and the server reaches it only through the Cluster interface below.
 
 import type { ClusterOptions, ServerOptions, SubjectPermission } from '../config/types.js';
-import type { Account } from '../client/account.js';
-import type { RouteLink, Subscription } from '../client/client.js';
+import type { Account, RouteLink, Subscription } from '../accounts/account.js';
 
 export type { RouteLink };
 

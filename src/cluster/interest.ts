@@ -12,8 +12,7 @@
 // into the account sublists as Subscriptions owned by the route; a queue RS+ of weight N is N
 // entries, so a random pick over the sublist's group is weighted as nats-server's is.
 
-import type { Account } from '../client/account.js';
-import type { RouteLink, Subscription } from '../client/client.js';
+import type { Account, RouteLink, Subscription } from '../accounts/account.js';
 
 /** A remote queue weight above this is counted as this (a memory bound on the N entries). */
 export const MAX_QUEUE_WEIGHT = 4096;

@@ -4,8 +4,7 @@
 // checks, registration, gossip) belongs to the cluster, which owns every route.
 
 import type net from 'node:net';
-import type { Account } from '../client/account.js';
-import type { Client, RouteLink } from '../client/client.js';
+import type { Account, ClientLink, RouteLink } from '../accounts/account.js';
 import {
   ClosedState,
   type ClosedReason,
@@ -121,7 +120,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   dirty = false;
   closed = false;
   /** Publishers paused because this route is past half its max_pending (RouteLink). */
-  readonly stalledProducers: Client[] = [];
+  readonly stalledProducers: ClientLink[] = [];
   /** Do not reconnect after close (shutdown). */
   noReconnect = false;
   private readonly label: string;

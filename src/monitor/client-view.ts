@@ -1,10 +1,11 @@
 // Read-only views of a Client that several endpoints share: its account, the user nats-server
 // would report, and its subscriptions as /connz and /subsz list them.
 
-import type { Client, Subscription } from '../client/client.js';
+import type { Subscription } from '../accounts/account.js';
+import type { Client } from '../client/client.js';
 import { byteString } from './go-format.js';
 
-export { GLOBAL_ACCOUNT } from '../client/account.js';
+export { GLOBAL_ACCOUNT } from '../accounts/account.js';
 
 /** /connz and /subsz `subscriptions_list_detail` / `subscriptions_list` entries. */
 export interface SubDetail {
@@ -42,7 +43,7 @@ export function authorizedUserOf(c: Client): string {
  * client's subscription.
  */
 export function subDetail(sub: Subscription, withAccount: boolean): SubDetail {
-  const c = sub.client!;
+  const c = sub.client as Client;
   return {
     ...(withAccount ? { account: accountOf(c) } : {}),
     subject: byteString(sub.subject),

@@ -3,15 +3,15 @@
 
 import net from 'node:net';
 import type tls from 'node:tls';
-import { type Client as ClientT, Client, type ClientHost, type Counters, type Subscription } from '../client/client.js';
+import { type Client as ClientT, Client, type ClientHost, type Counters } from '../client/client.js';
 import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Account, FROM_ROUTE, GLOBAL_ACCOUNT } from '../client/account.js';
+import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, type Subscription } from '../accounts/account.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
-import { wireImports } from '../client/imports.js';
+import { wireImports } from '../accounts/imports.js';
 import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';

@@ -4,8 +4,7 @@
 // captures what a soliciting server sends first.
 
 import net from 'node:net';
-import { Account, GLOBAL_ACCOUNT } from '../../src/client/account.js';
-import type { InternalHandler, Subscription } from '../../src/client/client.js';
+import { Account, GLOBAL_ACCOUNT, type InternalHandler, type Subscription } from '../../src/accounts/account.js';
 import { createCluster, type Cluster, type ClusterHost } from '../../src/cluster/index.js';
 import { defaultClusterOptions } from '../../src/config/cluster.js';
 import { defaultOptions } from '../../src/config/options.js';

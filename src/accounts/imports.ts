@@ -4,8 +4,7 @@
 // `Nats-Request-Info` header nats-server adds.
 
 import type { AccountConfig, ExportConfig, ImportConfig } from '../config/types.js';
-import { type Account, type AccountHost, TO_ROUTES, internalSub } from './account.js';
-import type { Client } from './client.js';
+import { type Account, type AccountHost, type ClientLink, TO_ROUTES, internalSub } from './account.js';
 
 /** nats-server's ClientInfoHdr. */
 const REQUEST_INFO_HDR = 'Nats-Request-Info';
@@ -71,7 +70,7 @@ export function findExport(exporter: AccountConfig | undefined, imp: ImportConfi
  * The request with `Nats-Request-Info: {"acc":..,"rtt":..}` added to its headers, as
  * nats-server's processServiceImport does for a client's request.
  */
-function withRequestInfo(hdrLen: number, payload: Buffer, src: Client | null, requester: Account): { hdrLen: number; payload: Buffer } {
+function withRequestInfo(hdrLen: number, payload: Buffer, src: ClientLink | null, requester: Account): { hdrLen: number; payload: Buffer } {
   const rtt = src === null ? 0 : Math.round(src.rtt * 1e6);
   const info = JSON.stringify({ acc: requester.name, ...(rtt > 0 ? { rtt } : {}) });
   const head = hdrLen > 2 ? payload.toString('latin1', 0, hdrLen - 2) : 'NATS/1.0\r\n';

@@ -15,7 +15,84 @@
 
 import { subjectHash } from '../subjects/hash.js';
 import { Sublist } from '../subjects/sublist.js';
-import type { Client, InternalHandler, RouteLink, Subscription } from './client.js';
+
+/**
+ * A subscription as the registry and delivery see it. Exactly one of `client`, `route` and
+ * `internal` is set: a local client's subscription, a route's interest (RS+; a queue interest of
+ * weight N is N entries), or an internal subscription (an import) that takes the message itself.
+ */
+export interface Subscription {
+  readonly subject: string; // latin1: one char per byte
+  readonly queue: string | null;
+  readonly sid: string;
+  readonly sidBytes: Buffer;
+  readonly client: ClientLink | null;
+  readonly route: RouteLink | null;
+  readonly internal: InternalHandler | null;
+  /** Auto-unsubscribe limit, 0 = none. */
+  max: number;
+  /** Messages delivered. */
+  nm: number;
+  /** Removed or owner closed: never deliver again. */
+  closed: boolean;
+}
+
+/** A connection whose pending output can stall the publishers feeding it (a client or a route). */
+export interface Consumer {
+  readonly closed: boolean;
+  /** Publishers paused because of this connection's pending bytes: resumeReading() them when it drains or closes. */
+  readonly stalledProducers: ClientLink[];
+}
+
+/** A route connection as message delivery sees it (the cluster module implements it). */
+export interface RouteLink extends Consumer {
+  /**
+   * Queues one RMSG (or HMSG when `hdrLen > 0` and the peer takes headers; headers are
+   * stripped otherwise) for a message published on this server that is not a PUB record of a
+   * client's read (it crossed an account import). `queues` names the queue groups for which this
+   * route was picked (null or empty: only plain interest).
+   */
+  sendMsg(acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly string[] | null, hdrLen: number, payload: Buffer): void;
+  /**
+   * sendMsg for a client's PUB/HPUB: the frame is written straight from the complete scan record
+   * `rec` (field index) over `buf`, with its size tokens copied verbatim as nats-server does
+   * (`PUB foo 007` goes out as `RMSG $G foo 007`). Hot path: no allocation. Returns the route's
+   * pending bytes (queued and in the socket).
+   */
+  sendRecord(acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number;
+}
+
+/** An internal subscription (an account import) takes the messages delivered to it. */
+export interface InternalHandler {
+  /**
+   * Propagated to routes and fed by messages from routes (stream imports, service responses);
+   * false: this server only (a service import's requests, which every server maps itself).
+   */
+  readonly clusterWide: boolean;
+  /**
+   * A message for this subscription (`hdrLen` -1 without headers; `payload` = headers + body;
+   * `src` the publishing client, null when it came over a route or from another import).
+   */
+  receive(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, src: ClientLink | null): void;
+}
+
+/**
+ * A client connection as message delivery sees it (client/ implements it): the delivery seam an
+ * Account uses, so that accounts never import client/. Client is the only implementation, and
+ * client/ and monitor/ take a subscription's `client` back as a Client (a type assertion: no
+ * cost on the hot path).
+ */
+export interface ClientLink {
+  /** Round-trip time in seconds (0 until measured): a service import's `Nats-Request-Info` carries it. */
+  readonly rtt: number;
+  /**
+   * One MSG/HMSG frame for `sub` (a subscription of this client) of a message that is not a PUB
+   * record of a client's read (it came over a route or crossed an import). Whether it was sent.
+   */
+  deliverParts(sub: Subscription, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): boolean;
+  /** Reads from this client again after a producer stall (see Consumer). */
+  resumeReading(): void;
+}
 
 /** nats-server's global account. */
 export const GLOBAL_ACCOUNT = '$G';
@@ -102,7 +179,7 @@ export class Account {
     payload: Buffer,
     flags: number,
     queues: readonly Buffer[] | null,
-    src: Client | null,
+    src: ClientLink | null,
     hash: number = subjectHash(subject, 0, subject.length),
   ): number {
     if (depth >= MAX_IMPORT_DEPTH) return 0;
