@@ -1,4 +1,4 @@
-// Client authorization in the config file (src/config/options.ts): `authorization { ... }`,
+// Client authorization in the config file (src/config/auth.ts): `authorization { ... }`,
 // users, permissions, no_auth_user, checked against nats-server's server/opts.go and auth.go
 // behaviour and, at the end, against the installed `nats-server -t` itself.
 
@@ -7,14 +7,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfigString } from '../src/config/conf.js';
-import {
-  DEFAULT_AUTH_TIMEOUT_MS,
-  defaultOptions,
-  goValueV,
-  isValidPublicUserKey,
-  optionsFromConfig,
-  validateOptions,
-} from '../src/config/options.js';
+import { isValidPublicUserKey } from '../src/config/auth.js';
+import { DEFAULT_AUTH_TIMEOUT_MS, defaultOptions, optionsFromConfig, validateOptions } from '../src/config/options.js';
+import { goValueV } from '../src/config/values.js';
 import type { Permissions, ServerOptions, UserEntry } from '../src/config/types.js';
 import { errorLines, natsServerCheck, natsServerStart, tsnatsCheck, tsnatsStart } from './helpers/conf-check.js';
 import { errorOf } from './helpers/config-error.js';

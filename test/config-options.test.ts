@@ -12,10 +12,10 @@ import {
   DEFAULT_AUTH_TIMEOUT_MS,
   defaultOptions,
   optionsFromConfig,
-  parseGoDuration,
   setBaselineOptions,
   validateOptions,
 } from '../src/config/options.js';
+import { parseGoDuration } from '../src/config/values.js';
 import type { ServerOptions } from '../src/config/types.js';
 import { errorLines, natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
 import { errorOf } from './helpers/config-error.js';

@@ -1,5 +1,5 @@
 // The layer seams of design.md §2, read from the import lines of every source file.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -11,9 +11,10 @@ function files(dir: string): string[] {
   );
 }
 
+/** The specifiers of a file's import and export-from lines (type-only too) and of its import() calls. */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  return [...text.matchAll(/^(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => m[1] ?? m[2]);
 }
 
 /** layer → import specifiers (relative paths resolved to src/<layer>/, or node: modules) it must not use. */
@@ -21,9 +22,12 @@ const FORBIDDEN: Record<string, RegExp[]> = {
   protocol: [/^node:net$/, /\/client\//, /\/server\//, /\/subjects\//, /\/native\//, /\.node$/],
   subjects: [/^node:/, /\/protocol\//, /\/client\//, /\/server\//, /\/native\//],
   client: [/\/server\//, /^node:(net|timers)$/, /\/native\//],
+  // An Account sees clients and routes through the delivery seam it declares (ClientLink,
+  // RouteLink): it never imports a kind of connection, nor the server that owns them.
+  accounts: [/\/client\//, /\/server\//, /\/cluster\//, /\/monitor\//, /\/native\//, /\.node$/],
   cluster: [/\/server\//, /\/monitor\//, /\/native\//, /\.node$/],
   // Helpers every layer may use (the reactor, host:port): they use no other layer.
-  util: [/\/(client|cluster|config|monitor|native|protocol|server|subjects)\//, /\.node$/],
+  util: [/\/(accounts|client|cluster|config|monitor|native|protocol|server|subjects)\//, /\.node$/],
 };
 
 describe('layer seams', () => {
@@ -50,6 +54,53 @@ describe('layer seams', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it('src/ has no import cycles (type-only imports count): every strongly connected component is one file', () => {
+    // The graph: file → the src/ files its relative specifiers name (`x.js` is the source `x.ts`).
+    const graph = new Map<string, string[]>();
+    const unresolved: string[] = [];
+    for (const file of files(SRC)) {
+      const deps: string[] = [];
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = join(file, '..', spec).replace(/\.js$/, '.ts');
+        if (existsSync(target)) deps.push(relative(SRC, target));
+        else unresolved.push(`${relative(SRC, file)}: ${spec}`);
+      }
+      graph.set(relative(SRC, file), deps);
+    }
+    expect(unresolved).toEqual([]);
+    expect(graph.size).toBeGreaterThan(50);
+    // Tarjan's strongly connected components.
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const circles: string[][] = [];
+    const visit = (v: string): void => {
+      index.set(v, index.size);
+      low.set(v, index.get(v)!);
+      stack.push(v);
+      onStack.add(v);
+      for (const w of graph.get(v)!) {
+        if (!index.has(w)) {
+          visit(w);
+          low.set(v, Math.min(low.get(v)!, low.get(w)!));
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+      if (low.get(v) !== index.get(v)) return;
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) circles.push(component.sort());
+    };
+    for (const v of graph.keys()) if (!index.has(v)) visit(v);
+    expect(circles).toEqual([]);
   });
 
   it('only src/native/load.ts loads a .node file', () => {

@@ -15,7 +15,7 @@ import {
 } from '../client/errors.js';
 import { Outbound } from '../client/outbound.js';
 import type { ServerOptions } from '../config/types.js';
-import { goDurationMs } from '../config/options.js';
+import { goDurationMs } from '../config/values.js';
 import type { CompiledPermissions } from '../client/permissions.js';
 import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
 import { copySpan, writeDecimal } from '../protocol/batcher.js';

@@ -15,21 +15,18 @@ import {
   arrayValue,
   atoi,
   boolValue,
-  clonePermissions,
   goQuote,
   goValueV,
   intValue,
-  isValidPublicAccountKey,
   jetStreamDisabled,
   notSupported,
   parseGoDuration,
-  parseUserPermissions,
-  parseUsers,
   recovering,
   stringValue,
-  usersAndNkeys,
   type KeyContext,
-} from './options.js';
+  type OptionReader,
+} from './values.js';
+import { clonePermissions, isValidPublicAccountKey, parseUserPermissions, parseUsers, usersAndNkeys } from './auth.js';
 import { isValidPublishSubject, isValidSubject, subjectIsLiteral } from '../subjects/subject.js';
 import type {
   AccountConfig,
@@ -132,6 +129,31 @@ export function accountsKey(v: ConfNode, c: KeyContext): void {
   if (!parsed || c.hasErrors()) return;
   linkAccounts(v.pos, c, pending);
 }
+
+/**
+ * The `accounts` and `system_account` keys. `system_account` (read by configureSystemAccount,
+ * before every other key) has a no-op handler so that it is not an unknown field.
+ */
+export const ACCOUNTS_READER: OptionReader = {
+  keys: [
+    [['accounts'], accountsKey],
+    [['system_account', 'system'], () => undefined],
+  ],
+  prepare: configureSystemAccount,
+  // configureAccounts: an account named $SYS is the system account when none is set.
+  baseline: (opts) => {
+    if (opts.systemAccount === '' && opts.accounts.some((a) => a.name === DEFAULT_SYSTEM_ACCOUNT)) {
+      opts.systemAccount = DEFAULT_SYSTEM_ACCOUNT;
+    }
+  },
+  // configureAccounts (at server start): the system account must be one of the accounts.
+  validate: (opts) => {
+    const sys = opts.systemAccount;
+    if (sys !== '' && sys !== GLOBAL_ACCOUNT_NAME && !opts.accounts.some((a) => a.name === sys)) {
+      throw new ConfigError('error resolving system account: account missing', undefined, 'validation');
+    }
+  },
+};
 
 /** The first pass: `accounts: [A, B]` or `accounts { A { ... } }` (anything else is ignored). */
 function parseAccountsBlock(v: ConfNode, c: KeyContext, pending: PendingAccounts): void {

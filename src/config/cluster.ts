@@ -9,16 +9,17 @@ import {
   intValue,
   listenValue,
   notSupported,
-  parseAuthorization,
-  parseTls,
-  parseUserPermissions,
   recovering,
   secondsToMs,
   splitHostPort,
   stringValue,
   TWO63,
   type KeyContext,
-} from './options.js';
+  type OptionReader,
+} from './values.js';
+import { parseAuthorization, parseUserPermissions } from './auth.js';
+import { parseTls } from './tls.js';
+import { AUTH_TIMEOUT_MS, DEFAULT_HOST } from './defaults.js';
 import type { ClusterOptions, Permissions } from './types.js';
 
 /** A cluster block with nothing set: no listener (port 0), no routes. */
@@ -111,6 +112,23 @@ export function clusterKey(v: ConfNode, c: KeyContext): void {
     }
   });
 }
+
+/** The `cluster` key. */
+export const CLUSTER_READER: OptionReader = {
+  keys: [[['cluster'], clusterKey]],
+  // A listening cluster binds DEFAULT_HOST unless told, and its auth timeout is AUTH_TIMEOUT
+  // (getDefaultAuthTimeout without TLS: a cluster `tls` block is ignored).
+  baseline: (opts) => {
+    const cl = opts.cluster;
+    if (cl !== null && cl.port !== 0) {
+      opts.cluster = {
+        ...cl,
+        host: cl.host === '' ? DEFAULT_HOST : cl.host,
+        authTimeoutMs: cl.authTimeoutMs === 0 ? AUTH_TIMEOUT_MS : cl.authTimeoutMs,
+      };
+    }
+  },
+};
 
 /** The cluster's `authorization { user, password, timeout }`: one user, no token. */
 function clusterAuthorization(key: string, v: ConfNode, cl: ClusterOptions, c: KeyContext): void {

@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './conf.js';
 import type { ClusterOptions, ServerOptions } from './types.js';
 import { defaultClusterOptions, overrideCluster } from './cluster.js';
-import { genTlsCheck } from './options.js';
+import { genTlsCheck } from './tls.js';
 
 export type FlagKind = 'bool' | 'int' | 'string';
 

@@ -4,7 +4,7 @@
 // new=..`) and the running options stay as they were. Otherwise every change is applied and
 // logged with nats-server's "Reloaded: ..." lines.
 
-import { goDurationMs } from '../config/options.js';
+import { goDurationMs } from '../config/values.js';
 import type { ClusterOptions, ServerOptions } from '../config/types.js';
 
 /** What applying a change involves besides setting the field (the runtime does these). */
