@@ -66,27 +66,41 @@ function installExitHook(): void {
 const handedOut = new Set<number>();
 
 /**
- * Bind port 0 on loopback, read the port, close. Never returns the same port twice in one
- * process. (Still racy against other processes; spawnServer checks that its own server is
- * the one listening.)
+ * Ports handed out come from below the kernel's ephemeral range (32768 and up on Linux), so no
+ * server that binds port 0 (tsnats with -1, the OS for outgoing connections) can take one between
+ * freePort() and the bind it was picked for. Each vitest worker (VITEST_POOL_ID) has its own
+ * slice, so workers running at once never pick the same port either.
+ */
+const PORT_BASE = 10000;
+const SLICE = 1400;
+const poolId = Number(process.env.VITEST_POOL_ID ?? 0) % 16;
+let nextPort = PORT_BASE + poolId * SLICE + (process.pid % SLICE);
+
+/** Whether `port` can be bound on `host` now (then it is released again). */
+function bindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port of this worker's slice that binds on `host` now. Never returns the same port twice in
+ * one process. (A process outside the tests may still take it; spawnServer checks that its own
+ * server is the one listening.)
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.unref();
-      srv.on('error', reject);
-      srv.listen(0, host, () => {
-        const addr = srv.address();
-        const p = typeof addr === 'object' && addr ? addr.port : 0;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
+  const first = PORT_BASE + poolId * SLICE;
+  for (let tries = 0; tries < SLICE; tries++) {
+    const port = nextPort;
+    nextPort = nextPort + 1 >= first + SLICE ? first : nextPort + 1;
+    if (handedOut.has(port) || !(await bindable(host, port))) continue;
+    handedOut.add(port);
+    return port;
   }
+  throw new Error(`no free port left in ${first}-${first + SLICE - 1}`);
 }
 
 function sleep(ms: number): Promise<void> {
