@@ -64,9 +64,10 @@ const SCENARIOS = [
   { id: 'g', name: '10k subs (wildcards), 10k subjects', kind: 'registry', msgs: q(1e6, 2.5e5), size: 16, subsTotal: 10000 },
   { id: 'h', name: '10k idle connections', kind: 'idle', conns: Number(o.conns ?? 10000) },
   { id: 'i', name: '1 pub → 1 sub across a route, 16 B', kind: 'route', msgs: q(1e6, 2.5e5), size: 16, pubs: 1, subs: 1 },
+  { id: 's', name: 'start-up, default config', kind: 'startup', reps: QUICK ? 3 : 4 },
 ].filter((s) => !o.only || String(o.only).split(',').includes(s.id));
 if (!SCENARIOS.length) {
-  console.error(`--only ${o.only}: no such scenario (a-i)`);
+  console.error(`--only ${o.only}: no such scenario (a-i, s)`);
   process.exit(1);
 }
 
@@ -426,6 +427,90 @@ async function runRoute(def, sc) {
     for (const n of nodes) await stopServer(n);
   }
 }
+/**
+ * Scenario s: `reps` samples, each three fresh processes back to back: `node -e 0` (spawn until
+ * exit: Node's own boot on this machine at this moment), the server (spawn until its port
+ * accepts a TCP connection, polled every 2 ms; then SIGKILLed), and for tsnats a Node process
+ * that imports the library and times `startServer()` from the call until it resolves (listening).
+ * Each sample is one result, so the medians are over rounds × reps.
+ */
+async function runStartup(def, sc) {
+  const out = [];
+  for (let i = 0; i < sc.reps; i++) {
+    try {
+      const node_ms = await timeNodeBoot();
+      const spawn_ms = await timeSpawnToAccept(def);
+      const r = { ok: true, rep: i, node_ms, spawn_ms, vs_node: spawn_ms / node_ms };
+      if (def.key !== 'nats') r.inproc_ms = await timeStartServer(def.key === 'native' ? 'require' : 'off');
+      out.push(r);
+    } catch (e) {
+      out.push({ ok: false, rep: i, error: e.message });
+    }
+  }
+  return out;
+}
+function timeNodeBoot() {
+  const t0 = performance.now();
+  const c = track(spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }));
+  return new Promise((resolve, reject) => {
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`node -e 0: exit ${code}`))));
+  });
+}
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host: '127.0.0.1', port });
+    s.on('connect', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
+async function timeSpawnToAccept(def) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const c = track(spawn(def.cmd, def.args(port), { stdio: 'ignore', cwd: root }));
+  let exited = null;
+  const gone = new Promise((r) => c.on('exit', (code, sig) => r((exited = sig || `exit ${code}`))));
+  try {
+    while (!exited) {
+      if (await canConnect(port)) return performance.now() - t0;
+      if (performance.now() - t0 > 15000) throw new Error(`${def.label}: port ${port} not accepting after 15 s`);
+      await sleep(2);
+    }
+    throw new Error(`${def.label} exited before accepting (${exited})`);
+  } finally {
+    c.kill('SIGKILL');
+    await gone;
+  }
+}
+const INPROC = `
+const t0 = performance.now();
+const { startServer } = await import(process.argv[1]);
+const t1 = performance.now();
+const s = await startServer({ host: '127.0.0.1', port: -1, native: process.argv[2] });
+const t2 = performance.now();
+await s.shutdown();
+console.log(JSON.stringify({ import_ms: t1 - t0, start_ms: t2 - t1 }));
+`;
+function timeStartServer(native) {
+  const lib = new URL('../dist/index.js', import.meta.url).href;
+  const c = track(spawn(process.execPath, ['--input-type=module', '-e', INPROC, lib, native], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  let err = '';
+  c.stdout.on('data', (b) => (out += b));
+  c.stderr.on('data', (b) => (err += b));
+  const hard = setTimeout(() => c.kill('SIGKILL'), 15000);
+  return new Promise((resolve, reject) => {
+    c.on('exit', (code, sig) => {
+      clearTimeout(hard);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()).start_ms);
+      } catch {
+        reject(new Error(`startServer(): ${sig || `exit ${code}`} ${err.trim().split('\n').slice(-2).join(' | ')}`));
+      }
+    });
+  });
+}
+
 /** How long scenario i waits for the route to form, and then for interest to cross it. */
 const ROUTE_SETTLE_MS = 1500;
 
@@ -499,6 +584,12 @@ const METRICS = {
     ['sub_mps', 'delivered msgs/s', fmtRate, 'higher'],
     ['server_ns_per_msg', 'CPU of both servers ns/msg', fmtNum(0), 'lower'],
   ],
+  startup: [
+    ['spawn_ms', 'spawn until the port accepts, ms', fmtNum(1), 'lower'],
+    ['node_ms', '`node -e 0` until exit, ms (alongside)', fmtNum(1), 'none'],
+    ['vs_node', 'spawn until accepting / `node -e 0`', fmtRatio, 'none'],
+    ['inproc_ms', '`startServer()` call until listening, ms', fmtNum(1), 'lower'],
+  ],
 };
 
 // results[serverKey][scenarioId] = [{round, ...result}]
@@ -527,7 +618,7 @@ function table(results, scenarios, servers, title) {
           // Median of per-round ratios, oriented so that > 1 means tsnats is better.
           const rs = [];
           for (const r of (results[s.key]?.[sc.id] ?? []).filter((x) => x.ok)) {
-            const b = (results.nats?.[sc.id] ?? []).find((x) => x.ok && x.round === r.round);
+            const b = better !== 'none' && (results.nats?.[sc.id] ?? []).find((x) => x.ok && x.round === r.round && x.rep === r.rep);
             if (b) rs.push(better === 'higher' ? r[key] / b[key] : b[key] / r[key]);
           }
           row.push(fmtRatio(median(rs)));
@@ -545,7 +636,7 @@ function genTable(results, scenarios, servers) {
   const lines = ['Load generator CPU (all its processes, % of one core over the run; 200 = both cores of a 2-core machine):', ''];
   const head = ['#', ...servers.map((s) => s.label)];
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '--:').join('|')}|`);
-  for (const sc of scenarios.filter((s) => s.kind !== 'idle')) {
+  for (const sc of scenarios.filter((s) => s.kind !== 'idle' && s.kind !== 'startup')) {
     lines.push(`| ${sc.id} | ${servers.map((s) => fmtNum(0)(median((results[s.key]?.[sc.id] ?? []).filter((r) => r.ok).map((r) => r.gen_cpu_pct)))).join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
@@ -598,7 +689,7 @@ async function main() {
 
   // Start the long-lived servers (scenario h starts its own fresh ones).
   const live = {};
-  const needLive = SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'route');
+  const needLive = SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'route' && s.kind !== 'startup');
   for (const def of needLive ? servers.slice() : []) {
     try {
       live[def.key] = await startServer(def);
@@ -629,7 +720,9 @@ async function main() {
   const brief = (res) =>
     !res.ok
       ? `FAIL ${res.error}`
-      : res.p50_us !== undefined
+      : res.spawn_ms !== undefined
+        ? `${res.spawn_ms.toFixed(0)} ms (node ${res.node_ms.toFixed(0)} ms${res.inproc_ms !== undefined ? `, startServer ${res.inproc_ms.toFixed(0)} ms` : ''})`
+        : res.p50_us !== undefined
         ? `p50 ${res.p50_us.toFixed(1)} µs, p99 ${res.p99_us.toFixed(1)} µs, ${res.server_ns_per_msg.toFixed(0)} ns/req`
         : res.kib_per_conn !== undefined
           ? `${res.kib_per_conn.toFixed(2)} KiB/conn (${res.conns} conns, RSS ${res.rss_before_mib.toFixed(1)} → ${res.rss_after_mib.toFixed(1)} MiB)`
@@ -640,6 +733,12 @@ async function main() {
     for (const sc of SCENARIOS) {
       for (const def of order) {
         let res;
+        if (sc.kind === 'startup') {
+          const rs = await runStartup(def, sc);
+          for (const x of rs) record(x, def, sc, r);
+          log(`round ${r + 1}/${ROUNDS} ${sc.id} ${def.label.padEnd(13)} ${rs.map(brief).join('; ')}`);
+          continue;
+        }
         if (sc.kind === 'idle') res = await runIdle(def, sc);
         else if (sc.kind === 'route') res = await runRoute(def, sc).catch((e) => ({ ok: false, error: e.message }));
         else {
@@ -692,7 +791,7 @@ async function main() {
   const cmd = `node bench/run.mjs${argv.length ? ' ' + argv.join(' ') : ''}`;
   const when = new Date();
   const addonNote = existsSync(ADDON) ? 'built' : 'not built';
-  const counts = SCENARIOS.map((s) => `${s.id}: ${s.kind === 'idle' ? `${s.conns} conns` : s.kind === 'reqrep' ? `${s.msgs} requests` : `${fmtRate(s.msgs)} msgs`}`).join(', ');
+  const counts = SCENARIOS.map((s) => `${s.id}: ${s.kind === 'idle' ? `${s.conns} conns` : s.kind === 'reqrep' ? `${s.msgs} requests` : s.kind === 'startup' ? `${s.reps} starts per round` : `${fmtRate(s.msgs)} msgs`}`).join(', ');
   const out = [];
   out.push(`## ${when.toISOString().replace('T', ' ').slice(0, 16)} UTC${QUICK ? ' (quick)' : ''}`, '');
   out.push(`- command: \`${cmd}\``);
@@ -701,7 +800,7 @@ async function main() {
   out.push(`- ${ROUNDS} interleaved rounds (server order rotated each round); sizes: ${counts}; took ${((Date.now() - tBegin) / 1000).toFixed(0)} s`);
   out.push('');
   out.push(table(results, SCENARIOS, servers, 'bench/loadgen.mjs (raw protocol, Node)'));
-  out.push(genTable(results, SCENARIOS, servers));
+  if (SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'startup')) out.push(genTable(results, SCENARIOS, servers));
   if (nbResults) out.push(table(nbResults, nbScenarios, servers, 'Cross-check: natsbench (Go, nats.go 1.22)'));
   if (failures.length) out.push('Failed runs (not counted in the medians):', '', ...failures.map((f) => `- ${f}`), '');
   if (notes.length) out.push('Notes:', '', ...[...new Set(notes)].map((n) => `- ${n}`), '');
