@@ -3,12 +3,12 @@
 // client certificate maps to), a single token, a single user/password.
 
 import { randomBytes } from 'node:crypto';
-import { fromPublic } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
 import type { NkeyUser, Permissions, ServerOptions, UserEntry } from '../config/types.js';
 import { checkCertSubject, type Dn, dnEqual, dnRdnsMatch, parseDn, type TlsPeer } from './cert-map.js';
 import type { ConnectOptions } from './connect-options.js';
 import { goQuote } from './errors.js';
+import { verifySignature } from '../util/nkey.js';
 
 /** What an embedder's authenticate function is told about a CONNECT. */
 export interface AuthRequest {
@@ -86,11 +86,7 @@ function verifyNkey(u: NkeyUser, c: ConnectOptions, nonce: string): boolean {
   if (c.sig === '' || !connectionTypeAllowed(u)) return false;
   const std = /[+/=]/.test(c.sig);
   const sig = Buffer.from(c.sig, std ? 'base64' : 'base64url');
-  try {
-    return fromPublic(c.nkey).verify(Buffer.from(nonce, 'latin1'), sig);
-  } catch {
-    return false;
-  }
+  return verifySignature(c.nkey, Buffer.from(nonce, 'latin1'), sig);
 }
 
 /** Where authenticate's log lines go (nats-server logs them while it decides). */
