@@ -3,11 +3,11 @@
 // client certificate maps to), a single token, a single user/password.
 
 import { randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import type { NkeyUser, Permissions, ServerOptions, UserEntry } from '../config/types.js';
 import { checkCertSubject, type Dn, dnEqual, dnRdnsMatch, parseDn, type TlsPeer } from './cert-map.js';
 import type { ConnectOptions } from './connect-options.js';
 import { goQuote } from './errors.js';
+import { bcryptjs } from '../util/lazy.js';
 import { verifySignature } from '../util/nkey.js';
 
 /** What an embedder's authenticate function is told about a CONNECT. */
@@ -65,7 +65,7 @@ const verified = new Map<string, string>();
 export function comparePasswords(server: string, client: string): boolean {
   if (!isBcrypt(server)) return server === client;
   if (verified.get(server) === client) return true;
-  if (!bcrypt.compareSync(client, server)) return false;
+  if (!bcryptjs().compareSync(client, server)) return false;
   if (verified.size > 1024) verified.clear();
   verified.set(server, client);
   return true;

@@ -6,8 +6,8 @@
 // ldm=SIGUSR2, term=SIGTERM, to the pid given (or read from a pid file), else to the only
 // running process of that name (`pgrep <name>`).
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { childProcess } from '../util/lazy.js';
 
 /** What the signal handlers drive (the process runtime). */
 export interface SignalTarget {
@@ -86,7 +86,7 @@ function resolvePids(processName: string): number[] {
   let out = '';
   try {
     // pgrep matches the 15-character process name (comm).
-    out = execFileSync('pgrep', [processName.slice(0, 15)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    out = childProcess().execFileSync('pgrep', [processName.slice(0, 15)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch (e) {
     const err = e as { status?: number | null; stdout?: string };
     // Exit status 1: no process matched. Anything else (no pgrep...): give up.

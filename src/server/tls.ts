@@ -4,12 +4,13 @@
 
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { TlsOptions } from '../config/types.js';
+import { nodeTls } from '../util/lazy.js';
 
 /** The secure context for `t` (throws when a file cannot be read or parsed). */
 export function createTlsContext(t: TlsOptions): tls.SecureContext {
-  return tls.createSecureContext({
+  return nodeTls().createSecureContext({
     minVersion: 'TLSv1.2', // nats-server's MinVersion
     ...(t.certFile !== '' ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) } : {}),
     ...(t.caFile !== '' ? { ca: readFileSync(t.caFile) } : {}),
@@ -23,7 +24,7 @@ export function createTlsContext(t: TlsOptions): tls.SecureContext {
 export function checkTlsFiles(t: TlsOptions): string | null {
   if (t.certFile !== '') {
     try {
-      tls.createSecureContext({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) });
+      nodeTls().createSecureContext({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) });
     } catch (e) {
       return `error parsing X509 certificate/key pair: ${errText(e)}`;
     }
@@ -36,7 +37,7 @@ export function checkTlsFiles(t: TlsOptions): string | null {
       return errText(e);
     }
     try {
-      tls.createSecureContext({ ca: pem });
+      nodeTls().createSecureContext({ ca: pem });
     } catch {
       return 'failed to parse root ca certificate';
     }
@@ -68,7 +69,7 @@ export function startTlsHandshake(
   verify: boolean,
   events: TlsHandshakeEvents,
 ): tls.TLSSocket {
-  const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: context, requestCert: verify, rejectUnauthorized: verify });
+  const socket = new (nodeTls().TLSSocket)(raw, { isServer: true, secureContext: context, requestCert: verify, rejectUnauthorized: verify });
   let done = false;
   const onError = (err: Error): void => {
     if (done) return;

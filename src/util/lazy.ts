@@ -1,0 +1,19 @@
+// Modules that a plain start does not use, loaded synchronously at their first use: a server
+// without TLS, bcrypt passwords or `--signal` never pays for them (see bench scenario s). Each
+// is a package or a Node built-in named by a literal here; nothing else is loaded this way.
+
+import { createRequire } from 'node:module';
+
+const load = createRequire(import.meta.url);
+
+function once<T>(get: () => T): () => T {
+  let m: T | undefined;
+  return () => (m ??= get());
+}
+
+/** bcryptjs (its CommonJS build): only for bcrypt password hashes. */
+export const bcryptjs = once(() => load('bcryptjs') as typeof import('bcryptjs'));
+/** node:tls: only with a `tls` block or `--tls`. */
+export const nodeTls = once(() => load('node:tls') as typeof import('node:tls'));
+/** node:child_process: only for `--signal` without a pid (pgrep). */
+export const childProcess = once(() => load('node:child_process') as typeof import('node:child_process'));
