@@ -6,16 +6,10 @@ import { defaultOptions } from './config/options.js';
 import type { ServerOptions } from './config/types.js';
 import { loadImplementation, type NativeMode } from './native/load.js';
 import { Logger } from './server/logger.js';
-import {
-  connz,
-  subsz,
-  varz,
-  type Connz,
-  type ConnzOptions,
-  type Subsz,
-  type SubszOptions,
-  type Varz,
-} from './monitor/monitor.js';
+// The snapshots only: the HTTP monitor (src/monitor/monitor.ts) loads when a monitor port is set.
+import { connz, type Connz, type ConnzOptions } from './monitor/connz.js';
+import { subsz, type Subsz, type SubszOptions } from './monitor/subsz.js';
+import { varz, type Varz } from './monitor/varz.js';
 import type { Ports } from './server/ports-file.js';
 import { Runtime } from './server/runtime.js';
 import type { Server } from './server/server.js';

@@ -10,7 +10,7 @@ import { validateOptions } from '../config/options.js';
 import type { ServerOptions } from '../config/types.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { goPathError, type Logger } from './logger.js';
-import { startMonitor, type MonitorHandle } from '../monitor/monitor.js';
+import type { MonitorHandle } from '../monitor/monitor.js';
 import {
   deletePortsFile,
   formatURLs,
@@ -151,9 +151,10 @@ export class Runtime implements SignalTarget {
     if (plain) this.logger.warn('Plaintext passwords detected, use nkeys or bcrypt');
   }
 
-  /** nats-server's StartMonitoring. */
+  /** nats-server's StartMonitoring. The monitor's code (and node:http) loads only here. */
   private async startMonitoring(): Promise<void> {
     const o = this.opts;
+    const { startMonitor } = await import('../monitor/monitor.js');
     try {
       this.monitor = await startMonitor(this.server, this.logger);
     } catch (e) {
