@@ -1,10 +1,9 @@
-// nats-server's command line (server/opts.go ConfigureOptions, main.go usage), parsed by commander
-// the way Go's `flag` package parses it: `-name`, `--name`, `-name=value`, `-name value` (a value is
+// nats-server's command line (server/opts.go ConfigureOptions, main.go usage), parsed the way
+// Go's `flag` package parses it: `-name`, `--name`, `-name=value`, `-name value` (a value is
 // taken even when it starts with '-'), booleans only as `-name` or `-name=<bool>`, `--` ends the
 // flags, and the first non-flag argument stops parsing. Multi-letter short flags (`-DV`, `-sl`,
 // `-ms`, `-js`, `-sd`) are flags of their own, as in nats-server.
 
-import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './conf.js';
 import type { ClusterOptions, ServerOptions } from './types.js';
 import { defaultClusterOptions, overrideCluster } from './cluster.js';
@@ -109,101 +108,55 @@ export function parseGoInt(s: string): number | string {
   return Number(n);
 }
 
-/** The flag's commander long name: its first multi-letter name, else its only name (`-t` is `--t`). */
-function longName(def: FlagDef): string {
-  return def.names.find((n) => n.length > 1) ?? def.names[0]!;
-}
-
 /**
- * Why this exists: nats-server takes Go `flag` syntax, which commander reads differently (`-port`
- * as `-p ort`, `-DV` as `-D -V`, no `-D=false`, options after operands). So each recognised flag
- * is rewritten to `--<long>`, a value flag's value following as its own argument (commander takes
- * it even when it starts with '-'), a boolean's explicit value as `--<long>=<value>`; Go stops at
- * `--` or the first non-flag, so `--` and the rest follow. An unknown flag is passed on as
- * `--<name>` for commander to refuse, and ends the rewrite, as Go stops at the first error.
- * `written` is each flag's name as given, in order; `bad`, a token Go refuses as `bad flag syntax`
- * (commander has no such error), is reported once the flags before it parsed.
+ * Go's flag.FlagSet.Parse (parseOne, flag by flag) over nats-server's flags. `-name` and `--name`
+ * are the same; `-name=value`; a value flag otherwise takes the next argument, even one starting
+ * with '-'; a boolean takes a value only as `-name=<bool>`. `--` ends the flags and is dropped;
+ * the first argument that is not a flag ends them and is kept. Throws FlagError with Go's text at
+ * the first error.
  */
-function normalise(argv: readonly string[]): { tokens: string[]; written: string[]; bad?: string } {
-  const tokens: string[] = [];
-  const written: string[] = [];
+export function parseFlags(argv: readonly string[]): ParsedFlags {
+  const values = new Map<string, FlagValue>();
+  const given: ParsedFlags['given'] = [];
   let i = 0;
-  for (; i < argv.length; i++) {
+  while (i < argv.length) {
     const s = argv[i]!;
+    if (s.length < 2 || s[0] !== '-') break;
     if (s === '--') {
       i++;
       break;
     }
-    if (s.length < 2 || s[0] !== '-') break;
     const body = s.slice(s[1] === '-' ? 2 : 1);
+    if (body === '' || body[0] === '-' || body[0] === '=') throw new FlagError(`bad flag syntax: ${s}`);
+    i++;
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
-    if (name === '' || name[0] === '-') return { tokens, written, bad: s };
-    written.push(name);
     const def = BY_NAME.get(name);
-    if (!def) return { tokens: [...tokens, `--${name}`], written };
-    const long = `--${longName(def)}`;
-    if (def.kind === 'bool') tokens.push(eq < 0 ? long : `${long}=${body.slice(eq + 1)}`);
-    else if (eq >= 0) tokens.push(long, body.slice(eq + 1));
-    else if (i + 1 < argv.length) tokens.push(long, argv[++i]!);
-    else return { tokens: [...tokens, long], written }; // commander: missing argument
-  }
-  return { tokens: [...tokens, '--', ...argv.slice(i)], written };
-}
-
-/** Go's flag.FlagSet.Parse over nats-server's flags, with commander as the engine. Throws FlagError. */
-export function parseFlags(argv: readonly string[]): ParsedFlags {
-  const { tokens, written, bad } = normalise(argv);
-  const given: ParsedFlags['given'] = [];
-  // The flag being parsed: commander handles them one at a time, in `written`'s order.
-  const current = (): string => written[given.length]!;
-  const cmd = new Command()
-    .helpOption(false) // -h is an ordinary flag: -v wins over it, and so does a later flag error
-    .allowExcessArguments()
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
-  const options = FLAGS.map((def): [FlagDef, Option] => {
-    const long = longName(def);
-    const short = def.names.find((n) => n.length === 1 && n !== long);
-    const opt = new Option(`${short ? `-${short}, ` : ''}--${long} ${def.kind === 'bool' ? '[bool]' : '<value>'}`);
+    if (!def) throw new FlagError(`flag provided but not defined: -${name}`);
+    let value: FlagValue;
     if (def.kind === 'bool') {
-      opt.argParser((s) => {
-        const b = parseGoBool(s);
-        if (b === undefined) throw new FlagError(`invalid boolean value ${JSON.stringify(s)} for -${current()}: parse error`);
-        return b;
-      });
-    } else if (def.kind === 'int') {
-      opt.argParser((s) => {
-        const n = parseGoInt(s);
-        if (typeof n === 'string') throw new FlagError(`invalid value ${JSON.stringify(s)} for flag -${current()}: ${n}`);
-        return n;
-      });
+      if (eq < 0) value = true;
+      else {
+        const text = body.slice(eq + 1);
+        const b = parseGoBool(text);
+        if (b === undefined) throw new FlagError(`invalid boolean value ${JSON.stringify(text)} for -${name}: parse error`);
+        value = b;
+      }
+    } else {
+      let text: string;
+      if (eq >= 0) text = body.slice(eq + 1);
+      else if (i < argv.length) text = argv[i++]!;
+      else throw new FlagError(`flag needs an argument: -${name}`);
+      if (def.kind === 'int') {
+        const n = parseGoInt(text);
+        if (typeof n === 'string') throw new FlagError(`invalid value ${JSON.stringify(text)} for flag -${name}: ${n}`);
+        value = n;
+      } else value = text;
     }
-    cmd.addOption(opt);
-    // After commander's own listener (added by addOption), so the value is stored and parsed.
-    cmd.on(`option:${opt.name()}`, () => {
-      given.push({ name: current(), key: def.key, value: cmd.getOptionValue(opt.attributeName()) as FlagValue });
-    });
-    return [def, opt];
-  });
-  try {
-    cmd.parse(tokens, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError && e.code === 'commander.unknownOption') {
-      throw new FlagError(`flag provided but not defined: -${current()}`);
-    }
-    if (e instanceof CommanderError && e.code === 'commander.optionMissingArgument') {
-      throw new FlagError(`flag needs an argument: -${current()}`);
-    }
-    throw e;
+    values.set(def.key, value);
+    given.push({ name, key: def.key, value });
   }
-  if (bad !== undefined) throw new FlagError(`bad flag syntax: ${bad}`);
-  const values = new Map<string, FlagValue>();
-  for (const [def, opt] of options) {
-    const v = cmd.getOptionValue(opt.attributeName()) as FlagValue | undefined;
-    if (v !== undefined) values.set(def.key, v);
-  }
-  return { values, given, args: cmd.args };
+  return { values, given, args: argv.slice(i) };
 }
 
 /** Flags that tsnats accepts and ignores (with a warning), as a `jetstream` block in a file. */
