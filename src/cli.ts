@@ -4,6 +4,7 @@
 // main.go and server/opts.go ConfigureOptions; what runs is in src/server/runtime.ts.
 
 import { readFileSync } from 'node:fs';
+import { loadCluster } from './cluster/index.js';
 import { ConfigError, parseConfigFile } from './config/conf.js';
 import { VERSION } from './config/defaults.js';
 import { applyFlags, FlagError, parseFlags, type ParsedFlags } from './config/flags.js';
@@ -219,6 +220,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   process.title = EXE;
+  if (opts.cluster !== null) await loadCluster();
   const load = config
     ? (): ServerOptions => {
         // nats-server's Reload refuses a file with warnings too.

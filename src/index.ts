@@ -2,6 +2,7 @@
 //   const s = await startServer({ port: -1 }); ... await s.shutdown();
 
 import type { Authenticator } from './client/auth.js';
+import { loadCluster } from './cluster/index.js';
 import { defaultOptions } from './config/options.js';
 import type { ServerOptions } from './config/types.js';
 import { loadImplementation, type NativeMode } from './native/load.js';
@@ -61,6 +62,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerHan
   // Taken as given (no baseline, no validation), so that tests can set any combination.
   const opts: ServerOptions = { ...defaultOptions(), ...rest };
   const loaded = loadImplementation(native);
+  if (opts.cluster !== null) await loadCluster();
   const logger = log !== undefined || opts.logFile === '' ? new Logger(opts, log ?? (() => {})) : Logger.forOptions(opts);
   const rt = new Runtime(opts, { impl: loaded.impl, implReason: loaded.reason, logger, authenticator: authenticate });
   try {

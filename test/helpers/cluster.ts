@@ -5,7 +5,8 @@
 
 import net from 'node:net';
 import { Account, GLOBAL_ACCOUNT, type InternalHandler, type Subscription } from '../../src/accounts/account.js';
-import { createCluster, type Cluster, type ClusterHost } from '../../src/cluster/index.js';
+import type { Cluster, ClusterHost } from '../../src/cluster/index.js';
+import { ClusterManager } from '../../src/cluster/cluster.js';
 import { defaultClusterOptions } from '../../src/config/cluster.js';
 import { defaultOptions } from '../../src/config/options.js';
 import type { ClusterOptions, ServerOptions } from '../../src/config/types.js';
@@ -51,7 +52,7 @@ export class TestHost implements ClusterHost {
     this.serverName = this.opts.serverName || this.serverId;
     this.clientUrls = clientUrls;
     for (const name of [GLOBAL_ACCOUNT, 'A', 'B']) this.accountsByName.set(name, new Account(name));
-    this.cluster = createCluster(this);
+    this.cluster = new ClusterManager(this);
   }
 
   get g(): Account {
