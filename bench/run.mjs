@@ -173,7 +173,7 @@ const NATS_BIN =
     ? process.env.NATS_SERVER && existsSync(process.env.NATS_SERVER) ? process.env.NATS_SERVER : ''
     : ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(existsSync) || sh('sh', ['-c', 'command -v nats-server']);
 const ADDON = join(root, 'build', 'Release', 'tsnats.node');
-const CLI = join(root, 'dist', 'cli.js');
+const CLI = join(root, 'dist', 'cli.cjs');
 const notes = [];
 
 const SERVERS = [

@@ -3,7 +3,7 @@
 // reaches each plain subscriber on every node exactly once, a queue group exactly once
 // cluster-wide; request/reply, headers and unsubscribes cross the routes; a killed node comes
 // back and the mesh heals by itself; clients learn the other servers (connect_urls) and fail
-// over to them. tsnats runs in-process (startServer) or as the CLI (dist/cli.js) where a
+// over to them. tsnats runs in-process (startServer) or as the CLI (dist/cli.cjs) where a
 // process must be killed.
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,7 +92,7 @@ async function natsMember(name: string, o: { routes?: number[]; clusterPort?: nu
   return m;
 }
 
-/** A tsnats member as a process (dist/cli.js), so that it can be killed. */
+/** A tsnats member as a process (dist/cli.cjs), so that it can be killed. */
 async function tsnatsProcess(name: string, clusterPort: number, routes: number[], clientPort?: number): Promise<Member & { child: Child }> {
   const port = clientPort ?? (await freePort());
   const httpPort = await freePort();

@@ -1,5 +1,5 @@
 // Differential byte tests: every scenario (a byte script over one or more raw TCP connections)
-// is played against nats-server 2.9.10 and against tsnats (dist/cli.js); per connection, the
+// is played against nats-server 2.9.10 and against tsnats (dist/cli.cjs); per connection, the
 // bytes received (INFO normalized) and whether/when the server closed must be identical.
 // Scenarios may also carry `want` claims (from /work/shared/protocol.md), checked against the
 // nats-server run: that keeps the spec and the reference binary honest.
@@ -11,7 +11,7 @@
 //
 // Environment:
 //   TSNATS_DIFF_TARGET=nats-server  play nats-server against itself (harness stability check)
-//   TSNATS_CLI=/path/to/cli.js       tsnats entry point (default <repo>/dist/cli.js)
+//   TSNATS_CLI=/path/to/cli.cjs      tsnats entry point (default <repo>/dist/cli.cjs)
 //   TSNATS_DIFF_POOL=n               servers per kind for the config-less scenarios
 //   TSNATS_NATIVE                    passed through to the tsnats processes
 

@@ -1,4 +1,4 @@
-// Floods and oversized input against a spawned tsnats (dist/cli.js, scanner per TSNATS_NATIVE),
+// Floods and oversized input against a spawned tsnats (dist/cli.cjs, scanner per TSNATS_NATIVE),
 // with the server's memory read from /proc/<pid>/status (VmRSS, sampled; VmHWM at the end):
 //  (a) a subscriber that stops reading under a fast publisher costs about max_pending and is
 //      cut as a slow consumer while the publisher goes on; so is a connection that publishes to

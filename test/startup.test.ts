@@ -1,8 +1,10 @@
-// Start-up: a plain start of the command (dist/cli.js) loads none of what it does not use, and a
+// Start-up: a plain start of the command (dist/cli.cjs) loads none of what it does not use, and a
 // config that uses all of it (TLS, bcrypt and nkey users in accounts, monitoring, a cluster)
 // still starts and works, loading each piece when it is needed. What a process loaded is read
-// from Node's own debug output (NODE_DEBUG=esm,module). The start-up time itself is measured by
-// bench scenario s, not here.
+// from Node's own debug output (NODE_DEBUG=esm,module). The route code and the HTTP monitor are
+// inside the bundle, evaluated only when used: they are seen by the built-ins only they load
+// (node:dns/promises, node:http). The start-up time itself is measured by bench scenario s, not
+// here.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -14,14 +16,15 @@ import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, TSNATS_CLI } from './helpers/spawn-server.js';
 
-/** Loaded but unused by a plain start: route code, HTTP monitor, TLS, bcrypt, pgrep, DNS. */
+/** The route code and the HTTP monitor, by what only they load (in the bundle or not). */
+const CLUSTER = /\/cluster\/cluster\.js$|^node:dns\/promises$/;
+const MONITOR = /\/monitor\/monitor\.js$|^node:http$/;
+/** Loaded but unused by a plain start: route code, HTTP monitor, TLS, bcrypt, pgrep. */
 const OPTIONAL: Array<[string, RegExp]> = [
-  ['cluster', /\/cluster\/cluster\.js|\/chunks\/cluster-/],
-  ['monitor', /\/monitor\/monitor\.js|\/chunks\/monitor-/],
+  ['cluster', CLUSTER],
+  ['monitor', MONITOR],
   ['node:tls', /^node:tls$/],
-  ['node:http', /^node:http$/],
   ['node:child_process', /^node:child_process$/],
-  ['node:dns/promises', /^node:dns\/promises$/],
   ['bcryptjs', /\/node_modules\/bcryptjs\//],
   ['nkeys', /\/node_modules\/(@nats-io\/nkeys|tweetnacl)\//],
   ['commander', /\/node_modules\/commander\//],
@@ -39,7 +42,7 @@ afterEach(() => {
   for (const p of procs.splice(0)) p.kill('SIGKILL');
 });
 
-/** Spawns dist/cli.js with module debugging and resolves at "Server is ready". */
+/** Spawns dist/cli.cjs with module debugging and resolves at "Server is ready". */
 function start(args: string[]): Promise<Started> {
   const proc = spawn(process.execPath, [TSNATS_CLI, ...args], {
     env: { ...process.env, NODE_DEBUG: 'esm,module' },
@@ -79,7 +82,7 @@ describe('start-up', () => {
     const s = await start(['-a', '127.0.0.1', '-p', '-1']);
     const loaded = s.loaded();
     // The debug output is there: the entry point and the net module were seen.
-    expect(present(loaded, /\/dist\/cli\.js$/), s.output().slice(0, 2000)).toBe(true);
+    expect(present(loaded, /\/dist\/cli\.cjs$/), s.output().slice(0, 2000)).toBe(true);
     expect(present(loaded, /^node:net$/)).toBe(true);
     expect(OPTIONAL.filter(([, re]) => present(loaded, re)).map(([name]) => name)).toEqual([]);
   });
@@ -115,7 +118,7 @@ accounts {
       const s = await start(['-c', f('all.conf')]);
       // Loaded at start: what the config asks for (bcrypt only at its first CONNECT).
       const atStart = s.loaded();
-      for (const re of [/\/cluster\/cluster\.js|\/chunks\/cluster-/, /\/monitor\/monitor\.js|\/chunks\/monitor-/, /^node:tls$/, /^node:http$/]) {
+      for (const re of [CLUSTER, MONITOR, /^node:tls$/]) {
         expect(present(atStart, re), String(re)).toBe(true);
       }
       expect(present(atStart, /\/node_modules\/bcryptjs\//)).toBe(false);

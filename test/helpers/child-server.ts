@@ -1,5 +1,5 @@
 // Child server processes for the operation tests (CLI, signals, ports file, launcher): spawn
-// tsnats (dist/cli.js, or a `nats-server`-named wrapper) or the real nats-server with any
+// tsnats (dist/cli.cjs, or a `nats-server`-named wrapper) or the real nats-server with any
 // arguments, watch its output, wait for log lines, files and its exit. Every child is killed
 // (SIGKILL) by killAllChildren() and when the test worker exits.
 
@@ -106,7 +106,7 @@ export function run(cmd: string, args: string[], o: RunOptions = {}): Child {
   return new Child(proc);
 }
 
-/** tsnats through node: `node dist/cli.js args`. */
+/** tsnats through node: `node dist/cli.cjs args`. */
 export function tsnats(args: string[], o: RunOptions = {}): Child {
   if (!existsSync(TSNATS_CLI)) throw new Error(`tsnats is not built: ${TSNATS_CLI} missing (run npm run build:ts)`);
   return run(process.execPath, [TSNATS_CLI, ...args], o);
@@ -127,7 +127,7 @@ export function tempDir(prefix = 'tsnats-ops-'): string {
 }
 
 /**
- * A directory holding an executable `name` that runs tsnats: a node script importing dist/cli.js
+ * A directory holding an executable `name` that runs tsnats: a node script importing dist/cli.cjs
  * (so the process is node itself: its pid is the server's, its argv[1] is `<dir>/<name>`). Put
  * the directory first on PATH to be found as `name`.
  */

@@ -1,4 +1,4 @@
-// Spawns a real server process (nats-server 2.9.10 or tsnats' dist/cli.js) on a free loopback
+// Spawns a real server process (nats-server 2.9.10 or tsnats' dist/cli.cjs, the bin) on a free loopback
 // port and waits until it accepts TCP connections. Every process spawned here is tracked and
 // SIGKILLed when the test worker exits, so a failing test cannot leak servers.
 
@@ -13,7 +13,7 @@ export type ServerKind = 'tsnats' | 'nats-server';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** tsnats entry point; TSNATS_CLI overrides it (e.g. a build in a scratch directory). */
-export const TSNATS_CLI = process.env.TSNATS_CLI ?? join(REPO_ROOT, 'dist', 'cli.js');
+export const TSNATS_CLI = process.env.TSNATS_CLI ?? join(REPO_ROOT, 'dist', 'cli.cjs');
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
 export interface SpawnOptions {
