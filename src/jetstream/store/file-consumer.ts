@@ -1,0 +1,125 @@
+// A consumer's files beside its stream: <stream dir>/obs/<name>/state.json and config.json.
+// The state is kept in memory by update() and written at most once per sync period and on stop,
+// atomically (write a temp file, fsync it, rename it over the old one), so a crash leaves the
+// previous or the new state, never a torn one. It may lag the consumer by a sync period (after a
+// crash: redelivery, never loss), as nats-server's.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { ConsumerState, ConsumerStore } from './store.js';
+
+interface StateJson {
+  delivered: { consumer_seq: number; stream_seq: number };
+  ack_floor: { consumer_seq: number; stream_seq: number };
+  /** [stream seq, consumer seq, ts] */
+  pending: [number, number, number][];
+  /** [stream seq, count] */
+  redelivered: [number, number][];
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = path + '.tmp';
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+}
+
+export class FileConsumerStore implements ConsumerStore {
+  closed = false;
+  private pending: ConsumerState | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly syncIntervalMs: number,
+    private readonly log: (text: string) => void,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  load(): ConsumerState | null {
+    let text: string;
+    try {
+      text = fs.readFileSync(join(this.dir, 'state.json'), 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      const j = JSON.parse(text) as StateJson;
+      return {
+        delivered: { consumerSeq: j.delivered.consumer_seq, streamSeq: j.delivered.stream_seq },
+        ackFloor: { consumerSeq: j.ack_floor.consumer_seq, streamSeq: j.ack_floor.stream_seq },
+        pending: new Map(j.pending.map(([s, c, ts]) => [s, { consumerSeq: c, ts }])),
+        redelivered: new Map(j.redelivered),
+      };
+    } catch (e) {
+      this.log(`consumer state ${this.dir}: unreadable (${(e as Error).message}), starting from scratch`);
+      return null;
+    }
+  }
+
+  update(state: ConsumerState): void {
+    if (this.closed) return;
+    // A copy: the consumer goes on changing its maps.
+    this.pending = {
+      delivered: { ...state.delivered },
+      ackFloor: { ...state.ackFloor },
+      pending: new Map(state.pending),
+      redelivered: new Map(state.redelivered),
+    };
+    if (this.timer === null) {
+      this.timer = setTimeout(() => this.write(), this.syncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private write(): void {
+    this.timer = null;
+    const s = this.pending;
+    if (s === null) return;
+    this.pending = null;
+    const j: StateJson = {
+      delivered: { consumer_seq: s.delivered.consumerSeq, stream_seq: s.delivered.streamSeq },
+      ack_floor: { consumer_seq: s.ackFloor.consumerSeq, stream_seq: s.ackFloor.streamSeq },
+      pending: [...s.pending].map(([seq, p]) => [seq, p.consumerSeq, p.ts]),
+      redelivered: [...s.redelivered],
+    };
+    try {
+      writeAtomic(join(this.dir, 'state.json'), JSON.stringify(j));
+    } catch (e) {
+      this.log(`consumer state ${this.dir}: write failed: ${(e as Error).message}`);
+    }
+  }
+
+  saveConfig(config: unknown): void {
+    writeAtomic(join(this.dir, 'config.json'), JSON.stringify(config));
+  }
+
+  /** The saved config JSON, or null. */
+  loadConfig(): unknown {
+    try {
+      return JSON.parse(fs.readFileSync(join(this.dir, 'config.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.write();
+    this.closed = true;
+  }
+
+  async delete(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = null;
+    this.closed = true;
+    await fs.promises.rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+// The on-disk records of the file store (docs/filestore.md has the full description).
+//
+// A block file is a 16-byte header then records, appended and never rewritten in place except
+// by erase (a record overwritten by an erased record of the same length) and by compaction
+// (a new file renamed over the old one).
+//   header: u32 magic 'TSNB' | u32 version | f64 base (the first sequence the block may hold)
+//   record: u32 length (whole record) | u32 crc32 of bytes [8, length) | f64 seq | f64 ts (ms)
+//           | u8 kind | u8 0 | u16 subject length | u32 header length | subject | hdr | msg
+// All numbers little endian. The payload length is what is left of `length`.
+import { crc32 } from './crc32.js';
+
+export const BLOCK_MAGIC = 0x424e5354; // 'TSNB' read as a little-endian u32
+export const BLOCK_VERSION = 1;
+export const BLOCK_HDR = 16;
+export const REC_HDR = 32;
+
+/** A stored message. */
+export const KIND_MSG = 0;
+/** The message at `seq` was removed. */
+export const KIND_TOMB = 1;
+/** Every message below `seq` was removed (written when the first sequence moves). */
+export const KIND_FIRST = 2;
+/** `seq` was used without a message (StreamStore.skip). */
+export const KIND_SKIP = 3;
+/** A message erased in place: same length, body zeroed, kept only so the block stays walkable. */
+export const KIND_ERASED = 4;
+
+/** nats-server's fileStoreMsgSize overhead: a stored message counts subject + hdr + msg + 30. */
+export const MSG_OVERHEAD = 30;
+/** A record is REC_HDR + subject + hdr + msg bytes: the accounted size + 2. */
+export const REC_EXTRA = REC_HDR - MSG_OVERHEAD;
+
+export function writeBlockHeader(buf: Buffer, base: number): void {
+  buf.writeUInt32LE(BLOCK_MAGIC, 0);
+  buf.writeUInt32LE(BLOCK_VERSION, 4);
+  buf.writeDoubleLE(base, 8);
+}
+
+/** The base of a block whose first bytes are `buf`, or -1 when the header is not ours. */
+export function readBlockHeader(buf: Buffer): number {
+  if (buf.length < BLOCK_HDR || buf.readUInt32LE(0) !== BLOCK_MAGIC || buf.readUInt32LE(4) !== BLOCK_VERSION) return -1;
+  const base = buf.readDoubleLE(8);
+  return Number.isSafeInteger(base) && base >= 1 ? base : -1;
+}
+
+/** Writes a record header at `at` (the body is already in place) and seals it with its checksum. */
+export function sealRecord(buf: Buffer, at: number, len: number, seq: number, ts: number, kind: number, subjLen: number, hdrLen: number): void {
+  buf.writeUInt32LE(len, at);
+  buf.writeDoubleLE(seq, at + 8);
+  buf.writeDoubleLE(ts, at + 16);
+  buf[at + 24] = kind;
+  buf[at + 25] = 0;
+  buf.writeUInt16LE(subjLen, at + 26);
+  buf.writeUInt32LE(hdrLen, at + 28);
+  buf.writeUInt32LE(crc32(buf, at + 8, at + len), at + 4);
+}
+
+/**
+ * Checks the record at `at` in buf[0, end): its length is sane and its checksum matches.
+ * Returns the record length, or 0 when it is not a whole good record.
+ */
+export function checkRecord(buf: Buffer, at: number, end: number): number {
+  if (end - at < REC_HDR) return 0;
+  const len = buf.readUInt32LE(at);
+  if (len < REC_HDR || len > end - at) return 0;
+  const subjLen = buf.readUInt16LE(at + 26);
+  const hdrLen = buf.readUInt32LE(at + 28);
+  if (REC_HDR + subjLen + hdrLen > len || buf[at + 24] > KIND_ERASED) return 0;
+  if (buf.readUInt32LE(at + 4) !== crc32(buf, at + 8, at + len)) return 0;
+  return len;
+}
+
+export const recSeq = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 8);
+export const recTs = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 16);
+export const recKind = (buf: Buffer, at: number): number => buf[at + 24];
+export const recSubjLen = (buf: Buffer, at: number): number => buf.readUInt16LE(at + 26);
+export const recHdrLen = (buf: Buffer, at: number): number => buf.readUInt32LE(at + 28);

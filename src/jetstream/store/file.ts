@@ -1,0 +1,1028 @@
+// The file store: a stream's messages in append-only block files under <dir>/msgs/, an index in
+// memory (file-index.ts), consumers' state under <dir>/obs/ (file-consumer.ts). The format and
+// the recovery rules are in docs/filestore.md.
+//
+// Writes: a record is built in the write block's buffer (the whole last block is kept in memory)
+// and the bytes of one loop turn go to the OS in one write, from a microtask queued by the first
+// store of the turn: it runs when the socket read that produced the publishes has been handled,
+// before the reactor's end-of-turn flush sends their acks (so a message is written to the OS
+// before its ack leaves; kill -9 loses nothing acked). Past WRITE_HIGH_WATER buffered bytes the
+// write happens at once. fsync runs every sync interval and on stop.
+// Reads: the write block from its buffer, older blocks from a small LRU of whole blocks read
+// with readSync (their records' checksums are checked when a block is loaded).
+// Removals: a tombstone record for an interior message, a "first" record (once per turn) when
+// the first sequence moves; erase overwrites the record in place. A block left empty is
+// deleted, one left mostly empty is rewritten (compaction).
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type {
+  RemovedListener,
+  SimpleState,
+  StoreLimits,
+  StoreMsg,
+  StoreRefusal,
+  StreamState,
+  StreamStore,
+  ConsumerStore,
+} from './store.js';
+import {
+  BLOCK_HDR,
+  KIND_ERASED,
+  KIND_FIRST,
+  KIND_MSG,
+  KIND_SKIP,
+  KIND_TOMB,
+  MSG_OVERHEAD,
+  REC_EXTRA,
+  REC_HDR,
+  checkRecord,
+  readBlockHeader,
+  recHdrLen,
+  recKind,
+  recSeq,
+  recSubjLen,
+  recTs,
+  sealRecord,
+  writeBlockHeader,
+} from './file-format.js';
+import { SeqIndex, SubjectTable, filterIsAll, filterIsLiteral } from './file-index.js';
+import { FileConsumerStore } from './file-consumer.js';
+import { subjectEqualsBytes } from '../../subjects/subject.js';
+
+export interface FileStoreOptions {
+  /** A block is closed and a new one started past this many bytes (default 8 MiB, as nats-server for limits streams). */
+  blockSize?: number;
+  /** fsync period in ms (nats-server's sync_interval, default 2 min). */
+  syncIntervalMs?: number;
+  /** Older blocks kept in memory for reads (default 4). */
+  cacheBlocks?: number;
+  /** Where recovery and I/O problems are reported (torn tails, corrupt records, write errors). */
+  log?: (text: string) => void;
+}
+
+export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_SYNC_INTERVAL_MS = 2 * 60 * 1000;
+/** Buffered bytes past which the write block is written without waiting for the turn's end. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+const FIRST_BUF = 64 * 1024;
+const UNLIMITED: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
+
+interface Block {
+  id: number;
+  /** The first sequence this block may hold (every sequence below belongs to older blocks). */
+  base: number;
+  fd: number;
+  /** Bytes on disk (the write block may have more in `buf`). */
+  written: number;
+  /** Bytes of the block, buffered ones included. */
+  size: number;
+  /** The whole block in memory: the write block always, older blocks while cached. */
+  buf: Buffer | null;
+  /** Live messages and their record bytes. */
+  live: number;
+  liveBytes: number;
+  /** Holds tombstone or first records (compaction carries them over). */
+  meta: boolean;
+}
+
+const blockName = (id: number): string => `${id}.blk`;
+
+export class FileStore implements StreamStore {
+  readonly type = 'file' as const;
+  readonly dir: string;
+  private readonly msgDir: string;
+  private readonly blockSize: number;
+  private readonly syncIntervalMs: number;
+  private readonly cacheBlocks: number;
+  private readonly log: (text: string) => void;
+
+  private blocks: Block[] = [];
+  private wb!: Block;
+  private nextBlockId = 1;
+  private readonly cache = new Map<Block, true>();
+  private readonly idx = new SeqIndex();
+  private readonly subj = new SubjectTable();
+  private limits: StoreLimits = UNLIMITED;
+  private readonly listeners: RemovedListener[] = [];
+
+  private msgs = 0;
+  private bytes = 0;
+  private firstSeq = 1;
+  private lastSeq = 0;
+  private lastTs = 0;
+
+  private flushQueued = false;
+  /** The first sequence moved since the last "first" record. */
+  private firstDirty = false;
+  private readonly toCompact = new Set<Block>();
+  private readonly dirtyFds = new Set<number>();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private ageTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly consumers = new Map<string, FileConsumerStore>();
+
+  private readonly flushTask = (): void => {
+    this.flushQueued = false;
+    this.flushNow();
+  };
+
+  private constructor(dir: string, o: FileStoreOptions) {
+    this.dir = dir;
+    this.msgDir = join(dir, 'msgs');
+    this.blockSize = o.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.syncIntervalMs = o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    this.cacheBlocks = o.cacheBlocks ?? 4;
+    this.log = o.log ?? ((text) => process.stderr.write(`[filestore] ${text}\n`));
+  }
+
+  /** Opens (creating when absent) the store in `dir` and recovers its state from the blocks. */
+  static async open(dir: string, o: FileStoreOptions = {}): Promise<FileStore> {
+    const s = new FileStore(dir, o);
+    await fs.promises.mkdir(s.msgDir, { recursive: true });
+    s.recover();
+    s.syncTimer = setInterval(() => void s.sync(), s.syncIntervalMs);
+    s.syncTimer.unref();
+    return s;
+  }
+
+  // ---- recovery ----
+
+  private recover(): void {
+    const ids = fs
+      .readdirSync(this.msgDir)
+      .filter((n) => /^\d+\.blk$/.test(n))
+      .map((n) => Number(n.slice(0, -4)))
+      .sort((a, b) => a - b);
+    for (const n of fs.readdirSync(this.msgDir)) if (n.endsWith('.tmp')) fs.rmSync(join(this.msgDir, n), { force: true });
+    const tombs: number[] = [];
+    let floor = 0;
+    let lastTsSeq = 0;
+    let prevSubject = '\u0000';
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      const path = join(this.msgDir, blockName(id));
+      let data = fs.readFileSync(path);
+      const isLast = k === ids.length - 1;
+      const base = readBlockHeader(data);
+      if (base < 0) {
+        this.log(`block ${path}: bad header, block ignored`);
+        continue;
+      }
+      if (this.blocks.length > 0 && base <= this.blocks[this.blocks.length - 1].base) {
+        this.log(`block ${path}: base ${base} out of order, block ignored`);
+        continue;
+      }
+      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, meta: false };
+      this.blocks.push(b);
+      this.nextBlockId = id + 1;
+      if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
+      let at = BLOCK_HDR;
+      while (at < data.length) {
+        const len = checkRecord(data, at, data.length);
+        if (len === 0) {
+          const claimed = data.length - at >= 4 ? data.readUInt32LE(at) : 0;
+          if (isLast) {
+            this.log(`block ${path}: torn tail at offset ${at} (${data.length - at} bytes cut)`);
+            fs.truncateSync(path, at);
+            data = data.subarray(0, at);
+            break;
+          }
+          if (claimed >= REC_HDR && claimed <= data.length - at) {
+            this.log(`block ${path}: corrupt record at offset ${at} (checksum mismatch), record skipped`);
+            at += claimed;
+            continue;
+          }
+          this.log(`block ${path}: corrupt record at offset ${at} (bad length), the rest of the block (${data.length - at} bytes) skipped`);
+          break;
+        }
+        const seq = recSeq(data, at);
+        const kind = recKind(data, at);
+        if (kind === KIND_MSG) {
+          if (seq >= base) {
+            const sl = recSubjLen(data, at);
+            // Runs of one subject are the common case: compare the bytes before making a string.
+            if (!subjectEqualsBytes(prevSubject, data, at + REC_HDR, at + REC_HDR + sl)) {
+              prevSubject = data.toString('latin1', at + REC_HDR, at + REC_HDR + sl);
+            }
+            const id2 = this.subj.intern(prevSubject);
+            this.idx.ensure(seq, this.blocks[0].base);
+            const i = seq - this.idx.base;
+            if (this.idx.sid[i] !== 0) this.unindex(seq);
+            this.idx.sid[i] = id2;
+            this.idx.off[i] = at;
+            this.idx.size[i] = len - REC_EXTRA;
+            this.idx.ts[i] = recTs(data, at);
+            this.subj.msgs[id2]++;
+            b.live++;
+            b.liveBytes += len;
+            this.msgs++;
+            this.bytes += len - REC_EXTRA;
+          }
+        } else if (kind === KIND_TOMB) {
+          tombs.push(seq);
+          b.meta = true;
+        } else if (kind === KIND_FIRST) {
+          if (seq > floor) floor = seq;
+          b.meta = true;
+        }
+        if ((kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED) && seq >= base) {
+          this.idx.ensure(seq, this.blocks[0].base);
+          this.idx.ts[seq - this.idx.base] = recTs(data, at);
+          if (seq >= lastTsSeq) {
+            lastTsSeq = seq;
+            this.lastTs = recTs(data, at);
+          }
+        }
+        if ((kind === KIND_MSG || kind === KIND_SKIP) && seq > this.lastSeq) this.lastSeq = seq;
+        at += len;
+      }
+      b.written = b.size = at;
+      if (isLast) b.buf = data;
+    }
+    if (floor - 1 > this.lastSeq) this.lastSeq = floor - 1;
+    // Apply the removals: tombstones, then everything below the floor.
+    for (const t of tombs) if (this.idx.at(t) !== 0) this.unindex(t);
+    if (this.blocks.length > 0) for (let s = this.idx.base; s < floor && s <= this.lastSeq; s++) if (this.idx.at(s) !== 0) this.unindex(s);
+    // Per-subject first/last and the stream's first.
+    this.firstSeq = this.lastSeq + 1;
+    if (this.msgs > 0) {
+      const sid = this.idx.sid;
+      const ib = this.idx.base;
+      for (let s = Math.max(ib, this.blocks[0]?.base ?? ib); s <= this.lastSeq; s++) {
+        const id = sid[s - ib];
+        if (id === 0) continue;
+        if (this.firstSeq > this.lastSeq) this.firstSeq = s;
+        if (this.subj.first[id] === 0) this.subj.first[id] = s;
+        this.subj.last[id] = s;
+      }
+    }
+    for (const id of [...this.subjIdsWithoutMsgs()]) this.subj.release(id);
+    for (const b of this.blocks) b.fd = fs.openSync(join(this.msgDir, blockName(b.id)), 'r+');
+    // The last block stays the write block unless it is full; empty older blocks go.
+    const last = this.blocks[this.blocks.length - 1];
+    if (last === undefined || last.size >= this.blockSize) this.newBlock();
+    else {
+      this.wb = last;
+      this.wb.buf = this.growBuf(last.buf ?? Buffer.alloc(0), last.size, 0);
+    }
+    for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.dropBlock(b);
+    this.idx.ensure(this.lastSeq + 1, this.firstSeq);
+    if (this.firstSeq > this.lastSeq && this.msgs === 0 && this.blocks.length > 0 && this.blocks[0].base <= this.lastSeq) {
+      // Everything was removed: remember where the stream stands.
+      this.firstDirty = true;
+      this.flushNow();
+    }
+    this.scheduleAge();
+  }
+
+  private *subjIdsWithoutMsgs(): IterableIterator<number> {
+    for (let id = 1; id < this.subj.names.length; id++) if (this.subj.msgs[id] === 0 && this.subj.names[id] !== '') yield id;
+  }
+
+  /** Recovery only: forgets an indexed message (duplicate, tombstoned or below the floor). */
+  private unindex(seq: number): void {
+    const i = seq - this.idx.base;
+    const id = this.idx.sid[i];
+    const b = this.blockOf(seq);
+    if (b !== null) {
+      b.live--;
+      b.liveBytes -= this.idx.size[i] + REC_EXTRA;
+    }
+    this.subj.msgs[id]--;
+    this.msgs--;
+    this.bytes -= this.idx.size[i];
+    this.idx.sid[i] = 0;
+  }
+
+  // ---- blocks ----
+
+  private blockOf(seq: number): Block | null {
+    const bl = this.blocks;
+    let lo = 0;
+    let hi = bl.length - 1;
+    if (hi < 0 || seq < bl[0].base) return null;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bl[mid].base <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    return bl[lo];
+  }
+
+  private growBuf(buf: Buffer, used: number, need: number): Buffer {
+    if (used + need <= buf.length) return buf;
+    let cap = Math.max(FIRST_BUF, buf.length);
+    while (cap < used + need) cap *= 2;
+    const nb = Buffer.allocUnsafe(cap);
+    buf.copy(nb, 0, 0, used);
+    return nb;
+  }
+
+  /** Starts a new write block at base lastSeq + 1 (the current one is written out first). */
+  private newBlock(): void {
+    if (this.wb !== undefined && this.blocks.includes(this.wb)) {
+      this.writeOut();
+      this.cachePut(this.wb);
+    }
+    const id = this.nextBlockId++;
+    const buf = Buffer.allocUnsafe(FIRST_BUF);
+    writeBlockHeader(buf, this.lastSeq + 1);
+    const fd = fs.openSync(join(this.msgDir, blockName(id)), 'w+');
+    fs.writeSync(fd, buf, 0, BLOCK_HDR, 0);
+    this.dirtyFds.add(fd);
+    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, meta: false };
+    this.blocks.push(b);
+    this.wb = b;
+  }
+
+  /** The whole block in memory (loaded into the LRU when it is not). */
+  private blockData(b: Block): Buffer {
+    if (b === this.wb) return b.buf as Buffer;
+    if (b.buf !== null) {
+      this.cache.delete(b);
+      this.cache.set(b, true);
+      return b.buf;
+    }
+    const buf = Buffer.allocUnsafe(b.size);
+    let got = 0;
+    while (got < b.size) {
+      const n = fs.readSync(b.fd, buf, got, b.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    b.buf = buf.subarray(0, got);
+    this.cachePut(b);
+    this.verifyBlock(b);
+    return b.buf;
+  }
+
+  private cachePut(b: Block): void {
+    this.cache.delete(b);
+    this.cache.set(b, true);
+    while (this.cache.size > this.cacheBlocks) {
+      const old = this.cache.keys().next().value as Block;
+      this.cache.delete(old);
+      old.buf = null;
+    }
+  }
+
+  /**
+   * Checks the records of a block just read from disk: a live message whose record is damaged
+   * (changed on disk since it was indexed) is removed and logged, never served.
+   */
+  private verifyBlock(b: Block): void {
+    const buf = b.buf as Buffer;
+    const ib = this.idx.base;
+    const next = this.blocks[this.blocks.indexOf(b) + 1];
+    const end = next === undefined ? this.lastSeq : next.base - 1;
+    const bad: number[] = [];
+    for (let s = Math.max(b.base, this.firstSeq); s <= end; s++) {
+      const i = s - ib;
+      if (this.idx.sid[i] === 0) continue;
+      const at = this.idx.off[i];
+      const len = checkRecord(buf, at, buf.length);
+      if (len !== this.idx.size[i] + REC_EXTRA || recSeq(buf, at) !== s || recKind(buf, at) !== KIND_MSG) bad.push(s);
+    }
+    for (const s of bad) {
+      this.log(`block ${join(this.msgDir, blockName(b.id))}: message ${s} is corrupt on disk (checksum mismatch), removed`);
+      const subject = this.subj.names[this.idx.at(s)];
+      this.removeSeq(s, false);
+      for (const l of this.listeners) l(s, subject);
+    }
+  }
+
+  private dropBlock(b: Block): void {
+    this.carryMeta(b);
+    const i = this.blocks.indexOf(b);
+    if (i >= 0) this.blocks.splice(i, 1);
+    this.cache.delete(b);
+    this.toCompact.delete(b);
+    this.dirtyFds.delete(b.fd);
+    if (b.fd >= 0) fs.closeSync(b.fd);
+    fs.rmSync(join(this.msgDir, blockName(b.id)), { force: true });
+    b.buf = null;
+  }
+
+  /**
+   * Before block `b` goes away or is rewritten: its tombstones for messages still on disk in
+   * other blocks are written again to the write block, and a first record is due.
+   */
+  private carryMeta(b: Block): void {
+    if (!b.meta) return;
+    const buf = this.blockData(b);
+    const next = this.blocks[this.blocks.indexOf(b) + 1];
+    const end = next === undefined ? Infinity : next.base;
+    for (let at = BLOCK_HDR; at < b.size; ) {
+      const len = checkRecord(buf, at, b.size);
+      if (len === 0) break;
+      if (recKind(buf, at) === KIND_TOMB) {
+        const t = recSeq(buf, at);
+        if ((t < b.base || t >= end) && t >= this.firstSeq && this.blockOf(t) !== null) this.appendMeta(KIND_TOMB, t);
+      }
+      at += len;
+    }
+    this.firstDirty = true;
+    this.scheduleFlush();
+  }
+
+  /** Rewrites a block with only its live messages (temp file + rename). */
+  private compact(b: Block): void {
+    if (b === this.wb || !this.blocks.includes(b)) return;
+    if (b.live === 0) {
+      this.dropBlock(b);
+      return;
+    }
+    const old = this.blockData(b);
+    this.carryMeta(b);
+    const out = Buffer.allocUnsafe(BLOCK_HDR + b.liveBytes);
+    writeBlockHeader(out, b.base);
+    let w = BLOCK_HDR;
+    const next = this.blocks[this.blocks.indexOf(b) + 1];
+    const end = next === undefined ? this.lastSeq : next.base - 1;
+    const ib = this.idx.base;
+    for (let s = Math.max(b.base, this.firstSeq); s <= end; s++) {
+      const i = s - ib;
+      if (this.idx.sid[i] === 0) continue;
+      const at = this.idx.off[i];
+      const len = this.idx.size[i] + REC_EXTRA;
+      old.copy(out, w, at, at + len);
+      this.idx.off[i] = w;
+      w += len;
+    }
+    const path = join(this.msgDir, blockName(b.id));
+    const tmp = path + '.tmp';
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, out, 0, w, 0);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, path);
+    this.dirtyFds.delete(b.fd);
+    fs.closeSync(b.fd);
+    b.fd = fs.openSync(path, 'r+');
+    b.written = b.size = w;
+    b.buf = out.subarray(0, w);
+    b.meta = false;
+    this.cachePut(b);
+  }
+
+  /** After a removal from block `b`: drop or compact it when it is (mostly) empty. */
+  private noteEmptier(b: Block): void {
+    if (b === this.wb) return;
+    if (b.live === 0) this.toCompact.add(b);
+    else if (b !== this.blocks[0] && b.liveBytes * 2 < b.size - BLOCK_HDR) this.toCompact.add(b);
+    else return;
+    this.scheduleFlush();
+  }
+
+  // ---- writing ----
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flushTask);
+  }
+
+  /** The end-of-turn work: compactions, the first record, then one write of the buffered bytes. */
+  private flushNow(): void {
+    if (this.toCompact.size > 0) {
+      for (const b of [...this.toCompact]) {
+        this.toCompact.delete(b);
+        try {
+          this.compact(b);
+        } catch (e) {
+          this.log(`compaction of block ${b.id} failed: ${(e as Error).message}`);
+        }
+      }
+    }
+    if (this.firstDirty) {
+      this.firstDirty = false;
+      this.appendMeta(KIND_FIRST, this.firstSeq);
+    }
+    this.writeOut();
+  }
+
+  /** Hands the write block's buffered bytes to the OS (one write). */
+  private writeOut(): void {
+    const b = this.wb;
+    if (b.size === b.written) return;
+    try {
+      let at = b.written;
+      while (at < b.size) at += fs.writeSync(b.fd, b.buf as Buffer, at, b.size - at, at);
+      b.written = b.size;
+      this.dirtyFds.add(b.fd);
+    } catch (e) {
+      // Kept buffered (and readable); the next turn tries again. Issue 12 makes the stream read-only here.
+      this.log(`write to block ${b.id} failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Room for a record of `len` bytes in the write block (a new block when this one is full). */
+  private reserve(len: number): number {
+    let b = this.wb;
+    if (b.size + len > this.blockSize && b.size > BLOCK_HDR) {
+      this.newBlock();
+      b = this.wb;
+    }
+    b.buf = this.growBuf(b.buf as Buffer, b.size, len);
+    const at = b.size;
+    b.size += len;
+    if (b.size - b.written > WRITE_HIGH_WATER) {
+      this.writeOut();
+    } else {
+      this.scheduleFlush();
+    }
+    return at;
+  }
+
+  private appendMeta(kind: number, seq: number): void {
+    const at = this.reserveMeta();
+    sealRecord(this.wb.buf as Buffer, at, REC_HDR, seq, kind === KIND_SKIP ? this.lastTs : 0, kind, 0, 0);
+    if (kind !== KIND_SKIP) this.wb.meta = true;
+  }
+
+  /** reserve() without rolling the write block to a new base (meta records fit any block). */
+  private reserveMeta(): number {
+    const b = this.wb;
+    b.buf = this.growBuf(b.buf as Buffer, b.size, REC_HDR);
+    const at = b.size;
+    b.size += REC_HDR;
+    this.scheduleFlush();
+    return at;
+  }
+
+  // ---- StreamStore ----
+
+  setLimits(limits: StoreLimits): void {
+    this.limits = { ...limits };
+    if (limits.maxMsgsPer > 0) {
+      for (const id of [...this.subj.live()]) this.enforcePerSubject(id);
+    }
+    this.enforceLimits();
+    this.scheduleAge();
+  }
+
+  store(subject: string, hdr: Buffer, msg: Buffer, ts: number): number | StoreRefusal {
+    if (this.closed) throw new Error('file store is closed');
+    const lim = this.limits;
+    const dataLen = hdr.length + msg.length;
+    if (lim.maxMsgSize > 0 && dataLen > lim.maxMsgSize) return 'message size exceeds maximum allowed';
+    if (lim.discard === 'new') {
+      const id0 = this.subj.id(subject);
+      let asl = false;
+      if (lim.maxMsgsPer > 0 && id0 !== 0 && this.subj.msgs[id0] >= lim.maxMsgsPer) {
+        if (lim.discardNewPer) return 'maximum messages per subject exceeded';
+        asl = true;
+      }
+      if (lim.maxMsgs > 0 && this.msgs >= lim.maxMsgs && !asl) return 'maximum messages exceeded';
+      if (lim.maxBytes > 0 && this.bytes + dataLen >= lim.maxBytes) {
+        if (!asl || this.idx.size[this.subj.first[id0] - this.idx.base] <= dataLen) return 'maximum bytes exceeded';
+      }
+    }
+    if (subject.length > 0xffff) throw new Error('subject too long for the file store');
+    const seq = this.lastSeq + 1;
+    const size = subject.length + dataLen + MSG_OVERHEAD;
+    const len = size + REC_EXTRA;
+    const at = this.reserve(len);
+    const buf = this.wb.buf as Buffer;
+    let w = at + REC_HDR;
+    w += buf.write(subject, w, 'latin1');
+    w += hdr.copy(buf, w);
+    msg.copy(buf, w);
+    sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdr.length);
+
+    const id = this.subj.intern(subject);
+    this.idx.ensure(seq, this.firstSeq);
+    const i = seq - this.idx.base;
+    this.idx.sid[i] = id;
+    this.idx.off[i] = at;
+    this.idx.size[i] = size;
+    this.idx.ts[i] = ts;
+    this.wb.live++;
+    this.wb.liveBytes += len;
+    if (this.msgs === 0) this.firstSeq = seq;
+    this.msgs++;
+    this.bytes += size;
+    this.lastSeq = seq;
+    this.lastTs = ts;
+    if (this.subj.msgs[id] === 0) this.subj.first[id] = seq;
+    this.subj.msgs[id]++;
+    this.subj.last[id] = seq;
+
+    if (lim.maxMsgsPer > 0 && this.subj.msgs[id] > lim.maxMsgsPer) this.enforcePerSubject(id);
+    if ((lim.maxMsgs > 0 && this.msgs > lim.maxMsgs) || (lim.maxBytes > 0 && this.bytes > lim.maxBytes)) this.enforceLimits();
+    if (lim.maxAgeMs > 0 && this.ageTimer === null) this.scheduleAge();
+    return seq;
+  }
+
+  skip(): number {
+    if (this.closed) throw new Error('file store is closed');
+    const seq = ++this.lastSeq;
+    this.lastTs = Date.now();
+    this.idx.ensure(seq, this.firstSeq);
+    this.idx.sid[seq - this.idx.base] = 0;
+    this.idx.ts[seq - this.idx.base] = this.lastTs;
+    if (this.msgs === 0) this.firstSeq = seq + 1;
+    this.appendMeta(KIND_SKIP, seq);
+    return seq;
+  }
+
+  load(seq: number): StoreMsg | null {
+    if (seq < this.firstSeq || seq > this.lastSeq) return null;
+    const i = seq - this.idx.base;
+    const id = this.idx.sid[i];
+    if (id === 0) return null;
+    const b = this.blockOf(seq) as Block;
+    const buf = this.blockData(b);
+    if (this.idx.sid[i] === 0) return null; // found corrupt while loading the block
+    const at = this.idx.off[i];
+    const sl = recSubjLen(buf, at);
+    const hl = recHdrLen(buf, at);
+    const len = this.idx.size[i] + REC_EXTRA;
+    const h = at + REC_HDR + sl;
+    return { subject: this.subj.names[id], hdr: buf.subarray(h, h + hl), msg: buf.subarray(h + hl, at + len), seq, ts: this.idx.ts[i] };
+  }
+
+  loadNext(filter: string, start: number): StoreMsg | null {
+    const seq = this.nextMatch(filter, start);
+    return seq === 0 ? null : this.load(seq);
+  }
+
+  /** The first live sequence >= start matching filter, or 0. */
+  private nextMatch(filter: string, start: number): number {
+    let s = Math.max(start, this.firstSeq);
+    const last = this.lastSeq;
+    if (s > last) return 0;
+    const sid = this.idx.sid;
+    const ib = this.idx.base;
+    if (filterIsAll(filter)) {
+      for (; s <= last; s++) if (sid[s - ib] !== 0) return s;
+      return 0;
+    }
+    if (filterIsLiteral(filter)) {
+      const id = this.subj.id(filter);
+      if (id === 0 || this.subj.msgs[id] === 0) return 0;
+      if (s < this.subj.first[id]) s = this.subj.first[id];
+      const end = this.subj.last[id];
+      for (; s <= end; s++) if (sid[s - ib] === id) return s;
+      return 0;
+    }
+    const mask = this.subj.mask(filter);
+    for (; s <= last; s++) if (mask[sid[s - ib]] === 1) return s;
+    return 0;
+  }
+
+  loadLast(subject: string): StoreMsg | null {
+    const sid = this.idx.sid;
+    const ib = this.idx.base;
+    if (filterIsAll(subject)) {
+      for (let s = this.lastSeq; s >= this.firstSeq; s--) if (sid[s - ib] !== 0) return this.load(s);
+      return null;
+    }
+    if (filterIsLiteral(subject)) {
+      const id = this.subj.id(subject);
+      return id === 0 || this.subj.msgs[id] === 0 ? null : this.load(this.subj.last[id]);
+    }
+    const mask = this.subj.mask(subject);
+    let best = 0;
+    for (const id of this.subj.live()) if (mask[id] === 1 && this.subj.last[id] > best) best = this.subj.last[id];
+    return best === 0 ? null : this.load(best);
+  }
+
+  remove(seq: number, erase: boolean): boolean {
+    if (this.closed) throw new Error('file store is closed');
+    return this.removeSeq(seq, erase);
+  }
+
+  /** Removes a live message: index, counts, subject, its block, and the record of the removal. */
+  private removeSeq(seq: number, erase: boolean): boolean {
+    if (seq < this.firstSeq || seq > this.lastSeq) return false;
+    const i = seq - this.idx.base;
+    const id = this.idx.sid[i];
+    if (id === 0) return false;
+    const size = this.idx.size[i];
+    const b = this.blockOf(seq) as Block;
+    if (erase) this.eraseRecord(b, seq, this.idx.off[i], size + REC_EXTRA, this.idx.ts[i]);
+    this.idx.sid[i] = 0;
+    this.msgs--;
+    this.bytes -= size;
+    b.live--;
+    b.liveBytes -= size + REC_EXTRA;
+    // The subject's count, first and last.
+    const st = this.subj;
+    if (--st.msgs[id] === 0) {
+      st.release(id);
+    } else if (seq === st.first[id]) {
+      const sid = this.idx.sid;
+      let s = seq + 1;
+      while (sid[s - this.idx.base] !== id) s++;
+      st.first[id] = s;
+    } else if (seq === st.last[id]) {
+      const sid = this.idx.sid;
+      let s = seq - 1;
+      while (sid[s - this.idx.base] !== id) s--;
+      st.last[id] = s;
+    }
+    if (seq === this.firstSeq) {
+      const s = this.msgs === 0 ? this.lastSeq + 1 : this.nextMatch('', seq + 1);
+      this.firstSeq = s;
+      this.firstDirty = true;
+      this.scheduleFlush();
+    } else if (!erase) {
+      this.appendMeta(KIND_TOMB, seq);
+    }
+    this.noteEmptier(b);
+    return true;
+  }
+
+  /** Overwrites a record in place with an erased record of the same length (zeroed body). */
+  private eraseRecord(b: Block, seq: number, at: number, len: number, ts: number): void {
+    const inMemory = b === this.wb || b.buf !== null;
+    const buf = inMemory ? (b.buf as Buffer) : Buffer.alloc(len);
+    const o = inMemory ? at : 0;
+    buf.fill(0, o + REC_HDR, o + len);
+    sealRecord(buf, o, len, seq, ts, KIND_ERASED, 0, 0);
+    if (b === this.wb && at >= b.written) return;
+    try {
+      fs.writeSync(b.fd, buf, o, len, at);
+      this.dirtyFds.add(b.fd);
+    } catch (e) {
+      this.log(`erase of message ${seq} in block ${b.id} failed: ${(e as Error).message}`);
+    }
+  }
+
+  purge(opts: { filter?: string; seq?: number; keep?: number }): number {
+    if (this.closed) throw new Error('file store is closed');
+    const filter = opts.filter ?? '';
+    const sequence = opts.seq ?? 0;
+    const keep = opts.keep ?? 0;
+    if (sequence > 1 && keep > 0) return 0;
+    if (filterIsAll(filter)) {
+      if (keep === 0 && sequence <= 1) return this.purgeAll(this.lastSeq + 1);
+      if (sequence > 1) return this.compactTo(sequence);
+      if (keep >= this.msgs) return 0;
+      return this.compactTo(this.lastSeq - keep + 1);
+    }
+    const ss = this.filteredState(1, filter);
+    if (ss.msgs === 0) return 0;
+    let todo = ss.msgs;
+    if (keep > 0) {
+      if (keep >= ss.msgs) return 0;
+      todo -= keep;
+    }
+    const last = sequence > 1 ? sequence - 1 : ss.last;
+    let purged = 0;
+    for (let s = this.nextMatch(filter, ss.first); s !== 0 && s <= last && purged < todo; s = this.nextMatch(filter, s + 1)) {
+      if (this.removeSeq(s, false)) purged++;
+    }
+    return purged;
+  }
+
+  /** Removes everything; the next message gets `next` (>= lastSeq + 1). */
+  private purgeAll(next: number): number {
+    const purged = this.msgs;
+    this.writeOut();
+    for (const b of [...this.blocks]) {
+      this.dirtyFds.delete(b.fd);
+      fs.closeSync(b.fd);
+      fs.rmSync(join(this.msgDir, blockName(b.id)), { force: true });
+      b.buf = null;
+    }
+    this.blocks = [];
+    this.cache.clear();
+    this.toCompact.clear();
+    this.subj.clear();
+    this.msgs = 0;
+    this.bytes = 0;
+    this.lastSeq = Math.max(this.lastSeq, next - 1);
+    this.firstSeq = this.lastSeq + 1;
+    this.idx.reset(this.firstSeq);
+    this.firstDirty = false;
+    this.newBlock();
+    return purged;
+  }
+
+  /** nats-server's Compact: removes every message below `seq`. */
+  private compactTo(seq: number): number {
+    if (seq > this.lastSeq) return this.purgeAll(seq);
+    let purged = 0;
+    for (let s = this.nextMatch('', this.firstSeq); s !== 0 && s < seq; s = this.nextMatch('', s + 1)) {
+      if (this.removeSeq(s, false)) purged++;
+    }
+    return purged;
+  }
+
+  seqFromTime(ts: number): number {
+    if (this.msgs === 0) return this.lastSeq + 1;
+    const t = this.idx.ts;
+    const ib = this.idx.base;
+    let lo = this.firstSeq;
+    let hi = this.lastSeq + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (t[mid - ib] >= ts) hi = mid;
+      else lo = mid + 1;
+    }
+    const s = this.nextMatch('', lo);
+    return s === 0 ? this.lastSeq + 1 : s;
+  }
+
+  filteredState(seq: number, filter: string): SimpleState {
+    const out: SimpleState = { msgs: 0, first: 0, last: 0 };
+    let s = Math.max(seq, this.firstSeq);
+    if (s > this.lastSeq || this.msgs === 0) return out;
+    const sid = this.idx.sid;
+    const ib = this.idx.base;
+    if (filterIsAll(filter)) {
+      if (s <= this.firstSeq) return { msgs: this.msgs, first: this.firstSeq, last: this.nextLastLive() };
+      for (; s <= this.lastSeq; s++) {
+        if (sid[s - ib] === 0) continue;
+        if (out.first === 0) out.first = s;
+        out.last = s;
+        out.msgs++;
+      }
+      return out;
+    }
+    if (filterIsLiteral(filter)) {
+      const id = this.subj.id(filter);
+      if (id === 0 || this.subj.msgs[id] === 0) return out;
+      if (s <= this.subj.first[id]) return { msgs: this.subj.msgs[id], first: this.subj.first[id], last: this.subj.last[id] };
+      const end = this.subj.last[id];
+      for (; s <= end; s++) {
+        if (sid[s - ib] !== id) continue;
+        if (out.first === 0) out.first = s;
+        out.last = s;
+        out.msgs++;
+      }
+      return out;
+    }
+    const mask = this.subj.mask(filter);
+    let lo = Infinity;
+    let hi = 0;
+    for (const id of this.subj.live()) {
+      if (mask[id] !== 1) continue;
+      if (this.subj.first[id] < lo) lo = this.subj.first[id];
+      if (this.subj.last[id] > hi) hi = this.subj.last[id];
+    }
+    for (s = Math.max(s, lo); s <= hi; s++) {
+      if (mask[sid[s - ib]] !== 1) continue;
+      if (out.first === 0) out.first = s;
+      out.last = s;
+      out.msgs++;
+    }
+    return out;
+  }
+
+  private nextLastLive(): number {
+    const sid = this.idx.sid;
+    for (let s = this.lastSeq; s >= this.firstSeq; s--) if (sid[s - this.idx.base] !== 0) return s;
+    return 0;
+  }
+
+  subjectsState(filter: string): Map<string, SimpleState> {
+    const out = new Map<string, SimpleState>();
+    const all = filterIsAll(filter);
+    const mask = all || filterIsLiteral(filter) ? null : this.subj.mask(filter);
+    for (const id of this.subj.live()) {
+      const name = this.subj.names[id];
+      if (all || (mask !== null ? mask[id] === 1 : name === filter)) {
+        out.set(name, { msgs: this.subj.msgs[id], first: this.subj.first[id], last: this.subj.last[id] });
+      }
+    }
+    return out;
+  }
+
+  deleted(): number[] {
+    const out: number[] = [];
+    const sid = this.idx.sid;
+    for (let s = this.firstSeq + 1; s < this.lastSeq; s++) if (sid[s - this.idx.base] === 0) out.push(s);
+    return out;
+  }
+
+  state(): StreamState {
+    const first = this.firstSeq;
+    const last = this.lastSeq;
+    return {
+      msgs: this.msgs,
+      bytes: this.bytes,
+      firstSeq: first,
+      firstTs: this.msgs > 0 ? this.idx.ts[first - this.idx.base] : 0,
+      lastSeq: last,
+      lastTs: this.lastTs,
+      numSubjects: this.subj.count,
+      numDeleted: last > first ? last - first - this.msgs + 1 : 0,
+    };
+  }
+
+  onRemoved(listener: RemovedListener): void {
+    this.listeners.push(listener);
+  }
+
+  // ---- limits ----
+
+  private enforcePerSubject(id: number): void {
+    const max = this.limits.maxMsgsPer;
+    while (this.subj.msgs[id] > max) this.removeByLimit(this.subj.first[id]);
+  }
+
+  private enforceLimits(): void {
+    const lim = this.limits;
+    if (lim.maxMsgs > 0) while (this.msgs > lim.maxMsgs) this.removeByLimit(this.firstSeq);
+    if (lim.maxBytes > 0) while (this.bytes > lim.maxBytes && this.msgs > 0) this.removeByLimit(this.firstSeq);
+  }
+
+  private removeByLimit(seq: number): void {
+    const subject = this.subj.names[this.idx.at(seq)];
+    if (this.removeSeq(seq, false)) for (const l of this.listeners) l(seq, subject);
+  }
+
+  private scheduleAge(): void {
+    if (this.ageTimer !== null) {
+      clearTimeout(this.ageTimer);
+      this.ageTimer = null;
+    }
+    const maxAge = this.limits.maxAgeMs;
+    if (maxAge <= 0 || this.msgs === 0 || this.closed) return;
+    const due = this.idx.ts[this.firstSeq - this.idx.base] + maxAge - Date.now();
+    this.ageTimer = setTimeout(() => this.expire(), Math.max(1, due));
+    this.ageTimer.unref();
+  }
+
+  private expire(): void {
+    this.ageTimer = null;
+    const cut = Date.now() - this.limits.maxAgeMs;
+    while (this.msgs > 0 && this.idx.ts[this.firstSeq - this.idx.base] <= cut) this.removeByLimit(this.firstSeq);
+    this.scheduleAge();
+  }
+
+  // ---- durability and life cycle ----
+
+  /** Writes what is buffered and fsyncs the files written since the last sync. */
+  private async sync(): Promise<void> {
+    if (this.closed) return;
+    this.flushNow();
+    const fds = [...this.dirtyFds];
+    this.dirtyFds.clear();
+    await Promise.all(fds.map((fd) => new Promise<void>((resolve) => fs.fsync(fd, () => resolve()))));
+  }
+
+  async flush(): Promise<void> {
+    await this.sync();
+  }
+
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    for (const c of this.consumers.values()) await c.stop();
+    this.flushNow();
+    this.closed = true;
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    if (this.ageTimer !== null) clearTimeout(this.ageTimer);
+    this.syncTimer = this.ageTimer = null;
+    for (const b of this.blocks) {
+      try {
+        fs.fsyncSync(b.fd);
+      } catch (e) {
+        this.log(`fsync of block ${b.id} failed: ${(e as Error).message}`);
+      }
+      fs.closeSync(b.fd);
+      b.fd = -1;
+      b.buf = null;
+    }
+    this.cache.clear();
+  }
+
+  async delete(): Promise<void> {
+    await this.stop();
+    await fs.promises.rm(this.dir, { recursive: true, force: true });
+  }
+
+  // ---- consumers ----
+
+  /** The store of consumer `name` (its state and config files live under <dir>/obs/<name>/). */
+  consumerStore(name: string): ConsumerStore {
+    let c = this.consumers.get(name);
+    if (c === undefined || c.closed) {
+      c = new FileConsumerStore(join(this.dir, 'obs', name), this.syncIntervalMs, this.log);
+      this.consumers.set(name, c);
+    }
+    return c;
+  }
+
+  /** The consumers that have a directory (to bring them back after a restart). */
+  consumerNames(): string[] {
+    try {
+      return fs.readdirSync(join(this.dir, 'obs')).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Bytes of memory the index holds (for the README figure and the tests). */
+  indexBytes(): number {
+    return this.idx.bytes();
+  }
+
+  /** Number of block files (tests: rollover, compaction). */
+  blockCount(): number {
+    return this.blocks.length;
+  }
+}

@@ -1,0 +1,559 @@
+// The StreamStore conformance suite (run over every store implementation: add a factory to
+// STORES), then what only the file store promises: restart recovery, torn tails, corrupt
+// records, kill -9, compaction, block rollover and consumer state.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileStore, type FileStoreOptions } from '../src/jetstream/store/file.js';
+import type { ConsumerState, StoreLimits, StreamStore } from '../src/jetstream/store/store.js';
+
+const ROOT = fs.mkdtempSync(join(tmpdir(), 'tsnats-filestore-'));
+afterAll(() => fs.rmSync(ROOT, { recursive: true, force: true }));
+let dirCount = 0;
+const newDir = (): string => join(ROOT, `s${++dirCount}`);
+
+interface StoreFactory {
+  name: string;
+  /** A new, empty store. */
+  make(): Promise<StreamStore>;
+  /** nats-server's per-message overhead in `bytes`: file 30, memory 16. */
+  overhead: number;
+}
+
+const STORES: StoreFactory[] = [{ name: 'file', make: () => FileStore.open(newDir(), { log: () => {} }), overhead: 30 }];
+
+const NOLIMITS: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
+const E = Buffer.alloc(0);
+const b = (s: string): Buffer => Buffer.from(s);
+const open: StreamStore[] = [];
+async function make(f: StoreFactory, limits: Partial<StoreLimits> = {}): Promise<StreamStore> {
+  const s = await f.make();
+  open.push(s);
+  s.setLimits({ ...NOLIMITS, ...limits });
+  return s;
+}
+afterAll(async () => {
+  for (const s of open) await s.delete();
+});
+const text = (m: { msg: Buffer } | null): string | null => (m === null ? null : m.msg.toString());
+
+describe.each(STORES)('StreamStore conformance: $name', (f) => {
+  const size = (subject: string, hdr: number, msg: number): number => subject.length + hdr + msg + f.overhead;
+
+  it('stores, loads, and counts bytes as nats-server does', async () => {
+    const s = await make(f);
+    expect(s.state()).toEqual({ msgs: 0, bytes: 0, firstSeq: 1, firstTs: 0, lastSeq: 0, lastTs: 0, numSubjects: 0, numDeleted: 0 });
+    expect(s.store('foo', E, b('hello'), 1000)).toBe(1);
+    expect(s.store('bar.baz', b('NATS/1.0\r\nA: b\r\n\r\n'), b('x'), 2000)).toBe(2);
+    const m = s.load(2);
+    expect(m).not.toBeNull();
+    expect(m!.subject).toBe('bar.baz');
+    expect(m!.hdr.toString()).toBe('NATS/1.0\r\nA: b\r\n\r\n');
+    expect(m!.msg.toString()).toBe('x');
+    expect(m!.seq).toBe(2);
+    expect(m!.ts).toBe(2000);
+    expect(s.load(1)!.hdr.length).toBe(0);
+    expect(s.load(0)).toBeNull();
+    expect(s.load(3)).toBeNull();
+    expect(s.state()).toEqual({
+      msgs: 2,
+      bytes: size('foo', 0, 5) + size('bar.baz', 18, 1),
+      firstSeq: 1,
+      firstTs: 1000,
+      lastSeq: 2,
+      lastTs: 2000,
+      numSubjects: 2,
+      numDeleted: 0,
+    });
+  });
+
+  it('loadNext with literal, wildcard and empty filters; loadLast', async () => {
+    const s = await make(f);
+    const subjects = ['a.1', 'b.1', 'a.2', 'a.1', 'c', 'b.2'];
+    subjects.forEach((subj, i) => s.store(subj, E, b(String(i + 1)), i));
+    expect(s.loadNext('', 1)!.seq).toBe(1);
+    expect(s.loadNext('>', 3)!.seq).toBe(3);
+    expect(s.loadNext('a.1', 2)!.seq).toBe(4);
+    expect(s.loadNext('a.*', 4)!.seq).toBe(4);
+    expect(s.loadNext('a.*', 5)).toBeNull();
+    expect(s.loadNext('*.2', 1)!.seq).toBe(3);
+    expect(s.loadNext('b.>', 3)!.seq).toBe(6);
+    expect(s.loadNext('nope', 1)).toBeNull();
+    expect(s.loadNext('', 7)).toBeNull();
+    expect(s.loadLast('a.1')!.seq).toBe(4);
+    expect(s.loadLast('a.*')!.seq).toBe(4);
+    expect(s.loadLast('>')!.seq).toBe(6);
+    expect(s.loadLast('')!.seq).toBe(6);
+    expect(s.loadLast('zz')).toBeNull();
+    s.remove(4, false);
+    expect(s.loadLast('a.1')!.seq).toBe(1);
+    expect(s.loadNext('a.1', 2)).toBeNull();
+    s.remove(6, false);
+    expect(s.loadLast('')!.seq).toBe(5);
+  });
+
+  it('remove and erase: interior deletes, first moves, state and deleted()', async () => {
+    const s = await make(f);
+    for (let i = 1; i <= 10; i++) s.store(`s.${i % 3}`, E, b(`m${i}`), i);
+    expect(s.remove(5, false)).toBe(true);
+    expect(s.remove(5, false)).toBe(false);
+    expect(s.remove(99, false)).toBe(false);
+    expect(s.remove(7, true)).toBe(true);
+    expect(s.load(7)).toBeNull();
+    expect(s.load(5)).toBeNull();
+    expect(s.deleted()).toEqual([5, 7]);
+    expect(s.state().numDeleted).toBe(2);
+    expect(s.remove(1, false)).toBe(true);
+    expect(s.state().firstSeq).toBe(2);
+    expect(s.state().firstTs).toBe(2);
+    expect(s.remove(2, false)).toBe(true);
+    expect(s.state()).toMatchObject({ msgs: 6, firstSeq: 3, lastSeq: 10, numDeleted: 2 });
+    expect(s.remove(10, false)).toBe(true);
+    expect(s.state()).toMatchObject({ lastSeq: 10, numDeleted: 3 });
+    expect(s.deleted()).toEqual([5, 7, 10].filter((x) => x < 10));
+    expect(s.state().bytes).toBe(5 * size('s.0', 0, 2));
+  });
+
+  it('removing every message leaves first = last + 1', async () => {
+    const s = await make(f);
+    s.store('a', E, b('1'), 1);
+    s.store('a', E, b('2'), 2);
+    s.remove(2, false);
+    s.remove(1, false);
+    expect(s.state()).toMatchObject({ msgs: 0, bytes: 0, firstSeq: 3, lastSeq: 2, numDeleted: 0, numSubjects: 0 });
+    expect(s.store('a', E, b('3'), 3)).toBe(3);
+    expect(s.state()).toMatchObject({ msgs: 1, firstSeq: 3, lastSeq: 3 });
+  });
+
+  it('skip advances the last sequence', async () => {
+    const s = await make(f);
+    expect(s.skip()).toBe(1);
+    expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 2, lastSeq: 1 });
+    expect(s.store('a', E, b('x'), 5)).toBe(2);
+    expect(s.skip()).toBe(3);
+    expect(s.store('a', E, b('y'), 6)).toBe(4);
+    expect(s.state()).toMatchObject({ msgs: 2, firstSeq: 2, lastSeq: 4, numDeleted: 1 });
+    expect(s.deleted()).toEqual([3]);
+  });
+
+  it('purge: all, by filter, keep, up to a sequence', async () => {
+    const s = await make(f);
+    const fill = (n: number): void => {
+      for (let i = 0; i < n; i++) s.store(i % 2 === 0 ? 'even' : 'odd', E, b(String(i)), i);
+    };
+    fill(10);
+    expect(s.purge({})).toBe(10);
+    expect(s.state()).toMatchObject({ msgs: 0, bytes: 0, firstSeq: 11, lastSeq: 10, numSubjects: 0 });
+    expect(s.load(5)).toBeNull();
+    fill(10); // 11..20, even at odd sequences
+    expect(s.purge({ filter: 'even' })).toBe(5);
+    expect(s.state()).toMatchObject({ msgs: 5, firstSeq: 12, lastSeq: 20 });
+    expect(s.subjectsState('>').get('even')).toBeUndefined();
+    expect(s.purge({ filter: 'odd', keep: 2 })).toBe(3);
+    expect(s.subjectsState('odd').get('odd')).toEqual({ msgs: 2, first: 18, last: 20 });
+    fill(4); // 21..24
+    expect(s.purge({ filter: 'even', seq: 23 })).toBe(1);
+    expect(s.load(21)).toBeNull();
+    expect(s.load(23)!.subject).toBe('even');
+    expect(s.purge({ seq: 22 })).toBe(2); // 18, 20
+    expect(s.state()).toMatchObject({ msgs: 3, firstSeq: 22, lastSeq: 24 });
+    expect(s.purge({ keep: 1 })).toBe(2);
+    expect(s.state()).toMatchObject({ msgs: 1, firstSeq: 24, lastSeq: 24 });
+    expect(s.purge({ keep: 5 })).toBe(0);
+    expect(s.purge({ seq: 100 })).toBe(1);
+    expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 100, lastSeq: 99 });
+    expect(s.store('x', E, E, 1)).toBe(100);
+    expect(s.purge({ seq: 5, keep: 1 })).toBe(0);
+  });
+
+  it('seqFromTime', async () => {
+    const s = await make(f);
+    expect(s.seqFromTime(5)).toBe(1);
+    for (let i = 1; i <= 5; i++) s.store('t', E, E, i * 10);
+    expect(s.seqFromTime(0)).toBe(1);
+    expect(s.seqFromTime(10)).toBe(1);
+    expect(s.seqFromTime(11)).toBe(2);
+    expect(s.seqFromTime(30)).toBe(3);
+    expect(s.seqFromTime(50)).toBe(5);
+    expect(s.seqFromTime(51)).toBe(6);
+    s.remove(3, false);
+    expect(s.seqFromTime(25)).toBe(4);
+  });
+
+  it('filteredState and subjectsState', async () => {
+    const s = await make(f);
+    ['a.x', 'b.x', 'a.y', 'a.x', 'b.y', 'a.x'].forEach((subj, i) => s.store(subj, E, E, i));
+    expect(s.filteredState(1, 'a.x')).toEqual({ msgs: 3, first: 1, last: 6 });
+    expect(s.filteredState(2, 'a.x')).toEqual({ msgs: 2, first: 4, last: 6 });
+    expect(s.filteredState(1, 'a.*')).toEqual({ msgs: 4, first: 1, last: 6 });
+    expect(s.filteredState(4, '*.y')).toEqual({ msgs: 1, first: 5, last: 5 });
+    expect(s.filteredState(1, '')).toEqual({ msgs: 6, first: 1, last: 6 });
+    expect(s.filteredState(3, '>')).toEqual({ msgs: 4, first: 3, last: 6 });
+    expect(s.filteredState(1, 'zz')).toEqual({ msgs: 0, first: 0, last: 0 });
+    expect(s.filteredState(7, '')).toEqual({ msgs: 0, first: 0, last: 0 });
+    const all = s.subjectsState('>');
+    expect(Object.fromEntries(all)).toEqual({
+      'a.x': { msgs: 3, first: 1, last: 6 },
+      'b.x': { msgs: 1, first: 2, last: 2 },
+      'a.y': { msgs: 1, first: 3, last: 3 },
+      'b.y': { msgs: 1, first: 5, last: 5 },
+    });
+    expect([...s.subjectsState('b.*').keys()].sort()).toEqual(['b.x', 'b.y']);
+    expect([...s.subjectsState('a.y').keys()]).toEqual(['a.y']);
+    s.remove(1, false);
+    s.remove(6, false);
+    expect(s.subjectsState('a.x').get('a.x')).toEqual({ msgs: 1, first: 4, last: 4 });
+    expect(s.state().numSubjects).toBe(4);
+  });
+
+  it('max_msgs with discard old removes the oldest and tells the listeners', async () => {
+    const s = await make(f, { maxMsgs: 3 });
+    const removed: [number, string][] = [];
+    s.onRemoved((seq, subj) => removed.push([seq, subj]));
+    for (let i = 1; i <= 5; i++) expect(s.store(`m.${i}`, E, b('x'), i)).toBe(i);
+    expect(s.state()).toMatchObject({ msgs: 3, firstSeq: 3, lastSeq: 5 });
+    expect(removed).toEqual([
+      [1, 'm.1'],
+      [2, 'm.2'],
+    ]);
+  });
+
+  it('max_msgs with discard new refuses', async () => {
+    const s = await make(f, { maxMsgs: 2, discard: 'new' });
+    s.store('a', E, E, 1);
+    s.store('a', E, E, 2);
+    expect(s.store('a', E, E, 3)).toBe('maximum messages exceeded');
+    expect(s.state()).toMatchObject({ msgs: 2, lastSeq: 2 });
+  });
+
+  it('max_bytes with discard old and new (nats-server counts only hdr + msg of the new one)', async () => {
+    const one = size('a', 0, 10);
+    const s = await make(f, { maxBytes: 3 * one });
+    for (let i = 0; i < 5; i++) s.store('a', E, Buffer.alloc(10), i);
+    expect(s.state()).toMatchObject({ msgs: 3, bytes: 3 * one, firstSeq: 3 });
+    const n = await make(f, { maxBytes: 2 * one + 10, discard: 'new' });
+    expect(n.store('a', E, Buffer.alloc(10), 1)).toBe(1);
+    expect(n.store('a', E, Buffer.alloc(10), 2)).toBe(2);
+    // bytes (2 * one) + 10 >= max_bytes: refused although the stored size would be larger still.
+    expect(n.store('a', E, Buffer.alloc(10), 3)).toBe('maximum bytes exceeded');
+    // Under the check, it is stored; then max_bytes is enforced as for discard old (nats-server
+    // does so after every store, whatever the policy): the oldest message goes.
+    expect(n.store('a', E, Buffer.alloc(9), 3)).toBe(3);
+    expect(n.state()).toMatchObject({ msgs: 2, firstSeq: 2, bytes: one + size('a', 0, 9) });
+  });
+
+  it('max_msgs_per_subject, discard old and discard_new_per_subject', async () => {
+    const s = await make(f, { maxMsgsPer: 2 });
+    const removed: number[] = [];
+    s.onRemoved((seq) => removed.push(seq));
+    for (let i = 1; i <= 4; i++) s.store('k', E, b(String(i)), i);
+    s.store('j', E, E, 5);
+    expect(s.subjectsState('k').get('k')).toEqual({ msgs: 2, first: 3, last: 4 });
+    expect(removed).toEqual([1, 2]);
+    expect(s.state()).toMatchObject({ msgs: 3, firstSeq: 3 });
+    const n = await make(f, { maxMsgsPer: 1, discard: 'new', discardNewPer: true });
+    expect(n.store('k', E, E, 1)).toBe(1);
+    expect(n.store('k', E, E, 2)).toBe('maximum messages per subject exceeded');
+    expect(n.store('l', E, E, 3)).toBe(2);
+    // discard new without per-subject: at max_msgs, a message replacing one on its subject is fine.
+    const r = await make(f, { maxMsgsPer: 1, maxMsgs: 2, discard: 'new' });
+    r.store('a', E, E, 1);
+    r.store('b', E, E, 2);
+    expect(r.store('c', E, E, 3)).toBe('maximum messages exceeded');
+    expect(r.store('a', E, b('new'), 4)).toBe(3);
+    expect(text(r.loadLast('a'))).toBe('new');
+    expect(r.state().msgs).toBe(2);
+  });
+
+  it('setLimits applies new limits at once', async () => {
+    const s = await make(f);
+    for (let i = 1; i <= 6; i++) s.store(i % 2 ? 'x' : 'y', E, E, i);
+    s.setLimits({ ...NOLIMITS, maxMsgsPer: 1 });
+    expect(s.state()).toMatchObject({ msgs: 2, firstSeq: 5 });
+    s.setLimits({ ...NOLIMITS, maxMsgs: 1 });
+    expect(s.state()).toMatchObject({ msgs: 1, firstSeq: 6 });
+  });
+
+  it('max_msg_size', async () => {
+    const s = await make(f, { maxMsgSize: 8 });
+    expect(s.store('a', b('1234'), b('5678'), 1)).toBe(1);
+    expect(s.store('a', b('1234'), b('56789'), 2)).toBe('message size exceeds maximum allowed');
+  });
+
+  it('max_age expires old messages', async () => {
+    const s = await make(f, { maxAgeMs: 150 });
+    const removed: number[] = [];
+    s.onRemoved((seq) => removed.push(seq));
+    const now = Date.now();
+    s.store('a', E, E, now - 1000);
+    s.store('a', E, E, now - 1000);
+    s.store('a', E, E, now);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(removed).toEqual([1, 2]);
+    expect(s.state()).toMatchObject({ msgs: 1, firstSeq: 3 });
+    const deadline = Date.now() + 5000;
+    while (s.state().msgs > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 4, lastSeq: 3 });
+    expect(removed).toEqual([1, 2, 3]);
+  });
+});
+
+// ---- file store only ----
+
+const quiet = (): { lines: string[]; log: (t: string) => void } => {
+  const lines: string[] = [];
+  return { lines, log: (t: string) => lines.push(t) };
+};
+
+async function openFile(dir: string, o: FileStoreOptions = {}): Promise<FileStore> {
+  const s = await FileStore.open(dir, { log: () => {}, ...o });
+  s.setLimits(NOLIMITS);
+  return s;
+}
+
+function summary(s: StreamStore): unknown {
+  return { state: s.state(), deleted: s.deleted(), subjects: Object.fromEntries(s.subjectsState('>')) };
+}
+
+function blockFiles(dir: string): string[] {
+  return fs
+    .readdirSync(join(dir, 'msgs'))
+    .filter((n) => n.endsWith('.blk'))
+    .sort((a, c) => Number(a.slice(0, -4)) - Number(c.slice(0, -4)))
+    .map((n) => join(dir, 'msgs', n));
+}
+
+describe('file store', () => {
+  it('restart recovers messages, removals, erasures, skips and purges', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 4096 });
+    for (let i = 1; i <= 300; i++) s.store(`sub.${i % 7}`, i % 5 === 0 ? b('NATS/1.0\r\n\r\n') : E, b(`payload-${i}`), 1000 + i);
+    s.remove(10, false);
+    s.remove(11, true);
+    s.remove(1, false);
+    s.remove(2, false);
+    s.skip();
+    s.store('after.skip', E, b('z'), 5000);
+    s.purge({ filter: 'sub.3' });
+    const before = summary(s);
+    const m150 = s.load(150);
+    await s.stop();
+    const r = await openFile(dir, { blockSize: 4096 });
+    open.push(r);
+    expect(summary(r)).toEqual(before);
+    expect(r.load(150)).toEqual(m150);
+    expect(r.load(11)).toBeNull();
+    expect(r.load(302)!.subject).toBe('after.skip');
+    expect(r.store('next', E, E, 6000)).toBe(303);
+  });
+
+  it('restart after purge-all and compaction past the end keeps the sequence', async () => {
+    const dir = newDir();
+    const s = await openFile(dir);
+    for (let i = 0; i < 5; i++) s.store('a', E, E, i);
+    s.purge({});
+    await s.stop();
+    let r = await openFile(dir);
+    expect(r.state()).toMatchObject({ msgs: 0, firstSeq: 6, lastSeq: 5 });
+    r.purge({ seq: 50 });
+    await r.stop();
+    r = await openFile(dir);
+    open.push(r);
+    expect(r.state()).toMatchObject({ msgs: 0, firstSeq: 50, lastSeq: 49 });
+    expect(r.store('a', E, E, 1)).toBe(50);
+  });
+
+  it('removals from the front survive a restart without a clean stop (first record)', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { maxMsgs: 0 } as FileStoreOptions);
+    s.setLimits({ ...NOLIMITS, maxMsgs: 10 });
+    for (let i = 0; i < 100; i++) s.store('a', E, b(String(i)), i);
+    await Promise.resolve(); // the turn's write
+    await s.flush();
+    // No stop: read the files as a crash would leave them.
+    const r = await openFile(dir);
+    expect(r.state()).toMatchObject({ msgs: 10, firstSeq: 91, lastSeq: 100 });
+    await r.stop();
+    await s.stop();
+  });
+
+  it('rolls over to new blocks at the block size and reads old blocks back', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 1024, cacheBlocks: 1 });
+    open.push(s);
+    for (let i = 1; i <= 200; i++) s.store('roll', E, Buffer.alloc(50, i), i);
+    expect(s.blockCount()).toBeGreaterThan(10);
+    expect(blockFiles(dir).length).toBe(s.blockCount());
+    for (const seq of [1, 77, 200, 3, 150]) expect(s.load(seq)!.msg).toEqual(Buffer.alloc(50, seq));
+    for (const f of blockFiles(dir).slice(0, -1)) expect(fs.statSync(f).size).toBeLessThanOrEqual(1024);
+  });
+
+  it('deletes emptied blocks and compacts mostly empty ones', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 2048 });
+    for (let i = 1; i <= 200; i++) s.store(`c.${i % 4}`, E, Buffer.alloc(40, i), i);
+    await s.flush();
+    const blocks0 = s.blockCount();
+    const files0 = blockFiles(dir);
+    const size2 = fs.statSync(files0[2]).size;
+    // The first block: all of it goes, so its file goes.
+    let seq = 1;
+    while (s.load(seq) !== null && fs.existsSync(files0[0])) {
+      s.remove(seq++, false);
+      await s.flush();
+    }
+    expect(fs.existsSync(files0[0])).toBe(false);
+    expect(s.blockCount()).toBe(blocks0 - 1);
+    // Remove 3 of every 4 messages (interior deletes): a block past the first is rewritten
+    // smaller (the first block is left to empty from the front, as limits do).
+    const r = s.purge({ filter: 'c.1' }) + s.purge({ filter: 'c.2' }) + s.purge({ filter: 'c.3' });
+    expect(r).toBeGreaterThan(100);
+    await s.flush();
+    expect(fs.statSync(files0[2]).size).toBeLessThan(size2 / 2);
+    const before = summary(s);
+    for (let q = 1; q <= 200; q++) if (q % 4 === 0 && q >= seq) expect(s.load(q)!.msg).toEqual(Buffer.alloc(40, q));
+    await s.stop();
+    const again = await openFile(dir, { blockSize: 2048 });
+    open.push(again);
+    expect(summary(again)).toEqual(before);
+    for (let q = 1; q <= 200; q++) if (q % 4 === 0 && q >= seq) expect(again.load(q)!.msg).toEqual(Buffer.alloc(40, q));
+  });
+
+  it('a torn tail is cut and logged; everything before the cut is there', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 4096 });
+    for (let i = 1; i <= 100; i++) s.store('t', E, b(`msg-${i}`), i);
+    await s.stop();
+    const files = blockFiles(dir);
+    const last = files[files.length - 1];
+    const full = fs.statSync(last).size;
+    fs.truncateSync(last, full - 5); // mid-record: the last message is torn
+    const q = quiet();
+    const r = await openFile(dir, { blockSize: 4096, log: q.log });
+    open.push(r);
+    expect(q.lines.some((l) => l.includes('torn tail'))).toBe(true);
+    expect(r.state()).toMatchObject({ msgs: 99, firstSeq: 1, lastSeq: 99 });
+    for (let i = 1; i <= 99; i++) expect(text(r.load(i))).toBe(`msg-${i}`);
+    expect(r.store('t', E, b('new'), 1)).toBe(100);
+    expect(text(r.load(100))).toBe('new');
+  });
+
+  it('flipped bytes in an older block: the record is found by its checksum, logged and skipped', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 1024 });
+    for (let i = 1; i <= 60; i++) s.store('f', E, b(`message-number-${String(i).padStart(3, '0')}`), i);
+    await s.stop();
+    const first = blockFiles(dir)[0];
+    const data = fs.readFileSync(first);
+    const at = data.indexOf('message-number-005');
+    expect(at).toBeGreaterThan(0);
+    data[at + 10] ^= 0xff;
+    fs.writeFileSync(first, data);
+    const q = quiet();
+    const r = await openFile(dir, { blockSize: 1024, log: q.log });
+    open.push(r);
+    expect(q.lines.some((l) => l.includes('corrupt record') && l.includes('checksum'))).toBe(true);
+    expect(r.load(5)).toBeNull();
+    expect(r.state()).toMatchObject({ msgs: 59, firstSeq: 1, lastSeq: 60, numDeleted: 1 });
+    for (let i = 1; i <= 60; i++) if (i !== 5) expect(text(r.load(i))).toBe(`message-number-${String(i).padStart(3, '0')}`);
+  });
+
+  it('bytes flipped while running are caught when the block is read, never served', async () => {
+    const dir = newDir();
+    const q = quiet();
+    const s = await openFile(dir, { blockSize: 1024, cacheBlocks: 1, log: q.log });
+    open.push(s);
+    for (let i = 1; i <= 60; i++) s.store('f', E, b(`message-number-${String(i).padStart(3, '0')}`), i);
+    await s.flush();
+    const first = blockFiles(dir)[0];
+    const fd = fs.openSync(first, 'r+');
+    const data = fs.readFileSync(first);
+    const at = data.indexOf('message-number-007');
+    fs.writeSync(fd, Buffer.from('X'), 0, 1, at + 3);
+    fs.closeSync(fd);
+    s.load(59); // evict the first block from the one-block cache
+    expect(s.load(7)).toBeNull();
+    expect(q.lines.some((l) => l.includes('message 7 is corrupt'))).toBe(true);
+    expect(text(s.load(8))).toBe('message-number-008');
+    expect(s.state().msgs).toBe(59);
+  });
+
+  it('a restart without a clean stop (kill -9 of a child) keeps every reported sequence', async () => {
+    const dir = newDir();
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'helpers', 'filestore-child.mjs'), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let reported = 0;
+    let buf = '';
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const l of lines) if (l !== '') reported = Number(l);
+        if (reported >= 20000) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.on('exit', () => r())));
+    expect(reported).toBeGreaterThanOrEqual(20000);
+    const q = quiet();
+    const r = await openFile(dir, { log: q.log });
+    open.push(r);
+    const st = r.state();
+    expect(st.lastSeq).toBeGreaterThanOrEqual(reported);
+    expect(st.msgs).toBe(st.lastSeq);
+    for (let seq = 1; seq <= reported; seq += 97) expect(text(r.load(seq))).toBe(`m${seq}`);
+    expect(text(r.load(reported))).toBe(`m${reported}`);
+  });
+
+  it('consumer state and config persist (written on the sync period and on stop)', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { syncIntervalMs: 50 });
+    const c = s.consumerStore('dur');
+    expect(c.load()).toBeNull();
+    c.saveConfig({ durable_name: 'dur', ack_policy: 'explicit' });
+    const st: ConsumerState = {
+      delivered: { consumerSeq: 10, streamSeq: 12 },
+      ackFloor: { consumerSeq: 7, streamSeq: 9 },
+      pending: new Map([
+        [10, { consumerSeq: 8, ts: 111 }],
+        [12, { consumerSeq: 10, ts: 222 }],
+      ]),
+      redelivered: new Map([[10, 2]]),
+    };
+    c.update(st);
+    // Not written at once: at most once per sync period.
+    const path = join(dir, 'obs', 'dur', 'state.json');
+    expect(fs.existsSync(path)).toBe(false);
+    const deadline = Date.now() + 5000;
+    while (!fs.existsSync(path) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(s.consumerStore('dur').load()).toEqual(st);
+    st.delivered = { consumerSeq: 11, streamSeq: 13 };
+    st.pending.delete(10);
+    c.update(st);
+    await s.stop(); // writes the last state
+    const r = await openFile(dir);
+    open.push(r);
+    expect(r.consumerNames()).toEqual(['dur']);
+    const c2 = r.consumerStore('dur');
+    expect(c2.load()).toEqual(st);
+    expect((c2 as unknown as { loadConfig(): unknown }).loadConfig()).toEqual({ durable_name: 'dur', ack_policy: 'explicit' });
+    await c2.delete();
+    expect(r.consumerNames()).toEqual([]);
+  });
+
+  it('the index costs 20 bytes per sequence', async () => {
+    const s = await openFile(newDir());
+    open.push(s);
+    for (let i = 0; i < 100_000; i++) s.store('idx', E, E, i);
+    expect(s.indexBytes() / 100_000).toBeLessThanOrEqual(20 * 2); // arrays grow by doubling
+    expect(s.indexBytes() / 100_000).toBeGreaterThanOrEqual(20);
+  });
+});
