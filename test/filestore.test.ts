@@ -451,13 +451,64 @@ describe('file store', () => {
     expect(at).toBeGreaterThan(0);
     data[at + 10] ^= 0xff;
     fs.writeFileSync(first, data);
-    const q = quiet();
-    const r = await openFile(dir, { blockSize: 1024, log: q.log });
+    // With the index file of the clean stop (the block's size did not change): found when the
+    // block is first read.
+    let q = quiet();
+    let r = await openFile(dir, { blockSize: 1024, log: q.log });
+    expect(r.state().msgs).toBe(60);
+    expect(r.load(5)).toBeNull();
+    expect(q.lines.some((l) => l.includes('message 5 is corrupt'))).toBe(true);
+    expect(r.state()).toMatchObject({ msgs: 59, firstSeq: 1, lastSeq: 60, numDeleted: 1 });
+    await r.stop();
+    // Without an index file: found by the scan.
+    fs.rmSync(join(dir, 'index.db'));
+    q = quiet();
+    r = await openFile(dir, { blockSize: 1024, log: q.log });
     open.push(r);
     expect(q.lines.some((l) => l.includes('corrupt record') && l.includes('checksum'))).toBe(true);
     expect(r.load(5)).toBeNull();
     expect(r.state()).toMatchObject({ msgs: 59, firstSeq: 1, lastSeq: 60, numDeleted: 1 });
     for (let i = 1; i <= 60; i++) if (i !== 5) expect(text(r.load(i))).toBe(`message-number-${String(i).padStart(3, '0')}`);
+  });
+
+  it('a missing, corrupt or stale index file is rebuilt from the blocks', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 2048 });
+    for (let i = 1; i <= 300; i++) s.store(`i.${i % 5}`, E, b(`v${i}`), i);
+    s.remove(100, false);
+    s.purge({ filter: 'i.3' });
+    const before = summary(s);
+    await s.stop();
+    const index = join(dir, 'index.db');
+    expect(fs.existsSync(index)).toBe(true);
+    // Used, then removed (a crash after this open must not find a stale one).
+    let q = quiet();
+    let r = await openFile(dir, { log: q.log });
+    expect(fs.existsSync(index)).toBe(false);
+    expect(summary(r)).toEqual(before);
+    expect(q.lines).toEqual([]);
+    await r.stop();
+    fs.rmSync(index);
+    r = await openFile(dir);
+    expect(summary(r)).toEqual(before);
+    await r.stop();
+    const data = fs.readFileSync(index);
+    data[data.length - 3] ^= 1;
+    fs.writeFileSync(index, data);
+    q = quiet();
+    r = await openFile(dir, { log: q.log });
+    expect(q.lines.some((l) => l.includes('index file') && l.includes('checksum'))).toBe(true);
+    expect(summary(r)).toEqual(before);
+    await r.stop();
+    // Stale: a block grew after the index was written.
+    const files = blockFiles(dir);
+    fs.appendFileSync(files[files.length - 1], Buffer.alloc(3));
+    q = quiet();
+    r = await openFile(dir, { log: q.log });
+    open.push(r);
+    expect(q.lines.some((l) => l.includes('changed'))).toBe(true);
+    expect(q.lines.some((l) => l.includes('torn tail'))).toBe(true);
+    expect(summary(r)).toEqual(before);
   });
 
   it('bytes flipped while running are caught when the block is read, never served', async () => {

@@ -125,6 +125,23 @@ export class SubjectTable {
     this.free.push(id);
   }
 
+  /** The table as saved in the index file (ids kept: the index's subject ids refer to them). */
+  snapshot(): { names: string[]; msgs: number[]; first: number[]; last: number[] } {
+    return { names: this.names, msgs: this.msgs, first: this.first, last: this.last };
+  }
+
+  restore(t: { names: string[]; msgs: number[]; first: number[]; last: number[] }): void {
+    this.clear();
+    this.names = t.names;
+    this.msgs = t.msgs;
+    this.first = t.first;
+    this.last = t.last;
+    for (let id = 1; id < t.names.length; id++) {
+      if (t.msgs[id] > 0) this.ids.set(t.names[id], id);
+      else this.free.push(id);
+    }
+  }
+
   clear(): void {
     this.ids.clear();
     this.names = [''];

@@ -48,6 +48,7 @@ import {
 import { SeqIndex, SubjectTable, filterIsAll, filterIsLiteral } from './file-index.js';
 import { FileConsumerStore } from './file-consumer.js';
 import { subjectEqualsBytes } from '../../subjects/subject.js';
+import { crc32 } from './crc32.js';
 
 export interface FileStoreOptions {
   /** A block is closed and a new one started past this many bytes (default 8 MiB, as nats-server for limits streams). */
@@ -86,6 +87,23 @@ interface Block {
 }
 
 const blockName = (id: number): string => `${id}.blk`;
+
+/** The index file a clean stop writes: 'TSNI' | crc32 of [8, end) | JSON length | 0 | JSON | pad to 8 | arrays. */
+const INDEX_FILE = 'index.db';
+const INDEX_MAGIC = 0x494e5354; // 'TSNI'
+
+interface IndexMeta {
+  msgs: number;
+  bytes: number;
+  firstSeq: number;
+  lastSeq: number;
+  lastTs: number;
+  /** The sequence of the arrays' first slot. */
+  idxBase: number;
+  nextBlockId: number;
+  blocks: { id: number; base: number; size: number; live: number; liveBytes: number; meta: boolean }[];
+  subjects: { names: string[]; msgs: number[]; first: number[]; last: number[] };
+}
 
 export class FileStore implements StreamStore {
   readonly type = 'file' as const;
@@ -148,6 +166,7 @@ export class FileStore implements StreamStore {
   // ---- recovery ----
 
   private recover(): void {
+    if (this.loadIndexFile()) return;
     const ids = fs
       .readdirSync(this.msgDir)
       .filter((n) => /^\d+\.blk$/.test(n))
@@ -157,7 +176,8 @@ export class FileStore implements StreamStore {
     const tombs: number[] = [];
     let floor = 0;
     let lastTsSeq = 0;
-    let prevSubject = '\u0000';
+    let prevSubject = '';
+    let prevId = 0;
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k];
       const path = join(this.msgDir, blockName(id));
@@ -197,21 +217,29 @@ export class FileStore implements StreamStore {
         }
         const seq = recSeq(data, at);
         const kind = recKind(data, at);
+        if ((kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED) && seq >= base) {
+          this.idx.ensure(seq, this.blocks[0].base);
+          const ts = recTs(data, at);
+          this.idx.ts[seq - this.idx.base] = ts;
+          if (seq >= lastTsSeq) {
+            lastTsSeq = seq;
+            this.lastTs = ts;
+          }
+        }
         if (kind === KIND_MSG) {
           if (seq >= base) {
             const sl = recSubjLen(data, at);
             // Runs of one subject are the common case: compare the bytes before making a string.
-            if (!subjectEqualsBytes(prevSubject, data, at + REC_HDR, at + REC_HDR + sl)) {
+            if (prevId === 0 || this.subj.names[prevId] !== prevSubject || !subjectEqualsBytes(prevSubject, data, at + REC_HDR, at + REC_HDR + sl)) {
               prevSubject = data.toString('latin1', at + REC_HDR, at + REC_HDR + sl);
+              prevId = this.subj.intern(prevSubject);
             }
-            const id2 = this.subj.intern(prevSubject);
-            this.idx.ensure(seq, this.blocks[0].base);
+            const id2 = prevId;
             const i = seq - this.idx.base;
             if (this.idx.sid[i] !== 0) this.unindex(seq);
             this.idx.sid[i] = id2;
             this.idx.off[i] = at;
             this.idx.size[i] = len - REC_EXTRA;
-            this.idx.ts[i] = recTs(data, at);
             this.subj.msgs[id2]++;
             b.live++;
             b.liveBytes += len;
@@ -225,14 +253,7 @@ export class FileStore implements StreamStore {
           if (seq > floor) floor = seq;
           b.meta = true;
         }
-        if ((kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED) && seq >= base) {
-          this.idx.ensure(seq, this.blocks[0].base);
-          this.idx.ts[seq - this.idx.base] = recTs(data, at);
-          if (seq >= lastTsSeq) {
-            lastTsSeq = seq;
-            this.lastTs = recTs(data, at);
-          }
-        }
+
         if ((kind === KIND_MSG || kind === KIND_SKIP) && seq > this.lastSeq) this.lastSeq = seq;
         at += len;
       }
@@ -273,6 +294,115 @@ export class FileStore implements StreamStore {
       this.flushNow();
     }
     this.scheduleAge();
+  }
+
+  /**
+   * The fast path of recovery: the index file written by a clean stop, used only when every
+   * block file it names is there with the size it says (and no other), then removed (a crash
+   * from here on finds no index file, so the blocks are scanned). Returns false to scan.
+   */
+  private loadIndexFile(): boolean {
+    const path = join(this.dir, INDEX_FILE);
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(path);
+    } catch {
+      return false;
+    }
+    fs.rmSync(path, { force: true });
+    const stale = (why: string): false => {
+      this.log(`index file ${path}: ${why}, rebuilding from the blocks`);
+      return false;
+    };
+    if (data.length < 16 || data.readUInt32LE(0) !== INDEX_MAGIC || data.readUInt32LE(4) !== crc32(data, 8, data.length)) return stale('checksum mismatch');
+    const jsonLen = data.readUInt32LE(8);
+    let meta: IndexMeta;
+    try {
+      meta = JSON.parse(data.toString('utf8', 16, 16 + jsonLen)) as IndexMeta;
+    } catch {
+      return stale('unreadable');
+    }
+    const onDisk = fs.readdirSync(this.msgDir).filter((n) => /^\d+\.blk$/.test(n));
+    if (onDisk.length !== meta.blocks.length) return stale('block files changed');
+    for (const b of meta.blocks) {
+      let size: number;
+      try {
+        size = fs.statSync(join(this.msgDir, blockName(b.id))).size;
+      } catch {
+        return stale(`block ${b.id} missing`);
+      }
+      if (size !== b.size) return stale(`block ${b.id} changed`);
+    }
+    const n = meta.lastSeq + 1 - meta.idxBase;
+    let at = 16 + jsonLen;
+    at += (8 - (at % 8)) % 8;
+    if (data.length !== at + n * 20) return stale('truncated');
+    this.idx.reset(meta.idxBase);
+    this.idx.ensure(meta.lastSeq + 1, meta.idxBase);
+    const ab = data.buffer.slice(data.byteOffset + at, data.byteOffset + at + n * 20);
+    this.idx.ts.set(new Float64Array(ab, 0, n));
+    this.idx.sid.set(new Uint32Array(ab, n * 8, n));
+    this.idx.off.set(new Uint32Array(ab, n * 12, n));
+    this.idx.size.set(new Uint32Array(ab, n * 16, n));
+    this.subj.restore(meta.subjects);
+    this.msgs = meta.msgs;
+    this.bytes = meta.bytes;
+    this.firstSeq = meta.firstSeq;
+    this.lastSeq = meta.lastSeq;
+    this.lastTs = meta.lastTs;
+    this.nextBlockId = meta.nextBlockId;
+    for (const b of meta.blocks) {
+      this.blocks.push({ ...b, fd: fs.openSync(join(this.msgDir, blockName(b.id)), 'r+'), written: b.size, buf: null });
+    }
+    const last = this.blocks[this.blocks.length - 1];
+    if (last === undefined || last.size >= this.blockSize) {
+      this.newBlock();
+    } else {
+      this.wb = last;
+      this.wb.buf = this.growBuf(fs.readFileSync(join(this.msgDir, blockName(last.id))), last.size, 0);
+    }
+    this.scheduleAge();
+    return true;
+  }
+
+  /** Writes the index file (on stop): state, blocks, subject table, then the index arrays. */
+  private writeIndexFile(): void {
+    const idxBase = Math.max(this.idx.base, this.blocks[0]?.base ?? this.idx.base);
+    const meta: IndexMeta = {
+      msgs: this.msgs,
+      bytes: this.bytes,
+      firstSeq: this.firstSeq,
+      lastSeq: this.lastSeq,
+      lastTs: this.lastTs,
+      idxBase,
+      nextBlockId: this.nextBlockId,
+      blocks: this.blocks.map((b) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, meta: b.meta })),
+      subjects: this.subj.snapshot(),
+    };
+    const json = Buffer.from(JSON.stringify(meta));
+    const n = Math.max(0, this.lastSeq + 1 - idxBase);
+    let at = 16 + json.length;
+    at += (8 - (at % 8)) % 8;
+    const out = Buffer.alloc(at + n * 20);
+    out.writeUInt32LE(INDEX_MAGIC, 0);
+    out.writeUInt32LE(json.length, 8);
+    json.copy(out, 16);
+    const i0 = idxBase - this.idx.base;
+    const view = (a: Uint32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset + i0 * a.BYTES_PER_ELEMENT, n * a.BYTES_PER_ELEMENT);
+    view(this.idx.ts).copy(out, at);
+    view(this.idx.sid).copy(out, at + n * 8);
+    view(this.idx.off).copy(out, at + n * 12);
+    view(this.idx.size).copy(out, at + n * 16);
+    out.writeUInt32LE(crc32(out, 8, out.length), 4);
+    const path = join(this.dir, INDEX_FILE);
+    const fd = fs.openSync(path + '.tmp', 'w');
+    try {
+      fs.writeSync(fd, out);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(path + '.tmp', path);
   }
 
   private *subjIdsWithoutMsgs(): IterableIterator<number> {
@@ -585,9 +715,15 @@ export class FileStore implements StreamStore {
     const at = this.reserve(len);
     const buf = this.wb.buf as Buffer;
     let w = at + REC_HDR;
-    w += buf.write(subject, w, 'latin1');
-    w += hdr.copy(buf, w);
-    msg.copy(buf, w);
+    const sl = subject.length;
+    if (sl <= 32) {
+      for (let k = 0; k < sl; k++) buf[w + k] = subject.charCodeAt(k);
+      w += sl;
+    } else {
+      w += buf.write(subject, w, 'latin1');
+    }
+    if (hdr.length > 0) w += hdr.copy(buf, w);
+    if (msg.length > 0) msg.copy(buf, w);
     sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdr.length);
 
     const id = this.subj.intern(subject);
@@ -977,6 +1113,11 @@ export class FileStore implements StreamStore {
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     if (this.ageTimer !== null) clearTimeout(this.ageTimer);
     this.syncTimer = this.ageTimer = null;
+    try {
+      this.writeIndexFile();
+    } catch (e) {
+      this.log(`index file not written (the next open scans the blocks): ${(e as Error).message}`);
+    }
     for (const b of this.blocks) {
       try {
         fs.fsyncSync(b.fd);
