@@ -6,6 +6,7 @@
 //
 //   node bench/filestore.mjs [--msgs N (default 1000000)] [--big N (default 200000)] [--dir DIR]
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,19 +92,20 @@ row('  index bytes per message (typed arrays)', (r16.s.indexBytes() / N).toFixed
 }
 await r16.s.stop();
 
-// Restart with N messages: with the index file of a clean stop, then without it (the scan a
-// crash leads to).
+// Restart with N messages, each in a fresh process (time to open, and its RSS after): with the
+// index file of a clean stop, then without it (the scan a crash leads to).
+const OPEN = `
+  import { FileStore } from ${JSON.stringify(new URL('../dist/jetstream/store/file.js', import.meta.url).href)};
+  const t0 = process.hrtime.bigint();
+  const s = await FileStore.open(process.argv[1], {});
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(JSON.stringify({ ms, msgs: s.state().msgs, rss: process.memoryUsage().rss }));
+  await s.stop();`;
 for (const how of ['index file', 'scan of the blocks']) {
   if (how !== 'index file') rmSync(join(dir16, 'index.db'), { force: true });
-  const rss0 = process.memoryUsage().rss;
-  const t0 = process.hrtime.bigint();
-  const s = await FileStore.open(dir16, { log: (t) => console.error(t) });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const st = s.state();
-  if (st.msgs !== N) throw new Error(`restart found ${st.msgs} messages, stored ${N}`);
-  row(`restart (open) with ${fmt(N)} messages, ${how}`, `${ms.toFixed(0)} ms`);
-  row('  RSS growth after the restart', `${((process.memoryUsage().rss - rss0) / 1048576).toFixed(0)} MiB`);
-  await s.stop();
+  const res = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', OPEN, dir16], { encoding: 'utf8' }));
+  if (res.msgs !== N) throw new Error(`restart found ${res.msgs} messages, stored ${N}`);
+  row(`restart (open) with ${fmt(N)} messages, ${how}`, `${res.ms.toFixed(0)} ms, RSS ${(res.rss / 1048576).toFixed(0)} MiB`);
 }
 rmSync(dir16, { recursive: true, force: true });
 
