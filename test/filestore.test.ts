@@ -352,11 +352,12 @@ describe('file store', () => {
   it('restart after purge-all and compaction past the end keeps the sequence', async () => {
     const dir = newDir();
     const s = await openFile(dir);
-    for (let i = 0; i < 5; i++) s.store('a', E, E, i);
+    for (let i = 0; i < 5; i++) s.store('a', E, E, 1000 + i);
     s.purge({});
     await s.stop();
+    fs.rmSync(join(dir, 'index.db')); // the scan must find it too
     let r = await openFile(dir);
-    expect(r.state()).toMatchObject({ msgs: 0, firstSeq: 6, lastSeq: 5 });
+    expect(r.state()).toMatchObject({ msgs: 0, firstSeq: 6, lastSeq: 5, lastTs: 1004 });
     r.purge({ seq: 50 });
     await r.stop();
     r = await openFile(dir);
@@ -430,14 +431,23 @@ describe('file store', () => {
     const last = files[files.length - 1];
     const full = fs.statSync(last).size;
     fs.truncateSync(last, full - 5); // mid-record: the last message is torn
-    const q = quiet();
-    const r = await openFile(dir, { blockSize: 4096, log: q.log });
+    let q = quiet();
+    let r = await openFile(dir, { blockSize: 4096, log: q.log });
     open.push(r);
-    expect(q.lines.some((l) => l.includes('torn tail'))).toBe(true);
+    expect(q.lines.filter((l) => l.includes('torn tail'))).toEqual([expect.stringMatching(/torn tail at offset \d+ \(\d+ bytes cut\)/)]);
     expect(r.state()).toMatchObject({ msgs: 99, firstSeq: 1, lastSeq: 99 });
     for (let i = 1; i <= 99; i++) expect(text(r.load(i))).toBe(`msg-${i}`);
-    expect(r.store('t', E, b('new'), 1)).toBe(100);
-    expect(text(r.load(100))).toBe('new');
+    // Shorter than the torn record, so left-over bytes would show if the file were not cut.
+    expect(r.store('t', E, b('n'), 1)).toBe(100);
+    expect(text(r.load(100))).toBe('n');
+    await r.flush();
+    // The file was cut: the new record follows the last good one, and a scan finds it.
+    q = quiet();
+    r = await openFile(dir, { blockSize: 4096, log: q.log });
+    open.push(r);
+    expect(q.lines).toEqual([]);
+    expect(r.state()).toMatchObject({ msgs: 100, lastSeq: 100 });
+    expect(text(r.load(100))).toBe('n');
   });
 
   it('flipped bytes in an older block: the record is found by its checksum, logged and skipped', async () => {

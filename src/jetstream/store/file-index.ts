@@ -25,11 +25,15 @@ export class SeqIndex {
     let ncap = cap;
     while (ncap < used * 1.5 || ncap < MIN_CAP) ncap *= 2;
     if (ncap === cap && drop > 0) {
-      this.sid.copyWithin(0, drop);
-      this.off.copyWithin(0, drop);
-      this.size.copyWithin(0, drop);
-      this.ts.copyWithin(0, drop);
-      this.sid.fill(0, cap - drop);
+      if (drop < cap) {
+        this.sid.copyWithin(0, drop);
+        this.off.copyWithin(0, drop);
+        this.size.copyWithin(0, drop);
+        this.ts.copyWithin(0, drop);
+        this.sid.fill(0, cap - drop);
+      } else {
+        this.sid.fill(0);
+      }
     } else {
       const sid = new Uint32Array(ncap);
       const off = new Uint32Array(ncap);

@@ -141,7 +141,7 @@ export class FileStore implements StreamStore {
 
   private readonly flushTask = (): void => {
     this.flushQueued = false;
-    this.flushNow();
+    if (!this.closed) this.flushNow();
   };
 
   private constructor(dir: string, o: FileStoreOptions) {
@@ -252,6 +252,11 @@ export class FileStore implements StreamStore {
         } else if (kind === KIND_FIRST) {
           if (seq > floor) floor = seq;
           b.meta = true;
+          // It carries the last time when it was written (what a purged stream still reports).
+          if (seq - 1 >= lastTsSeq) {
+            lastTsSeq = seq - 1;
+            this.lastTs = recTs(data, at);
+          }
         }
 
         if ((kind === KIND_MSG || kind === KIND_SKIP) && seq > this.lastSeq) this.lastSeq = seq;
@@ -666,7 +671,7 @@ export class FileStore implements StreamStore {
 
   private appendMeta(kind: number, seq: number): void {
     const at = this.reserveMeta();
-    sealRecord(this.wb.buf as Buffer, at, REC_HDR, seq, kind === KIND_SKIP ? this.lastTs : 0, kind, 0, 0);
+    sealRecord(this.wb.buf as Buffer, at, REC_HDR, seq, kind === KIND_TOMB ? 0 : this.lastTs, kind, 0, 0);
     if (kind !== KIND_SKIP) this.wb.meta = true;
   }
 
@@ -762,6 +767,7 @@ export class FileStore implements StreamStore {
     return seq;
   }
 
+  /** `hdr` and `msg` are views into the store's buffers: not to be modified; erase zeroes them. */
   load(seq: number): StoreMsg | null {
     if (seq < this.firstSeq || seq > this.lastSeq) return null;
     const i = seq - this.idx.base;
@@ -932,8 +938,10 @@ export class FileStore implements StreamStore {
     this.lastSeq = Math.max(this.lastSeq, next - 1);
     this.firstSeq = this.lastSeq + 1;
     this.idx.reset(this.firstSeq);
-    this.firstDirty = false;
     this.newBlock();
+    // The new block's base keeps the sequence; the first record keeps the last time.
+    this.firstDirty = true;
+    this.scheduleFlush();
     return purged;
   }
 
