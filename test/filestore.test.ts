@@ -618,3 +618,117 @@ describe('file store', () => {
     expect(s.indexBytes() / 100_000).toBeGreaterThanOrEqual(20);
   });
 });
+
+describe('file store against a model, random operations with restarts', () => {
+  // A plain model of a stream (no limits): seq → message, and the last sequence.
+  class Model {
+    msgs = new Map<number, { subject: string; msg: string; ts: number }>();
+    last = 0;
+    first(): number {
+      let f = Infinity;
+      for (const k of this.msgs.keys()) if (k < f) f = k;
+      return f === Infinity ? this.last + 1 : f;
+    }
+    removeBelow(seq: number): number {
+      let n = 0;
+      for (const k of [...this.msgs.keys()]) if (k < seq && this.msgs.delete(k)) n++;
+      return n;
+    }
+  }
+  const match = (subject: string, filter: string): boolean => filter === '' || filter === '>' || filter === subject || (filter.endsWith('.*') && subject.startsWith(filter.slice(0, -1)));
+
+  for (const seed of [1, 2, 3, 4]) {
+    it(`seed ${seed}`, async () => {
+      let x = seed * 2654435761;
+      const rnd = (n: number): number => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return x % n;
+      };
+      let dir = newDir();
+      const opts = { blockSize: 600, cacheBlocks: 2 };
+      let s = await openFile(dir, opts);
+      const m = new Model();
+      const check = (): void => {
+        const first = m.first();
+        const bytes = [...m.msgs.values()].reduce((a, v) => a + v.subject.length + v.msg.length + 30, 0);
+        expect(s.state()).toMatchObject({ msgs: m.msgs.size, bytes, firstSeq: first, lastSeq: m.last });
+        const del: number[] = [];
+        for (let q = first + 1; q < m.last; q++) if (!m.msgs.has(q)) del.push(q);
+        expect(s.deleted()).toEqual(del);
+        for (let q = Math.max(1, first - 2); q <= m.last + 1; q++) {
+          const want = m.msgs.get(q);
+          const got = s.load(q);
+          expect(got === null ? null : { subject: got.subject, msg: got.msg.toString(), ts: got.ts }).toEqual(want ?? null);
+        }
+        const subj = new Map<string, SimpleStateLike>();
+        for (const [q, v] of [...m.msgs].sort((a, c) => a[0] - c[0])) {
+          const e = subj.get(v.subject);
+          if (e === undefined) subj.set(v.subject, { msgs: 1, first: q, last: q });
+          else subj.set(v.subject, { msgs: e.msgs + 1, first: e.first, last: q });
+        }
+        expect(new Map([...s.subjectsState('>')].sort())).toEqual(new Map([...subj].sort()));
+      };
+      for (let step = 0; step < 1500; step++) {
+        const op = rnd(100);
+        if (op < 55) {
+          const subject = `r.${rnd(6)}`;
+          const msg = 'x'.repeat(rnd(60));
+          const seq = s.store(subject, E, b(msg), 1000 + step);
+          m.last = seq as number;
+          m.msgs.set(m.last, { subject, msg, ts: 1000 + step });
+        } else if (op < 75) {
+          const q = m.first() + rnd(m.last - m.first() + 2);
+          expect(s.remove(q, op < 65)).toBe(m.msgs.delete(q));
+        } else if (op < 78) {
+          m.last = s.skip();
+        } else if (op < 84) {
+          // purge by subject, with keep or with seq
+          const filter = rnd(2) === 0 ? `r.${rnd(6)}` : 'r.*';
+          const keep = rnd(2) === 0 ? rnd(3) : 0;
+          const upTo = keep === 0 && rnd(2) === 0 ? m.first() + rnd(m.last - m.first() + 2) : 0;
+          let hits = [...m.msgs].filter(([q, v]) => match(v.subject, filter) && (upTo <= 1 || q < upTo)).map(([q]) => q).sort((a, c) => a - c);
+          if (keep > 0) hits = keep >= hits.length ? [] : hits.slice(0, hits.length - keep);
+          for (const q of hits) m.msgs.delete(q);
+          expect(s.purge({ filter, keep, seq: upTo })).toBe(hits.length);
+        } else if (op < 86) {
+          // purge up to a sequence (maybe past the end), or keep the last n
+          if (rnd(2) === 0) {
+            const upTo = m.first() + rnd(m.last - m.first() + 5);
+            const n = m.removeBelow(upTo);
+            if (upTo > m.last + 1) m.last = upTo - 1;
+            expect(s.purge({ seq: upTo })).toBe(n);
+          } else {
+            const keep = rnd(20);
+            const n = keep >= m.msgs.size ? 0 : m.removeBelow(m.last - keep + 1);
+            expect(s.purge({ keep })).toBe(n);
+          }
+        } else if (op < 87) {
+          expect(s.purge({})).toBe(m.msgs.size);
+          m.msgs.clear();
+        } else if (op < 90) {
+          // restart: clean, or from a copy of the files as a crash leaves them (after the turn's write)
+          await s.flush();
+          if (rnd(2) === 0) {
+            await s.stop();
+            if (rnd(2) === 0) fs.rmSync(join(dir, 'index.db'));
+          } else {
+            const copy = newDir();
+            fs.cpSync(dir, copy, { recursive: true });
+            await s.delete();
+            dir = copy;
+          }
+          s = await openFile(dir, opts);
+        }
+        if (step % 50 === 0) check();
+      }
+      check();
+      await s.delete();
+    });
+  }
+});
+
+interface SimpleStateLike {
+  msgs: number;
+  first: number;
+  last: number;
+}
