@@ -380,6 +380,38 @@ describe('file store', () => {
     await s.stop();
   });
 
+  it('a turn of stores is one write, after the turn; messages are readable before it', async () => {
+    const dir = newDir();
+    const s = await openFile(dir);
+    open.push(s);
+    const file = blockFiles(dir)[0];
+    const size0 = fs.statSync(file).size;
+    for (let i = 1; i <= 100; i++) s.store('turn', E, b(`m${i}`), i);
+    expect(text(s.load(100))).toBe('m100');
+    expect(text(s.loadNext('turn', 50))).toBe('m50');
+    expect(fs.statSync(file).size).toBe(size0);
+    await Promise.resolve(); // the write is the microtask queued by the first store
+    expect(fs.statSync(file).size).toBe(size0 + 100 * 32 + 4 * 100 + [...Array(100).keys()].reduce((a, i) => a + String(i + 1).length + 1, 0));
+  });
+
+  it('erase overwrites the message bytes on disk, in an old block and in the write block', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 1024, cacheBlocks: 1 });
+    open.push(s);
+    for (let i = 1; i <= 40; i++) s.store('e', E, b(`secret-${String(i).padStart(3, '0')}-xxxxxxxxxxxxxxxxxxxx`), i);
+    await s.flush();
+    s.load(40); // the first block is not cached
+    expect(s.remove(2, true)).toBe(true);
+    expect(s.remove(40, true)).toBe(true);
+    s.store('e', E, b('secret-041'), 41);
+    expect(s.remove(41, true)).toBe(true); // not yet written
+    await s.flush();
+    const all = Buffer.concat(blockFiles(dir).map((f) => fs.readFileSync(f))).toString('latin1');
+    expect(all).toContain('secret-001');
+    for (const gone of ['secret-002', 'secret-040', 'secret-041']) expect(all).not.toContain(gone);
+    expect(s.state()).toMatchObject({ msgs: 38, lastSeq: 41 });
+  });
+
   it('rolls over to new blocks at the block size and reads old blocks back', async () => {
     const dir = newDir();
     const s = await openFile(dir, { blockSize: 1024, cacheBlocks: 1 });
