@@ -548,7 +548,7 @@ export class FileStore implements StreamStore {
 
   /**
    * Before block `b` goes away or is rewritten: its tombstones for messages still on disk in
-   * other blocks are written again to the write block, and a first record is due.
+   * other blocks, and a first record, are written again to the write block.
    */
   private carryMeta(b: Block): void {
     if (!b.meta) return;
@@ -564,8 +564,9 @@ export class FileStore implements StreamStore {
       }
       at += len;
     }
-    this.firstDirty = true;
-    this.scheduleFlush();
+    this.appendMeta(KIND_FIRST, this.firstSeq);
+    // On disk before `b` is removed or replaced, so a crash in between cannot lose them.
+    this.writeOut();
   }
 
   /** Rewrites a block with only its live messages (temp file + rename). */
