@@ -82,6 +82,8 @@ interface Block {
   /** Live messages and their record bytes. */
   live: number;
   liveBytes: number;
+  /** Records of removed messages still in the file (0 after a rewrite: its tombstones are moot). */
+  dead: number;
   /** Holds tombstone or first records (compaction carries them over). */
   meta: boolean;
 }
@@ -109,7 +111,7 @@ interface IndexMeta {
   /** The sequence of the arrays' first slot. */
   idxBase: number;
   nextBlockId: number;
-  blocks: { id: number; base: number; size: number; live: number; liveBytes: number; meta: boolean }[];
+  blocks: { id: number; base: number; size: number; live: number; liveBytes: number; dead: number; meta: boolean }[];
   subjects: { names: string[]; msgs: number[]; first: number[]; last: number[] };
 }
 
@@ -200,7 +202,7 @@ export class FileStore implements StreamStore {
         this.log(`block ${path}: base ${base} out of order, block ignored`);
         continue;
       }
-      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, meta: false };
+      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, meta: false };
       this.blocks.push(b);
       this.nextBlockId = id + 1;
       if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
@@ -267,7 +269,7 @@ export class FileStore implements StreamStore {
           }
         }
 
-        if ((kind === KIND_MSG || kind === KIND_SKIP) && seq > this.lastSeq) this.lastSeq = seq;
+        if (kind !== KIND_TOMB && kind !== KIND_FIRST && seq > this.lastSeq) this.lastSeq = seq;
         at += len;
       }
       b.written = b.size = at;
@@ -389,7 +391,7 @@ export class FileStore implements StreamStore {
       lastTs: this.lastTs,
       idxBase,
       nextBlockId: this.nextBlockId,
-      blocks: this.blocks.map((b) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, meta: b.meta })),
+      blocks: this.blocks.map((b) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta })),
       subjects: this.subj.snapshot(),
     };
     const json = Buffer.from(JSON.stringify(meta));
@@ -430,6 +432,7 @@ export class FileStore implements StreamStore {
     if (b !== null) {
       b.live--;
       b.liveBytes -= this.idx.size[i] + REC_EXTRA;
+      b.dead++;
     }
     this.subj.msgs[id]--;
     this.msgs--;
@@ -473,7 +476,7 @@ export class FileStore implements StreamStore {
     const fd = fs.openSync(join(this.msgDir, blockName(id)), 'w+');
     fs.writeSync(fd, buf, 0, BLOCK_HDR, 0);
     this.dirtyFds.add(fd);
-    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, meta: false };
+    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, meta: false };
     this.blocks.push(b);
     this.wb = b;
   }
@@ -560,7 +563,11 @@ export class FileStore implements StreamStore {
       if (len === 0) break;
       if (recKind(buf, at) === KIND_TOMB) {
         const t = recSeq(buf, at);
-        if ((t < b.base || t >= end) && t >= this.firstSeq && this.blockOf(t) !== null) this.appendMeta(KIND_TOMB, t);
+        if (t < b.base || t >= end) {
+          // Needed only while the removed record is still on disk: its block has dead records.
+          const tb = t >= this.firstSeq ? this.blockOf(t) : null;
+          if (tb !== null && tb.dead > 0) this.appendMeta(KIND_TOMB, t);
+        }
       }
       at += len;
     }
@@ -606,6 +613,7 @@ export class FileStore implements StreamStore {
     b.written = b.size = w;
     b.buf = out.subarray(0, w);
     b.meta = false;
+    b.dead = 0;
     this.cachePut(b);
   }
 
@@ -858,6 +866,7 @@ export class FileStore implements StreamStore {
     this.bytes -= size;
     b.live--;
     b.liveBytes -= size + REC_EXTRA;
+    if (!erase) b.dead++;
     // The subject's count, first and last.
     const st = this.subj;
     if (--st.msgs[id] === 0) {
