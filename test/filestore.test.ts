@@ -669,8 +669,18 @@ describe('file store against a model, random operations with restarts', () => {
   }
   const match = (subject: string, filter: string): boolean => filter === '' || filter === '>' || filter === subject || (filter.endsWith('.*') && subject.startsWith(filter.slice(0, -1)));
 
-  for (const seed of [1, 2, 3, 4, 16, 18]) {
-    it(`seed ${seed}`, async () => {
+  const cases: [number, Partial<StoreLimits>][] = [
+    [1, {}],
+    [2, {}],
+    [3, {}],
+    [4, {}],
+    [16, {}],
+    [18, {}],
+    [5, { maxMsgs: 40, maxMsgsPer: 3 }],
+    [6, { maxMsgs: 25 }],
+  ];
+  for (const [seed, limits] of cases) {
+    it(`seed ${seed}, limits ${JSON.stringify(limits)}`, async () => {
       let x = seed * 2654435761;
       const rnd = (n: number): number => {
         x = (x * 1103515245 + 12345) % 2147483648;
@@ -678,7 +688,12 @@ describe('file store against a model, random operations with restarts', () => {
       };
       let dir = newDir();
       const opts = { blockSize: 600, cacheBlocks: 2 };
-      let s = await openFile(dir, opts);
+      const reopen = async (): Promise<FileStore> => {
+        const st = await openFile(dir, opts);
+        st.setLimits({ ...NOLIMITS, ...limits });
+        return st;
+      };
+      let s = await reopen();
       const m = new Model();
       const check = (): void => {
         const first = m.first();
@@ -708,6 +723,11 @@ describe('file store against a model, random operations with restarts', () => {
           const seq = s.store(subject, E, b(msg), 1000 + step);
           m.last = seq as number;
           m.msgs.set(m.last, { subject, msg, ts: 1000 + step });
+          const per = limits.maxMsgsPer ?? 0;
+          const mine = [...m.msgs].filter(([, v]) => v.subject === subject).map(([q]) => q);
+          if (per > 0) for (const q of mine.slice(0, Math.max(0, mine.length - per))) m.msgs.delete(q);
+          const max = limits.maxMsgs ?? 0;
+          if (max > 0) for (const q of [...m.msgs.keys()].sort((a, c) => a - c).slice(0, Math.max(0, m.msgs.size - max))) m.msgs.delete(q);
         } else if (op < 75) {
           const q = m.first() + rnd(m.last - m.first() + 2);
           expect(s.remove(q, op < 65)).toBe(m.msgs.delete(q));
@@ -750,7 +770,7 @@ describe('file store against a model, random operations with restarts', () => {
             await s.delete();
             dir = copy;
           }
-          s = await openFile(dir, opts);
+          s = await reopen();
         }
         if (step % 50 === 0) check();
       }
