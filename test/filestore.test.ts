@@ -22,6 +22,8 @@ interface StoreFactory {
   overhead: number;
 }
 
+// The memory store joins with `{ name: 'memory', make: async () => new MemoryStore(), overhead: 16 }`
+// (src/jetstream/store/memory.ts).
 const STORES: StoreFactory[] = [{ name: 'file', make: () => FileStore.open(newDir(), { log: () => {} }), overhead: 30 }];
 
 const NOLIMITS: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
@@ -421,6 +423,18 @@ describe('file store', () => {
     expect(blockFiles(dir).length).toBe(s.blockCount());
     for (const seq of [1, 77, 200, 3, 150]) expect(s.load(seq)!.msg).toEqual(Buffer.alloc(50, seq));
     for (const f of blockFiles(dir).slice(0, -1)) expect(fs.statSync(f).size).toBeLessThanOrEqual(1024);
+    // A message larger than a block gets a block of its own.
+    const n = s.blockCount();
+    expect(s.store('big', E, Buffer.alloc(3000, 7), 201)).toBe(201);
+    expect(s.store('roll', E, Buffer.alloc(50, 202), 202)).toBe(202);
+    expect(s.blockCount()).toBe(n + 2);
+    expect(s.load(201)!.msg).toEqual(Buffer.alloc(3000, 7));
+    await s.stop();
+    const r = await openFile(dir, { blockSize: 1024, cacheBlocks: 1 });
+    open.push(r);
+    expect(r.state()).toMatchObject({ msgs: 202, lastSeq: 202 });
+    expect(r.load(201)!.msg).toEqual(Buffer.alloc(3000, 7));
+    for (const seq of [1, 77, 200, 3, 150, 202]) expect(r.load(seq)!.msg).toEqual(Buffer.alloc(50, seq));
   });
 
   it('deletes emptied blocks and compacts mostly empty ones', async () => {
