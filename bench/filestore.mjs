@@ -91,6 +91,20 @@ row('  index bytes per message (typed arrays)', (r16.s.indexBytes() / N).toFixed
   row(`loadNext(literal) ${fmt(n)} x 16 B`, `${fmt((n / ms) * 1000)} msgs/s`);
 }
 await r16.s.stop();
+{
+  // Random loads over a reopened store (nothing cached): one record read each.
+  const s = await FileStore.open(dir16, { log: (t) => console.error(t) });
+  let x = 12345;
+  const reps = 20_000;
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < reps; k++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    if (s.load(1 + (x % N)) === null) throw new Error('random load missed');
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  row(`load ${fmt(reps)} random of ${fmt(N)} x 16 B`, `${fmt((reps / ms) * 1000)} msgs/s`);
+  await s.stop();
+}
 
 // Restart with N messages, each in a fresh process (time to open, and its RSS after): with the
 // index file of a clean stop, then without it (the scan a crash leads to).

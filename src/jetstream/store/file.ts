@@ -84,6 +84,8 @@ interface Block {
   liveBytes: number;
   /** Records of removed messages still in the file (0 after a rewrite: its tombstones are moot). */
   dead: number;
+  /** The last sequence read from it while it was not in memory (an in-order read loads it whole). */
+  lastRead: number;
   /** Holds tombstone or first records (compaction carries them over). */
   meta: boolean;
 }
@@ -202,7 +204,7 @@ export class FileStore implements StreamStore {
         this.log(`block ${path}: base ${base} out of order, block ignored`);
         continue;
       }
-      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, meta: false };
+      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false };
       this.blocks.push(b);
       this.nextBlockId = id + 1;
       if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
@@ -367,7 +369,7 @@ export class FileStore implements StreamStore {
     this.lastTs = meta.lastTs;
     this.nextBlockId = meta.nextBlockId;
     for (const b of meta.blocks) {
-      this.blocks.push({ ...b, fd: fs.openSync(join(this.msgDir, blockName(b.id)), 'r+'), written: b.size, buf: null });
+      this.blocks.push({ ...b, fd: fs.openSync(join(this.msgDir, blockName(b.id)), 'r+'), written: b.size, buf: null, lastRead: 0 });
     }
     const last = this.blocks[this.blocks.length - 1];
     if (last === undefined || last.size >= this.blockSize) {
@@ -476,7 +478,7 @@ export class FileStore implements StreamStore {
     const fd = fs.openSync(join(this.msgDir, blockName(id)), 'w+');
     fs.writeSync(fd, buf, 0, BLOCK_HDR, 0);
     this.dirtyFds.add(fd);
-    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, meta: false };
+    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false };
     this.blocks.push(b);
     this.wb = b;
   }
@@ -529,7 +531,12 @@ export class FileStore implements StreamStore {
       const len = checkRecord(buf, at, buf.length);
       if (len !== this.idx.size[i] + REC_EXTRA || recSeq(buf, at) !== s || recKind(buf, at) !== KIND_MSG) bad.push(s);
     }
-    for (const s of bad) {
+    this.corrupt(b, bad);
+  }
+
+  /** Live messages whose records are damaged on disk: logged, removed, never served. */
+  private corrupt(b: Block, seqs: number[]): void {
+    for (const s of seqs) {
       this.log(`block ${join(this.msgDir, blockName(b.id))}: message ${s} is corrupt on disk (checksum mismatch), removed`);
       const subject = this.subj.names[this.idx.at(s)];
       this.removeSeq(s, false);
@@ -791,9 +798,24 @@ export class FileStore implements StreamStore {
     const id = this.idx.sid[i];
     if (id === 0) return null;
     const b = this.blockOf(seq) as Block;
-    const buf = this.blockData(b);
-    if (this.idx.sid[i] === 0) return null; // found corrupt while loading the block
-    const at = this.idx.off[i];
+    let buf: Buffer;
+    let at = this.idx.off[i];
+    if (b === this.wb || b.buf !== null || b.lastRead === seq - 1) {
+      // Cached, or read in order: the whole block (one read serves the next ones).
+      buf = this.blockData(b);
+      if (this.idx.sid[i] === 0) return null; // found corrupt while loading the block
+    } else {
+      // A read out of order in a block not in memory: just its record.
+      b.lastRead = seq;
+      const len = this.idx.size[i] + REC_EXTRA;
+      buf = Buffer.allocUnsafe(len);
+      const got = fs.readSync(b.fd, buf, 0, len, at);
+      if (got !== len || checkRecord(buf, 0, len) !== len || recSeq(buf, 0) !== seq || recKind(buf, 0) !== KIND_MSG) {
+        this.corrupt(b, [seq]);
+        return null;
+      }
+      at = 0;
+    }
     const sl = recSubjLen(buf, at);
     const hl = recHdrLen(buf, at);
     const len = this.idx.size[i] + REC_EXTRA;
