@@ -62,15 +62,12 @@ export class FileConsumerStore implements ConsumerStore {
     }
   }
 
+  /** The consumer may go on changing `state` in place: the write reads it when it happens. */
   update(state: ConsumerState): void {
     if (this.closed) return;
-    // A copy: the consumer goes on changing its maps.
-    this.pending = {
-      delivered: { ...state.delivered },
-      ackFloor: { ...state.ackFloor },
-      pending: new Map(state.pending),
-      redelivered: new Map(state.redelivered),
-    };
+    // Kept by reference (O(1) per ack): what is written is the state as it is at write time,
+    // which is never ahead of the consumer.
+    this.pending = state;
     if (this.timer === null) {
       this.timer = setTimeout(() => this.write(), this.syncIntervalMs);
       this.timer.unref();
