@@ -72,6 +72,9 @@ describe('defaultOptions', () => {
       tlsMap: false,
       accounts: [],
       systemAccount: '',
+      trustedOperators: [],
+      resolver: null,
+      resolverPreload: {},
       cluster: null,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);

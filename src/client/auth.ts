@@ -32,7 +32,7 @@ export type Authenticator = (req: AuthRequest) => AuthDecision | Promise<AuthDec
 
 /** Auth is configured: every client must authenticate (or be the no_auth_user). */
 export function authRequired(o: ServerOptions): boolean {
-  return o.users !== null || o.nkeys !== null || o.username !== '' || o.authorization !== '';
+  return o.trustedOperators.length > 0 || o.users !== null || o.nkeys !== null || o.username !== '' || o.authorization !== '';
 }
 
 /** nats-server sends a nonce in INFO when nkey users exist (nonceRequired). */

@@ -149,6 +149,8 @@ export const ACCOUNTS_READER: OptionReader = {
   // configureAccounts (at server start): the system account must be one of the accounts.
   validate: (opts) => {
     const sys = opts.systemAccount;
+    // In operator mode the resolver holds the accounts (see operator.ts).
+    if (opts.trustedOperators.length > 0) return;
     if (sys !== '' && sys !== GLOBAL_ACCOUNT_NAME && !opts.accounts.some((a) => a.name === sys)) {
       throw new ConfigError('error resolving system account: account missing', undefined, 'validation');
     }

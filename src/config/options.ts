@@ -55,6 +55,7 @@ import { AUTH_READER } from './auth.js';
 import { TLS_READER } from './tls.js';
 import { ACCOUNTS_READER } from './accounts.js';
 import { CLUSTER_READER } from './cluster.js';
+import { OPERATOR_READER } from './operator.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -105,6 +106,9 @@ export function defaultOptions(): ServerOptions {
     tlsMap: false,
     accounts: [],
     systemAccount: '',
+    trustedOperators: [],
+    resolver: null,
+    resolverPreload: {},
     cluster: null,
   };
 }
@@ -297,7 +301,7 @@ function lameDuckKey(v: ConfNode, c: KeyContext, field: 'lameDuckDurationMs' | '
  * The one table of option readers: the server's own keys, then each subsystem's. Their
  * prepare, baseline and validate parts run in this order.
  */
-const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, ACCOUNTS_READER, CLUSTER_READER];
+const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER];
 
 /** Top-level keys tsnats understands, by lower-case name. Everything else is unknown. */
 export const CONFIG_KEYS: ReadonlyMap<string, KeyHandler> = new Map(

@@ -89,10 +89,44 @@ export interface ServerOptions {
   /** `system_account`; '' = none configured. */
   systemAccount: string;
 
+  // Operator mode (nats-server's TrustedOperators, AccountResolver, resolverPreloads).
+  /** `operator`: the trusted operators (their JWTs decoded); empty = not in operator mode. */
+  trustedOperators: TrustedOperator[];
+  /** `resolver`: where account JWTs come from; null = none configured. */
+  resolver: ResolverConfig | null;
+  /** `resolver_preload { <account public key>: <account JWT> }`. */
+  resolverPreload: Record<string, string>;
+
   // Clustering (nats-server's Cluster options and Routes).
   /** `cluster { }` / `--cluster`; null = not clustered. */
   cluster: ClusterOptions | null;
 }
+
+/** A trusted operator: its JWT and the claims the server uses. */
+export interface TrustedOperator {
+  jwt: string;
+  /** The operator's public key (the JWT's subject). */
+  subject: string;
+  name: string;
+  /** The JWT's audience ("System" in nats-server's banner), issued at and expiry (s, 0 = never). */
+  audience: string;
+  issuedAt: number;
+  expires: number;
+  /** The operator's signing keys (public operator nkeys). */
+  signingKeys: string[];
+  /** `strict_signing_key_usage`: the operator key itself signs no accounts. */
+  strictSigningKeyUsage: boolean;
+  /** The system account named in the operator JWT ('' = none). */
+  systemAccount: string;
+}
+
+/**
+ * `resolver: MEMORY` (accounts from `resolver_preload` only), or `resolver { type: full, dir,
+ * allow_delete, interval, limit }` (every account JWT kept as `<dir>/<public key>.jwt`).
+ */
+export type ResolverConfig =
+  | { type: 'memory' }
+  | { type: 'full'; dir: string; allowDelete: boolean; intervalMs: number; limit: number };
 
 /** One account of the `accounts` block. */
 export interface AccountConfig {
