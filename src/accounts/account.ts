@@ -160,6 +160,12 @@ export class Account {
   private replyPrefix = '';
   private readonly responses = new Map<string, PendingResponse>();
   private added = 0;
+  /** Limits from the account's JWT in operator mode (nats-server's mconns, msubs, mpay): -1 = none. */
+  maxConnections = -1;
+  maxSubscriptions = -1;
+  maxPayload = -1;
+  /** Client connections registered in the account (counted against maxConnections). */
+  numClients = 0;
 
   constructor(name: string) {
     this.name = name;

@@ -60,11 +60,13 @@ import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from '.
 import {
   ClosedState,
   type ClosedReason,
+  ERR_AUTH_EXPIRED,
   ERR_AUTH_TIMEOUT,
   ERR_AUTH_VIOLATION,
   ERR_BAD_CLIENT_PROTOCOL,
   ERR_INVALID_PUBLISH_SUBJECT,
   ERR_INVALID_SUBJECT,
+  ERR_MAX_ACCOUNT_CONNECTIONS,
   ERR_MAX_CONTROL_LINE,
   ERR_MAX_PAYLOAD,
   ERR_MAX_SUBSCRIPTIONS,
@@ -80,6 +82,7 @@ import {
 import { Outbound, type OutboundSink } from './outbound.js';
 import { CompiledPermissions } from './permissions.js';
 import type { Account, ClientLink, Consumer, RouteLink, Subscription } from '../accounts/account.js';
+import type { JwtLog, JwtUser, OperatorMode } from '../accounts/jwt-auth.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { joinHostPort } from '../util/host-port.js';
 
@@ -114,6 +117,8 @@ export interface ClientHost {
   readonly stats: Counters;
   /** The embedder's authenticate function (startServer), or null for the configured methods. */
   readonly authenticator: Authenticator | null;
+  /** Operator mode (trusted operators configured): clients authenticate with user JWTs. */
+  readonly operator: OperatorMode | null;
   /** Headers enabled on the server (not no_header_support). */
   readonly headersSupported: boolean;
   /** Queues the connection for the end-of-turn flush. */
@@ -243,6 +248,18 @@ export class Client implements ParserSink, ClientLink {
   tlsPeer: TlsPeer | null = null;
   /** The user's permissions, null when unrestricted. */
   perms: CompiledPermissions | null = null;
+  /** Operator mode: the user JWT this client authenticated with, null otherwise. */
+  jwtUser: JwtUser | null = null;
+  /** Counted in its account's numClients (operator mode). */
+  private registered = false;
+  /**
+   * The user's and account's payload and subscription limits (nats-server's mpay, msubs after
+   * applyAccountLimits): -1 = none beyond the server's max_payload and max_subscriptions.
+   */
+  maxPayload = -1;
+  maxSubs = -1;
+  /** When the user's JWT expires, ms (0 = never): the server's timer closes the client then. */
+  expiresAt = 0;
   /** Reply subjects this client may answer (allow_responses), with when and how often. */
   private replies: Map<string, { t: number; n: number }> | null = null;
   private activity = false;
@@ -257,7 +274,7 @@ export class Client implements ParserSink, ClientLink {
     this.last = now;
     this.acc = host.globalAccount;
     this.parser = new Parser(host.impl.scan, this, host.opts.maxControlLine);
-    this.nonce = nonceRequired(host.opts) ? newNonce() : '';
+    this.nonce = host.operator !== null || nonceRequired(host.opts) ? newNonce() : '';
     this.authPending = host.authenticator !== null || authRequired(host.opts);
     if (this.authPending) this.authDue = now + (host.opts.authTimeoutMs || AUTH_TIMEOUT_MS);
   }
@@ -372,7 +389,8 @@ export class Client implements ParserSink, ClientLink {
       this.close(ClosedState.ProtocolViolation);
       return false;
     }
-    if (recs[rec + F_SIZE] > this.host.opts.maxPayload) {
+    const size = recs[rec + F_SIZE];
+    if (size > this.host.opts.maxPayload || (this.maxPayload >= 0 && size > this.maxPayload)) {
       this.sendErr(ERR_MAX_PAYLOAD);
       this.close(ClosedState.MaxPayloadExceeded);
       return false;
@@ -492,7 +510,7 @@ export class Client implements ParserSink, ClientLink {
     const end = this.parser.batchEnd;
     const hash = recs[rec + F_HASH];
     const len = s1 - s0;
-    const maxPayload = this.host.opts.maxPayload;
+    const maxPayload = this.maxPayload >= 0 ? Math.min(this.maxPayload, this.host.opts.maxPayload) : this.host.opts.maxPayload;
     let k = 1;
     for (let j = rec + REC_STRIDE; j < end; j += REC_STRIDE) {
       if (recs[j + F_OP] !== OP_PUB || recs[j + F_NARGS] !== 2 || recs[j + F_HASH] !== hash) break;
@@ -732,8 +750,8 @@ export class Client implements ParserSink, ClientLink {
       return;
     }
     const maxSubs = this.host.opts.maxSubscriptions;
-    if (maxSubs > 0 && this.subs.size >= maxSubs) {
-      this.sendErr(ERR_MAX_SUBSCRIPTIONS);
+    if ((maxSubs > 0 && this.subs.size >= maxSubs) || (this.maxSubs >= 0 && this.subs.size >= this.maxSubs)) {
+      this.maxSubsExceeded();
       return;
     }
     if (!this.subs.has(sid)) {
@@ -795,6 +813,7 @@ export class Client implements ParserSink, ClientLink {
       this.authenticateAsync(this.host.authenticator);
       return true;
     }
+    if (this.host.operator !== null) return this.connectJwt(this.host.operator);
     const auth = authenticate(this.host.opts, this.opts, this.nonce, this.tlsPeer, this.authLog());
     if (!auth.ok) {
       this.authViolation();
@@ -842,6 +861,99 @@ export class Client implements ParserSink, ClientLink {
       this.host.endDelivery();
     }
     if (!this.closed) this.host.markDirty(this);
+  }
+
+  /**
+   * Operator mode's CONNECT: the user JWT and nonce signature are checked, then the client joins
+   * the user's account (nats-server RegisterNkeyUser, registerWithAccount, applyAccountLimits).
+   */
+  private connectJwt(op: OperatorMode): boolean {
+    const r = op.authenticate(this.opts.jwt, this.opts.sig, this.nonce, this.ip, this.jwtLog());
+    if (!r.ok) {
+      this.authViolation();
+      return false;
+    }
+    const acc = r.account.acc;
+    const u = r.user;
+    this.acc = acc;
+    this.jwtUser = u;
+    this.user = null;
+    this.perms = u.permissions === null ? null : new CompiledPermissions(u.permissions);
+    this.replies = this.perms?.response ? new Map() : null;
+    this.authPending = false;
+    this.authDue = 0;
+    if (acc.maxConnections !== -1 && acc.numClients >= acc.maxConnections) {
+      this.host.log('ERR', `${this} - ${ERR_MAX_ACCOUNT_CONNECTIONS}`);
+      this.sendErr(ERR_MAX_ACCOUNT_CONNECTIONS);
+      this.close(ClosedState.MaxAccountConnectionsExceeded);
+      return false;
+    }
+    acc.numClients++;
+    this.registered = true;
+    this.applyAccountLimits();
+    this.expiresAt = u.expiresAt;
+    const name = u.name;
+    this.host.log(
+      'DBG',
+      `${this} - Authenticated JWT: Client ${goQuote(Buffer.from(u.pubKey))} (claim-name: ${goQuote(Buffer.from(name))}, ` +
+        `claim-tags: []) signed with ${goQuote(Buffer.from(u.claims.iss))} by Account ${goQuote(Buffer.from(acc.name))}`,
+    );
+    if (this.closed) return false;
+    return this.connectAuthorized();
+  }
+
+  /**
+   * nats-server applyAccountLimits: the user's payload and subscription limits, lowered to the
+   * account's and the server's. A client already at its subscription limit is told and closed.
+   */
+  private applyAccountLimits(): void {
+    const u = this.jwtUser;
+    if (u === null) return;
+    const o = this.host.opts;
+    const min = (v: number, lim: number): number => (v === -1 ? lim : lim === -1 ? v : Math.min(v, lim));
+    let pay = min(u.maxPayload, this.acc.maxPayload);
+    const wasUnlimitedPay = pay === -1;
+    const serverPay = o.maxPayload === 0 ? -1 : o.maxPayload;
+    const newPay = min(pay, serverPay);
+    if (newPay !== pay && !wasUnlimitedPay) {
+      this.host.log('ERR', `${this} - Max Payload set to ${o.maxPayload} from server overrides account or user config`);
+    }
+    pay = newPay;
+    let subs = min(u.maxSubscriptions, this.acc.maxSubscriptions);
+    const serverSubs = o.maxSubscriptions === 0 ? -1 : o.maxSubscriptions;
+    const newSubs = min(subs, serverSubs);
+    if (newSubs !== subs && subs !== -1) {
+      this.host.log('ERR', `${this} - Max Subscriptions set to ${o.maxSubscriptions} from server overrides account or user config`);
+    }
+    subs = newSubs;
+    this.maxPayload = pay;
+    this.maxSubs = subs;
+    if (subs !== -1 && this.subs.size >= subs) {
+      this.maxSubsExceeded();
+      this.close(ClosedState.MaxSubscriptionsExceeded);
+    }
+  }
+
+  /** nats-server maxSubsExceeded: the error is logged and sent; the client stays. */
+  private maxSubsExceeded(): void {
+    if (this.jwtUser !== null) this.host.log('ERR', `${this} - ${ERR_MAX_SUBSCRIPTIONS}`);
+    this.sendErr(ERR_MAX_SUBSCRIPTIONS);
+  }
+
+  /** The user JWT expired while connected (nats-server authExpired). */
+  authExpired(): void {
+    this.expiresAt = 0;
+    this.host.log('DBG', `${this} - User Authentication Expired`);
+    this.sendErr(ERR_AUTH_EXPIRED);
+    this.close(ClosedState.AuthenticationExpired);
+  }
+
+  /** Where operator mode logs for this client. */
+  private jwtLog(): JwtLog {
+    return {
+      debug: (text) => this.host.log('DBG', `${this} - ${text}`),
+      error: (text) => this.host.log('ERR', `${this} - ${text}`),
+    };
   }
 
   /** The rest of CONNECT once the client is authenticated (nats-server processConnect). */
@@ -967,7 +1079,9 @@ export class Client implements ParserSink, ClientLink {
   authViolation(): void {
     const o = this.host.opts;
     const who =
-      o.nkeys !== null
+      this.host.operator !== null
+        ? ''
+        : o.nkeys !== null
         ? ` - Nkey ${goQuote(Buffer.from(this.opts.nkey, 'utf8'))}`
         : o.users !== null
           ? ` - User ${goQuote(Buffer.from(this.opts.user, 'utf8'))}`
@@ -1079,6 +1193,10 @@ export class Client implements ParserSink, ClientLink {
     this.closed = true;
     this.closeReason = reason;
     this.stop = Date.now();
+    if (this.registered) {
+      this.registered = false;
+      this.acc.numClients--;
+    }
     if (this.stalledProducers.length > 0) this.releaseProducers();
     for (const sub of this.subs.values()) {
       sub.closed = true;

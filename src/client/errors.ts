@@ -13,6 +13,9 @@ export const ERR_NO_RESPONDERS_REQUIRES_HEADERS = 'no responders requires header
 export const ERR_INVALID_SUBJECT = 'Invalid Subject';
 export const ERR_INVALID_PUBLISH_SUBJECT = 'Invalid Publish Subject';
 export const ERR_MAX_SUBSCRIPTIONS = 'maximum subscriptions exceeded';
+export const ERR_MAX_ACCOUNT_CONNECTIONS = 'maximum account active connections exceeded';
+export const ERR_AUTH_EXPIRED = 'User Authentication Expired';
+export const ERR_AUTH_REVOKED = 'User Authentication Revoked';
 
 /** Why a connection closed, with the texts /connz shows as `reason`. */
 export const ClosedState = {
@@ -34,6 +37,9 @@ export const ClosedState = {
   MaxSubscriptionsExceeded: 'Maximum Subscriptions Exceeded',
   ServerShutdown: 'Server Shutdown',
   NoRespondersRequiresHeaders: 'No Responders Requires Headers',
+  MaxAccountConnectionsExceeded: 'Maximum Account Connections Exceeded',
+  AuthenticationExpired: 'Authentication Expired',
+  Revocation: 'Credentials Revoked',
 } as const;
 export type ClosedReason = (typeof ClosedState)[keyof typeof ClosedState];
 

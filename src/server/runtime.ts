@@ -22,7 +22,8 @@ import {
   writePortsFile,
 } from './ports-file.js';
 import { planReload } from './reload.js';
-import { Server } from './server.js';
+import { Server, goJSON } from './server.js';
+import { resolve as resolvePath } from 'node:path';
 import type { SignalTarget } from './signals.js';
 
 /** MAX_PAYLOAD_MAX_SIZE: nats-server warns above it (friendlyBytes prints "8.00 MB"). */
@@ -104,6 +105,14 @@ export class Runtime implements SignalTarget {
     log.info(`  Name:     ${s.name}`);
     log.info(`  ID:       ${s.id}`);
     if (o.configFile) log.info(`Using configuration file: ${o.configFile}`);
+    if (o.trustedOperators.length > 0) log.info('Trusted Operators');
+    for (const op of o.trustedOperators) {
+      log.info(`  System  : ${goJSON(op.audience)}`);
+      log.info(`  Operator: ${goJSON(op.name)}`);
+      log.info(`  Issued  : ${goTime(op.issuedAt)}`);
+      log.info(`  Expires : ${op.expires === 0 ? 'Never' : goTime(op.expires)}`);
+    }
+    if (o.trustedOperators.length > 0 && o.systemAccount === '') log.warn('Trusted Operators should utilize a System Account');
     this.checkAuthForWarnings();
     if (o.maxPayload > MAX_PAYLOAD_MAX_SIZE) {
       log.warn('Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance');
@@ -116,6 +125,9 @@ export class Runtime implements SignalTarget {
       }
     }
     if (o.httpPort !== 0) await this.startMonitoring();
+    if (o.trustedOperators.length > 0 && o.resolver?.type === 'full') {
+      log.info(`Managing all jwt in exclusive directory ${resolvePath(o.resolver.dir)}`);
+    }
     try {
       await s.listen();
     } catch (e) {
@@ -313,4 +325,14 @@ function listenError(e: unknown, host: string, port: number): string {
   if (err.code === 'EADDRNOTAVAIL') return `listen tcp ${hp}: bind: cannot assign requested address`;
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `listen tcp: lookup ${host}: no such host`;
   return err.message;
+}
+
+/** Go's time.Time %v of a Unix time (seconds), in local time: `2026-12-06 06:54:49 +0000 UTC`. */
+function goTime(sec: number): string {
+  const d = new Date(sec * 1000);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = `${off < 0 ? '-' : '+'}${p2(Math.floor(Math.abs(off) / 60))}${p2(Math.abs(off) % 60)}`;
+  const date = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+  return `${date} ${zone} ${off === 0 ? 'UTC' : zone}`;
 }

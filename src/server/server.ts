@@ -12,6 +12,7 @@ import type { Implementation } from '../protocol/implementation.js';
 import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, type Subscription } from '../accounts/account.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../accounts/imports.js';
+import { OperatorMode } from '../accounts/jwt-auth.js';
 import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';
@@ -38,6 +39,8 @@ export interface ServerDeps {
 export class Server implements ClientHost {
   readonly opts: ServerOptions;
   readonly authenticator: Authenticator | null;
+  /** Operator mode: account JWTs from the resolver, clients with user JWTs; null otherwise. */
+  readonly operator: OperatorMode | null;
   /** Every account by name: `$G` and the configured ones (and any an embedder named). */
   readonly accounts = new Map<string, Account>();
   readonly globalAccount: Account;
@@ -94,6 +97,13 @@ export class Server implements ClientHost {
     this.globalAccount = new Account(GLOBAL_ACCOUNT);
     this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
     this.cluster = opts.cluster !== null ? createCluster(this.clusterHost()) : null;
+    this.operator =
+      opts.trustedOperators.length > 0
+        ? new OperatorMode(opts, {
+            account: (name) => this.lookupAccount(name, true) as Account,
+            log: (level, text) => this.logger.log(level, text),
+          })
+        : null;
     this.configureAccounts();
   }
 
@@ -267,6 +277,7 @@ export class Server implements ClientHost {
   recheckAuthorization(): number {
     let closed = 0;
     if (this.authenticator !== null) return 0; // the embedder's function decides, not the config
+    if (this.operator !== null) return 0; // account JWTs decide, not the config
     for (const c of [...this.clients.values()]) {
       if (c.closed || !c.connectReceived) continue;
       if (this.movedAccount(c)) {
@@ -483,6 +494,10 @@ export class Server implements ClientHost {
         c.authTimeout();
         continue;
       }
+      if (c.expiresAt !== 0 && now >= c.expiresAt) {
+        c.authExpired();
+        continue;
+      }
       if (now >= c.pingDue) c.pingTimer(now);
     }
   }
@@ -547,6 +562,11 @@ export class Server implements ClientHost {
    * only goes to clients past their first PONG).
    */
   sentFirstPong(c: ClientT): void {
+    // A user or account max_payload below the server's: the client learns its own.
+    if (c.maxPayload >= 0 && c.maxPayload !== this.opts.maxPayload) {
+      c.out.appendLatin1(this.asyncInfo(c).replace(/"max_payload":\d+/, `"max_payload":${c.maxPayload}`));
+      return;
+    }
     if (this.connectUrlsUpdated < c.startPerf) return;
     c.out.appendLatin1(this.asyncInfo(c));
   }

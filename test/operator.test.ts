@@ -1,0 +1,252 @@
+// Operator mode over real sockets: the JWT connect path (nats-server auth.go's order of checks),
+// user claims (permissions, limits, expiry) and account claims (limits), each case run against
+// tsnats and nats-server 2.9.10 with the same operator, accounts and users, and the official
+// client's jwtAuthenticator, credsAuthenticator and bearer JWTs against tsnats.
+
+import { rmSync } from 'node:fs';
+import { fmtCreds } from '@nats-io/jwt';
+import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
+import { connect, credsAuthenticator, jwtAuthenticator } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer, type SpawnedServer } from './helpers/index.js';
+import { type Acct, connectJwt, Operator, transcript } from './helpers/operator.js';
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+const op = new Operator();
+/** Another operator, not trusted by the servers. */
+const stranger = new Operator();
+const acc: Record<string, Acct> = {};
+/** Users made before their accounts (revocations name them). */
+let revokedUser: KeyPair;
+/** A user JWT issued before the '*' revocation of RevokeAll, and when that revocation is. */
+let beforeRevokeAll: { kp: KeyPair; jwt: string };
+let revokeAllAt = 0;
+let signingKey: KeyPair;
+let servers: Record<'tsnats' | 'nats-server', SpawnedServer>;
+
+beforeAll(async () => {
+  await op.init();
+  await stranger.init();
+  revokedUser = createUser();
+  signingKey = createAccount();
+  const unlimited = { conn: -1, subs: -1, payload: -1, data: -1 };
+  acc.A = await op.account('A', { limits: unlimited });
+  acc.NoBearer = await op.account('NoBearer', { limits: { ...unlimited, disallow_bearer: true } });
+  acc.OneConn = await op.account('OneConn', { limits: { ...unlimited, conn: 1 } });
+  acc.Limited = await op.account('Limited', { limits: { ...unlimited, subs: 2, payload: 100 } });
+  acc.Expired = await op.account('Expired', { limits: unlimited }, undefined, undefined, now() - 10);
+  acc.Signing = await op.account('Signing', { limits: unlimited, signing_keys: [signingKey.getPublicKey()] });
+  acc.Revoking = await op.account('Revoking', { limits: unlimited, revocations: { [revokedUser.getPublicKey()]: now() + 3600 } });
+  // RevokeAll's key signs a user first, then its JWT revokes every user issued until now.
+  const revokeAllKp = createAccount();
+  beforeRevokeAll = await Operator.user({ kp: revokeAllKp, pub: revokeAllKp.getPublicKey(), jwt: '' });
+  revokeAllAt = now();
+  acc.RevokeAll = await op.account('RevokeAll', { limits: unlimited, revocations: { '*': revokeAllAt } }, revokeAllKp);
+  acc.NoLimits = await op.rawAccount('NoLimits', {});
+  // An account signed by the other operator, preloaded in the trusting servers' resolver.
+  acc.Foreign = await stranger.account('Foreign', { limits: unlimited });
+  op.accounts.set('Foreign', acc.Foreign);
+  const config = op.config();
+  const [t, n] = await Promise.all([spawnServer('tsnats', { config }), spawnServer('nats-server', { config })]);
+  servers = { tsnats: t, 'nats-server': n };
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(servers ?? {}).map((s) => s.stop()));
+  rmSync(op.dir, { recursive: true, force: true });
+  rmSync(stranger.dir, { recursive: true, force: true });
+});
+
+type Kind = 'tsnats' | 'nats-server';
+/** A scenario: connects to `port` and returns what the client saw. */
+type Scenario = (port: number) => Promise<string[]>;
+
+/** The same scenario on both servers: tsnats must see what nats-server's client saw. */
+async function both(s: Scenario): Promise<string[]> {
+  const [t, n] = await Promise.all((['tsnats', 'nats-server'] as Kind[]).map((k) => s(servers[k].port)));
+  expect(t).toEqual(n);
+  return t!;
+}
+
+/** One user connects and PINGs; the transcript after CONNECT. */
+function user(make: () => Promise<{ kp: KeyPair; jwt: string }>, o: { bearer?: boolean; sig?: (n: string, kp: KeyPair) => string; then?: string } = {}): Scenario {
+  return async (port) => {
+    const u = await make();
+    const sig = o.sig;
+    const { c } = await connectJwt(port, u.jwt, o.bearer ? null : u.kp, { ...(sig ? { sig: (n) => sig(n, u.kp) } : {}), ...(o.then ? { then: o.then } : {}) });
+    try {
+      return await transcript(c);
+    } finally {
+      await c.close();
+    }
+  };
+}
+
+const VIOLATION = ["-ERR 'Authorization Violation'", '<closed>'];
+
+describe('connecting with a user JWT (both servers)', () => {
+  it('INFO carries a nonce and auth_required', async () => {
+    for (const k of ['tsnats', 'nats-server'] as Kind[]) {
+      const { c, info } = await connectJwt(servers[k].port, '', null, { then: '' });
+      const j = JSON.parse(info.slice(5)) as { nonce?: string; auth_required?: boolean };
+      expect(j.auth_required).toBe(true);
+      expect(j.nonce).toMatch(/^[A-Za-z0-9_-]{11,}$/);
+      await c.close();
+    }
+  });
+
+  it('a valid user JWT with the signed nonce gets in', async () => {
+    expect(await both(user(() => Operator.user(acc.A!)))).toEqual(['PONG']);
+  });
+
+  it('the nonce signed in standard base64 is accepted', async () => {
+    const std = (n: string, kp: KeyPair): string => Buffer.from(kp.sign(Buffer.from(n))).toString('base64');
+    expect(await both(user(() => Operator.user(acc.A!), { sig: std }))).toEqual(['PONG']);
+  });
+
+  it.each<[string, () => Scenario]>([
+    ['no JWT', () => user(async () => ({ kp: createUser(), jwt: '' }))],
+    ['a JWT that is not one', () => user(async () => ({ kp: createUser(), jwt: 'eyJ.abc.def' }))],
+    ['an account JWT as the user', () => user(async () => ({ kp: acc.A!.kp, jwt: acc.A!.jwt }))],
+    ['an expired user JWT', () => user(() => Operator.user(acc.A!, {}, { exp: now() - 5 }))],
+    ['a user JWT not valid yet', () => user(() => Operator.user(acc.A!, {}, { nbf: now() + 3600 }))],
+    ['a user of an account the resolver does not have', () => user(() => Operator.user({ kp: createAccount(), pub: '', jwt: '' } as Acct))],
+    ['a user of an account signed by another operator', () => user(() => Operator.user(acc.Foreign!))],
+    ['an expired account', () => user(() => Operator.user(acc.Expired!))],
+    ['a user signed by a key that is not the account\'s', () => user(() => Operator.user(acc.A!, {}, { signer: createAccount() }))],
+    ['a bearer JWT in an account that disallows bearers', () => user(() => Operator.user(acc.NoBearer!, { bearer_token: true }), { bearer: true })],
+    ['no signature', () => user(() => Operator.user(acc.A!), { bearer: true })],
+    ['a signature by another key', () => user(() => Operator.user(acc.A!), { sig: (n) => Buffer.from(createUser().sign(Buffer.from(n))).toString('base64url') })],
+    ['a signature that is not base64', () => user(() => Operator.user(acc.A!), { sig: () => '!!!not base64!!!' })],
+    ['a revoked user', () => user(() => Operator.user(acc.Revoking!, {}, { kp: revokedUser }))],
+    ['a user issued before the revocation of every user (*)', () => user(async () => beforeRevokeAll)],
+    ['a source network that is not the client\'s', () => user(() => Operator.user(acc.A!, { src: ['10.0.0.0/8'] }))],
+    ['outside the connect times', () => user(() => Operator.user(acc.A!, { times: [{ start: '00:00:00', end: '00:00:01' }] }))],
+    ['a user allowed only websocket connections', () => user(() => Operator.user(acc.A!, { allowed_connection_types: ['WEBSOCKET'] }))],
+  ])('%s: Authorization Violation and a close', async (_name, s) => {
+    expect(await both(s())).toEqual(VIOLATION);
+  });
+
+  it.each<[string, () => Scenario]>([
+    ['a bearer JWT without a signature', () => user(() => Operator.user(acc.A!, { bearer_token: true }), { bearer: true })],
+    ['a user signed by one of the account\'s signing keys', () => user(() => Operator.user(acc.Signing!, {}, { signer: signingKey }))],
+    ['a user in the source network', () => user(() => Operator.user(acc.A!, { src: ['127.0.0.0/8'] }))],
+    ['a user issued after the revocation of every user before', () => user(() => Operator.user(acc.RevokeAll!))],
+    ['inside the connect times', () => user(() => Operator.user(acc.A!, { times: [{ start: '00:00:00', end: '23:59:59' }] }))],
+  ])('%s gets in', async (name, s) => {
+    // The '*' revocation covers users issued in its second: a new one must be issued after it.
+    if (name.includes('revocation')) while (now() <= revokeAllAt) await new Promise((r) => setTimeout(r, 100));
+    expect(await both(s())).toEqual(['PONG']);
+  }, 15_000);
+
+  it('an account without limits lets nobody in (a missing limit is zero)', async () => {
+    expect(await both(user(() => Operator.user(acc.NoLimits!)))).toEqual(["-ERR 'maximum account active connections exceeded'", '<closed>']);
+  });
+
+  it('an account limited to one connection refuses the second', async () => {
+    await both(async (port) => {
+      const first = await connectJwt(port, (await Operator.user(acc.OneConn!)).jwt, null, {});
+      expect(await transcript(first.c)).toEqual(VIOLATION); // no signature: not counted
+      const u = await Operator.user(acc.OneConn!);
+      const a = await connectJwt(port, u.jwt, u.kp);
+      const ta = await transcript(a.c);
+      const b = await connectJwt(port, u.jwt, u.kp);
+      const tb = await transcript(b.c);
+      await a.c.close();
+      await new Promise((r) => setTimeout(r, 100));
+      const c = await connectJwt(port, u.jwt, u.kp);
+      const tc = await transcript(c.c);
+      await Promise.all([b.c.close(), c.c.close()]);
+      await new Promise((r) => setTimeout(r, 100));
+      return [...ta, '|', ...tb, '|', ...tc];
+    }).then((t) => expect(t).toEqual(['PONG', '|', "-ERR 'maximum account active connections exceeded'", '<closed>', '|', 'PONG']));
+  });
+});
+
+describe('user and account claims apply (both servers)', () => {
+  it('publish and subscribe permissions', async () => {
+    const t = await both(
+      user(() => Operator.user(acc.A!, { pub: { allow: ['ok.>'], deny: ['ok.no'] }, sub: { allow: ['in.*'], deny: [] } }), {
+        then: 'PUB ok.yes 1\r\nx\r\nPUB ok.no 1\r\nx\r\nPUB other 1\r\nx\r\nSUB in.a 1\r\nSUB out 2\r\nPING\r\n',
+      }),
+    );
+    expect(t).toEqual([
+      "-ERR 'Permissions Violation for Publish to \"ok.no\"'",
+      "-ERR 'Permissions Violation for Publish to \"other\"'",
+      "-ERR 'Permissions Violation for Subscription to \"out\"'",
+      'PONG',
+    ]);
+  });
+
+  it('the user max_payload: a second INFO with the lower max_payload, then the violation', async () => {
+    const t = await both(user(() => Operator.user(acc.A!, { payload: 10 }), { then: 'PING\r\n' }));
+    expect(t).toEqual(['PONG', 'INFO max_payload=10']);
+    const v = await both(user(() => Operator.user(acc.A!, { payload: 10 }), { then: 'PUB x 11\r\n01234567890\r\nPING\r\n' }));
+    expect(v).toEqual(["-ERR 'Maximum Payload Violation'", '<closed>']);
+  });
+
+  it('the account limits: payload (lowered to the account\'s) and subscriptions', async () => {
+    const t = await both(user(() => Operator.user(acc.Limited!, { payload: 1000 }), { then: 'PING\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPING\r\n' }));
+    expect(t).toEqual(['PONG', 'INFO max_payload=100', "-ERR 'maximum subscriptions exceeded'", 'PONG']);
+  });
+
+  it('a JWT that expires while connected: User Authentication Expired and a close', async () => {
+    const t = await both(async (port) => {
+      const u = await Operator.user(acc.A!, {}, { exp: now() + 2 });
+      const { c } = await connectJwt(port, u.jwt, u.kp);
+      await c.expect('PONG\r\n');
+      const closed = await c.closedWithin(5000);
+      const rest = await transcript(c, 50);
+      return [String(closed), ...rest];
+    });
+    expect(t).toEqual(['true', "-ERR 'User Authentication Expired'", '<closed>']);
+  }, 15_000);
+});
+
+describe('the official client (tsnats)', () => {
+  it('jwtAuthenticator, credsAuthenticator and a bearer JWT connect and exchange messages', async () => {
+    const port = servers.tsnats.port;
+    const u = await Operator.user(acc.A!);
+    const bearer = await Operator.user(acc.A!, { bearer_token: true });
+    const a = await connect({ port, authenticator: jwtAuthenticator(u.jwt, u.kp.getSeed()) });
+    const b = await connect({ port, authenticator: credsAuthenticator(fmtCreds(u.jwt, u.kp)) });
+    const c = await connect({ port, authenticator: jwtAuthenticator(bearer.jwt) });
+    try {
+      const sub = a.subscribe('greet', { max: 2 });
+      await a.flush();
+      b.publish('greet', 'from creds');
+      c.publish('greet', 'from bearer');
+      const got: string[] = [];
+      for await (const m of sub) got.push(m.string());
+      expect(got.sort()).toEqual(['from bearer', 'from creds']);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it('a user of another account does not see the messages (accounts are subject spaces)', async () => {
+    const port = servers.tsnats.port;
+    const u = await Operator.user(acc.A!);
+    const v = await Operator.user(acc.Signing!, {}, { signer: signingKey });
+    const a = await connect({ port, authenticator: jwtAuthenticator(u.jwt, u.kp.getSeed()) });
+    const b = await connect({ port, authenticator: jwtAuthenticator(v.jwt, v.kp.getSeed()) });
+    try {
+      const sub = b.subscribe('greet');
+      await b.flush();
+      a.publish('greet', 'hi');
+      await a.flush();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(sub.getProcessed()).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a refused user gets the server\'s Authorization Violation', async () => {
+    const u = await Operator.user(acc.A!, {}, { exp: now() - 5 });
+    await expect(connect({ port: servers.tsnats.port, authenticator: jwtAuthenticator(u.jwt, u.kp.getSeed()), reconnect: false })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
+  });
+});
