@@ -8,9 +8,13 @@ import { isIP } from 'node:net';
 import type { Permissions, ResponsePermission, ServerOptions, SubjectPermission } from '../config/types.js';
 import { trustedKeys } from '../config/operator.js';
 import { natsNkeys } from '../util/nats-jwt.js';
-import { type Account } from './account.js';
+import type { Account, AccountHost } from './account.js';
+import type { AccountConfig } from '../config/types.js';
+import { wireImports, subjectCovers } from './imports.js';
+import { accountConfig, accountIssue, activationValid } from './jwt-imports.js';
 import { decodeAccountClaims, decodeUserClaims, timeIssue, type AccountClaims, type UserClaims } from './claims.js';
 import { type AccountResolver, newResolver } from './resolver.js';
+import { isRevoked } from './revocations.js';
 
 /** nats-server ErrAccountValidation. */
 const ERR_ACCOUNT_VALIDATION = 'account validation failed';
@@ -29,7 +33,9 @@ export interface JwtLog {
 }
 
 /** What operator mode needs from the server. */
-export interface OperatorHost {
+export interface OperatorHost extends AccountHost {
+  /** Every account by name (JWT accounts are named by their public key). */
+  readonly accounts: ReadonlyMap<string, Account>;
   /** The account object of this name, made when missing. */
   account(name: string): Account;
   log(level: 'ERR' | 'WRN' | 'DBG', text: string): void;
@@ -73,14 +79,6 @@ export interface JwtUser {
 }
 
 export type JwtOutcome = { ok: true; account: JwtAccount; user: JwtUser } | { ok: false };
-
-/** nats-server isRevoked: revoked when the user's (or `*`'s) entry is at or after its iat. */
-export function isRevoked(revocations: Readonly<Record<string, number>>, subject: string, issuedAt: number): boolean {
-  const t = revocations[subject];
-  if (t !== undefined && t >= issuedAt) return true;
-  const all = revocations['*'];
-  return all !== undefined && all >= issuedAt;
-}
 
 /** A limit as jwt/v2 decodes it: a missing field is Go's zero value. */
 function limit(v: number | undefined): number {
@@ -216,6 +214,8 @@ export class OperatorMode {
   private readonly strict = new Set<string>();
   /** Accounts resolved so far, by public key. */
   readonly accounts = new Map<string, JwtAccount>();
+  /** rewire() is running (accounts it resolves do not start another). */
+  private wiring = false;
 
   constructor(
     opts: ServerOptions,
@@ -234,7 +234,7 @@ export class OperatorMode {
   private verifyAccountClaims(jwt: string): AccountClaims {
     const claims = decodeAccountClaims(jwt);
     if (!this.isTrustedIssuer(claims.iss)) throw new Error(ERR_ACCOUNT_VALIDATION);
-    if (timeIssue(claims) !== '') throw new Error(ERR_ACCOUNT_VALIDATION);
+    if (timeIssue(claims) !== '' || accountIssue(claims) !== '') throw new Error(ERR_ACCOUNT_VALIDATION);
     return claims;
   }
 
@@ -287,7 +287,46 @@ export class OperatorMode {
       expires: claims.exp ?? 0,
     };
     this.accounts.set(pub, ja);
+    this.rewire();
     return ja;
+  }
+
+  /**
+   * Rebuilds the account graph of every resolved account's exports and imports (resolving the
+   * exporters they name), as the config accounts' graph is built: a private export (`token_req`)
+   * is open to an importer whose activation token is valid.
+   */
+  private rewire(): void {
+    if (this.wiring) return;
+    this.wiring = true;
+    try {
+      const configs = new Map<string, AccountConfig>();
+      // Accounts resolved on the way (exporters) are added to the map and visited too.
+      for (const [pub, ja] of this.accounts) {
+        if (!configs.has(pub)) configs.set(pub, accountConfig(pub, ja.claims));
+        for (const i of ja.claims.nats.imports ?? []) {
+          let exporter: JwtAccount;
+          try {
+            exporter = this.lookup(i.account);
+          } catch (e) {
+            this.host.log('ERR', `Can't locate account [${i.account}] for import of [${i.subject}] ${i.type} (err=${(e as Error).message})`);
+            continue;
+          }
+          let ec = configs.get(i.account);
+          if (ec === undefined) {
+            ec = accountConfig(i.account, exporter.claims);
+            configs.set(i.account, ec);
+          }
+          const target = ec.exports.find((e) => e.kind === i.type && subjectCovers(e.subject, i.subject));
+          if (target?.accounts && !target.accounts.includes(pub) && activationValid(i, pub, exporter.claims, exporter.signingKeys)) {
+            target.accounts.push(pub);
+          }
+        }
+      }
+      for (const w of wireImports(this.host, this.host.accounts, [...configs.values()])) this.host.log('DBG', w);
+    } finally {
+      this.wiring = false;
+    }
   }
 
   /**

@@ -100,6 +100,9 @@ export class Server implements ClientHost {
     this.operator =
       opts.trustedOperators.length > 0
         ? new OperatorMode(opts, {
+            accounts: this.accounts,
+            addSub: (acc, sub) => this.addSub(acc, sub),
+            removeSub: (acc, sub) => this.removeSub(acc, sub),
             account: (name) => this.lookupAccount(name, true) as Account,
             log: (level, text) => this.logger.log(level, text),
           })
@@ -193,6 +196,8 @@ export class Server implements ClientHost {
 
   /** Creates the configured accounts that do not exist yet and (re)wires their imports. */
   private configureAccounts(): void {
+    // In operator mode the account JWTs make the graph (accounts/jwt-auth.ts).
+    if (this.operator !== null) return;
     for (const a of this.opts.accounts) if (!this.accounts.has(a.name)) this.accounts.set(a.name, new Account(a.name));
     for (const w of wireImports(this, this.accounts, this.opts.accounts)) this.logger.warn(w);
   }
