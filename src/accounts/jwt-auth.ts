@@ -11,7 +11,7 @@ import { natsNkeys } from '../util/nats-jwt.js';
 import type { Account, AccountHost } from './account.js';
 import type { AccountConfig } from '../config/types.js';
 import { wireImports, subjectCovers } from './imports.js';
-import { accountConfig, accountIssue, activationValid } from './jwt-imports.js';
+import { accountConfig, accountIssues, activationValid } from './jwt-imports.js';
 import { decodeAccountClaims, decodeUserClaims, timeIssue, type AccountClaims, type UserClaims } from './claims.js';
 import { type AccountResolver, newResolver } from './resolver.js';
 import { isRevoked } from './revocations.js';
@@ -32,13 +32,35 @@ export interface JwtLog {
   error(text: string): void;
 }
 
+/**
+ * A client of an account as operator mode sees it when the account's JWT changes (nats-server
+ * UpdateAccountClaims walks the account's clients): implemented by the client, never imported.
+ */
+export interface JwtClient {
+  /** The user JWT it authenticated with. */
+  readonly jwtUser: JwtUser | null;
+  /** Accept time, ms. */
+  readonly start: number;
+  readonly closed: boolean;
+  /** Recomputes its payload and subscription limits from the account's (applyAccountLimits). */
+  accountLimitsChanged(): void;
+  /** `-ERR 'maximum account active connections exceeded'` and a close. */
+  maxAccountConnExceeded(): void;
+  /** `-ERR 'User Authentication Revoked'` and a close. */
+  revoked(): void;
+  /** `-ERR 'Authorization Violation'` and a close. */
+  authViolation(): void;
+}
+
 /** What operator mode needs from the server. */
 export interface OperatorHost extends AccountHost {
+  /** The clients registered in `acc`. */
+  clientsOf(acc: Account): JwtClient[];
   /** Every account by name (JWT accounts are named by their public key). */
   readonly accounts: ReadonlyMap<string, Account>;
   /** The account object of this name, made when missing. */
   account(name: string): Account;
-  log(level: 'ERR' | 'WRN' | 'DBG', text: string): void;
+  log(level: 'ERR' | 'WRN' | 'INF' | 'DBG', text: string): void;
 }
 
 /** A user template of an account's scoped signing key (jwt.UserScope). */
@@ -234,7 +256,7 @@ export class OperatorMode {
   private verifyAccountClaims(jwt: string): AccountClaims {
     const claims = decodeAccountClaims(jwt);
     if (!this.isTrustedIssuer(claims.iss)) throw new Error(ERR_ACCOUNT_VALIDATION);
-    if (timeIssue(claims) !== '' || accountIssue(claims) !== '') throw new Error(ERR_ACCOUNT_VALIDATION);
+    if (timeIssue(claims) !== '' || accountIssues(claims).length > 0) throw new Error(ERR_ACCOUNT_VALIDATION);
     return claims;
   }
 
@@ -245,6 +267,7 @@ export class OperatorMode {
   lookup(pub: string): JwtAccount {
     const known = this.accounts.get(pub);
     if (known !== undefined && (known.expires === 0 || known.expires > Date.now() / 1000)) return known;
+    if (known !== undefined && known.jwt === '') return known;
     if (!isPublicAccountKey(pub)) throw new Error('will only fetch valid account keys');
     let jwt: string;
     try {
@@ -257,6 +280,79 @@ export class OperatorMode {
     const claims = this.verifyAccountClaims(jwt);
     if (claims.sub !== pub) throw new Error(ERR_ACCOUNT_VALIDATION);
     return this.apply(pub, jwt, claims);
+  }
+
+  /**
+   * An account JWT was stored (the full resolver's update requests): a resolved account takes
+   * the new claims at once (nats-server updateAccountWithClaimJWT), its clients re-checked.
+   * Throws Error with nats-server's text when the claims do not verify.
+   */
+  updated(pub: string, jwt: string): void {
+    const known = this.accounts.get(pub);
+    if (known === undefined || known.jwt === jwt) return;
+    const claims = this.verifyAccountClaims(jwt);
+    if (claims.sub !== pub) throw new Error('account name mismatch');
+    const ja = this.apply(pub, jwt, claims);
+    this.recheckClients(ja);
+  }
+
+  /**
+   * The clients of an account whose claims changed (nats-server UpdateAccountClaims): the oldest
+   * over the connection limit go, the rest take the new limits, and users now revoked, or bearers
+   * the account now refuses, are closed.
+   */
+  private recheckClients(ja: JwtAccount): void {
+    const acc = ja.acc;
+    const clients = this.host.clientsOf(acc).filter((c) => !c.closed);
+    // Newest first: the oldest connections over the limit go (as nats-server sorts them).
+    if (acc.maxConnections !== NO_LIMIT && clients.length > acc.maxConnections) clients.sort((a, b) => b.start - a.start);
+    for (let i = 0; i < clients.length; i++) {
+      const c = clients[i]!;
+      if (acc.maxConnections !== NO_LIMIT && i >= acc.maxConnections) {
+        c.maxAccountConnExceeded();
+        continue;
+      }
+      c.accountLimitsChanged();
+      const u = c.jwtUser;
+      if (u === null || c.closed) continue;
+      if (u.claims.nats.bearer_token === true && ja.disallowBearer) {
+        this.host.log('DBG', 'Bearer User JWT not allowed');
+        c.authViolation();
+      } else if (isRevoked(ja.revocations, u.pubKey, u.claims.iat)) {
+        c.revoked();
+      }
+    }
+  }
+
+  /**
+   * nats-server's bootstrapping system account: with a full resolver that does not have the
+   * system account's JWT yet, users signed by the system account's own key may connect to it.
+   */
+  bootstrapSystemAccount(sys: string, operator: string): void {
+    if (this.accounts.has(sys)) return;
+    try {
+      this.resolver.fetch(sys);
+      return;
+    } catch {
+      // not stored: bootstrap it
+    }
+    this.host.log('INF', 'Using bootstrapping system account');
+    const acc = this.host.account(sys);
+    const claims = { sub: sys, iss: operator, name: sys, iat: 0, jti: '', aud: '', nats: { limits: { conn: -1, subs: -1, payload: -1 } } };
+    acc.maxConnections = NO_LIMIT;
+    acc.maxSubscriptions = NO_LIMIT;
+    acc.maxPayload = NO_LIMIT;
+    this.accounts.set(sys, {
+      acc,
+      jwt: '',
+      claims: claims as unknown as AccountClaims,
+      issuer: operator,
+      signingKeys: new Map([[sys, null]]),
+      revocations: {},
+      disallowBearer: false,
+      defaultPermissions: null,
+      expires: 0,
+    });
   }
 
   /** nats-server UpdateAccountClaims: the claims' limits, keys, revocations and bearer rule. */

@@ -69,36 +69,45 @@ export function activationValid(i: JwtImport, importer: string, exporter: Accoun
 
 /**
  * The blocking issues of jwt/v2 AccountClaims.Validate that nats-server refuses an account for
- * (besides expiry): its import and export limits, wildcard exports, and activation tokens that
- * are not for this account or its exporter. '' when none.
+ * (besides expiry), in its order and with its repetitions: the imports' own errors (type,
+ * account, activation tokens for another account or exporter), then the import and export
+ * limits and wildcard exports. Empty when none.
  */
-export function accountIssue(claims: AccountClaims): string {
+export function accountIssues(claims: AccountClaims): string[] {
   const nats = claims.nats;
   const imports = nats.imports ?? [];
   const exports = nats.exports ?? [];
-  const lim = nats.limits ?? {};
-  const maxImports = lim.imports ?? 0;
-  const maxExports = lim.exports ?? 0;
-  if (maxImports !== -1 && imports.length > maxImports) return 'the account contains more imports than allowed by the operator';
-  if (maxExports !== -1) {
-    if (exports.length > maxExports) return 'the account contains more exports than allowed by the operator';
-    if (lim.wildcards !== true && exports.some((e) => /(^|\.)[*>](\.|$)/.test(e.subject))) {
-      return 'the account contains wildcard exports that are not allowed by the operator';
-    }
-  }
+  const lim = (nats.limits ?? {}) as Record<string, unknown>;
+  const issues: string[] = [];
   for (const i of imports) {
-    if (i.type !== 'stream' && i.type !== 'service') return `invalid import type: "${String(i.type)}"`;
-    if (!i.account) return 'account to import from is not specified';
-    if (i.local_subject && i.to) return 'Local Subject replaces To';
+    if (i.type !== 'stream' && i.type !== 'service') issues.push(`invalid import type: "${String(i.type)}"`);
+    if (!i.account) issues.push('account to import from is not specified');
+    if (i.local_subject && i.to) issues.push('Local Subject replaces To');
     if (i.token === undefined || i.token === '') continue;
     let act;
     try {
       act = decodeActivationClaims(i.token);
     } catch {
-      return `import "${i.subject}" contains an invalid activation token`;
+      issues.push(`import "${i.subject}" contains an invalid activation token`);
+      continue;
     }
-    if (act.iss !== i.account && act.nats.issuer_account !== i.account) return `activation token doesn't match account for import "${i.subject}"`;
-    if (act.sub !== claims.sub) return `activation token doesn't match account it is being included in, "${i.subject}"`;
+    if (act.iss !== i.account && act.nats.issuer_account !== i.account) issues.push(`activation token doesn't match account for import "${i.subject}"`);
+    if (act.sub !== claims.sub) issues.push(`activation token doesn't match account it is being included in, "${i.subject}"`);
   }
-  return '';
+  // OperatorLimits.IsEmpty: every limit at its zero value.
+  const empty = Object.values(lim).every((v) => v === 0 || v === false || v === undefined || v === null);
+  const maxImports = typeof lim.imports === 'number' ? lim.imports : 0;
+  const maxExports = typeof lim.exports === 'number' ? lim.exports : 0;
+  const TOO_MANY_IMPORTS = 'the account contains more imports than allowed by the operator';
+  if (!empty && maxImports >= 0 && imports.length > maxImports) issues.push(TOO_MANY_IMPORTS);
+  if (maxImports !== -1 && imports.length > maxImports) issues.push(TOO_MANY_IMPORTS);
+  if (maxExports !== -1) {
+    if (exports.length > maxExports) issues.push('the account contains more exports than allowed by the operator');
+    if (lim.wildcards !== true) {
+      for (const e of exports) {
+        if (/(^|\.)[*>](\.|$)/.test(e.subject)) issues.push('the account contains wildcard exports that are not allowed by the operator');
+      }
+    }
+  }
+  return issues;
 }

@@ -61,6 +61,7 @@ import {
   ClosedState,
   type ClosedReason,
   ERR_AUTH_EXPIRED,
+  ERR_AUTH_REVOKED,
   ERR_AUTH_TIMEOUT,
   ERR_AUTH_VIOLATION,
   ERR_BAD_CLIENT_PROTOCOL,
@@ -82,7 +83,7 @@ import {
 import { Outbound, type OutboundSink } from './outbound.js';
 import { CompiledPermissions } from './permissions.js';
 import type { Account, ClientLink, Consumer, RouteLink, Subscription } from '../accounts/account.js';
-import type { JwtLog, JwtUser, OperatorMode } from '../accounts/jwt-auth.js';
+import type { JwtClient, JwtLog, JwtUser, OperatorMode } from '../accounts/jwt-auth.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { joinHostPort } from '../util/host-port.js';
 
@@ -178,7 +179,7 @@ const PING_BYTES = Buffer.from('PING\r\n');
 const PONG_BYTES = Buffer.from('PONG\r\n');
 const OK_BYTES = Buffer.from('+OK\r\n');
 
-export class Client implements ParserSink, ClientLink {
+export class Client implements ParserSink, ClientLink, JwtClient {
   readonly cid: number;
   readonly host: ClientHost;
   /** The connection's socket; the server swaps in the TLS socket once the handshake completes. */
@@ -883,9 +884,7 @@ export class Client implements ParserSink, ClientLink {
     this.authPending = false;
     this.authDue = 0;
     if (acc.maxConnections !== -1 && acc.numClients >= acc.maxConnections) {
-      this.host.log('ERR', `${this} - ${ERR_MAX_ACCOUNT_CONNECTIONS}`);
-      this.sendErr(ERR_MAX_ACCOUNT_CONNECTIONS);
-      this.close(ClosedState.MaxAccountConnectionsExceeded);
+      this.maxAccountConnExceeded();
       return false;
     }
     acc.numClients++;
@@ -938,6 +937,25 @@ export class Client implements ParserSink, ClientLink {
   private maxSubsExceeded(): void {
     if (this.jwtUser !== null) this.host.log('ERR', `${this} - ${ERR_MAX_SUBSCRIPTIONS}`);
     this.sendErr(ERR_MAX_SUBSCRIPTIONS);
+  }
+
+  /** The account's JWT changed: its limits apply from now on (nats-server applyAccountLimits). */
+  accountLimitsChanged(): void {
+    this.applyAccountLimits();
+  }
+
+  /** nats-server maxAccountConnExceeded. */
+  maxAccountConnExceeded(): void {
+    this.host.log('ERR', `${this} - ${ERR_MAX_ACCOUNT_CONNECTIONS}`);
+    this.sendErr(ERR_MAX_ACCOUNT_CONNECTIONS);
+    this.close(ClosedState.MaxAccountConnectionsExceeded);
+  }
+
+  /** The account revoked this client's user (nats-server: sendErrAndDebug, close Revocation). */
+  revoked(): void {
+    this.host.log('DBG', `${this} - ${ERR_AUTH_REVOKED}`);
+    this.sendErr(ERR_AUTH_REVOKED);
+    this.close(ClosedState.Revocation);
   }
 
   /** The user JWT expired while connected (nats-server authExpired). */

@@ -128,6 +128,7 @@ export class Runtime implements SignalTarget {
     if (o.trustedOperators.length > 0 && o.resolver?.type === 'full') {
       log.info(`Managing all jwt in exclusive directory ${resolvePath(o.resolver.dir)}`);
     }
+    s.startResolver();
     try {
       await s.listen();
     } catch (e) {

@@ -9,10 +9,11 @@ import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/e
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, type Subscription } from '../accounts/account.js';
+import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../accounts/imports.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
+import { startResolverUpdates } from '../accounts/resolver-updates.js';
 import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';
@@ -104,6 +105,7 @@ export class Server implements ClientHost {
             addSub: (acc, sub) => this.addSub(acc, sub),
             removeSub: (acc, sub) => this.removeSub(acc, sub),
             account: (name) => this.lookupAccount(name, true) as Account,
+            clientsOf: (acc) => [...this.clients.values()].filter((c) => c.acc === acc && c.jwtUser !== null),
             log: (level, text) => this.logger.log(level, text),
           })
         : null;
@@ -192,6 +194,31 @@ export class Server implements ClientHost {
   /** Client INFO `connect_urls` (also /varz's); null while the server never had a route. */
   get clientConnectUrls(): readonly string[] | null {
     return this.connectUrls;
+  }
+
+  /**
+   * Operator mode with the full resolver (nats-server's resolver Start): the system account is
+   * bootstrapped when its JWT is not stored yet, and takes the claim update requests.
+   */
+  startResolver(): void {
+    const op = this.operator;
+    const o = this.opts;
+    if (op === null || o.resolver?.type !== 'full' || o.systemAccount === '') return;
+    if (o.trustedOperators.length === 1) op.bootstrapSystemAccount(o.systemAccount, o.trustedOperators[0]!.subject);
+    const sys = this.lookupAccount(o.systemAccount, true) as Account;
+    startResolverUpdates(op, sys, {
+      addSub: (acc, sub) => this.addSub(acc, sub),
+      reply: (subject, json) => {
+        this.beginDelivery();
+        try {
+          sys.deliver(subject, null, 0, Buffer.from(json), TO_ROUTES, null, null);
+        } finally {
+          this.endDelivery();
+        }
+      },
+      log: (level, text) => this.logger.log(level, text),
+      serverInfo: () => ({ name: this.name, host: this.opts.host, id: this.id, cluster: this.cluster?.name ?? '' }),
+    });
   }
 
   /** Creates the configured accounts that do not exist yet and (re)wires their imports. */
