@@ -48,7 +48,8 @@ beforeAll(async () => {
   acc.Foreign = await stranger.account('Foreign', { limits: unlimited });
   op.accounts.set('Foreign', acc.Foreign);
   const config = op.config();
-  const [t, n] = await Promise.all([spawnServer('tsnats', { config }), spawnServer('nats-server', { config })]);
+  const args = ['-D'];
+  const [t, n] = await Promise.all([spawnServer('tsnats', { config, args }), spawnServer('nats-server', { config, args })]);
   servers = { tsnats: t, 'nats-server': n };
 });
 
@@ -248,5 +249,40 @@ describe('the official client (tsnats)', () => {
     await expect(connect({ port: servers.tsnats.port, authenticator: jwtAuthenticator(u.jwt, u.kp.getSeed()), reconnect: false })).rejects.toThrow(
       /Authorization Violation/i,
     );
+  });
+});
+
+/** The log lines of the clients (and account fetches) a scenario made, with what varies masked. */
+async function logLines(k: Kind, s: Scenario): Promise<string[]> {
+  const from = servers[k].output().length;
+  await s(servers[k].port);
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = servers[k].output().slice(from).split('\n');
+  // The scenario's connection is the last one created.
+  const created = lines.filter((l) => l.includes('Client connection created')).at(-1) ?? '';
+  const who = / (\S+ - cid:\d+) - /.exec(created)?.[1] ?? '?';
+  return lines
+    .filter((l) => l.includes(` ${who} - `) || l.includes('Account fetch failed'))
+    .map((l) => l.replace(/^\[\d+\] \S+ \S+ /, '').replace(who, 'C'));
+}
+
+describe('log lines (both servers, -D)', () => {
+  it.each<[string, () => Scenario]>([
+    ['no JWT', () => user(async () => ({ kp: createUser(), jwt: '' }))],
+    ['an expired user JWT', () => user(() => Operator.user(acc.A!, {}, { exp: now() - 5 }))],
+    ['an unknown account', () => user(() => Operator.user({ kp: createAccount(), pub: '', jwt: '' } as Acct))],
+    ['an unknown issuer', () => user(() => Operator.user(acc.A!, {}, { signer: createAccount() }))],
+    ['a refused bearer', () => user(() => Operator.user(acc.NoBearer!, { bearer_token: true }), { bearer: true })],
+    ['no signature', () => user(() => Operator.user(acc.A!), { bearer: true })],
+    ['a bad signature', () => user(() => Operator.user(acc.A!), { sig: (n) => Buffer.from(createUser().sign(Buffer.from(n))).toString('base64url') })],
+    ['a revoked user', () => user(() => Operator.user(acc.Revoking!, {}, { kp: revokedUser }))],
+    ['a bad source network', () => user(() => Operator.user(acc.A!, { src: ['10.0.0.0/8'] }))],
+    ['outside the connect times', () => user(() => Operator.user(acc.A!, { times: [{ start: '00:00:00', end: '00:00:01' }] }))],
+    ['the account connection limit', () => user(() => Operator.user(acc.NoLimits!))],
+  ])('%s', async (_name, make) => {
+    const s = make();
+    const [t, n] = await Promise.all([logLines('tsnats', s), logLines('nats-server', s)]);
+    expect(t).toEqual(n);
+    expect(t.length).toBeGreaterThan(2);
   });
 });

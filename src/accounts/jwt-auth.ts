@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { Permissions, ResponsePermission, ServerOptions, SubjectPermission } from '../config/types.js';
 import { trustedKeys } from '../config/operator.js';
+import { goDurationString } from '../config/values.js';
 import { natsNkeys } from '../util/nats-jwt.js';
 import type { Account, AccountHost } from './account.js';
 import type { AccountConfig } from '../config/types.js';
@@ -270,11 +271,20 @@ export class OperatorMode {
     if (known !== undefined && known.jwt === '') return known;
     if (!isPublicAccountKey(pub)) throw new Error('will only fetch valid account keys');
     let jwt: string;
+    const t0 = performance.now();
+    let failure: Error | null = null;
     try {
       jwt = this.resolver.fetch(pub);
     } catch (e) {
-      this.host.log('WRN', `Account fetch failed: ${(e as Error).message}`);
-      throw e;
+      failure = e as Error;
+      jwt = '';
+    }
+    // nats-server fetchRawAccountClaims: how long the fetch took, then why it failed.
+    const ns = Math.round((performance.now() - t0) * 1e6);
+    this.host.log(ns > 1e9 ? 'WRN' : 'DBG', `Account [${pub}] fetch took ${goDurationString(BigInt(ns))}`);
+    if (failure !== null) {
+      this.host.log('WRN', `Account fetch failed: ${failure.message}`);
+      throw failure;
     }
     if (known !== undefined && known.jwt === jwt) throw new Error('account expired');
     const claims = this.verifyAccountClaims(jwt);
@@ -444,7 +454,8 @@ export class OperatorMode {
     }
     const issue = timeIssue(juc);
     if (issue !== '') {
-      log.debug(`User JWT no longer valid: ${issue}`);
+      // Go's %+v of the *ValidationResults.
+      log.debug(`User JWT no longer valid: &{Issues:[${issue}]}`);
       return deny;
     }
     const nats = juc.nats;

@@ -162,6 +162,8 @@ const STALL_MIN_MS = 100;
 const STALL_MAX_MS = 1000;
 /** stallUntil of a client stalled by its own pending bytes: only its socket's drain resumes it. */
 const SELF_STALL = Number.MAX_SAFE_INTEGER;
+/** nats-server's defaultMaxSubLimitReportThreshold: one max-subscriptions log line per account per 2 s. */
+const MAX_SUB_LIMIT_REPORT_MS = 2000;
 /** nats-server's replyPermLimit: reply permissions kept before pruning. */
 const MAX_REPLY_PERMS = 4096;
 
@@ -883,13 +885,23 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.replies = this.perms?.response ? new Map() : null;
     this.authPending = false;
     this.authDue = 0;
+    // registerWithAccount: the limits apply before the connection limit is checked.
+    const atSubsLimit = this.applyAccountLimits();
     if (acc.maxConnections !== -1 && acc.numClients >= acc.maxConnections) {
       this.maxAccountConnExceeded();
+      // processConnect's error, logged again by nats-server's read loop; then the (asynchronous)
+      // subscription limit report of applyAccountLimits, whose -ERR finds the connection closed.
+      this.host.log('ERR', `${this} - ${ERR_MAX_ACCOUNT_CONNECTIONS}`);
+      if (atSubsLimit) this.maxSubsExceeded();
       return false;
     }
     acc.numClients++;
     this.registered = true;
-    this.applyAccountLimits();
+    if (atSubsLimit) {
+      this.maxSubsExceeded();
+      this.close(ClosedState.MaxSubscriptionsExceeded);
+      return false;
+    }
     this.expiresAt = u.expiresAt;
     const name = u.name;
     this.host.log(
@@ -903,11 +915,12 @@ export class Client implements ParserSink, ClientLink, JwtClient {
 
   /**
    * nats-server applyAccountLimits: the user's payload and subscription limits, lowered to the
-   * account's and the server's. A client already at its subscription limit is told and closed.
+   * account's and the server's. Returns whether the client is at its subscription limit already
+   * (the caller tells it and closes it).
    */
-  private applyAccountLimits(): void {
+  private applyAccountLimits(): boolean {
     const u = this.jwtUser;
-    if (u === null) return;
+    if (u === null) return false;
     const o = this.host.opts;
     const min = (v: number, lim: number): number => (v === -1 ? lim : lim === -1 ? v : Math.min(v, lim));
     let pay = min(u.maxPayload, this.acc.maxPayload);
@@ -927,21 +940,27 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     subs = newSubs;
     this.maxPayload = pay;
     this.maxSubs = subs;
-    if (subs !== -1 && this.subs.size >= subs) {
-      this.maxSubsExceeded();
-      this.close(ClosedState.MaxSubscriptionsExceeded);
-    }
+    return subs !== -1 && this.subs.size >= subs;
   }
 
-  /** nats-server maxSubsExceeded: the error is logged and sent; the client stays. */
+  /**
+   * nats-server maxSubsExceeded: the error is sent (unless closed), and logged at most once per
+   * account every MAX_SUB_LIMIT_REPORT_MS (shouldLogMaxSubErr); the client stays.
+   */
   private maxSubsExceeded(): void {
-    if (this.jwtUser !== null) this.host.log('ERR', `${this} - ${ERR_MAX_SUBSCRIPTIONS}`);
-    this.sendErr(ERR_MAX_SUBSCRIPTIONS);
+    const now = Date.now();
+    if (now - this.acc.lastMaxSubsLog >= MAX_SUB_LIMIT_REPORT_MS) {
+      this.acc.lastMaxSubsLog = now;
+      this.host.log('ERR', `${this} - ${ERR_MAX_SUBSCRIPTIONS}`);
+    }
+    if (!this.closed) this.sendErr(ERR_MAX_SUBSCRIPTIONS);
   }
 
   /** The account's JWT changed: its limits apply from now on (nats-server applyAccountLimits). */
   accountLimitsChanged(): void {
-    this.applyAccountLimits();
+    if (!this.applyAccountLimits()) return;
+    this.maxSubsExceeded();
+    this.close(ClosedState.MaxSubscriptionsExceeded);
   }
 
   /** nats-server maxAccountConnExceeded. */
