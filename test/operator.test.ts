@@ -4,7 +4,7 @@
 // client's jwtAuthenticator, credsAuthenticator and bearer JWTs against tsnats.
 
 import { rmSync } from 'node:fs';
-import { fmtCreds } from '@nats-io/jwt';
+import { fmtCreds, newScopedSigner } from '@nats-io/jwt';
 import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, jwtAuthenticator } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ let revokedUser: KeyPair;
 let beforeRevokeAll: { kp: KeyPair; jwt: string };
 let revokeAllAt = 0;
 let signingKey: KeyPair;
+/** A scoped signing key of account Scoped: its template gives the users' permissions. */
+let scopedKey: KeyPair;
 let servers: Record<'tsnats' | 'nats-server', SpawnedServer>;
 
 beforeAll(async () => {
@@ -44,6 +46,9 @@ beforeAll(async () => {
   revokeAllAt = now();
   acc.RevokeAll = await op.account('RevokeAll', { limits: unlimited, revocations: { '*': revokeAllAt } }, revokeAllKp);
   acc.NoLimits = await op.rawAccount('NoLimits', {});
+  scopedKey = createAccount();
+  const scope = newScopedSigner(scopedKey, 'role', { pub: { allow: ['scoped.{{name()}}.>'], deny: [] }, sub: { allow: ['scoped.>'], deny: [] } });
+  acc.Scoped = await op.account('Scoped', { limits: unlimited, signing_keys: [scope] });
   // An account signed by the other operator, preloaded in the trusting servers' resolver.
   acc.Foreign = await stranger.account('Foreign', { limits: unlimited });
   op.accounts.set('Foreign', acc.Foreign);
@@ -178,6 +183,16 @@ describe('user and account claims apply (both servers)', () => {
       "-ERR 'Permissions Violation for Subscription to \"out\"'",
       'PONG',
     ]);
+  });
+
+  it('a scoped signing key: its template is the user\'s permissions; a scoped user with its own limits is refused', async () => {
+    const t = await both(
+      user(() => Operator.user(acc.Scoped!, {}, { signer: scopedKey, scoped: true }), {
+        then: 'PUB scoped.U.x 1\r\nx\r\nPUB other 1\r\nx\r\nSUB scoped.a 1\r\nSUB other 2\r\nPING\r\n',
+      }),
+    );
+    expect(t).toEqual(["-ERR 'Permissions Violation for Publish to \"other\"'", "-ERR 'Permissions Violation for Subscription to \"other\"'", 'PONG']);
+    expect(await both(user(() => Operator.user(acc.Scoped!, {}, { signer: scopedKey })))).toEqual(VIOLATION);
   });
 
   it('the user max_payload: a second INFO with the lower max_payload, then the violation', async () => {

@@ -103,6 +103,17 @@ describe('layer seams', () => {
     expect(circles).toEqual([]);
   });
 
+  it('@nats-io/jwt is loaded on first use (operator mode): src/ imports only its types', () => {
+    const bad: string[] = [];
+    for (const file of files(SRC)) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^import\s+(type\s+)?[^'"]*from\s+['"]@nats-io\/jwt['"]/gm)) {
+        if (!m[1]) bad.push(`${relative(SRC, file)}: ${m[0]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('only src/native/load.ts loads a .node file', () => {
     const loaders = files(SRC).filter((f) => /createRequire|\.node['"]/.test(readFileSync(f, 'utf8')));
     // util/lazy.ts and util/nats-jwt.ts (operator mode's two JS packages) require packages on first use, never an addon.

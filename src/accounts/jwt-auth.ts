@@ -217,6 +217,21 @@ export function validateTimes(times: { start?: string; end?: string }[] | undefi
   return { ok: false, validForMs: 0 };
 }
 
+/**
+ * jwt/v2 HasEmptyPermissions: the user JWT sets no permission or limit (a field present as an
+ * array, even empty, counts as set, as Go's DeepEqual against the zero value sees it).
+ */
+function hasEmptyPermissions(n: UserClaims['nats']): boolean {
+  const r = n as Record<string, unknown>;
+  const list = (v: unknown): boolean => Array.isArray(v) || (typeof v === 'string' && v !== '');
+  const perm = (v: unknown): boolean => typeof v === 'object' && v !== null && (list((v as Record<string, unknown>).allow) || list((v as Record<string, unknown>).deny));
+  if (perm(r.pub) || perm(r.sub)) return false;
+  if (r.resp !== undefined && r.resp !== null) return false;
+  if (list(r.src) || Array.isArray(r.times) || (typeof r.times_location === 'string' && r.times_location !== '')) return false;
+  if ([r.subs, r.payload, r.data].some((v) => typeof v === 'number' && v !== 0)) return false;
+  return r.bearer_token !== true && !Array.isArray(r.allowed_connection_types);
+}
+
 /** Replaces the `{{name()}}`-style template functions nats-server expands in scoped permissions. */
 function expandTemplate(list: string[] | undefined, u: UserClaims, acc: JwtAccount): string[] | undefined {
   if (list === undefined) return undefined;
@@ -224,7 +239,7 @@ function expandTemplate(list: string[] | undefined, u: UserClaims, acc: JwtAccou
     'name()': u.name ?? '',
     'subject()': u.sub,
     'account-name()': acc.claims.name ?? '',
-    'account-subject()': acc.claims.sub,
+    'account-subject()': u.nats.issuer_account ?? '',
   };
   return list.map((s) => s.replace(/\{\{\s*([a-z-]+\(\))\s*\}\}/g, (all, fn: string) => values[fn] ?? all));
 }
@@ -490,6 +505,10 @@ export class OperatorMode {
     }
     const scope = acc.signingKeys.get(juc.iss) ?? null;
     let granted: UserClaims['nats'] = nats;
+    if (scope !== null && !hasEmptyPermissions(nats)) {
+      log.debug('User JWT is not valid: scoped users require no permissions or limits set');
+      return deny;
+    }
     if (scope !== null) {
       const t = scope.template ?? {};
       granted = {
@@ -502,11 +521,13 @@ export class OperatorMode {
       log.debug('Account JWT has expired');
       return deny;
     }
-    if (nats.bearer_token === true && acc.disallowBearer) {
+    // A scoped signer's template replaces the user's permissions and limits, bearer included.
+    const bearer = granted.bearer_token === true;
+    if (bearer && acc.disallowBearer) {
       log.debug('Account does not allow bearer token');
       return deny;
     }
-    if (nats.bearer_token !== true) {
+    if (!bearer) {
       if (sig === '') {
         log.debug('Signature missing');
         return deny;

@@ -50,13 +50,17 @@ export class Operator {
   }
 
   /** A user JWT issued by `acct` (or by `signer`, one of its signing keys, with issuer_account). */
-  static async user(acct: Acct, claims: Partial<User> = {}, opts: { signer?: KeyPair; exp?: number; nbf?: number; kp?: KeyPair } = {}): Promise<{ kp: KeyPair; jwt: string }> {
+  static async user(
+    acct: Acct,
+    claims: Partial<User> = {},
+    opts: { signer?: KeyPair; exp?: number; nbf?: number; kp?: KeyPair; scoped?: boolean } = {},
+  ): Promise<{ kp: KeyPair; jwt: string }> {
     const kp = opts.kp ?? createUser();
     const u = { ...claims };
     const dates = { ...(opts.exp ? { exp: opts.exp } : {}), ...(opts.nbf ? { nbf: opts.nbf } : {}) };
     const jwt =
       opts.signer !== undefined
-        ? await encodeUser('U', kp, acct.pub, u, { signer: opts.signer, ...dates })
+        ? await encodeUser('U', kp, acct.pub, u, { signer: opts.signer, ...(opts.scoped ? { scopedUser: true } : {}), ...dates })
         : await encodeUser('U', kp, acct.kp, u, dates);
     return { kp, jwt };
   }
