@@ -5,6 +5,7 @@
 
 import { rmSync } from 'node:fs';
 import { fmtCreds, newScopedSigner } from '@nats-io/jwt';
+import { encodeAccount } from '@nats-io/jwt';
 import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, jwtAuthenticator } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,7 @@ beforeAll(async () => {
   revokeAllAt = now();
   acc.RevokeAll = await op.account('RevokeAll', { limits: unlimited, revocations: { '*': revokeAllAt } }, revokeAllKp);
   acc.NoLimits = await op.rawAccount('NoLimits', {});
+  acc.Mem = await op.account('Mem', { limits: unlimited });
   scopedKey = createAccount();
   const scope = newScopedSigner(scopedKey, 'role', { pub: { allow: ['scoped.{{name()}}.>'], deny: [] }, sub: { allow: ['scoped.>'], deny: [] } });
   acc.Scoped = await op.account('Scoped', { limits: unlimited, signing_keys: [scope] });
@@ -299,5 +301,52 @@ describe('log lines (both servers, -D)', () => {
     const [t, n] = await Promise.all([logLines('tsnats', s), logLines('nats-server', s)]);
     expect(t).toEqual(n);
     expect(t.length).toBeGreaterThan(2);
+  });
+});
+
+describe('MEMORY resolver: account JWT updates from the system account (both servers)', () => {
+  it('apply to an account in use, with nats-server\'s replies; others are skipped', async () => {
+    const mem = acc.Mem!;
+    // An account no client has used (not even in the resolver).
+    const unknown = createAccount();
+    const unknownJwt = await encodeAccount('X', unknown, {}, { signer: op.kp });
+    const got = await Promise.all(
+      (['tsnats', 'nats-server'] as Kind[]).map(async (k) => {
+        const port = servers[k].port;
+        const u = await Operator.user(mem);
+        const { c } = await connectJwt(port, u.jwt, u.kp);
+        await c.expect('PONG\r\n');
+        const s = await Operator.user({ kp: op.sys, pub: op.sys.getPublicKey(), jwt: '' });
+        const nc = await connect({ port, authenticator: jwtAuthenticator(s.jwt, s.kp.getSeed()), reconnect: false });
+        const ask = async (subject: string, body: string): Promise<unknown> => {
+          const r = JSON.parse((await nc.request(subject, body, { timeout: 2000 })).string()) as { server: unknown };
+          return { ...r, server: typeof r.server };
+        };
+        const revoking = await encodeAccount('Mem', mem.kp, { limits: { conn: -1, subs: -1, payload: -1, data: -1 }, revocations: { [u.kp.getPublicKey()]: now() } }, { signer: op.kp });
+        const replies = [
+          await ask(`$SYS.REQ.ACCOUNT.${mem.pub}.CLAIMS.UPDATE`, ''),
+          await ask(`$SYS.REQ.ACCOUNT.${mem.pub}.CLAIMS.UPDATE`, 'nope'),
+          await ask(`$SYS.REQ.ACCOUNT.${mem.pub}.CLAIMS.UPDATE`, acc.A!.jwt),
+          await ask(`$SYS.REQ.ACCOUNT.${unknown.getPublicKey()}.CLAIMS.UPDATE`, unknownJwt),
+          await ask(`$SYS.ACCOUNT.${mem.pub}.CLAIMS.UPDATE`, revoking),
+        ];
+        await nc.close();
+        await c.closedWithin(3000);
+        const t = await transcript(c, 50);
+        return { replies, revoked: t };
+      }),
+    );
+    expect(got[0]).toEqual(got[1]);
+    const err = (account: string, description: string): unknown => ({ error: { account, code: 500, description }, server: 'object' });
+    expect(got[0]).toEqual({
+      replies: [
+        err(mem.pub, 'jwt update error - request body is empty'),
+        err(mem.pub, 'jwt update resulted in error - expected 3 chunks'),
+        err(mem.pub, 'jwt update resulted in error - subject does not match jwt content'),
+        { data: { account: unknown.getPublicKey(), code: 200, message: 'jwt update skipped' }, server: 'object' },
+        { data: { account: mem.pub, code: 200, message: 'jwt updated' }, server: 'object' },
+      ],
+      revoked: ["-ERR 'User Authentication Revoked'", '<closed>'],
+    });
   });
 });

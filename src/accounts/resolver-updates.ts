@@ -38,11 +38,13 @@ function goJsonTime(d: Date): string {
   return `${head}${f ? '.' + f : ''}Z`;
 }
 
-/** Subscribes the update handlers in the system account `sys`. */
-export function startResolverUpdates(op: OperatorMode, sys: Account, host: UpdateHost & { addSub(acc: Account, sub: ReturnType<typeof internalSub>): boolean }): void {
+type Host = UpdateHost & { addSub(acc: Account, sub: ReturnType<typeof internalSub>): boolean };
+type Respond = (reply: Buffer | null, acc: string, message: string, err: string | null) => void;
+
+/** nats-server respondToUpdate: logs, then replies `{"data":{...},"server":{...}}` or `{"error":...}`. */
+function responder(host: UpdateHost): Respond {
   let seq = 0;
-  /** respondToUpdate: logs, then replies `{"data":{...},"server":{...}}` or `{"error":...}`. */
-  const respond = (reply: Buffer | null, acc: string, message: string, err: string | null): void => {
+  return (reply, acc, message, err) => {
     if (err === null) host.log('DBG', acc === '' ? message : `${message} - ${acc}`);
     else host.log('ERR', acc === '' ? `${message} - ${err}` : `${message} - ${acc} - ${err}`);
     if (reply === null || reply.length === 0) return;
@@ -64,6 +66,20 @@ export function startResolverUpdates(op: OperatorMode, sys: Account, host: Updat
         : { error: { ...body, code: 500, description: `${message} - ${err}` }, server };
     host.reply(reply, JSON.stringify(out));
   };
+}
+
+/**
+ * The account key of `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE` (6 tokens) or
+ * `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE` (5 tokens); null for another subject.
+ */
+function subjectAccount(subject: Buffer): string | null {
+  const tk = subject.toString('latin1').split('.');
+  return tk.length === 6 ? tk[3]! : tk.length === 5 ? tk[2]! : null;
+}
+
+/** Subscribes the full resolver's update handlers in the system account `sys`. */
+export function startResolverUpdates(op: OperatorMode, sys: Account, host: Host): void {
+  const respond = responder(host);
 
   /** Decodes, validates (without time checks, as claimValidate) and stores; then applies. */
   const handle = (reply: Buffer | null, payload: Buffer, subjectKey: string | null): void => {
@@ -117,9 +133,7 @@ export function startResolverUpdates(op: OperatorMode, sys: Account, host: Updat
       internalSub(pattern, {
         clusterWide: false,
         receive: (subject, reply, hdrLen, payload) => {
-          const tk = subject.toString('latin1').split('.');
-          // $SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE (6 tokens) or $SYS.ACCOUNT.<acc>.CLAIMS.UPDATE (5).
-          const key = tk.length === 6 ? tk[3]! : tk.length === 5 ? tk[2]! : null;
+          const key = subjectAccount(subject);
           if (key === null) {
             host.log('DBG', `jwt update skipped due to bad subject "${subject.toString('latin1')}"`);
             return;
@@ -134,4 +148,56 @@ export function startResolverUpdates(op: OperatorMode, sys: Account, host: Updat
 /** The message body without its headers. */
 function body(hdrLen: number, payload: Buffer): Buffer {
   return hdrLen > 0 ? payload.subarray(hdrLen) : payload;
+}
+
+/**
+ * With the MEMORY resolver (nats-server accountClaimUpdate): an update on
+ * `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE` or `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE` applies to an
+ * account already in use, and is skipped for one that is not (nothing is stored).
+ */
+export function startMemoryUpdates(op: OperatorMode, sys: Account, host: Host): void {
+  const respond = responder(host);
+  for (const pattern of [ACC_UPDATE_SUBJ_OLD, ACC_UPDATE_SUBJ_NEW]) {
+    host.addSub(
+      sys,
+      internalSub(pattern, {
+        clusterWide: false,
+        receive: (subject, reply, hdrLen, payload) => {
+          const key = subjectAccount(subject);
+          if (key === null) {
+            host.log('DBG', `Received account claims update on bad subject "${subject.toString('latin1')}"`);
+            return;
+          }
+          const msg = body(hdrLen, payload);
+          if (msg.length === 0) {
+            respond(reply, key, 'jwt update error', 'request body is empty');
+            return;
+          }
+          const jwt = msg.toString('utf8');
+          let claim: AccountClaims;
+          try {
+            claim = decodeAccountClaims(jwt);
+          } catch (e) {
+            respond(reply, key, 'jwt update resulted in error', (e as Error).message);
+            return;
+          }
+          if (claim.sub !== key) {
+            respond(reply, key, 'jwt update resulted in error', 'subject does not match jwt content');
+            return;
+          }
+          if (!op.accounts.has(key)) {
+            respond(reply, key, 'jwt update skipped', null);
+            return;
+          }
+          try {
+            op.updated(key, jwt);
+          } catch (e) {
+            respond(reply, key, 'jwt update resulted in error', (e as Error).message);
+            return;
+          }
+          respond(reply, key, 'jwt updated', null);
+        },
+      }),
+    );
+  }
 }

@@ -13,7 +13,7 @@ import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } fro
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../accounts/imports.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
-import { startResolverUpdates } from '../accounts/resolver-updates.js';
+import { startMemoryUpdates, startResolverUpdates } from '../accounts/resolver-updates.js';
 import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';
@@ -197,16 +197,18 @@ export class Server implements ClientHost {
   }
 
   /**
-   * Operator mode with the full resolver (nats-server's resolver Start): the system account is
-   * bootstrapped when its JWT is not stored yet, and takes the claim update requests.
+   * Operator mode's account JWT updates in the system account: the full resolver's (nats-server's
+   * resolver Start; the system account is bootstrapped when its JWT is not stored yet), or with
+   * MEMORY the updates of accounts in use (accountClaimUpdate).
    */
   startResolver(): void {
     const op = this.operator;
     const o = this.opts;
-    if (op === null || o.resolver?.type !== 'full' || o.systemAccount === '') return;
-    if (o.trustedOperators.length === 1) op.bootstrapSystemAccount(o.systemAccount, o.trustedOperators[0]!.subject);
+    if (op === null || o.resolver === null || o.systemAccount === '') return;
+    const full = o.resolver.type === 'full';
+    if (full && o.trustedOperators.length === 1) op.bootstrapSystemAccount(o.systemAccount, o.trustedOperators[0]!.subject);
     const sys = this.lookupAccount(o.systemAccount, true) as Account;
-    startResolverUpdates(op, sys, {
+    (full ? startResolverUpdates : startMemoryUpdates)(op, sys, {
       addSub: (acc, sub) => this.addSub(acc, sub),
       reply: (subject, json) => {
         this.beginDelivery();

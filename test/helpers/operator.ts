@@ -24,7 +24,7 @@ export class Operator {
 
   async init(): Promise<this> {
     writeFileSync(this.file, await encodeOperator('OP', this.kp, { system_account: this.sys.getPublicKey() }));
-    await this.account('SYS', {}, this.sys);
+    await this.account('SYS', { limits: { conn: -1, subs: -1, payload: -1, data: -1 } }, this.sys);
     return this;
   }
 
