@@ -48,6 +48,7 @@ beforeAll(async () => {
   acc.RevokeAll = await op.account('RevokeAll', { limits: unlimited, revocations: { '*': revokeAllAt } }, revokeAllKp);
   acc.NoLimits = await op.rawAccount('NoLimits', {});
   acc.Mem = await op.account('Mem', { limits: unlimited });
+  acc.Expiring = await op.account('Expiring', { limits: unlimited });
   scopedKey = createAccount();
   const scope = newScopedSigner(scopedKey, 'role', { pub: { allow: ['scoped.{{name()}}.>'], deny: [] }, sub: { allow: ['scoped.>'], deny: [] } });
   acc.Scoped = await op.account('Scoped', { limits: unlimited, signing_keys: [scope] });
@@ -208,6 +209,25 @@ describe('user and account claims apply (both servers)', () => {
     const t = await both(user(() => Operator.user(acc.Limited!, { payload: 1000 }), { then: 'PING\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPING\r\n' }));
     expect(t).toEqual(['PONG', 'INFO max_payload=100', "-ERR 'maximum subscriptions exceeded'", 'PONG']);
   });
+
+  it('an account JWT that expires while its user is connected: Account Authentication Expired and a close', async () => {
+    const expiring = acc.Expiring!;
+    const t = await both(async (port) => {
+      const u = await Operator.user(expiring);
+      const { c } = await connectJwt(port, u.jwt, u.kp);
+      await c.expect('PONG\r\n');
+      // The account's new JWT (pushed by a system account user) expires in 2 s.
+      const s = await Operator.user({ kp: op.sys, pub: op.sys.getPublicKey(), jwt: '' });
+      const nc = await connect({ port, authenticator: jwtAuthenticator(s.jwt, s.kp.getSeed()), reconnect: false });
+      const jwt = await encodeAccount('Expiring', expiring.kp, { limits: { conn: -1, subs: -1, payload: -1, data: -1 } }, { signer: op.kp, exp: now() + 2 });
+      await nc.request(`$SYS.REQ.ACCOUNT.${expiring.pub}.CLAIMS.UPDATE`, jwt, { timeout: 2000 });
+      await nc.close();
+      const closed = await c.closedWithin(6000);
+      const rest = await transcript(c, 50);
+      return [String(closed), ...rest];
+    });
+    expect(t).toEqual(['true', "-ERR 'Account Authentication Expired'", '<closed>']);
+  }, 15_000);
 
   it('a JWT that expires while connected: User Authentication Expired and a close', async () => {
     const t = await both(async (port) => {

@@ -166,6 +166,8 @@ export class Account {
   maxPayload = -1;
   /** Client connections registered in the account (counted against maxConnections). */
   numClients = 0;
+  /** When the account's JWT expires, ms (0 = never): its clients are closed then. */
+  expiresAt = 0;
   /** When a client of the account last logged `maximum subscriptions exceeded`, ms. */
   lastMaxSubsLog = 0;
 

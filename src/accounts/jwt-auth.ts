@@ -389,6 +389,8 @@ export class OperatorMode {
     acc.maxConnections = limit(lim.conn);
     acc.maxSubscriptions = limit(lim.subs);
     acc.maxPayload = limit(lim.payload);
+    // nats-server checkExpiration: the account's clients go when its JWT expires.
+    acc.expiresAt = claims.exp !== undefined && claims.exp > 0 ? claims.exp * 1000 : 0;
     const signingKeys = new Map<string, UserScope | null>();
     for (const k of nats.signing_keys ?? []) {
       if (typeof k === 'string') signingKeys.set(k, null);

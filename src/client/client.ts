@@ -60,6 +60,7 @@ import { type ConnectOptions, decodeConnectInto, defaultConnectOptions } from '.
 import {
   ClosedState,
   type ClosedReason,
+  ERR_ACCOUNT_AUTH_EXPIRED,
   ERR_AUTH_EXPIRED,
   ERR_AUTH_REVOKED,
   ERR_AUTH_TIMEOUT,
@@ -982,6 +983,13 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.expiresAt = 0;
     this.host.log('DBG', `${this} - User Authentication Expired`);
     this.sendErr(ERR_AUTH_EXPIRED);
+    this.close(ClosedState.AuthenticationExpired);
+  }
+
+  /** The account's JWT expired while connected (nats-server accountAuthExpired). */
+  accountAuthExpired(): void {
+    this.host.log('DBG', `${this} - ${ERR_ACCOUNT_AUTH_EXPIRED}`);
+    this.sendErr(ERR_ACCOUNT_AUTH_EXPIRED);
     this.close(ClosedState.AuthenticationExpired);
   }
 

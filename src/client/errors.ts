@@ -15,6 +15,7 @@ export const ERR_INVALID_PUBLISH_SUBJECT = 'Invalid Publish Subject';
 export const ERR_MAX_SUBSCRIPTIONS = 'maximum subscriptions exceeded';
 export const ERR_MAX_ACCOUNT_CONNECTIONS = 'maximum account active connections exceeded';
 export const ERR_AUTH_EXPIRED = 'User Authentication Expired';
+export const ERR_ACCOUNT_AUTH_EXPIRED = 'Account Authentication Expired';
 export const ERR_AUTH_REVOKED = 'User Authentication Revoked';
 
 /** Why a connection closed, with the texts /connz shows as `reason`. */

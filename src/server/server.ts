@@ -532,6 +532,10 @@ export class Server implements ClientHost {
         c.authExpired();
         continue;
       }
+      if (c.acc.expiresAt !== 0 && now >= c.acc.expiresAt && c.jwtUser !== null) {
+        c.accountAuthExpired();
+        continue;
+      }
       if (now >= c.pingDue) c.pingTimer(now);
     }
   }
