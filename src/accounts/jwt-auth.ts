@@ -5,12 +5,11 @@
 // accounts.go UpdateAccountClaims (limits, signing keys, revocations, bearer).
 
 import { isIP } from 'node:net';
-import type { Permissions, ResponsePermission, ServerOptions, SubjectPermission } from '../config/types.js';
+import type { AccountConfig, Permissions, ResponsePermission, ServerOptions, SubjectPermission } from '../config/types.js';
 import { trustedKeys } from '../config/operator.js';
 import { goDurationString } from '../config/values.js';
 import { natsNkeys } from '../util/nats-jwt.js';
 import type { Account, AccountHost } from './account.js';
-import type { AccountConfig } from '../config/types.js';
 import { wireImports, subjectCovers } from './imports.js';
 import { accountConfig, accountIssues, activationValid } from './jwt-imports.js';
 import { decodeAccountClaims, decodeUserClaims, timeIssue, type AccountClaims, type UserClaims } from './claims.js';
@@ -181,9 +180,11 @@ function cidrContains(net: string, bits: number, ip: string): boolean {
 /** Seconds since midnight of `d` in `zone` ('' = the process's local time). */
 function secondsOfDay(d: Date, zone: string): number {
   if (zone === '') return d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds();
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(d);
-  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0) % 24;
-  return get('hour') * 3600 + Number(parts.find((p) => p.type === 'minute')?.value ?? 0) * 60 + Number(parts.find((p) => p.type === 'second')?.value ?? 0);
+  const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const parts = fmt.formatToParts(d);
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  // en-GB may print midnight as 24.
+  return (get('hour') % 24) * 3600 + get('minute') * 60 + get('second');
 }
 
 function clock(s: string | undefined): number | null {
@@ -198,7 +199,7 @@ function clock(s: string | undefined): number | null {
  */
 export function validateTimes(times: { start?: string; end?: string }[] | undefined, locale: string, now = new Date()): { ok: boolean; validForMs: number } {
   if (times === undefined || times.length === 0) return { ok: true, validForMs: 0 };
-  let zone = locale;
+  const zone = locale;
   if (zone !== '') {
     try {
       new Intl.DateTimeFormat('en-GB', { timeZone: zone });
