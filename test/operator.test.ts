@@ -47,8 +47,11 @@ beforeAll(async () => {
   revokeAllAt = now();
   acc.RevokeAll = await op.account('RevokeAll', { limits: unlimited, revocations: { '*': revokeAllAt } }, revokeAllKp);
   acc.NoLimits = await op.rawAccount('NoLimits', {});
+  // Its own account for the log test: the max-subscriptions report is throttled per account.
+  acc.NoLimitsLog = await op.rawAccount('NoLimitsLog', {});
   acc.Mem = await op.account('Mem', { limits: unlimited });
   acc.Expiring = await op.account('Expiring', { limits: unlimited });
+  acc.Signing2 = await op.account('Signing2', { limits: unlimited, signing_keys: [signingKey.getPublicKey()] });
   scopedKey = createAccount();
   const scope = newScopedSigner(scopedKey, 'role', { pub: { allow: ['scoped.{{name()}}.>'], deny: [] }, sub: { allow: ['scoped.>'], deny: [] } });
   acc.Scoped = await op.account('Scoped', { limits: unlimited, signing_keys: [scope] });
@@ -315,7 +318,7 @@ describe('log lines (both servers, -D)', () => {
     ['a revoked user', () => user(() => Operator.user(acc.Revoking!, {}, { kp: revokedUser }))],
     ['a bad source network', () => user(() => Operator.user(acc.A!, { src: ['10.0.0.0/8'] }))],
     ['outside the connect times', () => user(() => Operator.user(acc.A!, { times: [{ start: '00:00:00', end: '00:00:01' }] }))],
-    ['the account connection limit', () => user(() => Operator.user(acc.NoLimits!))],
+    ['the account connection limit', () => user(() => Operator.user(acc.NoLimitsLog!))],
   ])('%s', async (_name, make) => {
     const s = make();
     const [t, n] = await Promise.all([logLines('tsnats', s), logLines('nats-server', s)]);
@@ -368,5 +371,34 @@ describe('MEMORY resolver: account JWT updates from the system account (both ser
       ],
       revoked: ["-ERR 'User Authentication Revoked'", '<closed>'],
     });
+  });
+});
+
+describe('run-time account updates (MEMORY, both servers)', () => {
+  it('a signing key removed from the account closes the users it signed, without a word', async () => {
+    const s2 = acc.Signing2!;
+    const got = await Promise.all(
+      (['tsnats', 'nats-server'] as Kind[]).map(async (k) => {
+        const port = servers[k].port;
+        const bySigner = await Operator.user(s2, {}, { signer: signingKey });
+        const byAccount = await Operator.user(s2);
+        const x = await connectJwt(port, bySigner.jwt, bySigner.kp);
+        const y = await connectJwt(port, byAccount.jwt, byAccount.kp);
+        await Promise.all([x.c.expect('PONG\r\n'), y.c.expect('PONG\r\n')]);
+        const s = await Operator.user({ kp: op.sys, pub: op.sys.getPublicKey(), jwt: '' });
+        const nc = await connect({ port, authenticator: jwtAuthenticator(s.jwt, s.kp.getSeed()), reconnect: false });
+        const jwt = await encodeAccount('Signing2', s2.kp, { limits: { conn: -1, subs: -1, payload: -1, data: -1 } }, { signer: op.kp });
+        await nc.request(`$SYS.REQ.ACCOUNT.${s2.pub}.CLAIMS.UPDATE`, jwt, { timeout: 2000 });
+        await nc.close();
+        await x.c.closedWithin(3000);
+        const tx = await transcript(x.c, 50);
+        y.c.send('PING\r\n');
+        const ty = await transcript(y.c);
+        await Promise.all([x.c.close(), y.c.close()]);
+        return { signed: tx, account: ty };
+      }),
+    );
+    expect(got[0]).toEqual(got[1]);
+    expect(got[0]).toEqual({ signed: ['<closed>'], account: ['PONG'] });
   });
 });

@@ -50,6 +50,8 @@ export interface JwtClient {
   revoked(): void;
   /** `-ERR 'Authorization Violation'` and a close. */
   authViolation(): void;
+  /** Closed without a word (Authentication Failure): its signing key left the account. */
+  signerRemoved(): void;
 }
 
 /** What operator mode needs from the server. */
@@ -317,17 +319,17 @@ export class OperatorMode {
     const known = this.accounts.get(pub);
     if (known === undefined || known.jwt === jwt) return;
     const claims = this.verifyAccountClaims(jwt);
-    if (claims.sub !== pub) throw new Error('account name mismatch');
+    if (claims.sub !== pub) throw new Error(ERR_ACCOUNT_VALIDATION);
     const ja = this.apply(pub, jwt, claims);
-    this.recheckClients(ja);
+    this.recheckClients(ja, known.signingKeys);
   }
 
   /**
    * The clients of an account whose claims changed (nats-server UpdateAccountClaims): the oldest
-   * over the connection limit go, the rest take the new limits, and users now revoked, or bearers
-   * the account now refuses, are closed.
+   * over the connection limit go, the rest take the new limits, and users now revoked, bearers
+   * the account now refuses, and users of a signing key removed or re-scoped are closed.
    */
-  private recheckClients(ja: JwtAccount): void {
+  private recheckClients(ja: JwtAccount, oldSigners: ReadonlyMap<string, UserScope | null>): void {
     const acc = ja.acc;
     const clients = this.host.clientsOf(acc).filter((c) => !c.closed);
     // Newest first: the oldest connections over the limit go (as nats-server sorts them).
@@ -347,6 +349,14 @@ export class OperatorMode {
       } else if (isRevoked(ja.revocations, u.pubKey, u.claims.iat)) {
         c.revoked();
       }
+    }
+    // Users signed by a signing key the account no longer has, or whose scope changed, go.
+    for (const c of clients) {
+      const u = c.jwtUser;
+      if (c.closed || u === null || !u.claims.nats.issuer_account) continue;
+      const sk = u.claims.iss;
+      const now = ja.signingKeys.get(sk);
+      if (now === undefined || JSON.stringify(now) !== JSON.stringify(oldSigners.get(sk))) c.signerRemoved();
     }
   }
 

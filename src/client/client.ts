@@ -971,6 +971,11 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.close(ClosedState.MaxAccountConnectionsExceeded);
   }
 
+  /** The signing key of this client's user left its account (nats-server: a silent close). */
+  signerRemoved(): void {
+    this.close(ClosedState.AuthenticationViolation);
+  }
+
   /** The account revoked this client's user (nats-server: sendErrAndDebug, close Revocation). */
   revoked(): void {
     this.host.log('DBG', `${this} - ${ERR_AUTH_REVOKED}`);
