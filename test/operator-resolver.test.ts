@@ -186,5 +186,32 @@ describe('the full resolver (both servers)', () => {
     // nats-server keeps the newest connections.
     expect(got[0]).toEqual({ first: ["-ERR 'maximum account active connections exceeded'", '<closed>'], second: [] });
   });
-});
 
+  it('answers lookups with the stored JWT and lists the stored accounts', async () => {
+    const got = await Promise.all(
+      KINDS.map(async (k) => {
+        const nc = await sysUser(servers[k].port);
+        try {
+          const jwt = (await nc.request(`$SYS.REQ.ACCOUNT.${a.pub}.CLAIMS.LOOKUP`, '', { timeout: 2000 })).string();
+          const list = JSON.parse((await nc.request('$SYS.REQ.CLAIMS.LIST', '', { timeout: 2000 })).string()) as { data: string[]; server: object };
+          let missing: string;
+          try {
+            await nc.request(`$SYS.REQ.ACCOUNT.${createAccount().getPublicKey()}.CLAIMS.LOOKUP`, '', { timeout: 300 });
+            missing = 'answered';
+          } catch (e) {
+            missing = (e as Error).message;
+          }
+          return { jwt: jwt === readFileSync(path.join(dirs[k], `${a.pub}.jwt`), 'utf8'), data: list.data, server: Object.keys(list.server), missing };
+        } finally {
+          await nc.close();
+        }
+      }),
+    );
+    expect(got[0]).toEqual(got[1]);
+    expect(got[0]!.jwt).toBe(true);
+    // The accounts stored by the tests above, in lexical order.
+    expect(got[0]!.data).toEqual([...got[0]!.data].sort());
+    expect(got[0]!.data).toContain(a.pub);
+    expect(got[0]!.missing).toMatch(/timeout|TIMEOUT|no responders/i);
+  });
+});

@@ -1,17 +1,22 @@
-// The full resolver's update requests in the system account (nats-server accounts.go
-// DirAccResolver.Start and respondToUpdate): an account JWT published on
+// Account JWT requests in the system account (nats-server accounts.go DirAccResolver.Start,
+// respondToUpdate, handleListRequest; events.go accountClaimUpdate). The full resolver: an
+// account JWT published on
 // `$SYS.REQ.CLAIMS.UPDATE`, `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE` or the older
 // `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE` is checked, stored as `<dir>/<acc>.jwt` and applied to the
-// account at once; the requester gets nats-server's reply JSON.
+// account at once; the requester gets nats-server's reply JSON. It also answers
+// `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP` (the stored JWT) and `$SYS.REQ.CLAIMS.LIST`.
 
 import { VERSION } from '../config/defaults.js';
 import { type Account, internalSub } from './account.js';
 import { decodeAccountClaims, type AccountClaims } from './claims.js';
 import type { OperatorMode } from './jwt-auth.js';
 import { accountIssues } from './jwt-imports.js';
+import type { DirResolver } from './resolver.js';
 
-/** nats-server accClaimsReqSubj, accUpdateEventSubjNew, accUpdateEventSubjOld. */
+/** nats-server accClaimsReqSubj, accListReqSubj, accLookupReqSubj, accUpdateEventSubjNew, accUpdateEventSubjOld. */
 export const ACC_CLAIMS_REQ_SUBJ = '$SYS.REQ.CLAIMS.UPDATE';
+const ACC_LIST_REQ_SUBJ = '$SYS.REQ.CLAIMS.LIST';
+const ACC_LOOKUP_REQ_SUBJ = '$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP';
 const ACC_UPDATE_SUBJ_NEW = '$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE';
 const ACC_UPDATE_SUBJ_OLD = '$SYS.ACCOUNT.*.CLAIMS.UPDATE';
 
@@ -41,24 +46,28 @@ function goJsonTime(d: Date): string {
 type Host = UpdateHost & { addSub(acc: Account, sub: ReturnType<typeof internalSub>): boolean };
 type Respond = (reply: Buffer | null, acc: string, message: string, err: string | null) => void;
 
+/** The reply's `server` object (nats-server fills a ServerInfo for each internal message). */
+function serverInfo(host: UpdateHost, seq: number): Record<string, unknown> {
+  const si = host.serverInfo();
+  return {
+    name: si.name,
+    host: si.host,
+    id: si.id,
+    ...(si.cluster !== '' ? { cluster: si.cluster } : {}),
+    ver: VERSION,
+    seq,
+    jetstream: false,
+    time: goJsonTime(new Date()),
+  };
+}
+
 /** nats-server respondToUpdate: logs, then replies `{"data":{...},"server":{...}}` or `{"error":...}`. */
-function responder(host: UpdateHost): Respond {
-  let seq = 0;
+function responder(host: UpdateHost, nextSeq: () => number): Respond {
   return (reply, acc, message, err) => {
     if (err === null) host.log('DBG', acc === '' ? message : `${message} - ${acc}`);
     else host.log('ERR', acc === '' ? `${message} - ${err}` : `${message} - ${acc} - ${err}`);
     if (reply === null || reply.length === 0) return;
-    const si = host.serverInfo();
-    const server = {
-      name: si.name,
-      host: si.host,
-      id: si.id,
-      ...(si.cluster !== '' ? { cluster: si.cluster } : {}),
-      ver: VERSION,
-      seq: ++seq,
-      jetstream: false,
-      time: goJsonTime(new Date()),
-    };
+    const server = serverInfo(host, nextSeq());
     const body: Record<string, unknown> = acc !== '' ? { account: acc } : {};
     const out =
       err === null
@@ -78,8 +87,42 @@ function subjectAccount(subject: Buffer): string | null {
 }
 
 /** Subscribes the full resolver's update handlers in the system account `sys`. */
-export function startResolverUpdates(op: OperatorMode, sys: Account, host: Host): void {
-  const respond = responder(host);
+export function startResolverUpdates(op: OperatorMode, dir: DirResolver, sys: Account, host: Host): void {
+  let seq = 0;
+  const nextSeq = (): number => ++seq;
+  const respond = responder(host, nextSeq);
+
+  // Lookups get the stored JWT as is; list requests every stored account's key.
+  host.addSub(
+    sys,
+    internalSub(ACC_LOOKUP_REQ_SUBJ, {
+      clusterWide: false,
+      receive: (subject, reply) => {
+        const tk = subject.toString('latin1').split('.');
+        if (reply === null || reply.length === 0 || tk.length !== 6) return;
+        let jwt: string;
+        try {
+          jwt = dir.fetch(tk[3]!);
+        } catch (e) {
+          host.log('ERR', `Merging resulted in error: ${(e as Error).message}`);
+          return;
+        }
+        host.reply(reply, jwt);
+      },
+    }),
+  );
+  host.addSub(
+    sys,
+    internalSub(ACC_LIST_REQ_SUBJ, {
+      clusterWide: false,
+      receive: (_subject, reply) => {
+        if (reply === null || reply.length === 0) return;
+        const ids = dir.list();
+        host.log('DBG', `list request responded with ${ids.length} account ids`);
+        host.reply(reply, JSON.stringify({ data: ids, server: serverInfo(host, nextSeq()) }));
+      },
+    }),
+  );
 
   /** Decodes, validates (without time checks, as claimValidate) and stores; then applies. */
   const handle = (reply: Buffer | null, payload: Buffer, subjectKey: string | null): void => {
@@ -156,7 +199,8 @@ function body(hdrLen: number, payload: Buffer): Buffer {
  * account already in use, and is skipped for one that is not (nothing is stored).
  */
 export function startMemoryUpdates(op: OperatorMode, sys: Account, host: Host): void {
-  const respond = responder(host);
+  let seq = 0;
+  const respond = responder(host, () => ++seq);
   for (const pattern of [ACC_UPDATE_SUBJ_OLD, ACC_UPDATE_SUBJ_NEW]) {
     host.addSub(
       sys,

@@ -2,7 +2,7 @@
 // mode finds an account's JWT by the account's public key. MEMORY holds what was stored
 // (`resolver_preload`); the full resolver keeps each JWT as `<dir>/<public key>.jwt`.
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolverConfig } from '../config/types.js';
 
@@ -61,6 +61,14 @@ export class DirResolver implements AccountResolver {
 
   store(pub: string, jwt: string): void {
     writeFileSync(this.file(pub), jwt, { mode: 0o640 });
+  }
+
+  /** The accounts stored, in the directory walk's (lexical) order. */
+  list(): string[] {
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.jwt'))
+      .map((f) => f.slice(0, -'.jwt'.length))
+      .sort();
   }
 
   /** nats-server's RenameDeleted: the file becomes `<public key>.jwt.deleted`. */

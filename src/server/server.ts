@@ -14,6 +14,7 @@ import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.
 import { wireImports } from '../accounts/imports.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
 import { startMemoryUpdates, startResolverUpdates } from '../accounts/resolver-updates.js';
+import { DirResolver } from '../accounts/resolver.js';
 import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';
@@ -205,10 +206,9 @@ export class Server implements ClientHost {
     const op = this.operator;
     const o = this.opts;
     if (op === null || o.resolver === null || o.systemAccount === '') return;
-    const full = o.resolver.type === 'full';
-    if (full && o.trustedOperators.length === 1) op.bootstrapSystemAccount(o.systemAccount, o.trustedOperators[0]!.subject);
+    if (o.resolver.type === 'full' && o.trustedOperators.length === 1) op.bootstrapSystemAccount(o.systemAccount, o.trustedOperators[0]!.subject);
     const sys = this.lookupAccount(o.systemAccount, true) as Account;
-    (full ? startResolverUpdates : startMemoryUpdates)(op, sys, {
+    const host: Parameters<typeof startMemoryUpdates>[2] = {
       addSub: (acc, sub) => this.addSub(acc, sub),
       reply: (subject, json) => {
         this.beginDelivery();
@@ -220,7 +220,9 @@ export class Server implements ClientHost {
       },
       log: (level, text) => this.logger.log(level, text),
       serverInfo: () => ({ name: this.name, host: this.opts.host, id: this.id, cluster: this.cluster?.name ?? '' }),
-    });
+    };
+    if (op.resolver instanceof DirResolver) startResolverUpdates(op, op.resolver, sys, host);
+    else startMemoryUpdates(op, sys, host);
   }
 
   /** Creates the configured accounts that do not exist yet and (re)wires their imports. */
