@@ -123,7 +123,7 @@ export class Server implements ClientHost {
       serverId: this.id,
       serverName: this.name,
       log: (level, text) => this.logger.log(level, text),
-      account: (name) => this.accounts.get(name) ?? null,
+      account: (name) => this.accounts.get(name) ?? this.routedAccount(name),
       clientConnectUrls: () => this.clientUrls(),
       connectUrlsChanged: (urls) => {
         this.remoteUrls = urls;
@@ -195,6 +195,19 @@ export class Server implements ClientHost {
   /** Client INFO `connect_urls` (also /varz's); null while the server never had a route. */
   get clientConnectUrls(): readonly string[] | null {
     return this.connectUrls;
+  }
+
+  /**
+   * An account a route names that no local client has used yet: in operator mode it is resolved
+   * from its JWT (as nats-server looks it up), so that its remote interest is kept.
+   */
+  private routedAccount(name: string): Account | null {
+    if (this.operator === null) return null;
+    try {
+      return this.operator.lookup(name).acc;
+    } catch {
+      return null;
+    }
   }
 
   /**
