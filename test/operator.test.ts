@@ -294,14 +294,16 @@ describe('the official client (tsnats)', () => {
 
 /** The log lines of the clients (and account fetches) a scenario made, with what varies masked. */
 async function logLines(k: Kind, s: Scenario): Promise<string[]> {
-  const from = servers[k].output().length;
   await s(servers[k].port);
   await new Promise((r) => setTimeout(r, 200));
-  const lines = servers[k].output().slice(from).split('\n');
-  // The scenario's connection is the last one created.
-  const created = lines.filter((l) => l.includes('Client connection created')).at(-1) ?? '';
-  const who = / (\S+ - cid:\d+) - /.exec(created)?.[1] ?? '?';
+  // The scenario's connection is the last one created (output() keeps only the last 64 KiB, so
+  // lines are found by the connection's cid, not by an offset).
+  const lines = servers[k].output().split('\n');
+  let at = lines.length - 1;
+  while (at > 0 && !lines[at]!.includes('Client connection created')) at--;
+  const who = / (\S+ - cid:\d+) - /.exec(lines[at] ?? '')?.[1] ?? '?';
   return lines
+    .slice(at)
     .filter((l) => l.includes(` ${who} - `) || l.includes('Account fetch failed'))
     .map((l) => l.replace(/^\[\d+\] \S+ \S+ /, '').replace(who, 'C'));
 }
