@@ -116,15 +116,13 @@ describe('layer seams', () => {
 
   it('only src/native/load.ts loads a .node file', () => {
     const loaders = files(SRC).filter((f) => /createRequire|\.node['"]/.test(readFileSync(f, 'utf8')));
-    // util/lazy.ts and util/nats-jwt.ts (operator mode's two JS packages) require packages on first use, never an addon.
-    expect(loaders.map((f) => relative(SRC, f)).sort()).toEqual(['native/load.ts', 'util/lazy.ts', 'util/nats-jwt.ts']);
+    expect(loaders.map((f) => relative(SRC, f)).sort()).toEqual(['native/load.ts', 'util/lazy.ts']);
     // util/lazy.ts requires packages and built-ins named by literals, never a path or an addon.
     const lazy = readFileSync(join(SRC, 'util', 'lazy.ts'), 'utf8');
     const loads = [...lazy.matchAll(/\bload\(([^)]*)\)/g)].map((m) => m[1]);
     expect(loads.length).toBeGreaterThan(0);
     for (const arg of loads) expect(arg).toMatch(/^'(?:node:)?[a-z@][a-z0-9_/-]*'$/);
     expect(lazy).not.toMatch(/\.node['"]/);
-    expect(readFileSync(join(SRC, 'util/nats-jwt.ts'), 'utf8')).not.toMatch(/\.node['"]/);
   });
 
   it('hot files carry the hot-path header', () => {

@@ -1,8 +1,8 @@
 // Decoding NATS JWTs (operator, account, user, activation) with @nats-io/jwt, reporting failures
 // with the texts of nats-server's jwt/v2 library (decoder.go, DecodeXClaims), which nats-server
-// prints in config errors and debug lines. The library is loaded on first use (util/nats-jwt).
+// prints in config errors and debug lines. The library is loaded on first use (util/lazy).
 
-import { natsJwt } from '../util/nats-jwt.js';
+import { natsJwt } from '../util/lazy.js';
 import type { Account as AccountNats, Activation, ClaimsData, Operator, User } from '@nats-io/jwt';
 
 export type OperatorClaims = ClaimsData<Operator>;

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { AccountConfig, Permissions, ResponsePermission, ServerOptions, SubjectPermission } from '../config/types.js';
 import { trustedKeys } from '../config/operator.js';
 import { goDurationString } from '../config/values.js';
-import { natsNkeys } from '../util/nats-jwt.js';
+import { natsNkeys } from '../util/lazy.js';
 import type { Account, AccountHost } from './account.js';
 import { wireImports, subjectCovers } from './imports.js';
 import { accountConfig, accountIssues, activationValid } from './jwt-imports.js';

@@ -1,6 +1,7 @@
 // Modules that a plain start does not use, loaded synchronously at their first use: a server
-// without TLS, bcrypt passwords or `--signal` never pays for them (see bench scenario s). Each
-// is a package or a Node built-in named by a literal here; nothing else is loaded this way.
+// without TLS, bcrypt passwords, `--signal` or an operator never pays for them (see bench
+// scenario s). Each is a package or a Node built-in named by a literal here; nothing else is
+// loaded this way.
 
 import { createRequire } from 'node:module';
 
@@ -17,3 +18,7 @@ export const bcryptjs = once(() => load('bcryptjs') as typeof import('bcryptjs')
 export const nodeTls = once(() => load('node:tls') as typeof import('node:tls'));
 /** node:child_process: only for `--signal` without a pid (pgrep). */
 export const childProcess = once(() => load('node:child_process') as typeof import('node:child_process'));
+/** @nats-io/jwt: only in operator mode (decode verifies a JWT's signature against its issuer). */
+export const natsJwt = once(() => load('@nats-io/jwt') as typeof import('@nats-io/jwt'));
+/** @nats-io/nkeys: only in operator mode (user nonce signatures, signing keys). */
+export const natsNkeys = once(() => load('@nats-io/nkeys') as typeof import('@nats-io/nkeys'));
