@@ -94,8 +94,8 @@ Common Options:
     -v, --version                    Show version
         --help_tls                   TLS help
 
-tsnats ${pkg.version} speaks the nats-server ${VERSION} protocol. JetStream, syslog and profiling
-options are accepted and ignored (with a warning).
+tsnats ${pkg.version} speaks the nats-server ${VERSION} protocol. JetStream runs on this server only
+(no clustered JetStream); syslog and profiling options are accepted and ignored (with a warning).
 `;
 }
 

@@ -120,14 +120,14 @@ describe('starting', () => {
     const conf = join(dir, 'start.conf');
     writeFileSync(
       conf,
-      'port: 1\nhost: 0.0.0.0\nserver_name: from-file\njetstream { store_dir: "/tmp/x" }\nleafnodes { listen: "127.0.0.1:-1" }\n',
+      'port: 1\nhost: 0.0.0.0\nserver_name: from-file\nmqtt { port: -1 }\nleafnodes { listen: "127.0.0.1:-1" }\n',
     );
     const pid = join(dir, 'srv.pid');
     const c = tsnats(['-c', conf, '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-n', 'from-flag', '-P', pid]);
     await c.waitFor(/Server is ready/);
     const lines = logLines(c.err);
     expect(lines.slice(0, 3)).toEqual([
-      '[WRN] ' + conf + ':4:1: jetstream is not supported by tsnats yet: ignored',
+      '[WRN] ' + conf + ':4:1: mqtt is not supported by tsnats yet: ignored',
       '[WRN] ' + conf + ':5:1: leafnodes is not supported by tsnats yet: ignored',
       '[INF] Starting nats-server',
     ]);
@@ -189,12 +189,16 @@ describe('starting', () => {
     ]);
   });
 
-  it('refuses TLS flags, ignores -js with a warning', async () => {
+  it('refuses TLS flags; -js -sd start JetStream in <dir>/jetstream', async () => {
     const tls = await runToEnd(tsnats(['--tls', '-p', '-1']));
     expect(tls).toMatchObject({ code: 1, err: 'tsnats: TLS Server certificate must be present and valid\n' });
-    const js = tsnats(['-js', '-a', '127.0.0.1', '-p', '-1']);
+    const js = tsnats(['-js', '-sd', dir, '-a', '127.0.0.1', '-p', '-1']);
     await js.waitFor(/Server is ready/);
-    expect(logLines(js.err)[0]).toBe('[WRN] -js: JetStream is not supported by tsnats yet: ignored');
+    const lines = logLines(js.err);
+    expect(lines[0]).toBe('[INF] Starting nats-server');
+    expect(lines).toContain('[INF] Starting JetStream');
+    expect(lines).toContain(`[INF]   Store Directory: "${join(dir, 'jetstream')}"`);
+    expect(lines.indexOf('[INF] Starting JetStream')).toBeLessThan(lines.findIndex((l) => l.includes('Listening for client connections')));
     js.kill('SIGINT');
     await js.waitExit();
   });

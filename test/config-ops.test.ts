@@ -95,7 +95,6 @@ describe('operating keys', () => {
     const o = load(
       [
         'port: -1',
-        'jetstream { store_dir: "/tmp/js", max_mem: 1G }',
         'leafnodes { listen: "127.0.0.1:-1" }',
         'websocket { port: -1, no_tls: true }',
         'gateway { name: g, port: -1 }',
@@ -107,12 +106,11 @@ describe('operating keys', () => {
     expect(o.port).toBe(-1);
     expect(warnings).toEqual([]);
     expect(notices.map((n) => n.message)).toEqual([
-      't.conf:2:1: jetstream is not supported by tsnats yet: ignored',
-      't.conf:3:1: leafnodes is not supported by tsnats yet: ignored',
-      't.conf:4:1: websocket is not supported by tsnats yet: ignored',
-      't.conf:5:1: gateway is not supported by tsnats yet: ignored',
-      't.conf:6:1: mqtt is not supported by tsnats yet: ignored',
-      't.conf:7:1: server_tags is not supported by tsnats yet: ignored',
+      't.conf:2:1: leafnodes is not supported by tsnats yet: ignored',
+      't.conf:3:1: websocket is not supported by tsnats yet: ignored',
+      't.conf:4:1: gateway is not supported by tsnats yet: ignored',
+      't.conf:5:1: mqtt is not supported by tsnats yet: ignored',
+      't.conf:6:1: server_tags is not supported by tsnats yet: ignored',
     ]);
     expect(errorOf(() => load('server_tags: 1')).message).toBe('t.conf:1:0: error parsing tags: unsupported type int64');
     const none: ConfigError[] = [];
@@ -260,12 +258,13 @@ describe('command line flags (Go flag syntax)', () => {
     expect(o2).toMatchObject({ debug: true, trace: true }); // Go visits DV after D
   });
 
-  it('ignores JetStream/syslog flags with a warning and refuses TLS flags without a certificate', () => {
+  it('-js and -sd set JetStream, syslog flags are ignored with a warning, TLS flags need a certificate', () => {
     const o = defaultOptions();
-    expect(applyFlags(o, parseFlags(['-js', '-sd', '/tmp/js', '-s']))).toEqual([
-      '-js: JetStream is not supported by tsnats yet: ignored',
-      '-s: syslog is not supported by tsnats yet: ignored',
-    ]);
+    expect(applyFlags(o, parseFlags(['-js', '-sd', '/tmp/js', '-s']))).toEqual(['-s: syslog is not supported by tsnats yet: ignored']);
+    expect(o).toMatchObject({ jetstream: true, storeDir: '/tmp/js' });
+    const file = { ...defaultOptions(), jetstream: true, storeDir: '/file' };
+    applyFlags(file, parseFlags(['--store_dir', '/flag']));
+    expect(file).toMatchObject({ jetstream: true, storeDir: '/flag' });
     expect(() => applyFlags(defaultOptions(), parseFlags(['--tls']))).toThrow('TLS Server certificate must be present and valid');
   });
 });

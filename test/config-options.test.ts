@@ -76,6 +76,12 @@ describe('defaultOptions', () => {
       resolver: null,
       resolverPreload: {},
       cluster: null,
+      jetstream: false,
+      storeDir: '',
+      jetStreamMaxMemory: null,
+      jetStreamMaxStore: null,
+      jetStreamDomain: '',
+      jetStreamSyncIntervalMs: 0,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);
   });

@@ -60,7 +60,7 @@ async function launch(name: string, extra = ''): Promise<{ srv: Child; ports: Po
 describe('a client test launcher starting `nats-server`', () => {
   it('finds tsnats, reads the ports file, connects, monitors, and stops it', async () => {
     const { srv, ports, dir } = await launch('basic', 'authorization { users: [ { user: "derek", password: "foobar" } ] }');
-    expect(srv.err).toMatch(/\[WRN\] .*generated\.conf:\d+:\d+: jetstream is not supported by tsnats yet: ignored/);
+    expect(srv.err).toMatch(/\[INF\] Starting JetStream/);
     expect(ports.nats).toHaveLength(1);
     expect(ports.monitoring).toHaveLength(1);
 

@@ -26,8 +26,11 @@ const FORBIDDEN: Record<string, RegExp[]> = {
   // RouteLink): it never imports a kind of connection, nor the server that owns them.
   accounts: [/\/client\//, /\/server\//, /\/cluster\//, /\/monitor\//, /\/native\//, /\.node$/],
   cluster: [/\/server\//, /\/monitor\//, /\/native\//, /\.node$/],
+  // JetStream talks to the server through its host seam (jetstream/host.ts) and to accounts
+  // through their delivery seam: never a kind of connection, the server or the monitor.
+  jetstream: [/\/client\//, /\/server\//, /\/cluster\//, /\/monitor\//, /\/native\//, /\.node$/],
   // Helpers every layer may use (the reactor, host:port): they use no other layer.
-  util: [/\/(accounts|client|cluster|config|monitor|native|protocol|server|subjects)\//, /\.node$/],
+  util: [/\/(accounts|client|cluster|config|jetstream|monitor|native|protocol|server|subjects)\//, /\.node$/],
 };
 
 describe('layer seams', () => {
@@ -54,6 +57,19 @@ describe('layer seams', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it('JetStream is loaded only when enabled: outside src/jetstream/, its code is reached by import() alone', () => {
+    const bad: string[] = [];
+    for (const file of files(SRC)) {
+      if (relative(SRC, file).startsWith('jetstream/')) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
+        if (m[2].includes('/jetstream/') && !m[1]) bad.push(`${relative(SRC, file)}: ${m[0]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(readFileSync(join(SRC, 'server', 'server.ts'), 'utf8')).toContain("await import('../jetstream/index.js')");
   });
 
   it('src/ has no import cycles (type-only imports count): every strongly connected component is one file', () => {

@@ -18,7 +18,6 @@ import {
   goQuote,
   goValueV,
   intValue,
-  jetStreamDisabled,
   notSupported,
   parseGoDuration,
   recovering,
@@ -26,8 +25,9 @@ import {
   type KeyContext,
   type OptionReader,
 } from './values.js';
+import { accountJetStream } from './jetstream.js';
 import { clonePermissions, isValidPublicAccountKey, parseUserPermissions, parseUsers, usersAndNkeys } from './auth.js';
-import { isValidPublishSubject, isValidSubject, subjectIsLiteral } from '../subjects/subject.js';
+import { isSubsetMatch, isValidPublishSubject, isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
 import type {
   AccountConfig,
   ExportConfig,
@@ -210,9 +210,11 @@ function parseAccount(acc: AccountConfig, m: ConfMap, c: KeyContext, pending: Pe
       case 'exports':
         parseAccountExports(mv, acc, c, pending);
         break;
-      case 'jetstream':
-        if (!jetStreamDisabled(mv)) c.notice(notSupported('account jetstream'), mv.pos);
+      case 'jetstream': {
+        const js = accountJetStream(mv, c);
+        if (js !== undefined) acc.jetstream = js;
         break;
+      }
       case 'users': {
         usersNode = mv;
         const parsedNkeys: NkeyUser[] = [];
@@ -847,54 +849,6 @@ function serviceImportCycle(links: Links, name: string, from: string, visited: S
     if (err !== undefined) return err;
   }
   return undefined;
-}
-
-// Subject relations of sublist.go, with their quirks (a token is a wildcard when its first
-// byte is one, in places).
-
-/** isSubsetMatch: is every subject `tokens` can match also matched by `test`? */
-function isSubsetMatch(tokens: readonly string[], test: string): boolean {
-  const tts = test.split('.');
-  for (let i = 0; i < tts.length; i++) {
-    if (i >= tokens.length) return false;
-    const t2 = tts[i]!;
-    if (t2.length === 0) return false;
-    if (t2 === '>') return true;
-    const t1 = tokens[i]!;
-    if (t1.length === 0 || t1 === '>') return false;
-    if (t1 === '*') {
-      if (t2 !== '*') return false;
-      continue;
-    }
-    if (t2[0] !== '*' && t1 !== t2) return false;
-  }
-  return tokens.length === tts.length;
-}
-
-function subjectIsSubsetMatch(subject: string, test: string): boolean {
-  return isSubsetMatch(subject.split('.'), test);
-}
-
-/** SubjectsCollide: could one literal subject match both? */
-function subjectsCollide(s1: string, s2: string): boolean {
-  if (s1 === s2) return true;
-  const t1 = s1.split('.');
-  const t2 = s2.split('.');
-  const pwc1 = t1.includes('*');
-  const fwc1 = t1.includes('>');
-  const pwc2 = t2.includes('*');
-  const fwc2 = t2.includes('>');
-  const l1 = !(pwc1 || fwc1);
-  const l2 = !(pwc2 || fwc2);
-  if (l1 && l2) return false;
-  if (l1) return isSubsetMatch(t1, s2);
-  if (l2) return isSubsetMatch(t2, s1);
-  if (!fwc1 && !fwc2 && t1.length !== t2.length) return false;
-  if ((t1.length < t2.length && !fwc1) || (t2.length < t1.length && !fwc2)) return false;
-  const canMatch = (a: string, b: string): boolean =>
-    a.length > 0 && b.length > 0 && ('*>'.includes(a[0]!) || '*>'.includes(b[0]!) || a === b);
-  for (let i = 0; i < Math.min(t1.length, t2.length); i++) if (!canMatch(t1[i]!, t2[i]!)) return false;
-  return true;
 }
 
 // Subject mapping transforms (accounts.go transformTokenize, transformUntokenize, newTransform,

@@ -159,10 +159,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   return { values, given, args: argv.slice(i) };
 }
 
-/** Flags that tsnats accepts and ignores (with a warning), as a `jetstream` block in a file. */
+/** Flags that tsnats accepts and ignores (with a warning). */
 const IGNORED: Record<string, string> = {
-  jetstream: 'JetStream',
-  storeDir: 'JetStream',
   syslog: 'syslog',
   remoteSyslog: 'syslog',
   profile: 'the profiling port',
@@ -187,6 +185,8 @@ const DIRECT: Record<string, keyof ServerOptions> = {
   debug: 'debug',
   trace: 'trace',
   logtime: 'logtime',
+  jetstream: 'jetstream',
+  storeDir: 'storeDir',
 };
 
 /** Cluster option fields a flag sets directly. */

@@ -44,7 +44,6 @@ import {
   intValue,
   listenValue,
   notSupported,
-  jetStreamDisabled,
   parseGoDuration,
   stringValue,
   type KeyContext,
@@ -56,6 +55,7 @@ import { TLS_READER } from './tls.js';
 import { ACCOUNTS_READER } from './accounts.js';
 import { CLUSTER_READER } from './cluster.js';
 import { OPERATOR_READER } from './operator.js';
+import { JETSTREAM_READER } from './jetstream.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -110,6 +110,12 @@ export function defaultOptions(): ServerOptions {
     resolver: null,
     resolverPreload: {},
     cluster: null,
+    jetstream: false,
+    storeDir: '',
+    jetStreamMaxMemory: null,
+    jetStreamMaxStore: null,
+    jetStreamDomain: '',
+    jetStreamSyncIntervalMs: 0,
   };
 }
 
@@ -244,14 +250,6 @@ const entries: Array<[string[], KeyHandler]> = [
 
   // Subsystems tsnats does not have yet: client test launchers write these blocks, so they are
   // accepted with one notice each rather than refused.
-  [['jetstream'], (v, c) => (jetStreamDisabled(v) ? undefined : c.notice(notSupported(c.key)))],
-  [
-    ['store_dir', 'storedir'],
-    (v, c) => {
-      stringValue(v);
-      c.notice(notSupported(c.key));
-    },
-  ],
   [['leafnodes', 'leaf'], (_v, c) => c.notice(notSupported(c.key))],
   [['websocket', 'ws'], (_v, c) => c.notice(notSupported(c.key))],
   [['gateway'], (_v, c) => c.notice(notSupported(c.key))],
@@ -301,7 +299,7 @@ function lameDuckKey(v: ConfNode, c: KeyContext, field: 'lameDuckDurationMs' | '
  * The one table of option readers: the server's own keys, then each subsystem's. Their
  * prepare, baseline and validate parts run in this order.
  */
-const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER];
+const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER, JETSTREAM_READER];
 
 /** Top-level keys tsnats understands, by lower-case name. Everything else is unknown. */
 export const CONFIG_KEYS: ReadonlyMap<string, KeyHandler> = new Map(

@@ -100,6 +100,21 @@ export interface ServerOptions {
   // Clustering (nats-server's Cluster options and Routes).
   /** `cluster { }` / `--cluster`; null = not clustered. */
   cluster: ClusterOptions | null;
+
+  // JetStream (nats-server's JetStream, StoreDir, JetStreamMaxMemory, JetStreamMaxStore,
+  // JetStreamDomain).
+  /** `jetstream: enabled` / `jetstream { }` / `-js`. */
+  jetstream: boolean;
+  /** `store_dir` (top level or in the block) / `-sd`; '' = `<tmp>/nats`. JetStream keeps its data in `<storeDir>/jetstream`. */
+  storeDir: string;
+  /** `max_memory_store`; null = not set (75% of the machine's memory). */
+  jetStreamMaxMemory: number | null;
+  /** `max_file_store`; null = not set (75% of the disk space available in the store directory). */
+  jetStreamMaxStore: number | null;
+  /** `domain`; '' = none. */
+  jetStreamDomain: string;
+  /** `sync_interval` (a tsnats extension: nats-server 2.9.10 fixes it at 2 min per stream), ms; 0 = default. */
+  jetStreamSyncIntervalMs: number;
 }
 
 /** A trusted operator: its JWT and the claims the server uses. */
@@ -133,6 +148,20 @@ export interface AccountConfig {
   name: string;
   exports: ExportConfig[];
   imports: ImportConfig[];
+  /** `jetstream: enabled` or `jetstream { max_mem, max_file, max_streams, max_consumers }`; null = not enabled. */
+  jetstream?: JetStreamAccountLimits | null;
+}
+
+/** nats-server's JetStreamAccountLimits: -1 = unlimited (within the server's limits). */
+export interface JetStreamAccountLimits {
+  maxMemory: number;
+  maxStore: number;
+  maxStreams: number;
+  maxConsumers: number;
+  maxAckPending: number;
+  memoryMaxStreamBytes: number;
+  storeMaxStreamBytes: number;
+  maxBytesRequired: boolean;
 }
 
 /** `exports [ { stream: subj } | { service: subj, response_type, response_threshold }, accounts: [..] ]`. */

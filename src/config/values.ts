@@ -339,13 +339,6 @@ export function notSupported(key: string, instead = ''): string {
   return `${key} is not supported by tsnats yet: ignored${instead ? `, ${instead}` : ''}`;
 }
 
-/** `jetstream: false`, `jetstream: disabled` (nats-server's parseJetStream spellings). */
-export function jetStreamDisabled(v: ConfNode): boolean {
-  if (v.kind === 'bool') return !v.value;
-  if (v.kind === 'string') return ['disabled', 'disable', 'false', 'off', 'no'].includes(v.value.toLowerCase());
-  return false;
-}
-
 /** Go's secondsToDuration, in ms: the float seconds × 1e9, truncated to whole nanoseconds. */
 export function secondsToMs(seconds: number): number {
   return Math.trunc(seconds * 1e9) / 1e6;

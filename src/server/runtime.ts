@@ -24,6 +24,7 @@ import {
 import { planReload } from './reload.js';
 import { Server, goJSON } from './server.js';
 import { resolve as resolvePath } from 'node:path';
+import { nodeHash } from './server-id.js';
 import type { SignalTarget } from './signals.js';
 
 /** MAX_PAYLOAD_MAX_SIZE: nats-server warns above it (friendlyBytes prints "8.00 MB"). */
@@ -103,6 +104,7 @@ export class Runtime implements SignalTarget {
     log.info(`  tsnats:   ${this.tsnatsVersion ? this.tsnatsVersion + ' ' : ''}(node ${process.version})`);
     log.info(`  Parser:   ${s.impl.name} (${s.implReason})`);
     log.info(`  Name:     ${s.name}`);
+    if (o.jetstream) log.info(`  Node:     ${nodeHash(s.name)}`);
     log.info(`  ID:       ${s.id}`);
     if (o.configFile) log.info(`Using configuration file: ${o.configFile}`);
     if (o.trustedOperators.length > 0) log.info('Trusted Operators');
@@ -129,6 +131,13 @@ export class Runtime implements SignalTarget {
       log.info(`Managing all jwt in exclusive directory ${resolvePath(o.resolver.dir)}`);
     }
     s.startResolver();
+    try {
+      await s.startJetStream();
+    } catch (e) {
+      await this.monitor?.close();
+      this.monitor = null;
+      this.fail(`Can't start JetStream: ${(e as Error).message}`);
+    }
     try {
       await s.listen();
     } catch (e) {

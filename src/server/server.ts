@@ -10,6 +10,7 @@ import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
+import type { JetStream, JetStreamHost } from '../jetstream/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../accounts/imports.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
@@ -48,6 +49,8 @@ export class Server implements ClientHost {
   readonly globalAccount: Account;
   /** The routes, when `cluster` is configured. */
   readonly cluster: Cluster | null;
+  /** JetStream, once startJetStream ran (only when enabled: the module is loaded then). */
+  jetstream: JetStream | null = null;
   /**
    * Client INFO `connect_urls` (nats-server's info.ClientConnectURLs): null until the other
    * servers' client URLs first change (so a server that never had a route omits the field),
@@ -286,6 +289,40 @@ export class Server implements ClientHost {
     this.startTimer();
   }
 
+  /**
+   * Loads and starts JetStream when the options enable it (before the client listener, as
+   * nats-server does). Throws Error(nats-server's reason) when it cannot start.
+   */
+  async startJetStream(): Promise<void> {
+    if (!this.opts.jetstream || this.jetstream !== null) return;
+    const { startJetStream } = await import('../jetstream/index.js');
+    this.jetstream = startJetStream(this.jetStreamHost());
+  }
+
+  /** What JetStream sees of this server. */
+  private jetStreamHost(): JetStreamHost {
+    const server = this;
+    return {
+      get opts() {
+        return server.opts;
+      },
+      serverName: this.name,
+      log: (level, text) => this.logger.log(level, text),
+      account: (name) => this.accounts.get(name) ?? null,
+      hasConfiguredAccounts: () => this.opts.accounts.length > 0,
+      addSub: (acc, sub) => this.addSub(acc, sub),
+      removeSub: (acc, sub) => this.removeSub(acc, sub),
+      publish: (acc, subject, reply, hdrLen, payload) => {
+        this.beginDelivery();
+        try {
+          acc.deliver(subject, reply, hdrLen, payload, TO_ROUTES, null, null);
+        } finally {
+          this.endDelivery();
+        }
+      },
+    };
+  }
+
   /** Starts routing (the route listener and the configured routes), after the client listener. */
   async startCluster(): Promise<void> {
     await this.cluster?.start();
@@ -310,6 +347,7 @@ export class Server implements ClientHost {
   applyOptions(next: ServerOptions): void {
     Object.assign(this.opts, next);
     this.configureAccounts();
+    this.jetstream?.configureAccounts();
     this.tlsContext = this.opts.tls ? createTlsContext(this.opts.tls) : null;
     for (const c of this.clients.values()) c.parser.maxControlLine = this.opts.maxControlLine;
     if (this.listener) this.infoHead = this.buildInfoHead();
@@ -405,6 +443,7 @@ export class Server implements ClientHost {
       ...(o.tls?.verify ? { tls_verify: true } : {}),
       ...(o.tls && o.allowNonTls ? { tls_available: true } : {}),
       max_payload: o.maxPayload,
+      ...(this.jetstream !== null ? { jetstream: true } : {}),
     };
     const json = goJSON(info);
     return 'INFO ' + json.slice(0, -1);
@@ -650,10 +689,12 @@ export class Server implements ClientHost {
     this.listener = null;
     // Stops accepting at once; its callback would wait for every connection, so it is not awaited.
     listener?.close();
+    const jsDown = this.jetstream?.shutdown();
     const routesDown = this.cluster?.shutdown();
     const clients = [...this.clients.values()];
     for (const c of clients) c.close(ClosedState.ServerShutdown);
     await Promise.all([
+      jsDown,
       routesDown,
       settleSockets(
         clients.map((c) => c.socket as unknown as net.Socket),

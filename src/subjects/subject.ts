@@ -193,3 +193,51 @@ export function subjectEqualsBytes(s: string, buf: Uint8Array, start: number, en
   }
   return true;
 }
+
+// Subject relations of sublist.go, with their quirks (a token is a wildcard when its first
+// byte is one, in places).
+
+/** isSubsetMatch: is every subject `tokens` can match also matched by `test`? */
+export function isSubsetMatch(tokens: readonly string[], test: string): boolean {
+  const tts = test.split('.');
+  for (let i = 0; i < tts.length; i++) {
+    if (i >= tokens.length) return false;
+    const t2 = tts[i]!;
+    if (t2.length === 0) return false;
+    if (t2 === '>') return true;
+    const t1 = tokens[i]!;
+    if (t1.length === 0 || t1 === '>') return false;
+    if (t1 === '*') {
+      if (t2 !== '*') return false;
+      continue;
+    }
+    if (t2[0] !== '*' && t1 !== t2) return false;
+  }
+  return tokens.length === tts.length;
+}
+
+export function subjectIsSubsetMatch(subject: string, test: string): boolean {
+  return isSubsetMatch(subject.split('.'), test);
+}
+
+/** SubjectsCollide: could one literal subject match both? */
+export function subjectsCollide(s1: string, s2: string): boolean {
+  if (s1 === s2) return true;
+  const t1 = s1.split('.');
+  const t2 = s2.split('.');
+  const pwc1 = t1.includes('*');
+  const fwc1 = t1.includes('>');
+  const pwc2 = t2.includes('*');
+  const fwc2 = t2.includes('>');
+  const l1 = !(pwc1 || fwc1);
+  const l2 = !(pwc2 || fwc2);
+  if (l1 && l2) return false;
+  if (l1) return isSubsetMatch(t1, s2);
+  if (l2) return isSubsetMatch(t2, s1);
+  if (!fwc1 && !fwc2 && t1.length !== t2.length) return false;
+  if ((t1.length < t2.length && !fwc1) || (t2.length < t1.length && !fwc2)) return false;
+  const canMatch = (a: string, b: string): boolean =>
+    a.length > 0 && b.length > 0 && ('*>'.includes(a[0]!) || '*>'.includes(b[0]!) || a === b);
+  for (let i = 0; i < Math.min(t1.length, t2.length); i++) if (!canMatch(t1[i]!, t2[i]!)) return false;
+  return true;
+}

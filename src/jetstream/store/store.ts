@@ -89,7 +89,11 @@ export interface StreamStore {
   loadLast(subject: string): StoreMsg | null;
   /** Removes one message; false when it was not there. `erase` overwrites its bytes first. */
   remove(seq: number, erase: boolean): boolean;
-  /** nats-server's PurgeEx: all, one subject filter, keep the last `keep`, or up to (not incl.) `seq`. Returns the count purged. */
+  /**
+   * nats-server's PurgeEx: all, one subject filter, keep the last `keep`, or up to (not incl.)
+   * `seq`. Returns the count purged. Throws Error(nats-server's text) where PurgeEx fails: a
+   * compaction to a sequence that is not stored ('no message found'), seq > 1 with keep.
+   */
   purge(opts: { filter?: string; seq?: number; keep?: number }): number;
   /** The first sequence whose message was stored at or after `ts` (ms), or lastSeq + 1. */
   seqFromTime(ts: number): number;

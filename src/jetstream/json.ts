@@ -1,0 +1,172 @@
+// JSON as nats-server writes it for JetStream (encoding/json of its structs): the field order of
+// each struct, omitempty, Go's HTML-safe string escaping and time.Time's RFC 3339 form; and the
+// stream configuration as a request body decodes into it.
+
+import { JsApiError, JSInvalidJSONErr } from './errors.js';
+
+/** Go encoding/json of a string (or any value JSON.stringify renders the same). */
+export function goJSON(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** The zero time.Time as JSON renders it. */
+export const ZERO_TIME = '"0001-01-01T00:00:00Z"';
+
+/** A time.Time (UTC) as RFC3339Nano: `2026-12-06T06:56:14.955Z` (trailing zeros of the fraction trimmed). */
+export function rfc3339(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-12-06T06:56:14.955Z
+  return iso.endsWith('.000Z') ? iso.slice(0, -5) + 'Z' : iso.replace(/0+Z$/, 'Z');
+}
+
+/** A time.Time (UTC) as JSON; ms 0 is the zero time. */
+export function jsonTime(ms: number): string {
+  return ms === 0 ? ZERO_TIME : `"${rfc3339(ms)}"`;
+}
+
+export type Retention = 'limits' | 'interest' | 'workqueue';
+export type Discard = 'old' | 'new';
+
+export interface RePublish {
+  src: string;
+  dest: string;
+  headers_only: boolean;
+}
+
+/** nats-server's StreamConfig (durations in ns). Mirrors and sources are kept as given. */
+export interface StreamConfig {
+  name: string;
+  description: string;
+  subjects: string[];
+  retention: Retention;
+  max_consumers: number;
+  max_msgs: number;
+  max_bytes: number;
+  max_age: number;
+  max_msgs_per_subject: number;
+  max_msg_size: number;
+  discard: Discard;
+  storage: 'file' | 'memory';
+  num_replicas: number;
+  no_ack: boolean;
+  template_owner: string;
+  duplicate_window: number;
+  placement: unknown;
+  mirror: unknown;
+  sources: unknown[] | null;
+  republish: RePublish | null;
+  allow_direct: boolean;
+  mirror_direct: boolean;
+  discard_new_per_subject: boolean;
+  sealed: boolean;
+  deny_delete: boolean;
+  deny_purge: boolean;
+  allow_rollup_hdrs: boolean;
+}
+
+function bad(): never {
+  throw new JsApiError(JSInvalidJSONErr);
+}
+
+/** JSON.parse of a request body; invalid JSON is JSInvalidJSONErr. */
+export function parseBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return bad();
+  }
+}
+
+function str(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : bad();
+}
+function int(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  return typeof v === 'number' && Number.isInteger(v) ? v : bad();
+}
+function bool(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  return typeof v === 'boolean' ? v : bad();
+}
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T): T {
+  if (v === undefined || v === null) return dflt;
+  return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : bad();
+}
+
+/** A request body decoded into a StreamConfig as Go's json.Unmarshal does (zero values for what is missing). */
+export function decodeStreamConfig(body: Buffer): StreamConfig {
+  const o = parseBody(body);
+  if (o === null) return decodeStreamConfigObject({});
+  if (typeof o !== 'object' || Array.isArray(o)) bad();
+  return decodeStreamConfigObject(o as Record<string, unknown>);
+}
+
+function decodeStreamConfigObject(o: Record<string, unknown>): StreamConfig {
+  const subjects = o.subjects === undefined || o.subjects === null ? [] : Array.isArray(o.subjects) ? o.subjects.map(str) : bad();
+  let republish: RePublish | null = null;
+  if (o.republish !== undefined && o.republish !== null) {
+    if (typeof o.republish !== 'object' || Array.isArray(o.republish)) bad();
+    const r = o.republish as Record<string, unknown>;
+    republish = { src: str(r.src), dest: str(r.dest), headers_only: bool(r.headers_only) };
+  }
+  return {
+    name: str(o.name),
+    description: str(o.description),
+    subjects,
+    // Go's zero values: retention limits (0), discard old (0), storage "" (file is filled in later).
+    retention: oneOf(o.retention, ['limits', 'interest', 'workqueue'] as const, 'limits'),
+    max_consumers: int(o.max_consumers),
+    max_msgs: int(o.max_msgs),
+    max_bytes: int(o.max_bytes),
+    max_age: int(o.max_age),
+    max_msgs_per_subject: int(o.max_msgs_per_subject),
+    max_msg_size: int(o.max_msg_size),
+    discard: oneOf(o.discard, ['old', 'new'] as const, 'old'),
+    storage: oneOf(o.storage, ['file', 'memory'] as const, 'file'),
+    num_replicas: int(o.num_replicas),
+    no_ack: bool(o.no_ack),
+    template_owner: str(o.template_owner),
+    duplicate_window: int(o.duplicate_window),
+    placement: o.placement ?? null,
+    mirror: o.mirror ?? null,
+    sources: o.sources === undefined || o.sources === null ? null : Array.isArray(o.sources) ? o.sources : bad(),
+    republish,
+    allow_direct: bool(o.allow_direct),
+    mirror_direct: bool(o.mirror_direct),
+    discard_new_per_subject: bool(o.discard_new_per_subject),
+    sealed: bool(o.sealed),
+    deny_delete: bool(o.deny_delete),
+    deny_purge: bool(o.deny_purge),
+    allow_rollup_hdrs: bool(o.allow_rollup_hdrs),
+  };
+}
+
+/** A StreamConfig as nats-server marshals it (field order and omitempty of stream.go). */
+export function renderStreamConfig(c: StreamConfig): string {
+  let s = `{"name":${goJSON(c.name)}`;
+  if (c.description !== '') s += `,"description":${goJSON(c.description)}`;
+  if (c.subjects.length > 0) s += `,"subjects":${goJSON(c.subjects)}`;
+  s += `,"retention":"${c.retention}","max_consumers":${c.max_consumers},"max_msgs":${c.max_msgs},"max_bytes":${c.max_bytes}`;
+  s += `,"max_age":${c.max_age},"max_msgs_per_subject":${c.max_msgs_per_subject}`;
+  if (c.max_msg_size !== 0) s += `,"max_msg_size":${c.max_msg_size}`;
+  s += `,"discard":"${c.discard}","storage":"${c.storage}","num_replicas":${c.num_replicas}`;
+  if (c.no_ack) s += ',"no_ack":true';
+  if (c.template_owner !== '') s += `,"template_owner":${goJSON(c.template_owner)}`;
+  if (c.duplicate_window !== 0) s += `,"duplicate_window":${c.duplicate_window}`;
+  if (c.placement !== null) s += `,"placement":${goJSON(c.placement)}`;
+  if (c.mirror !== null) s += `,"mirror":${goJSON(c.mirror)}`;
+  if (c.sources !== null && c.sources.length > 0) s += `,"sources":${goJSON(c.sources)}`;
+  if (c.republish !== null) {
+    const r = c.republish;
+    s += `,"republish":{${r.src !== '' ? `"src":${goJSON(r.src)},` : ''}"dest":${goJSON(r.dest)}${r.headers_only ? ',"headers_only":true' : ''}}`;
+  }
+  s += `,"allow_direct":${c.allow_direct},"mirror_direct":${c.mirror_direct}`;
+  if (c.discard_new_per_subject) s += ',"discard_new_per_subject":true';
+  s += `,"sealed":${c.sealed},"deny_delete":${c.deny_delete},"deny_purge":${c.deny_purge},"allow_rollup_hdrs":${c.allow_rollup_hdrs}}`;
+  return s;
+}
+
+/** Go's reflect.DeepEqual over two configs (as their JSON forms: same fields, same order). */
+export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
+  return renderStreamConfig(a) === renderStreamConfig(b);
+}

@@ -1,0 +1,448 @@
+// A stream (nats-server's stream.go for one server): its configuration, its store, the internal
+// subscriptions on its subjects, and the publish path (processJetStreamMsg): the expected-*
+// headers, deduplication by Nats-Msg-Id, rollups, limits through the store, republish and the
+// publish acknowledgement written from a per-stream template.
+
+import { internalSub, type Account, type InternalHandler, type Subscription } from '../accounts/account.js';
+import { jsonTime, renderStreamConfig, goJSON, rfc3339, type StreamConfig } from './json.js';
+import {
+  JSAccountResourcesExceededErr,
+  JSInsufficientResourcesErr,
+  JSStreamHeaderExceedsMaximumErr,
+  JSStreamMessageExceedsMaximumErr,
+  JSStreamNotMatchErr,
+  JSStreamSealedErr,
+  streamRollupFailed,
+  streamStoreFailed,
+  wrongLastMsgId,
+  wrongLastSequence,
+  type ApiError,
+} from './errors.js';
+import type { StoreLimits, StreamStore } from './store/store.js';
+import { SubjectTransform } from './transform.js';
+
+/** What a stream needs from its account's JetStream state (jetstream.ts implements it). */
+export interface StreamOwner {
+  readonly account: Account;
+  /** The JetStream domain ('' = none). */
+  readonly domain: string;
+  /** Publishes in the stream's account (replies, republish). */
+  publish(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void;
+  addSub(sub: Subscription): void;
+  removeSub(sub: Subscription): void;
+  /** The server's resource limit for this storage type is exceeded (10023 before storing). */
+  serverLimitsExceeded(storage: 'file' | 'memory'): boolean;
+  /** The account's limit for this storage type is exceeded (10002 after storing). */
+  accountLimitsExceeded(storage: 'file' | 'memory'): boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const MAX_HEADER = 65535;
+const MSG_ID = 'Nats-Msg-Id';
+const EXPECTED_STREAM = 'Nats-Expected-Stream';
+const EXPECTED_LAST_SEQ = 'Nats-Expected-Last-Sequence';
+const EXPECTED_LAST_SUBJ_SEQ = 'Nats-Expected-Last-Subject-Sequence';
+const EXPECTED_LAST_MSG_ID = 'Nats-Expected-Last-Msg-Id';
+const ROLLUP = 'Nats-Rollup';
+
+/**
+ * nats-server's getHeader: the value of the first `key:` that starts a header line (after
+ * `\r\n`), leading spaces skipped, up to `\r`; null when absent.
+ */
+export function getHeader(hdr: Buffer, key: string): string | null {
+  if (hdr.length === 0) return null;
+  const i = hdr.indexOf(key, 0, 'latin1');
+  if (i < 2 || hdr[i - 1] !== 0x0a || hdr[i - 2] !== 0x0d) return null;
+  let p = i + key.length;
+  if (p >= hdr.length || hdr[p] !== 0x3a) return null;
+  p++;
+  while (p < hdr.length && hdr[p] === 0x20) p++;
+  let end = p;
+  while (end < hdr.length && hdr[end] !== 0x0d) end++;
+  return hdr.toString('latin1', p, end);
+}
+
+/** nats-server's genHeader: `key: value` appended before the header block's closing CRLF. */
+export function addHeader(hdr: string, key: string, value: string): string {
+  const head = hdr.length > 2 ? hdr.slice(0, -2) : 'NATS/1.0\r\n';
+  return `${head}${key}: ${value}\r\n\r\n`;
+}
+
+/** parseInt64 of a header value: -1 when not a plain unsigned decimal (uint64(-1) never matches). */
+function headerSeq(v: string): number {
+  return /^\d+$/.test(v) ? Number(v) : -1;
+}
+
+interface DedupeEntry {
+  id: string;
+  seq: number;
+  ts: number;
+}
+
+export class Stream implements InternalHandler {
+  readonly clusterWide = false;
+  cfg: StreamConfig;
+  readonly created: number;
+  readonly store: StreamStore;
+  private readonly owner: StreamOwner;
+  private subs: Subscription[] = [];
+  private directSubs: Subscription[] = [];
+  /** The last sequence (the store's, kept here for the publish path). */
+  private lseq = 0;
+  private lmsgId = '';
+  private readonly ddmap = new Map<string, DedupeEntry>();
+  private ddarr: DedupeEntry[] = [];
+  private ddindex = 0;
+  private ddtimer: NodeJS.Timeout | null = null;
+  /** `{"stream":"S", "seq":` (nats-server's pubAck template) and room for the sequence and `}`. */
+  private ackBuf: Buffer = EMPTY;
+  private ackLen = 0;
+  private transform: SubjectTransform | null = null;
+  /** Consumers on this stream (the consumer room keeps them; interest retention asks it). */
+  consumerCount = 0;
+  private closed = false;
+
+  constructor(owner: StreamOwner, cfg: StreamConfig, store: StreamStore, created = Date.now()) {
+    this.owner = owner;
+    this.cfg = cfg;
+    this.store = store;
+    this.created = created;
+    this.store.setLimits(storeLimits(cfg));
+    this.lseq = store.state().lastSeq;
+    this.configure();
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  /** Subscribes to the subjects (and direct get), builds the ack template and the republish transform. */
+  private configure(): void {
+    const cfg = this.cfg;
+    const domain = this.owner.domain;
+    const head = domain !== '' ? `{"stream":${goJSON(cfg.name)}, "domain":${goJSON(domain)}, "seq":` : `{"stream":${goJSON(cfg.name)}, "seq":`;
+    this.ackLen = Buffer.byteLength(head);
+    this.ackBuf = Buffer.alloc(this.ackLen + 40);
+    this.ackBuf.write(head, 0);
+    this.transform = cfg.republish !== null ? new SubjectTransform(cfg.republish.src || '>', cfg.republish.dest) : null;
+    for (const s of this.subs) this.owner.removeSub(s);
+    this.subs = cfg.subjects.map((subject) => internalSub(subject, this));
+    for (const s of this.subs) this.owner.addSub(s);
+    this.setDirect(cfg.allow_direct);
+  }
+
+  private setDirect(on: boolean): void {
+    if (on === this.directSubs.length > 0) return;
+    if (!on) {
+      for (const s of this.directSubs) this.owner.removeSub(s);
+      this.directSubs = [];
+      return;
+    }
+    const byReq: InternalHandler = { clusterWide: false, receive: (_s, reply, hdrLen, payload) => this.directGet(reply, hdrLen, payload) };
+    const bySubj: InternalHandler = { clusterWide: false, receive: (subject, reply, hdrLen, payload) => this.directGetLast(subject, reply, hdrLen, payload) };
+    this.directSubs = [internalSub(`$JS.API.DIRECT.GET.${this.cfg.name}`, byReq), internalSub(`$JS.API.DIRECT.GET.${this.cfg.name}.>`, bySubj)];
+    for (const s of this.directSubs) this.owner.addSub(s);
+  }
+
+  /** A validated new configuration (update): limits, subjects, direct get and the ack template follow it. */
+  update(cfg: StreamConfig): void {
+    const old = this.cfg;
+    this.cfg = cfg;
+    if (cfg.duplicate_window !== old.duplicate_window) this.purgeMsgIds();
+    this.store.setLimits(storeLimits(cfg));
+    this.configure();
+  }
+
+  /** Stops taking messages; `remove` deletes the stored data too. */
+  async stop(remove: boolean): Promise<void> {
+    this.closed = true;
+    for (const s of [...this.subs, ...this.directSubs]) this.owner.removeSub(s);
+    this.subs = [];
+    this.directSubs = [];
+    if (this.ddtimer !== null) clearTimeout(this.ddtimer);
+    this.ddtimer = null;
+    await (remove ? this.store.delete() : this.store.stop());
+  }
+
+  // ---- the publish path ----
+
+  /** A message on one of the stream's subjects (InternalHandler). */
+  receive(subjectBuf: Buffer, replyBuf: Buffer | null, hdrLen: number, payload: Buffer): void {
+    if (this.closed) return;
+    const cfg = this.cfg;
+    const canRespond = !cfg.no_ack && replyBuf !== null && replyBuf.length > 0;
+    const reply = canRespond ? replyBuf : null;
+    if (cfg.sealed) {
+      if (reply !== null) this.ackError(reply, JSStreamSealedErr);
+      return;
+    }
+    const subject = subjectBuf.toString('latin1');
+    const hdr = hdrLen > 0 ? payload.subarray(0, hdrLen) : EMPTY;
+    const msg = hdrLen > 0 ? payload.subarray(hdrLen) : payload;
+    let msgId = '';
+    let rollup = '';
+    if (hdr.length > 0) {
+      const sname = getHeader(hdr, EXPECTED_STREAM);
+      if (sname !== null && sname !== '' && sname !== cfg.name) {
+        if (reply !== null) this.ackError(reply, JSStreamNotMatchErr);
+        return;
+      }
+      msgId = getHeader(hdr, MSG_ID) ?? '';
+      if (msgId !== '') {
+        const dde = this.checkMsgId(msgId);
+        if (dde !== null) {
+          if (reply !== null) this.ack(reply, dde.seq, true);
+          return;
+        }
+      }
+      const lss = getHeader(hdr, EXPECTED_LAST_SUBJ_SEQ);
+      if (lss !== null) {
+        const want = headerSeq(lss);
+        const last = this.store.loadLast(subject);
+        const fseq = last === null ? 0 : last.seq;
+        if (fseq !== want) {
+          if (reply !== null) this.ackError(reply, wrongLastSequence(fseq));
+          return;
+        }
+      }
+      const ls = getHeader(hdr, EXPECTED_LAST_SEQ);
+      if (ls !== null && headerSeq(ls) !== this.lseq) {
+        if (reply !== null) this.ackError(reply, wrongLastSequence(this.lseq));
+        return;
+      }
+      const lmid = getHeader(hdr, EXPECTED_LAST_MSG_ID);
+      if (lmid !== null && lmid !== '' && lmid !== this.lmsgId) {
+        if (reply !== null) this.ackError(reply, wrongLastMsgId(this.lmsgId));
+        return;
+      }
+      rollup = getHeader(hdr, ROLLUP) ?? '';
+      if (rollup !== '') {
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) {
+          if (reply !== null) this.ackError(reply, streamRollupFailed('rollup not permitted'));
+          return;
+        }
+        // An unknown rollup value is dropped without a reply (nats-server returns an error).
+        if (rollup !== 'sub' && rollup !== 'all') return;
+      }
+    }
+    if (cfg.max_msg_size >= 0 && hdr.length + msg.length > cfg.max_msg_size) {
+      if (reply !== null) this.ackError(reply, JSStreamMessageExceedsMaximumErr);
+      return;
+    }
+    if (hdr.length > MAX_HEADER) {
+      if (reply !== null) this.ackError(reply, JSStreamHeaderExceedsMaximumErr);
+      return;
+    }
+    if (this.owner.serverLimitsExceeded(cfg.storage)) {
+      if (reply !== null) this.ackError(reply, JSInsufficientResourcesErr);
+      return;
+    }
+    const ts = Date.now();
+    if (cfg.retention === 'interest' && this.consumerCount === 0) {
+      // No interest: the sequence is used up without storing (nats-server's SkipMsg).
+      this.lseq = this.store.skip();
+      this.lmsgId = msgId;
+      if (msgId !== '') this.storeMsgId({ id: msgId, seq: 0, ts });
+      if (reply !== null) this.ack(reply, this.lseq, false);
+      return;
+    }
+    let tlseq = 0;
+    if (this.transform !== null) tlseq = this.store.loadLast(subject)?.seq ?? 0;
+    const seq = this.store.store(subject, hdr, msg, ts);
+    if (typeof seq !== 'number') {
+      this.lseq = this.store.state().lastSeq;
+      if (reply !== null) this.ackError(reply, streamStoreFailed(seq));
+      return;
+    }
+    if (this.owner.accountLimitsExceeded(cfg.storage)) {
+      this.store.remove(seq, false);
+      this.lseq = this.store.state().lastSeq;
+      if (reply !== null) this.ackError(reply, JSAccountResourcesExceededErr);
+      return;
+    }
+    this.lseq = seq;
+    this.lmsgId = msgId;
+    if (msgId !== '') this.storeMsgId({ id: msgId, seq, ts });
+    if (rollup === 'sub') this.store.purge({ filter: subject, keep: 1 });
+    else if (rollup === 'all') this.store.purge({ keep: 1 });
+    if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
+    if (reply !== null) this.ack(reply, seq, false);
+  }
+
+  /** The PubAck from the template: `{"stream":"S", "seq":N}` (or `,"duplicate": true}`). */
+  private ack(reply: Buffer, seq: number, duplicate: boolean): void {
+    const b = this.ackBuf;
+    let off = this.ackLen + b.write(String(seq), this.ackLen, 'latin1');
+    off += b.write(duplicate ? ',"duplicate": true}' : '}', off, 'latin1');
+    this.owner.publish(reply, null, -1, b.subarray(0, off));
+  }
+
+  /** A publish refused: `{"error":{...},"stream":"S","seq":0}`. */
+  private ackError(reply: Buffer, err: ApiError): void {
+    this.owner.publish(reply, null, -1, Buffer.from(`{"error":${goJSON(err)},"stream":${goJSON(this.cfg.name)},"seq":0}`));
+  }
+
+  private republish(subject: string, hdr: Buffer, msg: Buffer, seq: number, tlseq: number): void {
+    const tsubj = this.transform!.match(subject);
+    if (tsubj === null) return;
+    const rp = this.cfg.republish!;
+    const name = this.cfg.name;
+    let h: string;
+    if (hdr.length === 0) {
+      h = `NATS/1.0\r\nNats-Stream: ${name}\r\nNats-Subject: ${subject}\r\nNats-Sequence: ${seq}\r\nNats-Last-Sequence: ${tlseq}\r\n`;
+      if (rp.headers_only) h += `Nats-Msg-Size: ${msg.length}\r\n`;
+      h += '\r\n';
+    } else {
+      h = addHeader(hdr.toString('latin1'), 'Nats-Stream', name);
+      h = addHeader(h, 'Nats-Subject', subject);
+      h = addHeader(h, 'Nats-Sequence', String(seq));
+      h = addHeader(h, 'Nats-Last-Sequence', String(tlseq));
+      if (rp.headers_only) h = addHeader(h, 'Nats-Msg-Size', String(msg.length));
+    }
+    const hb = Buffer.from(h, 'latin1');
+    const payload = rp.headers_only ? hb : Buffer.concat([hb, msg]);
+    this.owner.publish(Buffer.from(tsubj, 'latin1'), null, hb.length, payload);
+  }
+
+  // ---- deduplication (nats-server's ddmap / ddarr) ----
+
+  private checkMsgId(id: string): DedupeEntry | null {
+    return this.ddmap.get(id) ?? null;
+  }
+
+  private storeMsgId(dde: DedupeEntry): void {
+    this.ddmap.set(dde.id, dde);
+    this.ddarr.push(dde);
+    if (this.ddtimer === null && this.cfg.duplicate_window > 0) {
+      this.ddtimer = setTimeout(() => this.purgeMsgIds(), this.cfg.duplicate_window / 1e6);
+      this.ddtimer.unref();
+    }
+  }
+
+  /** Drops the ids past the window; re-arms the timer for the next one to expire. */
+  private purgeMsgIds(): void {
+    if (this.ddtimer !== null) clearTimeout(this.ddtimer);
+    this.ddtimer = null;
+    const now = Date.now();
+    const window = this.cfg.duplicate_window / 1e6;
+    while (this.ddindex < this.ddarr.length) {
+      const dde = this.ddarr[this.ddindex]!;
+      if (now - dde.ts < window) break;
+      if (this.ddmap.get(dde.id) === dde) this.ddmap.delete(dde.id);
+      this.ddindex++;
+    }
+    if (this.ddindex * 3 > this.ddarr.length * 2 || this.ddindex === this.ddarr.length) {
+      this.ddarr = this.ddarr.slice(this.ddindex);
+      this.ddindex = 0;
+    }
+    if (this.ddarr.length > 0 && !this.closed) {
+      const next = this.ddarr[this.ddindex]!;
+      this.ddtimer = setTimeout(() => this.purgeMsgIds(), Math.max(1, window - (now - next.ts)));
+      this.ddtimer.unref();
+    }
+  }
+
+  // ---- direct get (stream.go processDirectGetRequest / getDirectRequest) ----
+
+  private directGet(reply: Buffer | null, hdrLen: number, payload: Buffer): void {
+    if (reply === null || reply.length === 0) return;
+    const body = hdrLen > 0 ? payload.subarray(hdrLen) : payload;
+    if (body.length === 0) return this.directStatus(reply, '408 Empty Request');
+    let req: { seq?: unknown; last_by_subj?: unknown; next_by_subj?: unknown };
+    try {
+      req = JSON.parse(body.toString('utf8'));
+      if (typeof req !== 'object' || req === null) throw new Error();
+    } catch {
+      return this.directStatus(reply, '408 Malformed Request');
+    }
+    const seq = typeof req.seq === 'number' ? req.seq : 0;
+    const last = typeof req.last_by_subj === 'string' ? req.last_by_subj : '';
+    const next = typeof req.next_by_subj === 'string' ? req.next_by_subj : '';
+    if (seq === 0 && last === '' && next === '') return this.directStatus(reply, '408 Empty Request');
+    if ((seq > 0 && last !== '') || (last !== '' && next !== '')) return this.directStatus(reply, '408 Bad Request');
+    this.directReply(reply, seq, last, next);
+  }
+
+  private directGetLast(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void {
+    if (reply === null || reply.length === 0) return;
+    if (payload.length - Math.max(0, hdrLen) !== 0) return this.directStatus(reply, '408 Bad Request');
+    // The key: everything after the 5th token ($JS.API.DIRECT.GET.<stream>.<key>).
+    const s = subject.toString('latin1');
+    let n = 0;
+    let key = '';
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) !== 0x2e) continue;
+      if (n === 4) {
+        key = s.slice(i + 1);
+        break;
+      }
+      n++;
+    }
+    if (key === '') return this.directStatus(reply, '408 Bad Request');
+    this.directReply(reply, 0, key, '');
+  }
+
+  private directStatus(reply: Buffer, status: string): void {
+    const h = Buffer.from(`NATS/1.0 ${status}\r\n\r\n`, 'latin1');
+    this.owner.publish(reply, null, h.length, h);
+  }
+
+  private directReply(reply: Buffer, seq: number, last: string, next: string): void {
+    const sm = seq > 0 && next === '' ? this.store.load(seq) : next !== '' ? this.store.loadNext(next, seq) : this.store.loadLast(last);
+    if (sm === null) return this.directStatus(reply, '404 Message Not Found');
+    const ts = rfc3339(sm.ts);
+    const name = this.cfg.name;
+    let h: string;
+    if (sm.hdr.length === 0) {
+      h = `NATS/1.0\r\nNats-Stream: ${name}\r\nNats-Subject: ${sm.subject}\r\nNats-Sequence: ${sm.seq}\r\nNats-Time-Stamp: ${ts}\r\n\r\n`;
+    } else {
+      h = addHeader(sm.hdr.toString('latin1'), 'Nats-Stream', name);
+      h = addHeader(h, 'Nats-Subject', sm.subject);
+      h = addHeader(h, 'Nats-Sequence', String(sm.seq));
+      h = addHeader(h, 'Nats-Time-Stamp', ts);
+    }
+    const hb = Buffer.from(h, 'latin1');
+    this.owner.publish(reply, null, hb.length, Buffer.concat([hb, sm.msg]));
+  }
+
+  // ---- info ----
+
+  /** The `state` object of stream info (nats-server's StreamState JSON). */
+  renderState(details: boolean, subjects: Map<string, number> | null): string {
+    const st = this.store.state();
+    let s = `{"messages":${st.msgs},"bytes":${st.bytes},"first_seq":${st.firstSeq},"first_ts":${jsonTime(st.firstTs)}`;
+    s += `,"last_seq":${st.lastSeq},"last_ts":${jsonTime(st.lastTs)}`;
+    if (st.numSubjects > 0) s += `,"num_subjects":${st.numSubjects}`;
+    if (subjects !== null && subjects.size > 0) {
+      s += ',"subjects":{' + [...subjects].map(([k, v]) => `${goJSON(k)}:${v}`).join(',') + '}';
+    }
+    if (st.numDeleted > 0) {
+      s += `,"num_deleted":${st.numDeleted}`;
+      if (details) s += `,"deleted":[${this.store.deleted().join(',')}]`;
+    }
+    return s + `,"consumer_count":${this.consumerCount}}`;
+  }
+
+  /** `"config":...,"created":...,"state":...` (the StreamInfo fields, without braces). */
+  renderInfoFields(details = false, subjects: Map<string, number> | null = null): string {
+    return `"config":${renderStreamConfig(this.cfg)},"created":${jsonTime(this.created)},"state":${this.renderState(details, subjects)}`;
+  }
+
+  /** The stored size (bytes) for account usage. */
+  get bytes(): number {
+    return this.store.state().bytes;
+  }
+}
+
+/** The limits a store applies, from a stream config. */
+export function storeLimits(cfg: StreamConfig): StoreLimits {
+  return {
+    maxMsgs: cfg.max_msgs,
+    maxBytes: cfg.max_bytes,
+    maxAgeMs: cfg.max_age / 1e6,
+    maxMsgsPer: cfg.max_msgs_per_subject,
+    maxMsgSize: cfg.max_msg_size,
+    discard: cfg.discard,
+    discardNewPer: cfg.discard_new_per_subject,
+  };
+}

@@ -1,0 +1,182 @@
+// The `$JS.API` stream requests and the publish acks, byte for byte against `nats-server -js`:
+// the same script runs against both, and every reply (headers and body) must be the same once
+// times are normalised. Requests that nats-server leaves unanswered must time out on both.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { startServer, type ServerHandle } from '../src/index.js';
+import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+
+const TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
+
+type Step = [subject: string, body?: unknown, hdrs?: Record<string, string>];
+
+/** The script: stream admin, publishes with every expected-* header, gets, deletes, purges. */
+const SCRIPT: Step[] = [
+  ['$JS.API.INFO'],
+  ['$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory' }],
+  ['$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory' }],
+  ['$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>', 'x'], storage: 'memory' }],
+  ['$JS.API.STREAM.CREATE.T', { name: 'T', subjects: ['s.a'], storage: 'memory' }],
+  ['$JS.API.STREAM.CREATE.X', { name: 'Y' }],
+  ['$JS.API.STREAM.CREATE.R', { name: 'R', num_replicas: 3 }],
+  ['$JS.API.STREAM.CREATE.B', 'not json'],
+  ['$JS.API.STREAM.CREATE.V', { name: 'V', max_age: 50_000_000 }],
+  ['$JS.API.STREAM.CREATE.W', { name: 'W', subjects: ['w.*', 'w.>'] }],
+  ['$JS.API.STREAM.CREATE.J', { name: 'J', subjects: ['$JS.API.foo'] }],
+  ['$JS.API.STREAM.CREATE.K', { name: 'K', sealed: true }],
+  ['$JS.API.STREAM.CREATE.E', { name: 'E', discard_new_per_subject: true }],
+  [
+    '$JS.API.STREAM.CREATE.D',
+    {
+      name: 'D',
+      storage: 'memory',
+      max_age: 30e9,
+      allow_direct: true,
+      max_msgs_per_subject: 2,
+      discard: 'new',
+      discard_new_per_subject: true,
+      allow_rollup_hdrs: true,
+      republish: { dest: 'rp.>' },
+    },
+  ],
+  ['$JS.API.STREAM.CREATE.L', { name: 'L', subjects: ['l.*'], storage: 'memory', max_msgs: 3, max_msg_size: 10, deny_delete: true, deny_purge: true }],
+  ['s.a', 'hello', { 'Nats-Msg-Id': 'a1' }],
+  ['s.a', 'hello', { 'Nats-Msg-Id': 'a1' }],
+  ['s.b', 'hello2'],
+  ['s.c', 'x', { 'Nats-Expected-Stream': 'Z' }],
+  ['s.c', 'x', { 'Nats-Expected-Stream': 'S' }],
+  ['s.c', 'x', { 'Nats-Expected-Last-Sequence': '9' }],
+  ['s.c', 'x', { 'Nats-Expected-Last-Sequence': '3' }],
+  ['s.c', 'x', { 'Nats-Expected-Last-Subject-Sequence': '9' }],
+  ['s.c', 'x', { 'Nats-Expected-Last-Subject-Sequence': '4' }],
+  ['s.c', 'x', { 'Nats-Expected-Last-Msg-Id': 'zz' }],
+  ['s.d', 'x', { 'Nats-Msg-Id': 'm2' }],
+  ['s.d', 'x', { 'Nats-Expected-Last-Msg-Id': 'm2' }],
+  ['s.c', 'x', { 'Nats-Rollup': 'all' }],
+  ['l.a', '0123456789A'],
+  ['l.a', '1'],
+  ['l.b', '2'],
+  ['l.c', '3'],
+  ['l.d', '4'],
+  ['D', 'd1'],
+  ['D', 'd2', { 'Nats-Rollup': 'sub' }],
+  ['D', 'd3'],
+  ['D', 'd4'],
+  ['$JS.API.STREAM.INFO.S'],
+  ['$JS.API.STREAM.INFO.S', { subjects_filter: '>', deleted_details: true }],
+  ['$JS.API.STREAM.INFO.S', { subjects_filter: 's.a' }],
+  ['$JS.API.STREAM.INFO.D', {}, { 'Nats-Response-Type': 'create' }],
+  ['$JS.API.STREAM.INFO.L'],
+  ['$JS.API.STREAM.INFO.NOPE'],
+  ['$JS.API.STREAM.NAMES'],
+  ['$JS.API.STREAM.NAMES', { subject: 's.a' }],
+  ['$JS.API.STREAM.NAMES', { offset: 1 }],
+  ['$JS.API.STREAM.LIST'],
+  ['$JS.API.STREAM.MSG.GET.S', { seq: 1 }],
+  ['$JS.API.STREAM.MSG.GET.S', { seq: 99 }],
+  ['$JS.API.STREAM.MSG.GET.S', { last_by_subj: 's.b' }],
+  ['$JS.API.STREAM.MSG.GET.S', { next_by_subj: 's.*', seq: 2 }],
+  ['$JS.API.STREAM.MSG.GET.S'],
+  ['$JS.API.STREAM.MSG.GET.S', { seq: 1, last_by_subj: 's.a' }],
+  ['$JS.API.STREAM.MSG.DELETE.S', { seq: 1 }],
+  ['$JS.API.STREAM.MSG.DELETE.S', { seq: 1 }],
+  ['$JS.API.STREAM.MSG.DELETE.S', { seq: 2, no_erase: true }],
+  ['$JS.API.STREAM.MSG.DELETE.L', { seq: 2 }],
+  ['$JS.API.STREAM.PURGE.L'],
+  ['$JS.API.STREAM.INFO.S', { deleted_details: true }],
+  ['$JS.API.DIRECT.GET.S', { seq: 2 }],
+  ['$JS.API.DIRECT.GET.D', { seq: 1 }],
+  ['$JS.API.DIRECT.GET.D', { seq: 9 }],
+  ['$JS.API.DIRECT.GET.D', {}],
+  ['$JS.API.DIRECT.GET.D', 'x'],
+  ['$JS.API.DIRECT.GET.D', { last_by_subj: 'D' }],
+  ['$JS.API.DIRECT.GET.D.D'],
+  ['$JS.API.STREAM.PURGE.S', { filter: 's.d' }],
+  ['$JS.API.STREAM.PURGE.S', { seq: 1, keep: 1 }],
+  ['$JS.API.STREAM.PURGE.S', { keep: 1 }],
+  ['$JS.API.STREAM.PURGE.S'],
+  ['$JS.API.STREAM.UPDATE.S', { name: 'S', subjects: ['s.>', 'u'], storage: 'file' }],
+  ['$JS.API.STREAM.UPDATE.S', { name: 'S', subjects: ['s.>', 'u'], storage: 'memory', max_msgs: 5 }],
+  ['$JS.API.STREAM.UPDATE.S', { name: 'S', subjects: ['l.x'], storage: 'memory' }],
+  ['$JS.API.STREAM.UPDATE.Q', { name: 'Q', storage: 'memory' }],
+  ['u', 'via update'],
+  ['$JS.API.STREAM.UPDATE.L', { name: 'L', subjects: ['l.*'], storage: 'memory', max_msgs: 3, max_msg_size: 10, deny_delete: true, deny_purge: true, sealed: true }],
+  ['l.a', 'sealed'],
+  ['$JS.API.STREAM.DELETE.S', { x: 1 }],
+  ['$JS.API.STREAM.DELETE.S'],
+  ['$JS.API.STREAM.DELETE.S'],
+  ['$JS.API.STREAM.INFO'],
+  ['$JS.API.STREAM.INFO.S.X'],
+  ['$JS.API.STREAM.BOGUS.S'],
+  ['$JS.API.INFO'],
+];
+
+/** Runs the script; each reply as `headers|body` (times replaced), or TIMEOUT. */
+async function run(nc: NatsConnection): Promise<string[]> {
+  const out: string[] = [];
+  for (const [subject, body, hdrs] of SCRIPT) {
+    let h: MsgHdrs | undefined;
+    if (hdrs !== undefined) {
+      h = headers();
+      for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+    }
+    const data = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    try {
+      const m = await nc.request(subject, data, { timeout: 300, headers: h });
+      const head = m.headers ? `${m.headers.code} ${m.headers.description} ${[...m.headers].map(([k, v]) => `${k}=${v.join(',')}`).join(';')}` : '';
+      out.push(`${subject} ${head}|${m.string()}`.replace(TIME, 'TIME'));
+    } catch (e) {
+      out.push(`${subject} ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+describe('JetStream API replies match nats-server -js', () => {
+  let dirA: string;
+  let dirB: string;
+  let ours: ServerHandle;
+  let theirs: SpawnedServer;
+  beforeAll(async () => {
+    dirA = mkdtempSync(join(tmpdir(), 'tsnats-js-'));
+    dirB = mkdtempSync(join(tmpdir(), 'tsnats-js-ref-'));
+    ours = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dirA });
+    theirs = await spawnServer('nats-server', { args: ['-js', '-sd', dirB] });
+  });
+  afterAll(async () => {
+    await ours?.shutdown();
+    await theirs?.stop();
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
+  });
+
+  it('the same replies, reply by reply', async () => {
+    const a = await connect({ port: ours.port });
+    const b = await connect({ port: theirs.port });
+    try {
+      const [got, want] = await Promise.all([run(a), run(b)]);
+      for (let i = 0; i < want.length; i++) expect(got[i], `step ${i}: ${SCRIPT[i]![0]}`).toBe(want[i]);
+      // The script must exercise the paths it names: errors, successes and silence.
+      expect(want.filter((w) => w.includes('"error"')).length).toBeGreaterThan(20);
+      expect(want.filter((w) => /timeout/i.test(w)).length).toBeGreaterThan(3);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('INFO says "jetstream":true, as nats-server does', async () => {
+    const read = async (port: number): Promise<Record<string, unknown>> => {
+      const nc = await connect({ port });
+      const info = nc.info as unknown as Record<string, unknown>;
+      await nc.close();
+      return info;
+    };
+    expect((await read(ours.port)).jetstream).toBe(true);
+    expect((await read(theirs.port)).jetstream).toBe(true);
+  });
+});
