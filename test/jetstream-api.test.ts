@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { startServer, type ServerHandle } from '../src/index.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { clusterOptions } from './helpers/cluster.js';
 
 const TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
 
@@ -178,5 +179,40 @@ describe('JetStream API replies match nats-server -js', () => {
     };
     expect((await read(ours.port)).jetstream).toBe(true);
     expect((await read(theirs.port)).jetstream).toBe(true);
+  });
+});
+
+describe('JetStream beside a cluster', () => {
+  it('starts standalone with a warning, answers replicas > 1 with 10074, and core routing still works', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-jscl-'));
+    const lines: string[] = [];
+    const a = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir, cluster: clusterOptions(), log: (l) => lines.push(l) });
+    const b = await startServer({ host: '127.0.0.1', port: -1, cluster: clusterOptions({ routes: [`nats-route://127.0.0.1:${a.server.cluster!.port}`] }) });
+    const ca = await connect({ port: a.port });
+    const cb = await connect({ port: b.port });
+    try {
+      expect(lines.some((l) => l.includes('[WRN] JetStream runs standalone on this server: clustered JetStream is not supported'))).toBe(true);
+      const r = await ca.request('$JS.API.STREAM.CREATE.R3', JSON.stringify({ name: 'R3', num_replicas: 3 }));
+      expect(JSON.parse(r.string()).error).toEqual({ code: 500, err_code: 10074, description: 'replicas > 1 not supported in non-clustered mode' });
+      const sub = cb.subscribe('core.x', { max: 1 });
+      const got = (async () => {
+        for await (const m of sub) return m.string();
+      })();
+      await cb.flush();
+      // Until the route and the interest are up: publish every 50 ms (bounded).
+      let done = false;
+      void got.then(() => (done = true));
+      for (let i = 0; i < 200 && !done; i++) {
+        ca.publish('core.x', 'routed');
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(await got).toBe('routed');
+    } finally {
+      await ca.close();
+      await cb.close();
+      await b.shutdown();
+      await a.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,227 @@
+// JetStream through the official clients (@nats-io/jetstream, @nats-io/kv): streams, publish
+// acks, deduplication, the expected-* checks and their errors, purge, get and delete, limits,
+// interest retention without consumers, republish, accounts with and without JetStream, and a
+// KV bucket's put/get/history over direct get.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { startServer } from '../src/index.js';
+import { parseConfigString } from '../src/config/conf.js';
+import { optionsFromConfig } from '../src/config/options.js';
+import { spawnServer } from './helpers/spawn-server.js';
+
+type Kind = 'tsnats' | 'nats-server';
+
+/** A JetStream server of `kind` on a loopback port, with its store in a fresh directory. */
+async function jsServer(kind: Kind, config = ''): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-jsc-'));
+  if (kind === 'nats-server') {
+    const s = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dir}" }\n${config}` });
+    return { port: s.port, stop: async () => (await s.stop(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  const opts = optionsFromConfig(parseConfigString(config, 'js.conf'));
+  const s = await startServer({ ...opts, host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
+  return { port: s.port, stop: async () => (await s.shutdown(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+/** Every behaviour is checked on tsnats and, the same test, on nats-server -js. */
+const KINDS: Kind[] = ['tsnats', 'nats-server'];
+
+/** The API error code of a rejected promise (JetStreamApiError's err_code). */
+async function errCode(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+  } catch (e) {
+    // Some client calls wrap the API error (as `cause`).
+    const err = e instanceof JetStreamApiError ? e : (e as Error).cause;
+    if (err instanceof JetStreamApiError) return err.code;
+    throw e;
+  }
+  throw new Error('expected a JetStream API error');
+}
+
+describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
+  let srv: { port: number; stop: () => Promise<void> };
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    srv = await jsServer(kind);
+    nc = await connect({ port: srv.port });
+    jsm = await jetstreamManager(nc);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await srv?.stop();
+  });
+
+  it('creates, lists, updates and deletes streams; account info counts them', async () => {
+    const si = await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'], storage: 'memory' as never });
+    expect(si.config).toMatchObject({ name: 'ORDERS', subjects: ['orders.>'], retention: 'limits', duplicate_window: 120_000_000_000, num_replicas: 1 });
+    expect(si.state).toMatchObject({ messages: 0, first_seq: 0, last_seq: 0, consumer_count: 0 });
+    expect(await errCode(jsm.streams.add({ name: 'DUP', subjects: ['orders.new'] }))).toBe(10065);
+    expect(await errCode(jsm.streams.add({ name: 'R3', subjects: ['r3'], num_replicas: 3 }))).toBe(10074);
+    const up = await jsm.streams.update('ORDERS', { subjects: ['orders.>', 'returns.>'], max_msgs: 100 });
+    expect(up.config).toMatchObject({ subjects: ['orders.>', 'returns.>'], max_msgs: 100 });
+    expect(await errCode(jsm.streams.update('ORDERS', { storage: 'file' as never } as never))).toBe(10052);
+    expect(await jsm.streams.names().next()).toContain('ORDERS');
+    const infos = await jsm.streams.list().next();
+    expect(infos.map((i) => i.config.name)).toContain('ORDERS');
+    const ai = await jsm.getAccountInfo();
+    expect(ai.streams).toBeGreaterThanOrEqual(1);
+    expect(ai.api.total).toBeGreaterThan(0);
+    expect(ai.api.errors).toBeGreaterThanOrEqual(3);
+    expect(await jsm.streams.delete('ORDERS')).toBe(true);
+    expect(await errCode(jsm.streams.info('ORDERS'))).toBe(10059);
+  });
+
+  it('publish acks, Nats-Msg-Id deduplication and the expected-* checks', async () => {
+    await jsm.streams.add({ name: 'PUB', subjects: ['pub.*'], storage: 'memory' as never });
+    const js = jetstream(nc);
+    const a1 = await js.publish('pub.a', 'one', { msgID: 'id-1' });
+    expect(a1).toMatchObject({ stream: 'PUB', seq: 1, duplicate: false });
+    const again = await js.publish('pub.a', 'one', { msgID: 'id-1' });
+    expect(again).toMatchObject({ stream: 'PUB', seq: 1, duplicate: true });
+    expect((await js.publish('pub.b', 'two', { expect: { streamName: 'PUB', lastSequence: 1 } })).seq).toBe(2);
+    expect(await errCode(js.publish('pub.b', 'x', { expect: { streamName: 'OTHER' } }))).toBe(10060);
+    expect(await errCode(js.publish('pub.b', 'x', { expect: { lastSequence: 7 } }))).toBe(10071);
+    expect(await errCode(js.publish('pub.a', 'x', { expect: { lastSubjectSequence: 2 } }))).toBe(10071);
+    expect((await js.publish('pub.a', 'three', { expect: { lastSubjectSequence: 1 } })).seq).toBe(3);
+    expect(await errCode(js.publish('pub.a', 'x', { expect: { lastMsgID: 'nope' } }))).toBe(10070);
+    expect((await js.publish('pub.c', 'four', { msgID: 'id-4' })).seq).toBe(4);
+    expect((await js.publish('pub.c', 'five', { expect: { lastMsgID: 'id-4' } })).seq).toBe(5);
+    const si = await jsm.streams.info('PUB');
+    // memory store accounting: subject + headers + payload + 16 per message.
+    expect(si.state).toMatchObject({ messages: 5, first_seq: 1, last_seq: 5, num_subjects: 3 });
+  });
+
+  it('get by sequence and last by subject, delete (erase or not), purge with filter/keep/seq', async () => {
+    await jsm.streams.add({ name: 'GET', subjects: ['get.>'], storage: 'memory' as never, allow_direct: true });
+    const js = jetstream(nc);
+    for (let i = 1; i <= 6; i++) await js.publish(`get.${i % 2 === 0 ? 'even' : 'odd'}`, `m${i}`);
+    const m2 = await jsm.streams.getMessage('GET', { seq: 2 });
+    expect(m2!.subject).toBe('get.even');
+    expect(m2!.string()).toBe('m2');
+    const last = await jsm.streams.getMessage('GET', { last_by_subj: 'get.odd' });
+    expect(last!.seq).toBe(5);
+    expect(await jsm.streams.deleteMessage('GET', 1)).toBe(true);
+    expect(await jsm.streams.deleteMessage('GET', 3, false)).toBe(true);
+    expect(await errCode(jsm.streams.deleteMessage('GET', 3))).toBe(10043);
+    const si = await jsm.streams.info('GET', { deleted_details: true });
+    expect(si.state).toMatchObject({ messages: 4, first_seq: 2, num_deleted: 1, deleted: [3] });
+    expect((await jsm.streams.purge('GET', { filter: 'get.odd' })).purged).toBe(1);
+    expect((await jsm.streams.purge('GET', { keep: 1 })).purged).toBe(2);
+    expect((await jsm.streams.info('GET')).state).toMatchObject({ messages: 1, first_seq: 6, last_seq: 6 });
+    expect((await jsm.streams.purge('GET', { seq: 10 })).purged).toBe(1);
+    expect((await js.publish('get.odd', 'after')).seq).toBe(10);
+    const direct = await jsm.direct.getMessage('GET', { seq: 10 });
+    expect(direct!.string()).toBe('after');
+  });
+
+  it('limits through the store: max_msgs (discard old), max_bytes (discard new), max_msg_size, per-subject', async () => {
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: 'LIM', subjects: ['lim.>'], storage: 'memory' as never, max_msgs: 2 });
+    for (let i = 0; i < 5; i++) await js.publish('lim.a', String(i));
+    expect((await jsm.streams.info('LIM')).state).toMatchObject({ messages: 2, first_seq: 4, last_seq: 5 });
+    // 'new.x' (5) + '12345' (5) + 16 = 26 bytes a message.
+    await jsm.streams.add({ name: 'NEW', subjects: ['new.>'], storage: 'memory' as never, max_bytes: 56, discard: 'new' as never, max_msg_size: 8 });
+    await js.publish('new.x', '12345');
+    await js.publish('new.x', '12345');
+    expect(await errCode(js.publish('new.x', '12345'))).toBe(10077);
+    expect(await errCode(js.publish('new.x', '123456789'))).toBe(10054);
+    expect((await jsm.streams.info('NEW')).state).toMatchObject({ messages: 2, bytes: 52 });
+    await jsm.streams.add({
+      name: 'PER',
+      subjects: ['per.>'],
+      storage: 'memory' as never,
+      max_msgs_per_subject: 1,
+      discard: 'new' as never,
+      discard_new_per_subject: true,
+    });
+    await js.publish('per.a', '1');
+    expect(await errCode(js.publish('per.a', '2'))).toBe(10077);
+    expect((await js.publish('per.b', '1')).seq).toBe(2);
+  });
+
+  it('interest retention without consumers acks without storing; republish; sealed', async () => {
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: 'INT', subjects: ['int.>'], storage: 'memory' as never, retention: 'interest' as never });
+    expect((await js.publish('int.a', 'x')).seq).toBe(1);
+    expect((await js.publish('int.a', 'y')).seq).toBe(2);
+    expect((await jsm.streams.info('INT')).state).toMatchObject({ messages: 0, first_seq: 3, last_seq: 2 });
+
+    await jsm.streams.add({ name: 'REP', subjects: ['rep.*'], storage: 'memory' as never, republish: { src: 'rep.*', dest: 'out.$1' } as never });
+    const sub = nc.subscribe('out.>', { max: 1 });
+    const got = (async () => {
+      for await (const m of sub) return m;
+    })();
+    await js.publish('rep.k', 'v');
+    const m = (await got)!;
+    expect(m.subject).toBe('out.k');
+    expect(m.string()).toBe('v');
+    expect(m.headers!.get('Nats-Stream')).toBe('REP');
+    expect(m.headers!.get('Nats-Sequence')).toBe('1');
+
+    await jsm.streams.update('REP', { subjects: ['rep.*'], republish: { src: 'rep.*', dest: 'out.$1' }, sealed: true } as never);
+    expect(await errCode(js.publish('rep.k', 'no'))).toBe(10109);
+  });
+
+  it('a KV bucket: put, get, update with revision, history, delete (direct get and rollups)', async () => {
+    const kvm = new Kvm(nc);
+    const kv = await kvm.create('cfg', { history: 3 });
+    expect(await kv.put('a', 'one')).toBe(1);
+    expect(await kv.put('a', 'two')).toBe(2);
+    expect((await kv.get('a'))!.string()).toBe('two');
+    expect(await kv.update('a', 'three', 2)).toBe(3);
+    await expect(kv.update('a', 'four', 2)).rejects.toThrow();
+    expect(await kv.create('b', 'new')).toBe(4);
+    await expect(kv.create('b', 'again')).rejects.toThrow();
+    await kv.delete('b');
+    expect((await kv.get('b'))!.operation).toBe('DEL');
+    await kv.purge('a');
+    expect((await kv.get('a'))!.operation).toBe('PURGE');
+    const st = await kv.status();
+    expect(st.history).toBe(3);
+  });
+});
+
+describe.each(KINDS)('JetStream per account on %s', (kind) => {
+  it('an account without jetstream gets 10039, limits are enforced (max_streams 10027, max_mem 10028)', async () => {
+    const conf = `accounts {
+      A { jetstream: enabled, users: [ { user: a, password: a } ] }
+      B { users: [ { user: b, password: b } ] }
+      C { jetstream { max_mem: 1000, max_streams: 1 }, users: [ { user: c, password: c } ] }
+    }`;
+    const srv = await jsServer(kind, conf);
+    const conns: NatsConnection[] = [];
+    try {
+      const managers = async (user: string): Promise<JetStreamManager> => {
+        const c = await connect({ port: srv.port, user, pass: user });
+        conns.push(c);
+        return jetstreamManager(c, { checkAPI: false });
+      };
+      const a = await managers('a');
+      const b = await managers('b');
+      const c = await managers('c');
+      expect((await a.streams.add({ name: 'X', storage: 'memory' as never })).config.name).toBe('X');
+      expect(await errCode(b.getAccountInfo())).toBe(10039);
+      expect(await errCode(b.streams.add({ name: 'X', storage: 'memory' as never }))).toBe(10039);
+      expect(await errCode(c.streams.add({ name: 'X', storage: 'memory' as never, max_bytes: 5000 }))).toBe(10028);
+      expect((await c.streams.add({ name: 'X', storage: 'memory' as never })).config.name).toBe('X');
+      expect(await errCode(c.streams.add({ name: 'Y', storage: 'memory' as never }))).toBe(10027);
+      const info = await c.getAccountInfo();
+      expect(info.limits).toMatchObject({ max_memory: 1000, max_streams: 1 });
+      // The account's memory limit (1000 bytes) holds back what would pass it: 10002.
+      const js = jetstream(conns[2]!);
+      await js.publish('X', 'x'.repeat(500));
+      expect(await errCode(js.publish('X', 'x'.repeat(600)))).toBe(10002);
+    } finally {
+      for (const c of conns) await c.close();
+      await srv.stop();
+    }
+  });
+});
