@@ -42,7 +42,7 @@ export class MemoryStore implements StreamStore {
   setLimits(limits: StoreLimits): void {
     this.limits = { ...limits };
     if (limits.maxMsgsPer > 0) {
-      for (const [subject, ss] of [...this.fss]) while (ss.msgs > limits.maxMsgsPer) this.removeInternal(this.firstOf(subject, ss), true);
+      for (const ss of [...this.fss.values()]) while (ss.msgs > limits.maxMsgsPer) this.removeInternal(ss.first, true);
     }
     this.enforceMsgLimit();
     this.enforceBytesLimit();
@@ -87,7 +87,7 @@ export class MemoryStore implements StreamStore {
     if (ss !== undefined) {
       ss.msgs++;
       ss.last = seq;
-      if (l.maxMsgsPer > 0 && ss.msgs > l.maxMsgsPer) this.removeInternal(this.firstOf(subject, ss), true);
+      if (l.maxMsgsPer > 0 && ss.msgs > l.maxMsgsPer) this.removeInternal(ss.first, true);
     } else this.fss.set(subject, { msgs: 1, first: seq, last: seq });
     this.enforceMsgLimit();
     this.enforceBytesLimit();
@@ -218,7 +218,7 @@ export class MemoryStore implements StreamStore {
     const out: SimpleState = { msgs: 0, first: 0, last: 0 };
     if (subjectIsLiteral(filter) && filter !== '' && seq <= this.firstSeq) {
       const ss = this.fss.get(filter);
-      return ss === undefined ? out : { msgs: ss.msgs, first: this.firstOf(filter, ss), last: ss.last };
+      return ss === undefined ? out : { msgs: ss.msgs, first: ss.first, last: ss.last };
     }
     for (let s = Math.max(seq, this.firstSeq); s <= this.lastSeq; s++) {
       const sm = this.load(s);
@@ -232,7 +232,7 @@ export class MemoryStore implements StreamStore {
   subjectsState(filter: string): Map<string, SimpleState> {
     const out = new Map<string, SimpleState>();
     for (const [subject, ss] of this.fss) {
-      if (filterMatches(filter, subject)) out.set(subject, { msgs: ss.msgs, first: this.firstOf(subject, ss), last: ss.last });
+      if (filterMatches(filter, subject)) out.set(subject, { msgs: ss.msgs, first: ss.first, last: ss.last });
     }
     return out;
   }
@@ -282,11 +282,6 @@ export class MemoryStore implements StreamStore {
   /** The subject string already held by the per-subject entry (one copy per subject). */
   private subjectOf(ss: SimpleState, subject: string): string {
     return this.load(ss.last)?.subject ?? subject;
-  }
-
-  /** The first sequence still holding `subject` (the entry's `first` is kept exact). */
-  private firstOf(_subject: string, ss: SimpleState): number {
-    return ss.first;
   }
 
   /** Removes `seq`; `notify` tells the listeners (removals the store decided on). */
