@@ -78,6 +78,8 @@ describe('jetstream options', () => {
 describe('jetstream config, -t against nats-server -t', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsnats-cfgjs-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // (Both store_dir keys at once is left out: nats-server reads top-level keys in Go map order,
+  // so which of the two it reports varies from run to run; the unit test above covers ours.)
   const files = [
     'jetstream: enabled',
     'jetstream: true',
@@ -93,7 +95,6 @@ describe('jetstream config, -t against nats-server -t', () => {
     'jetstream { enabled: false }',
     'jetstream { bogus: 1 }',
     `store_dir: "${dir}"\njetstream: enabled`,
-    `store_dir: "${dir}"\njetstream { store_dir: "${dir}" }`,
     'accounts { A { jetstream: enabled, users: [{user: a, password: a}] } }',
     'accounts { A { jetstream: disabled } }',
     'accounts { A { jetstream: "nope" } }',

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { startServer, type ServerHandle } from '../src/index.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 import { clusterOptions } from './helpers/cluster.js';
@@ -213,6 +213,107 @@ describe('JetStream beside a cluster', () => {
       await b.shutdown();
       await a.shutdown();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The consumer API and pull delivery: a script of requests and pulls, replies collected in order. */
+async function consumerScript(nc: NatsConnection): Promise<string[]> {
+  const out: string[] = [];
+  const show = (m: { subject: string; reply?: string; headers?: MsgHdrs; string(): string }): string => {
+    const h = m.headers !== undefined ? `[${m.headers.code} ${m.headers.description} ${[...m.headers].map(([k, v]) => `${k}=${v.join(',')}`).join(';')}]` : '';
+    return `${m.subject} ${m.reply ?? ''} ${h} ${m.string()}`;
+  };
+  const req = async (subject: string, body?: unknown): Promise<void> => {
+    try {
+      const m = await nc.request(subject, body === undefined ? '' : JSON.stringify(body), { timeout: 300 });
+      out.push(`${subject} ${m.string()}`);
+    } catch (e) {
+      out.push(`${subject} ${(e as Error).message}`);
+    }
+  };
+  await req('$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory' });
+  for (const s of ['s.a', 's.b', 's.a']) await nc.request(s, `m-${s}`, { timeout: 500 });
+  await req('$JS.API.CONSUMER.DURABLE.CREATE.S.D', { stream_name: 'S', config: { durable_name: 'D', ack_policy: 'explicit', ack_wait: 1e9 } });
+  await req('$JS.API.CONSUMER.DURABLE.CREATE.S.D', { stream_name: 'S', config: { durable_name: 'E', ack_policy: 'explicit' } });
+  await req('$JS.API.CONSUMER.DURABLE.CREATE.S.D', { stream_name: 'X', config: { durable_name: 'D' } });
+  await req('$JS.API.CONSUMER.CREATE.S.N.s.a', { stream_name: 'S', config: { name: 'N', ack_policy: 'explicit', filter_subject: 's.a' } });
+  await req('$JS.API.CONSUMER.CREATE.S', { stream_name: 'S', config: { ack_policy: 'none' } });
+  await req('$JS.API.CONSUMER.CREATE.S.N2', { stream_name: 'S', config: { name: 'N3' } });
+  await req('$JS.API.CONSUMER.CREATE.S.N4.s.b', { stream_name: 'S', config: { name: 'N4', filter_subject: 's.a' } });
+  await req('$JS.API.CONSUMER.CREATE.S', { stream_name: 'S', config: { durable_name: 'P', deliver_subject: 'push.x' } });
+  await req('$JS.API.CONSUMER.CREATE.S.F', { stream_name: 'S', config: { filter_subject: 'x.y' } });
+  await req('$JS.API.CONSUMER.CREATE.NOPE.F', { stream_name: 'NOPE', config: {} });
+  await req('$JS.API.CONSUMER.INFO.S.D');
+  await req('$JS.API.CONSUMER.INFO.S.ZZ');
+  await req('$JS.API.CONSUMER.NAMES.S');
+  await req('$JS.API.CONSUMER.LIST.S');
+  const inbox = createInbox();
+  const pulled: string[] = [];
+  const sub = nc.subscribe(inbox, {
+    callback: (_e, m) => {
+      pulled.push(show(m));
+    },
+  });
+  const pull = async (body: unknown, wait: number): Promise<void> => {
+    nc.publish('$JS.API.CONSUMER.MSG.NEXT.S.D', JSON.stringify(body), { reply: inbox });
+    await new Promise((r) => setTimeout(r, wait));
+    out.push(...pulled.splice(0).map((p) => `PULL ${JSON.stringify(body)} ${p}`));
+  };
+  await pull({ batch: 2 }, 150);
+  await pull({ batch: 5, no_wait: true }, 150);
+  await pull({ batch: 5, no_wait: true }, 150);
+  await pull({ batch: 5, expires: 200e6 }, 600);
+  await req('$JS.API.CONSUMER.INFO.S.D');
+  // Redelivery after ack_wait (1 s).
+  await pull({ batch: 1, expires: 2000e6 }, 1600);
+  await req('$JS.API.CONSUMER.INFO.S.D');
+  sub.unsubscribe();
+  await req('$JS.API.CONSUMER.DELETE.S.N');
+  await req('$JS.API.CONSUMER.DELETE.S.N');
+  await req('$JS.API.STREAM.INFO.S');
+  await req('$JS.API.INFO');
+  // The ephemeral consumer's random name: EPH, and name lists sorted again after the rename.
+  const known = new Set(['D', 'N', 'N2']);
+  const eph = (n: string): string => (known.has(n) ? n : 'EPH');
+  const byName = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  const renamed = out.map((l) => {
+    const i = l.indexOf(' {');
+    if (!/CONSUMER\.(NAMES|LIST)\.S /.test(l) || i < 0) return l;
+    const o = JSON.parse(l.slice(i + 1)) as { consumers: (string | { name: string })[] };
+    const list = o.consumers.map((c) => (typeof c === 'string' ? eph(c) : { ...c, name: eph(c.name) }));
+    o.consumers = list.sort((x, y) => byName(typeof x === 'string' ? x : x.name, typeof y === 'string' ? y : y.name));
+    return `${l.slice(0, i)} ${JSON.stringify(o)}`;
+  });
+  return renamed.map((l) =>
+    l
+      .replace(TIME, 'TIME')
+      .replace(/_INBOX\.[A-Za-z0-9]+/g, 'INBOX')
+      .replace(/\.\d{19}\./g, '.TS.')
+      .replace(/"name":"[A-Za-z0-9]{8}"/g, '"name":"EPH"'),
+  );
+}
+
+describe('JetStream consumer API and pulls match nats-server -js', () => {
+  it('the same replies and deliveries, in order', async () => {
+    const dirA = mkdtempSync(join(tmpdir(), 'tsnats-jsc-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'tsnats-jsc-ref-'));
+    const ours = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dirA });
+    const theirs = await spawnServer('nats-server', { args: ['-js', '-sd', dirB] });
+    const a = await connect({ port: ours.port });
+    const b = await connect({ port: theirs.port });
+    try {
+      const [got, want] = await Promise.all([consumerScript(a), consumerScript(b)]);
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < want.length; i++) expect(got[i], `line ${i}`).toBe(want[i]);
+      expect(want.filter((w) => w.startsWith('PULL')).length).toBeGreaterThan(5);
+    } finally {
+      await a.close();
+      await b.close();
+      await ours.shutdown();
+      await theirs.stop();
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
     }
   });
 });

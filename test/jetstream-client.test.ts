@@ -170,6 +170,83 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect(await errCode(js.publish('rep.k', 'no'))).toBe(10109);
   });
 
+  it('pull consumers: fetch, next, acks (+ACK, -NAK, +WPI, +TERM), the 9-token ack subject, info counters', async () => {
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: 'PULL', subjects: ['pull.>'], storage: 'memory' as never });
+    for (let i = 1; i <= 5; i++) await js.publish(`pull.${i % 2 ? 'odd' : 'even'}`, `m${i}`);
+    const ci = await jsm.consumers.add('PULL', { durable_name: 'work', ack_policy: 'explicit' as never, ack_wait: 500_000_000 });
+    expect(ci.config).toMatchObject({ durable_name: 'work', ack_policy: 'explicit', ack_wait: 500_000_000, max_deliver: -1, max_waiting: 512, max_ack_pending: 1000 });
+    expect(ci.num_pending).toBe(5);
+    const c = await js.consumers.get('PULL', 'work');
+    const batch = await c.fetch({ max_messages: 3, expires: 1000 });
+    const got = [];
+    for await (const m of batch) got.push(m);
+    expect(got.map((m) => [m.subject, m.seq, m.string()])).toEqual([
+      ['pull.odd', 1, 'm1'],
+      ['pull.even', 2, 'm2'],
+      ['pull.odd', 3, 'm3'],
+    ]);
+    const reply = (got[0] as unknown as { msg: { reply: string } }).msg.reply;
+    expect(reply.split('.')).toHaveLength(9);
+    expect(reply.startsWith('$JS.ACK.PULL.work.1.1.1.')).toBe(true);
+    expect(got[0]!.info.pending).toBe(4);
+    got[0]!.ack();
+    got[1]!.nak();
+    got[2]!.term();
+    // nats-server handles acks on another goroutine: give them a moment before the next pull.
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await c.next({ expires: 2000 });
+    expect([again!.seq, again!.redelivered, again!.info.deliveryCount]).toEqual([2, true, 2]);
+    await again!.ackAck();
+    const m4 = await c.next({ expires: 2000 });
+    expect(m4!.seq).toBe(4);
+    await m4!.ackAck();
+    const m5 = await c.next({ expires: 2000 });
+    expect(m5!.seq).toBe(5);
+    m5!.working();
+    // m5 is left unacked: redelivered after ack_wait (500 ms).
+    const re = await c.next({ expires: 3000 });
+    expect([re!.seq, re!.info.deliveryCount]).toEqual([5, 2]);
+    await re!.ackAck();
+    const info = await c.info();
+    expect(info).toMatchObject({ num_pending: 0, num_ack_pending: 0, delivered: { consumer_seq: 7, stream_seq: 5 }, ack_floor: { consumer_seq: 7, stream_seq: 5 } });
+    expect(await c.next({ expires: 1000 })).toBeNull();
+    expect((await jsm.consumers.list('PULL').next()).map((x) => x.name)).toEqual(['work']);
+    expect(await jsm.consumers.delete('PULL', 'work')).toBe(true);
+    expect(await errCode(jsm.consumers.info('PULL', 'work'))).toBe(10014);
+  });
+
+  it('filtered and ephemeral consumers, deliver policies; a work queue drops acked messages', async () => {
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: 'WQ', subjects: ['wq.>'], storage: 'memory' as never, retention: 'workqueue' as never });
+    for (let i = 1; i <= 4; i++) await js.publish(`wq.${i % 2 ? 'a' : 'b'}`, `w${i}`);
+    expect(await errCode(jsm.consumers.add('WQ', { durable_name: 'x', ack_policy: 'none' as never }))).toBe(10084);
+    await jsm.consumers.add('WQ', { durable_name: 'wa', ack_policy: 'explicit' as never, filter_subject: 'wq.a' });
+    const c = await js.consumers.get('WQ', 'wa');
+    const msgs = await c.fetch({ max_messages: 10, expires: 1000 });
+    const seqs: number[] = [];
+    for await (const m of msgs) {
+      seqs.push(m.seq);
+      await m.ackAck();
+    }
+    expect(seqs).toEqual([1, 3]);
+    expect((await jsm.streams.info('WQ')).state).toMatchObject({ messages: 2, first_seq: 2 });
+    expect(await errCode(jsm.consumers.add('WQ', { ack_policy: 'explicit' as never, deliver_policy: 'last' as never, filter_subject: 'wq.b' }))).toBe(10101);
+    const eph = await jsm.consumers.add('WQ', { ack_policy: 'explicit' as never, filter_subject: 'wq.b' });
+    expect(eph.config.inactive_threshold).toBe(5_000_000_000);
+    expect(eph.name).toMatch(/^[0-9A-Za-z]{8}$/);
+    const e = await js.consumers.get('WQ', eph.name);
+    expect((await e.next({ expires: 1000 }))!.seq).toBe(2);
+    await jsm.streams.add({ name: 'LASTP', subjects: ['lp.*'], storage: 'memory' as never });
+    for (const s of ['lp.a', 'lp.b', 'lp.a']) await js.publish(s, s);
+    const lp = await jsm.consumers.add('LASTP', { durable_name: 'last', ack_policy: 'none' as never, deliver_policy: 'last' as never });
+    expect(lp.num_pending).toBe(1);
+    expect((await (await js.consumers.get('LASTP', 'last')).next({ expires: 1000 }))!.seq).toBe(3);
+    const np = await jsm.consumers.add('LASTP', { durable_name: 'new', ack_policy: 'none' as never, deliver_policy: 'new' as never });
+    expect(np.num_pending).toBe(0);
+  });
+
   it('a KV bucket: put, get, update with revision, history, delete (direct get and rollups)', async () => {
     const kvm = new Kvm(nc);
     const kv = await kvm.create('cfg', { history: 3 });

@@ -180,7 +180,9 @@ export class Account {
    * Delivers a message that is not a PUB of a client's read: it came over a route (FROM_ROUTE:
    * local subscribers only, queue groups only those named in `queues`, and one local member)
    * or crossed an import (TO_ROUTES: remote interest gets it too). `hash` is the subject's
-   * FNV-1a when the caller has it. Returns the deliveries.
+   * FNV-1a when the caller has it. `frame`, when given, is the subject the MSG frames to local
+   * clients carry instead of `subject` (nats-server's pa.deliver: a JetStream delivery matches
+   * the pull request's inbox and shows the message's own subject). Returns the deliveries.
    */
   deliver(
     subject: Buffer,
@@ -191,6 +193,7 @@ export class Account {
     queues: readonly Buffer[] | null,
     src: ClientLink | null,
     hash: number = subjectHash(subject, 0, subject.length),
+    frame: Buffer = subject,
   ): number {
     if (depth >= MAX_IMPORT_DEPTH) return 0;
     depth++;
@@ -206,7 +209,7 @@ export class Account {
       for (let j = 0; j < plain.length; j++) {
         const sub = plain[j]!;
         if (sub.client !== null) {
-          if (sub.client.deliverParts(sub, subject, reply, hdrLen, payload)) delivered++;
+          if (sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) delivered++;
         } else if (sub.route !== null) {
           if (toRoutes && (routes === null || !routes.includes(sub.route))) {
             (routes ??= []).push(sub.route);
@@ -237,7 +240,7 @@ export class Account {
             delivered++;
             break;
           }
-          if (sub.client !== null && sub.client.deliverParts(sub, subject, reply, hdrLen, payload)) {
+          if (sub.client !== null && sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) {
             delivered++;
             break;
           }

@@ -8,17 +8,14 @@ import { subjectsCollide } from '../subjects/subject.js';
 import {
   JsApiError,
   JSBadRequestErr,
-  JSInvalidJSONErr,
   JSMaximumStreamsLimitErr,
   JSMemoryResourcesExceededErr,
   JSNoMessageFoundErr,
   JSNotEmptyRequestErr,
-  JSNotEnabledForAccountErr,
   JSStorageResourcesExceededErr,
   JSStreamMismatchErr,
   JSStreamNameContainsPathSeparatorsErr,
   JSStreamNameExistErr,
-  JSStreamNotFoundErr,
   JSStreamReplicasNotSupportedErr,
   JSStreamSealedErr,
   JSStreamSubjectOverlapErr,
@@ -27,12 +24,13 @@ import {
   streamMsgDeleteFailed,
   streamGeneralError,
   streamPurgeFailed,
-  type ApiError,
 } from './errors.js';
 import type { JsAccount } from './jetstream.js';
-import { decodeStreamConfig, goJSON, jsonTime, parseBody, sameConfig, type StreamConfig } from './json.js';
+import { decodeStreamConfig, goJSON, jsonTime, sameConfig, type StreamConfig } from './json.js';
 import { getHeader, type Stream } from './stream.js';
+import { enabled, errorJSON, flag, guarded, isEmptyRequest, lookup, num, object, text, type Handler, type Request } from './api-common.js';
 import { checkStreamCfg, configUpdateCheck } from './stream-config.js';
+import { consumerRoute } from './consumer-api.js';
 
 const T = 'io.nats.jetstream.api.v1.';
 export const ACCOUNT_INFO_TYPE = T + 'account_info_response';
@@ -51,22 +49,11 @@ const NAMES_LIMIT = 1024;
 const LIST_LIMIT = 256;
 const MAX_SUBJECT_DETAILS = 100_000;
 
-/** One request as a handler sees it. */
-interface Request {
-  readonly jsa: JsAccount;
-  readonly subject: string;
-  readonly tokens: string[];
-  readonly reply: Buffer | null;
-  readonly hdr: Buffer;
-  readonly body: Buffer;
-}
-
-type Handler = (r: Request) => void;
-
 /** `$JS.API.<tokens>` → handler, by the token count and the tokens that name the request. */
 function route(tokens: string[]): Handler | null {
   const n = tokens.length;
   if (tokens[2] === 'INFO' && n === 3) return accountInfo;
+  if (tokens[2] === 'CONSUMER') return consumerRoute(tokens);
   if (tokens[2] !== 'STREAM') return null;
   const op = tokens[3];
   if (n === 4 && op === 'NAMES') return streamNames;
@@ -101,80 +88,13 @@ export function handleApi(jsa: JsAccount, subjectBuf: Buffer, reply: Buffer | nu
   handler({ jsa, subject, tokens, reply, hdr, body });
 }
 
-/** nats-server's isEmptyRequest: no body, `{}`, or any empty JSON object. */
-function isEmptyRequest(body: Buffer): boolean {
-  if (body.length === 0) return true;
-  try {
-    const v = JSON.parse(body.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
-  } catch {
-    return false;
-  }
-}
-
-function errorJSON(type: string, err: ApiError, tail = ''): string {
-  return `{"type":"${type}","error":${goJSON(err)}${tail}}`;
-}
-
-/**
- * Runs `fn`; a JsApiError it throws is answered as `type`'s error (with `tail`, the fields the
- * response struct renders after `error`). Returns false when an error was answered.
- */
-function guarded(r: Request, type: string, tail: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof JsApiError)) throw e;
-    r.jsa.respond(r.reply, errorJSON(type, e.apiError, tail), true);
-  }
-}
-
-/** Answers 10039 when the account has no JetStream; returns whether it has. */
-function enabled(r: Request, type: string, tail = ''): boolean {
-  if (r.jsa.enabled) return true;
-  r.jsa.respond(r.reply, errorJSON(type, JSNotEnabledForAccountErr, tail), true);
-  return false;
-}
-
-/** The request body as a JSON object (JSInvalidJSONErr otherwise). */
-function object(body: Buffer): Record<string, unknown> {
-  const v = parseBody(body);
-  if (v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new JsApiError(JSInvalidJSONErr);
-  return v as Record<string, unknown>;
-}
-
-/** A JSON field as Go decodes it into an int / uint64 / string / bool field. */
-function num(v: unknown, unsigned = false): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || (unsigned && v < 0)) throw new JsApiError(JSInvalidJSONErr);
-  return v;
-}
-function text(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new JsApiError(JSInvalidJSONErr);
-  return v;
-}
-function flag(v: unknown): boolean {
-  if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new JsApiError(JSInvalidJSONErr);
-  return v;
-}
-
-function lookup(r: Request, name: string): Stream {
-  const s = r.jsa.streams.get(name);
-  if (s === undefined) throw new JsApiError(JSStreamNotFoundErr);
-  return s;
-}
-
 // ---- account info ----
 
 function accountInfo(r: Request): void {
   if (!enabled(r, ACCOUNT_INFO_TYPE)) return;
   const jsa = r.jsa;
   const l = jsa.limits!;
-  let consumers = 0;
-  for (const s of jsa.streams.values()) consumers += s.consumerCount;
+  const consumers = jsa.consumerCount();
   let json = `{"type":"${ACCOUNT_INFO_TYPE}","memory":${jsa.used('memory')},"storage":${jsa.used('file')}`;
   json += `,"streams":${jsa.streams.size},"consumers":${consumers}`;
   json += `,"limits":{"max_memory":${l.maxMemory},"max_storage":${l.maxStore},"max_streams":${l.maxStreams},"max_consumers":${l.maxConsumers}`;

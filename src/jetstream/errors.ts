@@ -7,7 +7,8 @@ export interface ApiError {
   readonly description: string;
 }
 
-const e = (code: number, err_code: number, description: string): ApiError => ({ code, err_code, description });
+/** An ApiError value. */
+export const e = (code: number, err_code: number, description: string): ApiError => ({ code, err_code, description });
 
 export const JSAccountResourcesExceededErr = e(400, 10002, 'resource limits exceeded for account');
 export const JSBadRequestErr = e(400, 10003, 'bad request');

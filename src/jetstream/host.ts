@@ -23,9 +23,10 @@ export interface JetStreamHost {
   /**
    * Publishes a message in `acc` as an internal client would: to local subscribers and to routes
    * with interest. `hdrLen` is -1 without headers; `payload` holds headers and body. The buffers
-   * may be reused once the call returns.
+   * may be reused once the call returns. `frame`: the subject local clients' MSG frames carry
+   * instead of `subject` (a consumer delivers to an inbox under the message's own subject).
    */
-  publish(acc: Account, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void;
+  publish(acc: Account, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
 }
 
 /** What the server needs from JetStream. */

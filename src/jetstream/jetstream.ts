@@ -72,6 +72,13 @@ export class JsAccount {
     return this.limits !== null;
   }
 
+  /** Consumers on all of this account's streams. */
+  consumerCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.consumers.size;
+    return n;
+  }
+
   /** Bytes used by this account's streams of one storage type. */
   used(storage: 'file' | 'memory'): number {
     let n = 0;
@@ -122,7 +129,7 @@ export class JsAccount {
     return {
       account: acc,
       domain: this.js.config.domain,
-      publish: (subject, reply, hdrLen, payload) => host.publish(acc, subject, reply, hdrLen, payload),
+      publish: (subject, reply, hdrLen, payload, frame) => host.publish(acc, subject, reply, hdrLen, payload, frame),
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),
       serverLimitsExceeded: (storage) => this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore),

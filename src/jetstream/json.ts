@@ -170,3 +170,82 @@ export function renderStreamConfig(c: StreamConfig): string {
 export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
   return renderStreamConfig(a) === renderStreamConfig(b);
 }
+
+export type DeliverPolicy = 'all' | 'last' | 'new' | 'by_start_sequence' | 'by_start_time' | 'last_per_subject';
+export type AckPolicy = 'none' | 'all' | 'explicit';
+
+/** nats-server's ConsumerConfig (durations in ns). */
+export interface ConsumerConfig {
+  durable_name: string;
+  name: string;
+  description: string;
+  deliver_policy: DeliverPolicy;
+  opt_start_seq: number;
+  opt_start_time: string | null;
+  ack_policy: AckPolicy;
+  ack_wait: number;
+  max_deliver: number;
+  backoff: number[];
+  filter_subject: string;
+  replay_policy: 'instant' | 'original';
+  rate_limit_bps: number;
+  sample_freq: string;
+  max_waiting: number;
+  max_ack_pending: number;
+  idle_heartbeat: number;
+  flow_control: boolean;
+  headers_only: boolean;
+  max_batch: number;
+  max_expires: number;
+  max_bytes: number;
+  deliver_subject: string;
+  deliver_group: string;
+  inactive_threshold: number;
+  num_replicas: number;
+  mem_storage: boolean;
+  direct: boolean;
+}
+
+/** A CreateConsumerRequest body: `{stream_name, config}` decoded as Go's json.Unmarshal does. */
+export function decodeConsumerRequest(body: Buffer): { stream: string; config: ConsumerConfig } {
+  const o = parseBody(body);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) bad();
+  const r = o as Record<string, unknown>;
+  const c = (r.config ?? {}) as Record<string, unknown>;
+  if (typeof c !== 'object' || Array.isArray(c)) bad();
+  const backoff = c.backoff === undefined || c.backoff === null ? [] : Array.isArray(c.backoff) ? c.backoff.map(int) : bad();
+  const startTime = c.opt_start_time === undefined || c.opt_start_time === null ? null : str(c.opt_start_time);
+  return {
+    stream: str(r.stream_name),
+    config: {
+      durable_name: str(c.durable_name),
+      name: str(c.name),
+      description: str(c.description),
+      deliver_policy: oneOf(c.deliver_policy, ['all', 'last', 'new', 'by_start_sequence', 'by_start_time', 'last_per_subject'] as const, 'all'),
+      opt_start_seq: int(c.opt_start_seq),
+      opt_start_time: startTime,
+      ack_policy: oneOf(c.ack_policy, ['none', 'all', 'explicit'] as const, 'none'),
+      ack_wait: int(c.ack_wait),
+      max_deliver: int(c.max_deliver),
+      backoff,
+      filter_subject: str(c.filter_subject),
+      replay_policy: oneOf(c.replay_policy, ['instant', 'original'] as const, 'instant'),
+      rate_limit_bps: int(c.rate_limit_bps),
+      sample_freq: str(c.sample_freq),
+      max_waiting: int(c.max_waiting),
+      max_ack_pending: int(c.max_ack_pending),
+      idle_heartbeat: int(c.idle_heartbeat),
+      flow_control: bool(c.flow_control),
+      headers_only: bool(c.headers_only),
+      max_batch: int(c.max_batch),
+      max_expires: int(c.max_expires),
+      max_bytes: int(c.max_bytes),
+      deliver_subject: str(c.deliver_subject),
+      deliver_group: str(c.deliver_group),
+      inactive_threshold: int(c.inactive_threshold),
+      num_replicas: int(c.num_replicas),
+      mem_storage: bool(c.mem_storage),
+      direct: bool(c.direct),
+    },
+  };
+}

@@ -19,6 +19,7 @@ import {
   type ApiError,
 } from './errors.js';
 import type { StoreLimits, StreamStore } from './store/store.js';
+import { filterMatches } from './store/memory.js';
 import { SubjectTransform } from './transform.js';
 
 /** What a stream needs from its account's JetStream state (jetstream.ts implements it). */
@@ -26,8 +27,8 @@ export interface StreamOwner {
   readonly account: Account;
   /** The JetStream domain ('' = none). */
   readonly domain: string;
-  /** Publishes in the stream's account (replies, republish). */
-  publish(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void;
+  /** Publishes in the stream's account (replies, republish, deliveries; `frame` as JetStreamHost.publish). */
+  publish(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
   addSub(sub: Subscription): void;
   removeSub(sub: Subscription): void;
   /** The server's resource limit for this storage type is exceeded (10023 before storing). */
@@ -73,6 +74,17 @@ function headerSeq(v: string): number {
   return /^\d+$/.test(v) ? Number(v) : -1;
 }
 
+/** A consumer as its stream sees it (consumer.ts implements it). */
+export interface StreamConsumer {
+  readonly name: string;
+  readonly cfg: { readonly filter_subject: string };
+  /** A message was stored (or room was made): deliver what can be delivered. */
+  signal(): void;
+  /** Whether the consumer no longer needs `seq` (interest retention). */
+  done(seq: number, subject: string): boolean;
+  stop(): void;
+}
+
 interface DedupeEntry {
   id: string;
   seq: number;
@@ -84,7 +96,7 @@ export class Stream implements InternalHandler {
   cfg: StreamConfig;
   readonly created: number;
   readonly store: StreamStore;
-  private readonly owner: StreamOwner;
+  readonly owner: StreamOwner;
   private subs: Subscription[] = [];
   private directSubs: Subscription[] = [];
   /** The last sequence (the store's, kept here for the publish path). */
@@ -98,8 +110,8 @@ export class Stream implements InternalHandler {
   private ackBuf: Buffer = EMPTY;
   private ackLen = 0;
   private transform: SubjectTransform | null = null;
-  /** Consumers on this stream (the consumer room keeps them; interest retention asks it). */
-  consumerCount = 0;
+  /** The consumers on this stream, by name. */
+  readonly consumers = new Map<string, StreamConsumer>();
   private closed = false;
 
   constructor(owner: StreamOwner, cfg: StreamConfig, store: StreamStore, created = Date.now()) {
@@ -156,6 +168,8 @@ export class Stream implements InternalHandler {
   /** Stops taking messages; `remove` deletes the stored data too. */
   async stop(remove: boolean): Promise<void> {
     this.closed = true;
+    for (const c of this.consumers.values()) c.stop();
+    this.consumers.clear();
     for (const s of [...this.subs, ...this.directSubs]) this.owner.removeSub(s);
     this.subs = [];
     this.directSubs = [];
@@ -238,7 +252,7 @@ export class Stream implements InternalHandler {
       return;
     }
     const ts = Date.now();
-    if (cfg.retention === 'interest' && this.consumerCount === 0) {
+    if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
       // No interest: the sequence is used up without storing (nats-server's SkipMsg).
       this.lseq = this.store.skip();
       this.lmsgId = msgId;
@@ -267,6 +281,35 @@ export class Stream implements InternalHandler {
     else if (rollup === 'all') this.store.purge({ keep: 1 });
     if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
     if (reply !== null) this.ack(reply, seq, false);
+    for (const c of this.consumers.values()) c.signal();
+  }
+
+  /** Interest retention: whether a consumer's filter takes `subject`. */
+  private hasInterest(subject: string): boolean {
+    for (const c of this.consumers.values()) {
+      const f = c.cfg.filter_subject;
+      if (f === '' || filterMatches(f, subject)) return true;
+    }
+    return false;
+  }
+
+  /** A consumer acked `seq`: a work queue drops it, interest retention once no consumer needs it. */
+  consumerAcked(_consumer: StreamConsumer, seq: number): void {
+    const r = this.cfg.retention;
+    if (r === 'limits') return;
+    const sm = this.store.load(seq);
+    if (sm === null) return;
+    if (r === 'interest') {
+      for (const c of this.consumers.values()) if (!c.done(seq, sm.subject)) return;
+    }
+    this.store.remove(seq, false);
+  }
+
+  /** Removes a consumer (API delete, or an ephemeral one gone inactive). */
+  async deleteConsumer(c: StreamConsumer): Promise<void> {
+    if (this.consumers.get(c.name) !== c) return;
+    this.consumers.delete(c.name);
+    c.stop();
   }
 
   /** The PubAck from the template: `{"stream":"S", "seq":N}` (or `,"duplicate": true}`). */
@@ -420,7 +463,7 @@ export class Stream implements InternalHandler {
       s += `,"num_deleted":${st.numDeleted}`;
       if (details) s += `,"deleted":[${this.store.deleted().join(',')}]`;
     }
-    return s + `,"consumer_count":${this.consumerCount}}`;
+    return s + `,"consumer_count":${this.consumers.size}}`;
   }
 
   /** `"config":...,"created":...,"state":...` (the StreamInfo fields, without braces). */

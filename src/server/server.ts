@@ -312,10 +312,10 @@ export class Server implements ClientHost {
       hasConfiguredAccounts: () => this.opts.accounts.length > 0,
       addSub: (acc, sub) => this.addSub(acc, sub),
       removeSub: (acc, sub) => this.removeSub(acc, sub),
-      publish: (acc, subject, reply, hdrLen, payload) => {
+      publish: (acc, subject, reply, hdrLen, payload, frame) => {
         this.beginDelivery();
         try {
-          acc.deliver(subject, reply, hdrLen, payload, TO_ROUTES, null, null);
+          acc.deliver(subject, reply, hdrLen, payload, TO_ROUTES, null, null, undefined, frame);
         } finally {
           this.endDelivery();
         }

@@ -1,0 +1,207 @@
+// The `$JS.API.CONSUMER` requests (nats-server's jsConsumer*Request, non-clustered): create in
+// its three forms (`CREATE.<stream>` ephemeral, `CREATE.<stream>.<name>[.<filter>]` of 2.9,
+// `DURABLE.CREATE.<stream>.<durable>`), info, names, list, delete, and MSG.NEXT for pull
+// consumers, with nats-server's defaults (setConsumerConfigDefaults) and main checks.
+
+import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
+import { enabled, guarded, isEmptyRequest, lookup, num, object, type Handler, type Request } from './api-common.js';
+import { Consumer } from './consumer.js';
+import { e, JsApiError, JSStreamMismatchErr, JSStreamReplicasNotSupportedErr, streamInvalidConfig } from './errors.js';
+import { decodeConsumerRequest, goJSON, type ConsumerConfig } from './json.js';
+import type { Stream } from './stream.js';
+
+const T = 'io.nats.jetstream.api.v1.';
+export const CONSUMER_CREATE_TYPE = T + 'consumer_create_response';
+export const CONSUMER_INFO_TYPE = T + 'consumer_info_response';
+export const CONSUMER_NAMES_TYPE = T + 'consumer_names_response';
+export const CONSUMER_LIST_TYPE = T + 'consumer_list_response';
+export const CONSUMER_DELETE_TYPE = T + 'consumer_delete_response';
+
+const JSConsumerCreateFilterSubjectMismatchErr = e(400, 10131, 'Consumer create request did not match filtered subject from create subject');
+const JSConsumerEphemeralWithDurableNameErr = e(400, 10020, 'consumer expected to be ephemeral but a durable name was set in request');
+const JSConsumerDurableNameNotMatchSubjectErr = e(400, 10017, 'consumer name in subject does not match durable name in request');
+const JSConsumerDurableNameNotSetErr = e(400, 10018, 'consumer expected to be durable but a durable name was not set');
+const JSConsumerNameContainsPathSeparatorsErr = e(400, 10127, 'Consumer name can not contain path separators');
+const JSConsumerNameExistErr = e(400, 10013, 'consumer name already in use');
+const JSConsumerNotFoundErr = e(404, 10014, 'consumer not found');
+const JSConsumerBadDurableNameErr = e(400, 10103, "durable name can not contain '.', '*', '>'");
+const JSConsumerDeliverToWildcardsErr = e(400, 10079, 'consumer deliver subject has wildcards');
+const JSConsumerPushMaxWaitingErr = e(400, 10080, 'consumer in push mode can not set max waiting');
+const JSConsumerFilterNotSubsetErr = e(400, 10093, 'consumer filter subject is not a valid subset of the interest subjects');
+const JSConsumerMaxPendingAckPolicyRequiredErr = e(400, 10082, 'consumer requires ack policy for max ack pending');
+const JSMaximumConsumersLimitErr = e(400, 10026, 'maximum consumers limit reached');
+const JSConsumerPullRequiresAckErr = e(400, 10084, 'consumer in pull mode requires ack policy');
+const JSConsumerWQConsumerNotDeliverAllErr = e(400, 10101, 'consumer must be deliver all on workqueue stream');
+const JSConsumerWQRequiresExplicitAckErr = e(400, 10098, 'workqueue stream requires explicit ack');
+
+/** nats-server's JsAckWaitDefault, JsDefaultMaxAckPending, JSWaitQueueDefaultMax, JsDeleteWaitTimeDefault. */
+const ACK_WAIT_DEFAULT = 30_000_000_000;
+const MAX_ACK_PENDING_DEFAULT = 1000;
+const MAX_WAITING_DEFAULT = 512;
+const INACTIVE_THRESHOLD_DEFAULT = 5_000_000_000;
+const NAMES_LIMIT = 1024;
+const LIST_LIMIT = 256;
+const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `$JS.API.CONSUMER.<tokens>` → handler (null: no reply, as nats-server). */
+export function consumerRoute(tokens: string[]): Handler | null {
+  const n = tokens.length;
+  const op = tokens[3];
+  if (op === 'CREATE' && n >= 5) return consumerCreate;
+  if (op === 'DURABLE' && tokens[4] === 'CREATE' && n === 7) return consumerCreate;
+  if (op === 'INFO' && n === 6) return consumerInfo;
+  if (op === 'DELETE' && n === 6) return consumerDelete;
+  if (op === 'NAMES' && n === 5) return consumerNames;
+  if (op === 'LIST' && n === 5) return consumerList;
+  if (op === 'MSG' && tokens[4] === 'NEXT' && n === 7) return msgNext;
+  return null;
+}
+
+function ephemeralName(): string {
+  let s = '';
+  for (let i = 0; i < 8; i++) s += DIGITS[(Math.random() * 62) | 0];
+  return s;
+}
+
+function consumer(stream: Stream, name: string): Consumer {
+  const c = stream.consumers.get(name);
+  if (c === undefined) throw new JsApiError(JSConsumerNotFoundErr);
+  return c as Consumer;
+}
+
+/** setConsumerConfigDefaults and the checks of checkConsumerCfg that apply on one server. */
+function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): ConsumerConfig {
+  const c = { ...cfg, backoff: [...cfg.backoff] };
+  const limits = r.jsa.limits!;
+  if (c.deliver_subject === '' && c.max_waiting === 0) c.max_waiting = MAX_WAITING_DEFAULT;
+  if (c.ack_wait === 0 && c.ack_policy !== 'none') c.ack_wait = ACK_WAIT_DEFAULT;
+  if (c.max_deliver === 0) c.max_deliver = -1;
+  if (c.backoff.length > 0) c.ack_wait = c.backoff[0]!;
+  if (c.ack_policy !== 'none' && c.max_ack_pending === 0) {
+    c.max_ack_pending = limits.maxAckPending > 0 && limits.maxAckPending < MAX_ACK_PENDING_DEFAULT ? limits.maxAckPending : MAX_ACK_PENDING_DEFAULT;
+  }
+  if (c.durable_name === '' && c.inactive_threshold === 0) c.inactive_threshold = INACTIVE_THRESHOLD_DEFAULT;
+  if (c.durable_name !== '' && /[.*>]/.test(c.durable_name)) throw new JsApiError(JSConsumerBadDurableNameErr);
+  if (c.deliver_subject !== '') {
+    if (!subjectIsLiteral(c.deliver_subject)) throw new JsApiError(JSConsumerDeliverToWildcardsErr);
+    if (c.max_waiting !== 0) throw new JsApiError(JSConsumerPushMaxWaitingErr);
+    if (c.ack_policy === 'none' && c.max_ack_pending > 0) throw new JsApiError(JSConsumerMaxPendingAckPolicyRequiredErr);
+  } else if (c.ack_policy === 'none' && stream.cfg.retention === 'workqueue') throw new JsApiError(JSConsumerPullRequiresAckErr);
+  if (c.filter_subject !== '') {
+    if (!isValidSubject(c.filter_subject)) throw new JsApiError(JSConsumerFilterNotSubsetErr);
+    const subjects = stream.cfg.subjects;
+    if (!subjects.some((s) => subjectIsSubsetMatch(c.filter_subject, s) || subjectsCollide(c.filter_subject, s))) {
+      throw new JsApiError(JSConsumerFilterNotSubsetErr);
+    }
+  }
+  if (stream.cfg.retention === 'workqueue') {
+    if (c.deliver_policy !== 'all') throw new JsApiError(JSConsumerWQConsumerNotDeliverAllErr);
+    if (c.ack_policy !== 'explicit') throw new JsApiError(JSConsumerWQRequiresExplicitAckErr);
+  }
+  if (c.deliver_policy === 'by_start_sequence' && c.opt_start_seq === 0) {
+    throw new JsApiError(streamInvalidConfig('consumer delivery policy is deliver by start sequence, but optional start sequence is not set'));
+  }
+  if (c.deliver_policy === 'by_start_time' && c.opt_start_time === null) {
+    throw new JsApiError(streamInvalidConfig('consumer delivery policy is deliver by start time, but optional start time is not set'));
+  }
+  return c;
+}
+
+function consumerCreate(r: Request): void {
+  if (!enabled(r, CONSUMER_CREATE_TYPE)) return;
+  guarded(r, CONSUMER_CREATE_TYPE, '', () => {
+    const req = decodeConsumerRequest(r.body);
+    const t = r.tokens;
+    const legacyDurable = t[3] === 'DURABLE';
+    const streamName = legacyDurable ? t[5]! : t[4]!;
+    const name = legacyDurable ? t[6]! : (t[5] ?? '');
+    const filter = !legacyDurable && t.length > 6 ? t.slice(6).join('.') : '';
+    const legacyEphemeral = !legacyDurable && t.length === 5;
+    if (streamName !== req.stream) throw new JsApiError(JSStreamMismatchErr);
+    if (name !== '' && /[\\/]/.test(name)) throw new JsApiError(JSConsumerNameContainsPathSeparatorsErr);
+    const cfg = req.config;
+    if (legacyDurable) {
+      if (cfg.durable_name === '') throw new JsApiError(JSConsumerDurableNameNotSetErr);
+      if (name !== cfg.durable_name) throw new JsApiError(JSConsumerDurableNameNotMatchSubjectErr);
+    } else if (!legacyEphemeral) {
+      if (cfg.durable_name !== '' && name !== cfg.durable_name) throw new JsApiError(JSConsumerDurableNameNotMatchSubjectErr);
+      cfg.name = name;
+    } else if (cfg.durable_name !== '') throw new JsApiError(JSConsumerEphemeralWithDurableNameErr);
+    if (filter !== '' && cfg.filter_subject !== filter) throw new JsApiError(JSConsumerCreateFilterSubjectMismatchErr);
+    if (cfg.num_replicas > 1) throw new JsApiError(JSStreamReplicasNotSupportedErr);
+    const stream = lookup(r, streamName);
+    const checked = checkConsumerCfg(r, stream, cfg);
+    const cname = checked.durable_name || checked.name || ephemeralName();
+    const existing = stream.consumers.get(cname) as Consumer | undefined;
+    let c: Consumer;
+    if (existing !== undefined) {
+      if (goJSON(existing.cfg) !== goJSON(checked)) throw new JsApiError(JSConsumerNameExistErr);
+      c = existing;
+    } else {
+      const max = stream.cfg.max_consumers;
+      const accMax = r.jsa.limits!.maxConsumers;
+      if ((max > 0 && stream.consumers.size >= max) || (accMax > 0 && r.jsa.consumerCount() >= accMax)) throw new JsApiError(JSMaximumConsumersLimitErr);
+      c = new Consumer(stream, cname, checked);
+      stream.consumers.set(cname, c);
+    }
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_CREATE_TYPE}",${c.renderInfo()}}`, false);
+  });
+}
+
+function consumerInfo(r: Request): void {
+  if (!enabled(r, CONSUMER_INFO_TYPE)) return;
+  guarded(r, CONSUMER_INFO_TYPE, '', () => {
+    const stream = lookup(r, r.tokens[4]!);
+    const c = consumer(stream, r.tokens[5]!);
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_INFO_TYPE}",${c.renderInfo()}}`, false);
+  });
+}
+
+function consumerDelete(r: Request): void {
+  if (!enabled(r, CONSUMER_DELETE_TYPE)) return;
+  guarded(r, CONSUMER_DELETE_TYPE, '', () => {
+    const stream = lookup(r, r.tokens[4]!);
+    const c = consumer(stream, r.tokens[5]!);
+    void stream.deleteConsumer(c);
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_DELETE_TYPE}","success":true}`, false);
+  });
+}
+
+function sortedConsumers(stream: Stream): Consumer[] {
+  return ([...stream.consumers.values()] as Consumer[]).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function consumerNames(r: Request): void {
+  const tail = ',"total":0,"offset":0,"limit":0,"consumers":null';
+  if (!enabled(r, CONSUMER_NAMES_TYPE, tail)) return;
+  guarded(r, CONSUMER_NAMES_TYPE, tail, () => {
+    const want = isEmptyRequest(r.body) ? 0 : num(object(r.body).offset);
+    const all = sortedConsumers(lookup(r, r.tokens[4]!));
+    const offset = Math.min(want, all.length);
+    const names = all.slice(offset, offset + NAMES_LIMIT).map((c) => c.name);
+    const list = names.length > 0 ? goJSON(names) : 'null';
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_NAMES_TYPE}","total":${all.length},"offset":${offset},"limit":${NAMES_LIMIT},"consumers":${list}}`, false);
+  });
+}
+
+function consumerList(r: Request): void {
+  const tail = ',"total":0,"offset":0,"limit":0,"consumers":null';
+  if (!enabled(r, CONSUMER_LIST_TYPE, tail)) return;
+  guarded(r, CONSUMER_LIST_TYPE, tail, () => {
+    const want = isEmptyRequest(r.body) ? 0 : num(object(r.body).offset);
+    const all = sortedConsumers(lookup(r, r.tokens[4]!));
+    const offset = Math.min(want, all.length);
+    const infos = all.slice(offset, offset + LIST_LIMIT).map((c) => `{${c.renderInfo()}}`);
+    const list = infos.length > 0 ? `[${infos.join(',')}]` : 'null';
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_LIST_TYPE}","total":${all.length},"offset":${offset},"limit":${LIST_LIMIT},"consumers":${list}}`, false);
+  });
+}
+
+/** MSG.NEXT: handed to the pull consumer; unknown streams and consumers get no reply. */
+function msgNext(r: Request): void {
+  const stream = r.jsa.streams.get(r.tokens[5]!);
+  const c = stream?.consumers.get(r.tokens[6]!) as Consumer | undefined;
+  if (c === undefined || !c.isPull) return;
+  c.nextRequest(r.reply, r.body);
+}
+

@@ -1,0 +1,445 @@
+// A consumer (nats-server's consumer.go for one server): its configuration and the delivery
+// state (next stream sequence, delivered and ack floor sequences, pending acks, redeliveries),
+// pull requests (`$JS.API.CONSUMER.MSG.NEXT`: batch, expires, no_wait, idle heartbeats and the
+// 404/408/409 status messages) and push delivery, acks on the 9-token reply subject
+// `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (+ACK, -NAK, +WPI,
+// +TERM, +NXT) and redelivery after ack_wait.
+
+import { internalSub, type InternalHandler, type Subscription } from '../accounts/account.js';
+import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
+import { filterMatches } from './store/memory.js';
+import type { StoreMsg } from './store/store.js';
+import type { Stream } from './stream.js';
+
+/** A pull request waiting for messages (nats-server's waitingRequest). */
+interface WaitingRequest {
+  reply: Buffer;
+  /** Messages still wanted. */
+  n: number;
+  /** Messages delivered to it. */
+  d: number;
+  noWait: boolean;
+  /** ms since the epoch; 0 = never. */
+  expires: number;
+  /** Idle heartbeat period, ms (0 = none), and when the next one is due. */
+  hb: number;
+  hbNext: number;
+}
+
+interface Pending {
+  dseq: number;
+  /** When it was (re)delivered, ms. */
+  ts: number;
+}
+
+const NS = 1e6;
+const EMPTY = Buffer.alloc(0);
+const NO_MESSAGES = 'NATS/1.0 404 No Messages\r\n\r\n';
+const EXCEEDED_MAX_WAITING = 'NATS/1.0 409 Exceeded MaxWaiting\r\n\r\n';
+const CONSUMER_DELETED = 'NATS/1.0 409 Consumer Deleted\r\n\r\n';
+
+export class Consumer {
+  readonly stream: Stream;
+  readonly name: string;
+  cfg: ConsumerConfig;
+  readonly created: number;
+  /** Next stream sequence to look at. */
+  private sseq: number;
+  /** Last consumer sequence delivered (dseq - 1 in nats-server's terms). */
+  private dseq = 0;
+  private lastDeliveredSseq = 0;
+  private lastActive = 0;
+  private adflr = 0;
+  private asflr = 0;
+  private ackActive = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly rdc = new Map<number, number>();
+  /** Stream sequences to redeliver, oldest first. */
+  private rdq: number[] = [];
+  private readonly waiting: WaitingRequest[] = [];
+  private readonly ackSub: Subscription;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Ephemeral consumers: deleted after inactive_threshold without interest (pull: without requests). */
+  private inactiveSince = Date.now();
+
+  constructor(stream: Stream, name: string, cfg: ConsumerConfig, created = Date.now()) {
+    this.stream = stream;
+    this.name = name;
+    this.cfg = cfg;
+    this.created = created;
+    this.sseq = this.startSequence();
+    const handler: InternalHandler = { clusterWide: false, receive: (subject, reply, hdrLen, payload) => this.ack(subject, reply, hdrLen, payload) };
+    this.ackSub = internalSub(`$JS.ACK.${stream.name}.${name}.>`, handler);
+    stream.owner.addSub(this.ackSub);
+    this.schedule();
+  }
+
+  get isPull(): boolean {
+    return this.cfg.deliver_subject === '';
+  }
+
+  /** nats-server's selectStartingSeqNo. */
+  private startSequence(): number {
+    const st = this.stream.store.state();
+    const c = this.cfg;
+    switch (c.deliver_policy) {
+      case 'last': {
+        const last = c.filter_subject !== '' ? this.stream.store.loadLast(c.filter_subject) : this.stream.store.load(st.lastSeq);
+        return last !== null ? last.seq : st.lastSeq + 1;
+      }
+      case 'new':
+        return st.lastSeq + 1;
+      case 'by_start_sequence':
+        return Math.max(1, c.opt_start_seq);
+      case 'by_start_time':
+        return this.stream.store.seqFromTime(Date.parse(c.opt_start_time!));
+      default:
+        return Math.max(1, st.firstSeq);
+    }
+  }
+
+  // ---- delivery ----
+
+  /** A pull request (MSG.NEXT): body empty, a batch count, or the JSON request. */
+  nextRequest(reply: Buffer | null, body: Buffer): void {
+    if (reply === null || reply.length === 0 || this.closed) return;
+    const text = body.toString('utf8').trim();
+    let batch = 1;
+    let expiresNs = 0;
+    let noWait = false;
+    let hbNs = 0;
+    if (text.startsWith('{')) {
+      let req: { batch?: number; expires?: number; no_wait?: boolean; idle_heartbeat?: number };
+      try {
+        req = JSON.parse(text);
+      } catch (e) {
+        return this.status(reply, `NATS/1.0 400 Bad Request - ${(e as Error).message}\r\n\r\n`);
+      }
+      batch = req.batch ?? 0;
+      expiresNs = req.expires ?? 0;
+      noWait = req.no_wait === true;
+      hbNs = req.idle_heartbeat ?? 0;
+      if (hbNs > 0 && hbNs * 2 > expiresNs) return this.status(reply, 'NATS/1.0 400 Bad Request - heartbeat value too large\r\n\r\n');
+    } else if (/^-?\d+$/.test(text)) batch = Number(text);
+    if (batch <= 0) batch = 1;
+    const c = this.cfg;
+    if (c.max_batch > 0 && batch > c.max_batch) return this.status(reply, `NATS/1.0 409 Exceeded MaxRequestBatch of ${c.max_batch}\r\n\r\n`);
+    const now = Date.now();
+    this.expireWaiting(now);
+    if (noWait) {
+      const avail = this.numPending() + this.rdq.length;
+      if (avail === 0 && expiresNs === 0) return this.status(reply, NO_MESSAGES);
+    }
+    if (this.waiting.length >= c.max_waiting) return this.status(reply, EXCEEDED_MAX_WAITING);
+    const hb = hbNs / NS;
+    this.waiting.push({
+      reply: Buffer.from(reply),
+      n: batch,
+      d: 0,
+      noWait,
+      expires: expiresNs > 0 ? now + expiresNs / NS : 0,
+      hb,
+      hbNext: hb > 0 ? now + hb : 0,
+    });
+    this.inactiveSince = now;
+    this.deliver();
+    this.schedule();
+  }
+
+  /** Messages the stream holds past what was delivered, matching the filter (num_pending). */
+  numPending(): number {
+    const st = this.stream.store.state();
+    if (this.sseq > st.lastSeq) return 0;
+    return this.stream.store.filteredState(this.sseq, this.cfg.filter_subject).msgs;
+  }
+
+  /** The stream stored a message (or acks freed room): deliver what can be delivered. */
+  signal(): void {
+    if (!this.closed) this.deliver();
+  }
+
+  /** Delivers while there is a target (a waiting request, or the push subject) and a message. */
+  private deliver(): void {
+    const c = this.cfg;
+    for (;;) {
+      let target: WaitingRequest | null = null;
+      if (this.isPull) {
+        if (this.waiting.length === 0) return;
+        target = this.waiting[0]!;
+      }
+      if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
+      const sm = this.nextMessage();
+      if (sm === null) {
+        // Nothing more now: a no_wait request ends here.
+        if (target !== null && target.noWait) {
+          this.waiting.shift();
+          this.status(target.reply, target.d === 0 ? NO_MESSAGES : this.timeoutStatus(target));
+          continue;
+        }
+        return;
+      }
+      const to = target !== null ? target.reply : Buffer.from(c.deliver_subject, 'latin1');
+      this.send(to, sm);
+      if (target !== null) {
+        target.d++;
+        if (--target.n === 0) this.waiting.shift();
+      }
+    }
+  }
+
+  /** The next message to deliver: a redelivery first, then the next stored one matching the filter. */
+  private nextMessage(): StoreMsg | null {
+    while (this.rdq.length > 0) {
+      const seq = this.rdq.shift()!;
+      const sm = this.stream.store.load(seq);
+      if (sm !== null && this.pending.has(seq)) return sm;
+      this.pending.delete(seq);
+    }
+    const sm = this.stream.store.loadNext(this.cfg.filter_subject, this.sseq);
+    if (sm === null) {
+      this.sseq = Math.max(this.sseq, this.stream.store.state().lastSeq + 1);
+      return null;
+    }
+    this.sseq = sm.seq + 1;
+    return sm;
+  }
+
+  private send(to: Buffer, sm: StoreMsg): void {
+    const c = this.cfg;
+    const now = Date.now();
+    const seq = sm.seq;
+    const redelivery = this.pending.has(seq);
+    const dc = redelivery ? (this.rdc.get(seq) ?? 1) + 1 : 1;
+    if (redelivery) this.rdc.set(seq, dc);
+    this.dseq++;
+    this.lastDeliveredSseq = Math.max(this.lastDeliveredSseq, seq);
+    this.lastActive = now;
+    if (c.ack_policy === 'none') {
+      this.adflr = this.dseq;
+      this.asflr = seq;
+    } else this.pending.set(seq, { dseq: this.dseq, ts: now });
+    const pending = this.numPending();
+    const ack = `$JS.ACK.${this.stream.name}.${this.name}.${dc}.${seq}.${this.dseq}.${BigInt(sm.ts) * 1_000_000n}.${pending}`;
+    let hdr = sm.hdr;
+    let msg = sm.msg;
+    if (c.headers_only) {
+      const base = hdr.length > 0 ? hdr.toString('latin1').slice(0, -2) : 'NATS/1.0\r\n';
+      hdr = Buffer.from(`${base}Nats-Msg-Size: ${msg.length}\r\n\r\n`, 'latin1');
+      msg = Buffer.alloc(0);
+    }
+    const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
+    this.stream.owner.publish(to, Buffer.from(ack, 'latin1'), hdr.length > 0 ? hdr.length : -1, payload, Buffer.from(sm.subject, 'latin1'));
+    if (c.max_deliver > 0 && dc >= c.max_deliver && c.ack_policy !== 'none') {
+      // Delivered for the last time: no more redeliveries (nats-server keeps it pending until acked or ack_wait).
+      this.rdc.set(seq, dc);
+    }
+  }
+
+  private status(reply: Buffer, hdr: string): void {
+    const b = Buffer.from(hdr, 'latin1');
+    this.stream.owner.publish(reply, null, b.length, b);
+  }
+
+  private timeoutStatus(w: WaitingRequest): string {
+    return `NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: ${w.n}\r\nNats-Pending-Bytes: 0\r\n\r\n`;
+  }
+
+  /** Ends the waiting requests that expired (408). */
+  private expireWaiting(now: number): void {
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i]!;
+      if (w.expires > 0 && w.expires <= now) {
+        this.waiting.splice(i, 1);
+        this.status(w.reply, this.timeoutStatus(w));
+      } else i++;
+    }
+  }
+
+  // ---- acks ----
+
+  /** A message on `$JS.ACK.<stream>.<consumer>.>`. */
+  private ack(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void {
+    const tokens = subject.toString('latin1').split('.');
+    if (tokens.length !== 9 || this.closed) return;
+    const seq = Number(tokens[5]);
+    const body = (hdrLen > 0 ? payload.subarray(hdrLen) : payload).toString('latin1');
+    const now = Date.now();
+    if (body === '' || body.startsWith('+ACK') || body.startsWith('+NXT') || body.startsWith('+TERM')) this.acked(seq, now);
+    else if (body.startsWith('-NAK')) {
+      const p = this.pending.get(seq);
+      if (p === undefined) return;
+      let delay = 0;
+      const json = body.slice(4).trim();
+      if (json.startsWith('{')) {
+        try {
+          delay = Number(JSON.parse(json).delay ?? 0) / NS;
+        } catch {
+          delay = 0;
+        }
+      }
+      if (delay > 0) p.ts = now - this.ackWait() + delay;
+      else this.rdq.push(seq);
+    } else if (body.startsWith('+WPI')) {
+      const p = this.pending.get(seq);
+      if (p !== undefined) p.ts = now;
+    }
+    // An ack with a reply (the clients' ackAck) is confirmed with an empty message.
+    if (reply !== null && reply.length > 0) this.stream.owner.publish(reply, null, -1, EMPTY);
+    this.deliver();
+    this.schedule();
+  }
+
+  private acked(seq: number, now: number): void {
+    const c = this.cfg;
+    if (c.ack_policy === 'none') return;
+    if (c.ack_policy === 'all') {
+      for (const s of [...this.pending.keys()]) {
+        if (s > seq) continue;
+        this.pending.delete(s);
+        this.rdc.delete(s);
+        this.stream.consumerAcked(this, s);
+      }
+    } else {
+      if (!this.pending.delete(seq)) return;
+      this.rdc.delete(seq);
+      this.stream.consumerAcked(this, seq);
+    }
+    this.ackActive = now;
+    // The ack floor: below the oldest pending, or the last delivered when none is pending.
+    if (this.pending.size === 0) {
+      this.adflr = this.dseq;
+      this.asflr = this.lastDeliveredSseq;
+    } else {
+      let minS = Infinity;
+      let minD = Infinity;
+      for (const [s, p] of this.pending) {
+        if (s < minS) minS = s;
+        if (p.dseq < minD) minD = p.dseq;
+      }
+      this.adflr = Math.max(this.adflr, minD - 1);
+      this.asflr = Math.max(this.asflr, minS - 1);
+    }
+  }
+
+  /** Whether this consumer no longer needs `seq` (interest retention). */
+  done(seq: number, subject: string): boolean {
+    if (!filterMatches(this.cfg.filter_subject, subject)) return true;
+    return seq < this.sseq && !this.pending.has(seq);
+  }
+
+  private ackWait(): number {
+    return this.cfg.ack_wait > 0 ? this.cfg.ack_wait / NS : 30_000;
+  }
+
+  // ---- timers: redelivery, expiry, heartbeats, inactivity ----
+
+  /** One timer for the next thing due: an ack_wait expiry, a request's expiry or heartbeat. */
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    let next = Infinity;
+    const wait = this.ackWait();
+    for (const p of this.pending.values()) next = Math.min(next, p.ts + wait);
+    for (const w of this.waiting) {
+      if (w.expires > 0) next = Math.min(next, w.expires);
+      if (w.hbNext > 0) next = Math.min(next, w.hbNext);
+    }
+    if (this.cfg.inactive_threshold > 0 && this.cfg.durable_name === '') next = Math.min(next, this.inactiveSince + this.cfg.inactive_threshold / NS);
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.tick(), Math.max(1, next - Date.now()));
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.closed) return;
+    const now = Date.now();
+    const wait = this.ackWait();
+    const due: number[] = [];
+    for (const [seq, p] of this.pending) {
+      if (p.ts + wait > now || this.rdq.includes(seq)) continue;
+      const dc = this.rdc.get(seq) ?? 1;
+      if (this.cfg.max_deliver > 0 && dc >= this.cfg.max_deliver) continue;
+      p.ts = now;
+      due.push(seq);
+    }
+    this.rdq.push(...due.sort((a, b) => a - b));
+    this.expireWaiting(now);
+    for (const w of this.waiting) {
+      if (w.hbNext > 0 && w.hbNext <= now) {
+        this.status(w.reply, `NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: ${this.dseq}\r\nNats-Last-Stream: ${this.lastDeliveredSseq}\r\n\r\n`);
+        w.hbNext = now + w.hb;
+      }
+    }
+    if (this.waiting.length > 0 || !this.isPull) this.inactiveSince = now;
+    if (this.cfg.durable_name === '' && this.cfg.inactive_threshold > 0 && now - this.inactiveSince >= this.cfg.inactive_threshold / NS) {
+      void this.stream.deleteConsumer(this);
+      return;
+    }
+    this.deliver();
+    this.schedule();
+  }
+
+  /** Stops: waiting requests get 409 Consumer Deleted. */
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.stream.owner.removeSub(this.ackSub);
+    for (const w of this.waiting.splice(0)) this.status(w.reply, CONSUMER_DELETED);
+  }
+
+  // ---- info ----
+
+  /** nats-server's ConsumerInfo JSON fields (without the response type). */
+  renderInfo(): string {
+    const seqInfo = (d: number, s: number, last: number): string =>
+      `{"consumer_seq":${d},"stream_seq":${s}${last > 0 ? `,"last_active":${jsonTime(last)}` : ''}}`;
+    let s = `"stream_name":${goJSON(this.stream.name)},"name":${goJSON(this.name)},"created":${jsonTime(this.created)}`;
+    s += `,"config":${renderConsumerConfig(this.cfg)}`;
+    s += `,"delivered":${seqInfo(this.dseq, this.lastDeliveredSseq, this.lastActive)}`;
+    s += `,"ack_floor":${seqInfo(this.adflr, this.asflr, this.ackActive)}`;
+    s += `,"num_ack_pending":${this.pending.size},"num_redelivered":${this.rdc.size},"num_waiting":${this.waiting.length}`;
+    return s + `,"num_pending":${this.numPending()}`;
+  }
+}
+
+/** A ConsumerConfig as nats-server marshals it (field order and omitempty of consumer.go). */
+export function renderConsumerConfig(c: ConsumerConfig): string {
+  let s = '{';
+  const add = (field: string): void => {
+    s += (s.length > 1 ? ',' : '') + field;
+  };
+  if (c.durable_name !== '') add(`"durable_name":${goJSON(c.durable_name)}`);
+  if (c.name !== '') add(`"name":${goJSON(c.name)}`);
+  if (c.description !== '') add(`"description":${goJSON(c.description)}`);
+  add(`"deliver_policy":"${c.deliver_policy}"`);
+  if (c.opt_start_seq > 0) add(`"opt_start_seq":${c.opt_start_seq}`);
+  if (c.opt_start_time !== null) add(`"opt_start_time":${goJSON(c.opt_start_time)}`);
+  add(`"ack_policy":"${c.ack_policy}"`);
+  if (c.ack_wait !== 0) add(`"ack_wait":${c.ack_wait}`);
+  if (c.max_deliver !== 0) add(`"max_deliver":${c.max_deliver}`);
+  if (c.backoff.length > 0) add(`"backoff":[${c.backoff.join(',')}]`);
+  if (c.filter_subject !== '') add(`"filter_subject":${goJSON(c.filter_subject)}`);
+  add(`"replay_policy":"${c.replay_policy}"`);
+  if (c.rate_limit_bps > 0) add(`"rate_limit_bps":${c.rate_limit_bps}`);
+  if (c.sample_freq !== '') add(`"sample_freq":${goJSON(c.sample_freq)}`);
+  if (c.max_waiting !== 0) add(`"max_waiting":${c.max_waiting}`);
+  if (c.max_ack_pending !== 0) add(`"max_ack_pending":${c.max_ack_pending}`);
+  if (c.idle_heartbeat !== 0) add(`"idle_heartbeat":${c.idle_heartbeat}`);
+  if (c.flow_control) add('"flow_control":true');
+  if (c.headers_only) add('"headers_only":true');
+  if (c.max_batch !== 0) add(`"max_batch":${c.max_batch}`);
+  if (c.max_expires !== 0) add(`"max_expires":${c.max_expires}`);
+  if (c.max_bytes !== 0) add(`"max_bytes":${c.max_bytes}`);
+  if (c.deliver_subject !== '') add(`"deliver_subject":${goJSON(c.deliver_subject)}`);
+  if (c.deliver_group !== '') add(`"deliver_group":${goJSON(c.deliver_group)}`);
+  if (c.inactive_threshold !== 0) add(`"inactive_threshold":${c.inactive_threshold}`);
+  add(`"num_replicas":${c.num_replicas}`);
+  if (c.mem_storage) add('"mem_storage":true');
+  if (c.direct) add('"direct":true');
+  return s + '}';
+}
