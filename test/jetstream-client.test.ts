@@ -264,6 +264,31 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     const st = await kv.status();
     expect(st.history).toBe(3);
   });
+
+  it('KV keys, history and watch (ordered push consumers, last_per_subject, idle heartbeats)', async () => {
+    const kvm = new Kvm(nc);
+    const kv = await kvm.create('watched', { history: 5 });
+    await kv.put('k1', 'a');
+    await kv.put('k2', 'b');
+    await kv.put('k1', 'c');
+    const keys: string[] = [];
+    for await (const k of await kv.keys()) keys.push(k);
+    expect(keys.sort()).toEqual(['k1', 'k2']);
+    const hist: string[] = [];
+    for await (const e of await kv.history({ key: 'k1' })) hist.push(e.string());
+    expect(hist).toEqual(['a', 'c']);
+    const w = await kv.watch({ key: 'k1' });
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const e of w) {
+        seen.push(`${e.key}=${e.string()}`);
+        if (seen.length === 2) break;
+      }
+    })();
+    await kv.put('k1', 'd');
+    await done;
+    expect(seen).toEqual(['k1=c', 'k1=d']);
+  });
 });
 
 describe.each(KINDS)('JetStream per account on %s', (kind) => {

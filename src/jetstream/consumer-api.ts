@@ -145,6 +145,8 @@ function consumerCreate(r: Request): void {
       stream.consumers.set(cname, c);
     }
     r.jsa.respond(r.reply, `{"type":"${CONSUMER_CREATE_TYPE}",${c.renderInfo()}}`, false);
+    // A push consumer starts delivering after the reply, as nats-server's goroutine does.
+    if (!c.isPull) setImmediate(() => c.signal());
   });
 }
 

@@ -34,6 +34,8 @@ interface Pending {
 
 const NS = 1e6;
 const EMPTY = Buffer.alloc(0);
+/** How often a push consumer with no subscriber on its deliver subject checks again, ms. */
+const PUSH_INTEREST_POLL_MS = 250;
 const NO_MESSAGES = 'NATS/1.0 404 No Messages\r\n\r\n';
 const EXCEEDED_MAX_WAITING = 'NATS/1.0 409 Exceeded MaxWaiting\r\n\r\n';
 const CONSUMER_DELETED = 'NATS/1.0 409 Consumer Deleted\r\n\r\n';
@@ -56,6 +58,10 @@ export class Consumer {
   private readonly rdc = new Map<number, number>();
   /** Stream sequences to redeliver, oldest first. */
   private rdq: number[] = [];
+  /** deliver_policy last_per_subject: the last message of each subject, delivered first. */
+  private lps: number[] = [];
+  /** Push consumers: when the last message or heartbeat went out (idle heartbeats follow it). */
+  private lastSent = Date.now();
   private readonly waiting: WaitingRequest[] = [];
   private readonly ackSub: Subscription;
   private timer: NodeJS.Timeout | null = null;
@@ -84,6 +90,11 @@ export class Consumer {
     const st = this.stream.store.state();
     const c = this.cfg;
     switch (c.deliver_policy) {
+      case 'last_per_subject': {
+        const lasts = [...this.stream.store.subjectsState(c.filter_subject).values()].map((ss) => ss.last);
+        this.lps = lasts.sort((a, b) => a - b);
+        return st.lastSeq + 1;
+      }
       case 'last': {
         const last = c.filter_subject !== '' ? this.stream.store.loadLast(c.filter_subject) : this.stream.store.load(st.lastSeq);
         return last !== null ? last.seq : st.lastSeq + 1;
@@ -150,8 +161,8 @@ export class Consumer {
   /** Messages the stream holds past what was delivered, matching the filter (num_pending). */
   numPending(): number {
     const st = this.stream.store.state();
-    if (this.sseq > st.lastSeq) return 0;
-    return this.stream.store.filteredState(this.sseq, this.cfg.filter_subject).msgs;
+    if (this.sseq > st.lastSeq) return this.lps.length;
+    return this.lps.length + this.stream.store.filteredState(this.sseq, this.cfg.filter_subject).msgs;
   }
 
   /** The stream stored a message (or acks freed room): deliver what can be delivered. */
@@ -167,7 +178,7 @@ export class Consumer {
       if (this.isPull) {
         if (this.waiting.length === 0) return;
         target = this.waiting[0]!;
-      }
+      } else if (!this.pushBound()) return;
       if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
       const sm = this.nextMessage();
       if (sm === null) {
@@ -196,6 +207,10 @@ export class Consumer {
       if (sm !== null && this.pending.has(seq)) return sm;
       this.pending.delete(seq);
     }
+    while (this.lps.length > 0) {
+      const sm = this.stream.store.load(this.lps.shift()!);
+      if (sm !== null) return sm;
+    }
     const sm = this.stream.store.loadNext(this.cfg.filter_subject, this.sseq);
     if (sm === null) {
       this.sseq = Math.max(this.sseq, this.stream.store.state().lastSeq + 1);
@@ -205,9 +220,15 @@ export class Consumer {
     return sm;
   }
 
+  /** A push consumer delivers only while its deliver subject has interest (nats-server's push_bound). */
+  pushBound(): boolean {
+    return !this.isPull && this.stream.owner.account.sublist.hasInterest(this.cfg.deliver_subject);
+  }
+
   private send(to: Buffer, sm: StoreMsg): void {
     const c = this.cfg;
     const now = Date.now();
+    this.lastSent = now;
     const seq = sm.seq;
     const redelivery = this.pending.has(seq);
     const dc = redelivery ? (this.rdc.get(seq) ?? 1) + 1 : 1;
@@ -347,6 +368,9 @@ export class Consumer {
       if (w.hbNext > 0) next = Math.min(next, w.hbNext);
     }
     if (this.cfg.inactive_threshold > 0 && this.cfg.durable_name === '') next = Math.min(next, this.inactiveSince + this.cfg.inactive_threshold / NS);
+    if (!this.isPull && this.cfg.idle_heartbeat > 0) next = Math.min(next, this.lastSent + this.cfg.idle_heartbeat / NS);
+    // A push consumer without interest looks again for a subscriber on its deliver subject.
+    if (!this.isPull && !this.pushBound()) next = Math.min(next, Date.now() + PUSH_INTEREST_POLL_MS);
     if (next === Infinity) return;
     this.timer = setTimeout(() => this.tick(), Math.max(1, next - Date.now()));
     this.timer.unref();
@@ -369,17 +393,27 @@ export class Consumer {
     this.expireWaiting(now);
     for (const w of this.waiting) {
       if (w.hbNext > 0 && w.hbNext <= now) {
-        this.status(w.reply, `NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: ${this.dseq}\r\nNats-Last-Stream: ${this.lastDeliveredSseq}\r\n\r\n`);
+        this.status(w.reply, this.heartbeat());
         w.hbNext = now + w.hb;
       }
     }
-    if (this.waiting.length > 0 || !this.isPull) this.inactiveSince = now;
+    const hb = this.cfg.idle_heartbeat / NS;
+    if (!this.isPull && hb > 0 && now - this.lastSent >= hb) {
+      this.lastSent = now;
+      if (this.pushBound()) this.status(Buffer.from(this.cfg.deliver_subject, 'latin1'), this.heartbeat());
+    }
+    if (this.waiting.length > 0 || this.pushBound()) this.inactiveSince = now;
     if (this.cfg.durable_name === '' && this.cfg.inactive_threshold > 0 && now - this.inactiveSince >= this.cfg.inactive_threshold / NS) {
       void this.stream.deleteConsumer(this);
       return;
     }
     this.deliver();
     this.schedule();
+  }
+
+  /** nats-server's sendIdleHeartbeat: the last consumer and stream sequences delivered. */
+  private heartbeat(): string {
+    return `NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: ${this.dseq}\r\nNats-Last-Stream: ${this.lastDeliveredSseq}\r\n\r\n`;
   }
 
   /** Stops: waiting requests get 409 Consumer Deleted. */
@@ -403,7 +437,8 @@ export class Consumer {
     s += `,"delivered":${seqInfo(this.dseq, this.lastDeliveredSseq, this.lastActive)}`;
     s += `,"ack_floor":${seqInfo(this.adflr, this.asflr, this.ackActive)}`;
     s += `,"num_ack_pending":${this.pending.size},"num_redelivered":${this.rdc.size},"num_waiting":${this.waiting.length}`;
-    return s + `,"num_pending":${this.numPending()}`;
+    s += `,"num_pending":${this.numPending()}`;
+    return this.pushBound() ? s + ',"push_bound":true' : s;
   }
 }
 
