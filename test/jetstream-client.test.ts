@@ -247,6 +247,28 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect(np.num_pending).toBe(0);
   });
 
+  it('interest retention keeps a message until every consumer acked it; a purge drops pending acks', async () => {
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: 'INTC', subjects: ['intc.>'], storage: 'memory' as never, retention: 'interest' as never });
+    await jsm.consumers.add('INTC', { durable_name: 'a', ack_policy: 'explicit' as never });
+    await jsm.consumers.add('INTC', { durable_name: 'b', ack_policy: 'explicit' as never });
+    await js.publish('intc.x', '1');
+    await js.publish('intc.x', '2');
+    const a = await js.consumers.get('INTC', 'a');
+    const b = await js.consumers.get('INTC', 'b');
+    await (await a.next({ expires: 1000 }))!.ackAck();
+    expect((await jsm.streams.info('INTC')).state.messages).toBe(2);
+    await (await b.next({ expires: 1000 }))!.ackAck();
+    expect((await jsm.streams.info('INTC')).state).toMatchObject({ messages: 1, first_seq: 2 });
+    expect((await a.next({ expires: 1000 }))!.seq).toBe(2);
+    expect((await a.info()).num_ack_pending).toBe(1);
+    await jsm.streams.purge('INTC');
+    await nc.flush();
+    expect((await a.info()).num_ack_pending).toBe(0);
+    await js.publish('intc.x', '3');
+    expect((await a.next({ expires: 1000 }))!.seq).toBe(3);
+  });
+
   it('a KV bucket: put, get, update with revision, history, delete (direct get and rollups)', async () => {
     const kvm = new Kvm(nc);
     const kv = await kvm.create('cfg', { history: 3 });

@@ -291,7 +291,7 @@ function streamPurge(r: Request): void {
     if (stream.cfg.deny_purge) throw new JsApiError(streamPurgeFailed('stream purge not permitted'));
     let purged: number;
     try {
-      purged = stream.store.purge({ filter, seq, keep });
+      purged = stream.purge({ filter, seq, keep });
     } catch (e) {
       // nats-server answers a failed purge through sendAPIResponse: not counted as an error.
       r.jsa.respond(r.reply, errorJSON(STREAM_PURGE_TYPE, streamGeneralError((e as Error).message), ',"purged":0'), false);
@@ -312,7 +312,7 @@ function msgDelete(r: Request): void {
     if (stream.cfg.sealed) throw new JsApiError(JSStreamSealedErr);
     if (stream.cfg.deny_delete) throw new JsApiError(streamMsgDeleteFailed('message delete not permitted'));
     // nats-server answers a missing sequence through sendAPIResponse: not counted as an error.
-    if (!stream.store.remove(seq, !noErase)) r.jsa.respond(r.reply, errorJSON(MSG_DELETE_TYPE, sequenceNotFound(seq)), false);
+    if (!stream.removeMsg(seq, !noErase)) r.jsa.respond(r.reply, errorJSON(MSG_DELETE_TYPE, sequenceNotFound(seq)), false);
     else r.jsa.respond(r.reply, `{"type":"${MSG_DELETE_TYPE}","success":true}`, false);
   });
 }

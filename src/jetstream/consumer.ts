@@ -170,6 +170,17 @@ export class Consumer {
     if (!this.closed) this.deliver();
   }
 
+  /** Messages were purged or deleted: pending acks for messages that are gone are dropped. */
+  purged(): void {
+    if (this.closed) return;
+    for (const seq of [...this.pending.keys()]) {
+      if (this.stream.store.load(seq) !== null) continue;
+      this.pending.delete(seq);
+      this.rdc.delete(seq);
+    }
+    this.deliver();
+  }
+
   /** Delivers while there is a target (a waiting request, or the push subject) and a message. */
   private deliver(): void {
     const c = this.cfg;
@@ -383,6 +394,11 @@ export class Consumer {
     const wait = this.ackWait();
     const due: number[] = [];
     for (const [seq, p] of this.pending) {
+      if (this.stream.store.load(seq) === null) {
+        this.pending.delete(seq);
+        this.rdc.delete(seq);
+        continue;
+      }
       if (p.ts + wait > now || this.rdq.includes(seq)) continue;
       const dc = this.rdc.get(seq) ?? 1;
       if (this.cfg.max_deliver > 0 && dc >= this.cfg.max_deliver) continue;

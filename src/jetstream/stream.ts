@@ -80,6 +80,8 @@ export interface StreamConsumer {
   readonly cfg: { readonly filter_subject: string };
   /** A message was stored (or room was made): deliver what can be delivered. */
   signal(): void;
+  /** Messages were purged or deleted (pending acks of those are dropped). */
+  purged(): void;
   /** Whether the consumer no longer needs `seq` (interest retention). */
   done(seq: number, subject: string): boolean;
   stop(): void;
@@ -277,11 +279,25 @@ export class Stream implements InternalHandler {
     this.lseq = seq;
     this.lmsgId = msgId;
     if (msgId !== '') this.storeMsgId({ id: msgId, seq, ts });
-    if (rollup === 'sub') this.store.purge({ filter: subject, keep: 1 });
-    else if (rollup === 'all') this.store.purge({ keep: 1 });
+    if (rollup === 'sub') this.purge({ filter: subject, keep: 1 });
+    else if (rollup === 'all') this.purge({ keep: 1 });
     if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
     if (reply !== null) this.ack(reply, seq, false);
     for (const c of this.consumers.values()) c.signal();
+  }
+
+  /** Purges through the store (nats-server's PurgeEx; throws its errors) and tells the consumers. */
+  purge(opts: { filter?: string; seq?: number; keep?: number }): number {
+    const n = this.store.purge(opts);
+    for (const c of this.consumers.values()) c.purged();
+    return n;
+  }
+
+  /** Deletes one message (erasing it or not) and tells the consumers; false when it was not there. */
+  removeMsg(seq: number, erase: boolean): boolean {
+    if (!this.store.remove(seq, erase)) return false;
+    for (const c of this.consumers.values()) c.purged();
+    return true;
   }
 
   /** Interest retention: whether a consumer's filter takes `subject`. */
