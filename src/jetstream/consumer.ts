@@ -60,6 +60,8 @@ export class Consumer {
   private rdq: number[] = [];
   /** deliver_policy last_per_subject: the last message of each subject, delivered first. */
   private lps: number[] = [];
+  /** Messages matching the filter at or after sseq (num_pending without lps), kept as messages come and go; -1: to count. */
+  private np = -1;
   /** Push consumers: when the last message or heartbeat went out (idle heartbeats follow it). */
   private lastSent = Date.now();
   private readonly waiting: WaitingRequest[] = [];
@@ -160,19 +162,30 @@ export class Consumer {
 
   /** Messages the stream holds past what was delivered, matching the filter (num_pending). */
   numPending(): number {
-    const st = this.stream.store.state();
-    if (this.sseq > st.lastSeq) return this.lps.length;
-    return this.lps.length + this.stream.store.filteredState(this.sseq, this.cfg.filter_subject).msgs;
+    if (this.np < 0) {
+      const st = this.stream.store.state();
+      this.np = this.sseq > st.lastSeq ? 0 : this.stream.store.filteredState(this.sseq, this.cfg.filter_subject).msgs;
+    }
+    return this.lps.length + this.np;
   }
 
-  /** The stream stored a message (or acks freed room): deliver what can be delivered. */
-  signal(): void {
-    if (!this.closed) this.deliver();
+  /** The stream stored message `seq` on `subject` (or acks freed room, seq 0): deliver what can be delivered. */
+  signal(seq = 0, subject = ''): void {
+    if (this.closed) return;
+    if (seq >= this.sseq && this.np >= 0 && filterMatches(this.cfg.filter_subject, subject)) this.np++;
+    this.deliver();
+  }
+
+  /** The store dropped `seq` by itself (limits, max_age): no longer pending, nor to be delivered. */
+  removed(seq: number, subject: string): void {
+    if (this.pending.delete(seq)) this.rdc.delete(seq);
+    if (seq >= this.sseq && this.np > 0 && filterMatches(this.cfg.filter_subject, subject)) this.np--;
   }
 
   /** Messages were purged or deleted: pending acks for messages that are gone are dropped. */
   purged(): void {
     if (this.closed) return;
+    this.np = -1;
     for (const seq of [...this.pending.keys()]) {
       if (this.stream.store.load(seq) !== null) continue;
       this.pending.delete(seq);
@@ -225,9 +238,11 @@ export class Consumer {
     const sm = this.stream.store.loadNext(this.cfg.filter_subject, this.sseq);
     if (sm === null) {
       this.sseq = Math.max(this.sseq, this.stream.store.state().lastSeq + 1);
+      this.np = 0;
       return null;
     }
     this.sseq = sm.seq + 1;
+    if (this.np > 0) this.np--;
     return sm;
   }
 

@@ -78,8 +78,10 @@ function headerSeq(v: string): number {
 export interface StreamConsumer {
   readonly name: string;
   readonly cfg: { readonly filter_subject: string };
-  /** A message was stored (or room was made): deliver what can be delivered. */
-  signal(): void;
+  /** Message `seq` on `subject` was stored (or room was made): deliver what can be delivered. */
+  signal(seq?: number, subject?: string): void;
+  /** The store dropped `seq` by itself (limits, max_age). */
+  removed(seq: number, subject: string): void;
   /** Messages were purged or deleted (pending acks of those are dropped). */
   purged(): void;
   /** Whether the consumer no longer needs `seq` (interest retention). */
@@ -122,6 +124,9 @@ export class Stream implements InternalHandler {
     this.store = store;
     this.created = created;
     this.store.setLimits(storeLimits(cfg));
+    this.store.onRemoved((seq, subject) => {
+      for (const c of this.consumers.values()) c.removed(seq, subject);
+    });
     this.lseq = store.state().lastSeq;
     this.configure();
   }
@@ -283,7 +288,7 @@ export class Stream implements InternalHandler {
     else if (rollup === 'all') this.purge({ keep: 1 });
     if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
     if (reply !== null) this.ack(reply, seq, false);
-    for (const c of this.consumers.values()) c.signal();
+    for (const c of this.consumers.values()) c.signal(seq, subject);
   }
 
   /** Purges through the store (nats-server's PurgeEx; throws its errors) and tells the consumers. */

@@ -216,6 +216,11 @@ export class MemoryStore implements StreamStore {
 
   filteredState(seq: number, filter: string): SimpleState {
     const out: SimpleState = { msgs: 0, first: 0, last: 0 };
+    if ((filter === '' || filter === '>') && this.msgs > 0 && this.lastSeq - this.firstSeq + 1 === this.msgs) {
+      // No interior deletes: the count is the span.
+      const first = Math.max(seq, this.firstSeq);
+      return first > this.lastSeq ? out : { msgs: this.lastSeq - first + 1, first, last: this.lastSeq };
+    }
     if (subjectIsLiteral(filter) && filter !== '' && seq <= this.firstSeq) {
       const ss = this.fss.get(filter);
       return ss === undefined ? out : { msgs: ss.msgs, first: ss.first, last: ss.last };
