@@ -44,6 +44,8 @@ const SCRIPT: Step[] = [
       republish: { dest: 'rp.>' },
     },
   ],
+  ['$JS.API.STREAM.CREATE.NA', { name: 'NA', storage: 'memory', no_ack: true }],
+  ['NA', 'not acked'],
   ['$JS.API.STREAM.CREATE.L', { name: 'L', subjects: ['l.*'], storage: 'memory', max_msgs: 3, max_msg_size: 10, deny_delete: true, deny_purge: true }],
   ['s.a', 'hello', { 'Nats-Msg-Id': 'a1' }],
   ['s.a', 'hello', { 'Nats-Msg-Id': 'a1' }],
@@ -179,6 +181,50 @@ describe('JetStream API replies match nats-server -js', () => {
     };
     expect((await read(ours.port)).jetstream).toBe(true);
     expect((await read(theirs.port)).jetstream).toBe(true);
+  });
+});
+
+describe('JetStream with a domain matches nats-server', () => {
+  it('PubAck, duplicate, account info and stream info carry the domain', async () => {
+    const dirA = mkdtempSync(join(tmpdir(), 'tsnats-jsd-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'tsnats-jsd-ref-'));
+    const ours = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dirA, jetStreamDomain: 'hub' });
+    const theirs = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dirB}", domain: hub }` });
+    const script: Step[] = [
+      ['$JS.API.STREAM.CREATE.S', { name: 'S', storage: 'memory' }],
+      ['S', 'one', { 'Nats-Msg-Id': 'x' }],
+      ['S', 'one', { 'Nats-Msg-Id': 'x' }],
+      ['S', 'two', { 'Nats-Expected-Stream': 'T' }],
+      ['$JS.API.STREAM.INFO.S'],
+      ['$JS.API.STREAM.LIST'],
+      ['$JS.API.STREAM.UPDATE.S', { name: 'S', storage: 'memory', max_msgs: 10 }],
+      ['$JS.API.INFO'],
+    ];
+    const play = async (port: number): Promise<string[]> => {
+      const nc = await connect({ port });
+      const out: string[] = [];
+      for (const [subject, body, hdrs] of script) {
+        let h: MsgHdrs | undefined;
+        if (hdrs !== undefined) {
+          h = headers();
+          for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+        }
+        const m = await nc.request(subject, typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body), { timeout: 500, headers: h });
+        out.push(m.string().replace(TIME, 'TIME'));
+      }
+      await nc.close();
+      return out;
+    };
+    try {
+      const [got, want] = await Promise.all([play(ours.port), play(theirs.port)]);
+      expect(got).toEqual(want);
+      expect(want[1]).toBe('{"stream":"S", "domain":"hub", "seq":1}');
+    } finally {
+      await ours.shutdown();
+      await theirs.stop();
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
+    }
   });
 });
 
