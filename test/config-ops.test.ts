@@ -329,6 +329,12 @@ describe('reload planning (nats-server diffOptions)', () => {
     expect(refusal({ httpPort: 8333 })).toBe('config reload not supported for HTTPPort: old=0, new=8333');
     expect(refusal({ port: -1 })).toBe(''); // a random port keeps the running one
   });
+
+  it('JetStream options need a restart in tsnats (nats-server starts or stops JetStream)', () => {
+    expect(refusal({ jetstream: true })).toBe('config reload not supported for JetStream: old=false, new=true');
+    expect(refusal({ storeDir: '/x' })).toBe('config reload not supported for StoreDir: old=, new=/x');
+    expect(refusal({ jetStreamMaxMemory: 1024 })).toBe('config reload not supported for JetStreamMaxMemory: old=0, new=1024');
+  });
 });
 
 describe('embedding API', () => {

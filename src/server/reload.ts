@@ -76,6 +76,14 @@ const FIELDS: FieldRule[] = [
   { go: 'MaxPayload', keys: ['maxPayload'], apply: (n) => ({ log: `Reloaded: max_payload = ${n.maxPayload}` }) },
   { go: 'MaxPending', keys: ['maxPending'] },
   { go: 'Cluster', keys: ['cluster'] }, // special-cased below (and the routes in it)
+  // nats-server starts or stops JetStream on a reload; tsnats needs a restart for these (the
+  // accounts' jetstream limits reload with the accounts).
+  { go: 'JetStream', keys: ['jetstream'] },
+  { go: 'JetStreamMaxMemory', keys: ['jetStreamMaxMemory'], show: (v) => String(v ?? 0) },
+  { go: 'JetStreamMaxStore', keys: ['jetStreamMaxStore'], show: (v) => String(v ?? 0) },
+  { go: 'JetStreamDomain', keys: ['jetStreamDomain'] },
+  { go: 'StoreDir', keys: ['storeDir'] },
+  { go: 'JetStreamSyncInterval', keys: ['jetStreamSyncIntervalMs'], show: dur },
   {
     go: 'PidFile',
     keys: ['pidFile'],
