@@ -7,7 +7,7 @@
 
 import { internalSub, type InternalHandler, type Subscription } from '../accounts/account.js';
 import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
-import { filterMatches } from './store/memory.js';
+import { filterMatches } from '../subjects/subject.js';
 import type { StoreMsg } from './store/store.js';
 import type { Stream } from './stream.js';
 

@@ -19,7 +19,7 @@ import {
   type ApiError,
 } from './errors.js';
 import type { StoreLimits, StreamStore } from './store/store.js';
-import { filterMatches } from './store/memory.js';
+import { filterMatches } from '../subjects/subject.js';
 import { SubjectTransform } from './transform.js';
 
 /** What a stream needs from its account's JetStream state (jetstream.ts implements it). */

@@ -241,3 +241,8 @@ export function subjectsCollide(s1: string, s2: string): boolean {
   for (let i = 0; i < Math.min(t1.length, t2.length); i++) if (!canMatch(t1[i]!, t2[i]!)) return false;
   return true;
 }
+
+/** Whether the literal `subject` is matched by the filter `filter` ('' and '>' match everything). */
+export function filterMatches(filter: string, subject: string): boolean {
+  return filter === '' || filter === '>' || filter === subject || (!subjectIsLiteral(filter) && matchLiteral(subject, filter));
+}

@@ -6,7 +6,7 @@
 // Limits are applied as memstore's storeRawMsg does: discard new refuses before storing, discard
 // old removes the oldest after storing; max_age is swept by one timer set for the oldest message.
 
-import { matchLiteral, subjectIsLiteral } from '../../subjects/subject.js';
+import { filterMatches, subjectIsLiteral } from '../../subjects/subject.js';
 import type { RemovedListener, SimpleState, StoreLimits, StoreMsg, StoreRefusal, StreamState, StreamStore } from './store.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -15,11 +15,6 @@ export const MEM_MSG_OVERHEAD = 16;
 
 export function memStoreMsgSize(subject: string, hdr: Buffer, msg: Buffer): number {
   return subject.length + hdr.length + msg.length + MEM_MSG_OVERHEAD;
-}
-
-/** Whether `subject` is matched by `filter` ('' and '>' match everything). */
-export function filterMatches(filter: string, subject: string): boolean {
-  return filter === '' || filter === '>' || filter === subject || (!subjectIsLiteral(filter) && matchLiteral(subject, filter));
 }
 
 export class MemoryStore implements StreamStore {
