@@ -199,6 +199,18 @@ describe('starting', () => {
     expect(lines).toContain('[INF] Starting JetStream');
     expect(lines).toContain(`[INF]   Store Directory: "${join(dir, 'jetstream')}"`);
     expect(lines.indexOf('[INF] Starting JetStream')).toBeLessThan(lines.findIndex((l) => l.includes('Listening for client connections')));
+    // A store directory under a file: the same fatal line as nats-server's, exit 1.
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const [bad, ref] = await Promise.all([
+      runToEnd(tsnats(['-js', '-sd', file, '-a', '127.0.0.1', '-p', '-1'])),
+      runToEnd(natsServer(['-js', '-sd', file, '-a', '127.0.0.1', '-p', '-1'])),
+    ]);
+    const fatal = (s: string): string[] => logLines(s).filter((l) => l.startsWith('[FTL]'));
+    expect(bad.code).toBe(1);
+    expect(ref.code).toBe(1);
+    expect(fatal(bad.err)).toEqual(fatal(ref.err));
+    expect(fatal(bad.err)).toEqual(["[FTL] Can't start JetStream: storage directory is not a directory"]);
     js.kill('SIGINT');
     await js.waitExit();
   });

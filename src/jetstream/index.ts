@@ -53,17 +53,25 @@ function jetStreamConfig(host: JetStreamHost): JetStreamConfig {
   return cfg;
 }
 
+/** Go's *PathError text for a failed mkdir: `mkdir <path>: <strerror>`. */
+function mkdirError(e: unknown, dir: string): string {
+  const m = /^[A-Z]+: ([^,]+),/.exec((e as Error).message);
+  return `mkdir ${dir}: ${m ? m[1] : (e as Error).message}`;
+}
+
 /** enableJetStream's check of the store directory; returns nats-server's error text or ''. */
 function checkStoreDir(dir: string): string {
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
-  } catch {
+  } catch (e) {
+    // Only a missing directory is created; any other failure is "not a directory", as Go's os.Stat check.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return 'storage directory is not a directory';
     try {
       mkdirSync(dir, { recursive: true, mode: 0o750 });
       return '';
-    } catch (e) {
-      return `could not create storage directory - ${(e as Error).message}`;
+    } catch (e2) {
+      return `could not create storage directory - ${mkdirError(e2, dir)}`;
     }
   }
   if (!isDir) return 'storage directory is not a directory';
