@@ -41,6 +41,10 @@ export interface SimpleState {
 export interface StreamState {
   msgs: number;
   bytes: number;
+  /**
+   * 0 for a store that never held a message (memstore's zero state, what stream info shows for
+   * a new stream); once messages came and went, lastSeq + 1 while empty (after a purge, a skip).
+   */
   firstSeq: number;
   /** ms since the epoch of the first message (0 when empty). */
   firstTs: number;
@@ -58,7 +62,7 @@ export interface StoreLimits {
   /** Milliseconds; 0 = none. */
   maxAgeMs: number;
   maxMsgsPer: number;
-  /** Largest single message (headers + payload), -1 = unlimited. */
+  /** Largest single message (headers + payload), -1 = unlimited. The stream checks it before store(); a store may ignore it. */
   maxMsgSize: number;
   discard: 'old' | 'new';
   discardNewPer: boolean;
@@ -104,7 +108,7 @@ export interface StreamStore {
   /** The interior deleted sequences (for deleted_details). */
   deleted(): number[];
   state(): StreamState;
-  /** Called for every message the store removes by itself (limits, max_age). */
+  /** Called for every message the store removes by itself (limits, max_age); not for remove() or purge(). */
   onRemoved(listener: RemovedListener): void;
   /** Persists what is buffered (the file store's sync). */
   flush(): Promise<void>;
