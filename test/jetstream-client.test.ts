@@ -287,6 +287,15 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect(st.history).toBe(3);
   });
 
+  it('a KV bucket with a TTL: entries expire (max_age)', async () => {
+    const kv = await new Kvm(nc).create('ttl', { ttl: 300 });
+    await kv.put('k', 'v');
+    expect((await kv.get('k'))!.string()).toBe('v');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await kv.get('k')).toBeNull();
+    expect((await jsm.streams.info('KV_ttl')).state).toMatchObject({ messages: 0, first_seq: 2, last_seq: 1 });
+  });
+
   it('KV keys, history and watch (ordered push consumers, last_per_subject, idle heartbeats)', async () => {
     const kvm = new Kvm(nc);
     const kv = await kvm.create('watched', { history: 5 });
