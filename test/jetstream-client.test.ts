@@ -1,7 +1,7 @@
-// JetStream through the official clients (@nats-io/jetstream, @nats-io/kv): streams, publish
+// JetStream through the official clients (@nats-io/jetstream, @nats-io/kv, @nats-io/obj): streams, publish
 // acks, deduplication, the expected-* checks and their errors, purge, get and delete, limits,
 // interest retention without consumers, republish, accounts with and without JetStream, and a
-// KV bucket's put/get/history over direct get.
+// KV bucket's put/get/history/watch/keys, and an object store round trip.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
+import { createHash, randomBytes } from 'node:crypto';
 import { startServer } from '../src/index.js';
 import { parseConfigString } from '../src/config/conf.js';
 import { optionsFromConfig } from '../src/config/options.js';
@@ -285,6 +287,21 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect((await kv.get('a'))!.operation).toBe('PURGE');
     const st = await kv.status();
     expect(st.history).toBe(3);
+  });
+
+  it('an object store: a 1 MiB object round trip with its digest, list, delete', async () => {
+    const os = await new Objm(nc).create('files');
+    const data = randomBytes(1024 * 1024);
+    const info = await os.putBlob({ name: 'big.bin' }, data);
+    expect(info).toMatchObject({ size: 1024 * 1024, chunks: 8 });
+    // URL-safe base64 with its padding, as the client writes it.
+    const digest = createHash('sha256').update(data).digest('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    expect(info.digest).toBe(`SHA-256=${digest}`);
+    const back = await os.getBlob('big.bin');
+    expect(Buffer.from(back!).equals(data)).toBe(true);
+    expect((await os.list()).map((i) => i.name)).toEqual(['big.bin']);
+    await os.delete('big.bin');
+    expect((await os.info('big.bin'))!.deleted).toBe(true);
   });
 
   it('a KV bucket with a TTL: entries expire (max_age)', async () => {
