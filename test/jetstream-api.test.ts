@@ -311,6 +311,15 @@ async function consumerScript(nc: NatsConnection): Promise<string[]> {
   await pull({ batch: 5, no_wait: true }, 150);
   await pull({ batch: 5, expires: 200e6 }, 600);
   await req('$JS.API.CONSUMER.INFO.S.D');
+  // max_bytes: a first message too large ends the request (409); else messages until the bytes run out.
+  await req('$JS.API.CONSUMER.DURABLE.CREATE.S.MB', { stream_name: 'S', config: { durable_name: 'MB', ack_policy: 'explicit' } });
+  const pullMB = async (body: unknown, wait: number): Promise<void> => {
+    nc.publish('$JS.API.CONSUMER.MSG.NEXT.S.MB', JSON.stringify(body), { reply: inbox });
+    await new Promise((r) => setTimeout(r, wait));
+    out.push(...pulled.splice(0).map((p) => `PULL-MB ${JSON.stringify(body)} ${p}`));
+  };
+  await pullMB({ batch: 10, max_bytes: 10, expires: 200e6 }, 150);
+  await pullMB({ batch: 10, max_bytes: 140, expires: 200e6 }, 600);
   // Redelivery after ack_wait (1 s).
   await pull({ batch: 1, expires: 2000e6 }, 1600);
   await req('$JS.API.CONSUMER.INFO.S.D');
@@ -320,7 +329,7 @@ async function consumerScript(nc: NatsConnection): Promise<string[]> {
   await req('$JS.API.STREAM.INFO.S');
   await req('$JS.API.INFO');
   // The ephemeral consumer's random name: EPH, and name lists sorted again after the rename.
-  const known = new Set(['D', 'N', 'N2']);
+  const known = new Set(['D', 'N', 'N2', 'MB']);
   const eph = (n: string): string => (known.has(n) ? n : 'EPH');
   const byName = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
   const renamed = out.map((l) => {

@@ -18,6 +18,8 @@ interface WaitingRequest {
   n: number;
   /** Messages delivered to it. */
   d: number;
+  /** max_bytes still allowed (0 = no byte limit). */
+  b: number;
   noWait: boolean;
   /** ms since the epoch; 0 = never. */
   expires: number;
@@ -60,6 +62,8 @@ export class Consumer {
   private rdq: number[] = [];
   /** deliver_policy last_per_subject: the last message of each subject, delivered first. */
   private lps: number[] = [];
+  /** Whether nextMessage()'s last message came from the last_per_subject list. */
+  private lastFromLps = false;
   /** Messages matching the filter at or after sseq (num_pending without lps), kept as messages come and go; -1: to count. */
   private np = -1;
   /** Push consumers: when the last message or heartbeat went out (idle heartbeats follow it). */
@@ -122,8 +126,9 @@ export class Consumer {
     let expiresNs = 0;
     let noWait = false;
     let hbNs = 0;
+    let maxBytes = 0;
     if (text.startsWith('{')) {
-      let req: { batch?: number; expires?: number; no_wait?: boolean; idle_heartbeat?: number };
+      let req: { batch?: number; expires?: number; no_wait?: boolean; idle_heartbeat?: number; max_bytes?: number };
       try {
         req = JSON.parse(text);
       } catch (e) {
@@ -133,6 +138,7 @@ export class Consumer {
       expiresNs = req.expires ?? 0;
       noWait = req.no_wait === true;
       hbNs = req.idle_heartbeat ?? 0;
+      maxBytes = req.max_bytes ?? 0;
       if (hbNs > 0 && hbNs * 2 > expiresNs) return this.status(reply, 'NATS/1.0 400 Bad Request - heartbeat value too large\r\n\r\n');
     } else if (/^-?\d+$/.test(text)) batch = Number(text);
     if (batch <= 0) batch = 1;
@@ -150,6 +156,7 @@ export class Consumer {
       reply: Buffer.from(reply),
       n: batch,
       d: 0,
+      b: maxBytes,
       noWait,
       expires: expiresNs > 0 ? now + expiresNs / NS : 0,
       hb,
@@ -197,11 +204,17 @@ export class Consumer {
   /** Delivers while there is a target (a waiting request, or the push subject) and a message. */
   private deliver(): void {
     const c = this.cfg;
+    const sublist = this.stream.owner.account.sublist;
     for (;;) {
       let target: WaitingRequest | null = null;
       if (this.isPull) {
         if (this.waiting.length === 0) return;
         target = this.waiting[0]!;
+        // A request whose requester is gone (no interest in its reply subject) is dropped, as nats-server does.
+        if (!sublist.hasInterest(target.reply.toString('latin1'))) {
+          this.waiting.shift();
+          continue;
+        }
       } else if (!this.pushBound()) return;
       if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
       const sm = this.nextMessage();
@@ -214,13 +227,42 @@ export class Consumer {
         }
         return;
       }
+      if (target !== null && target.b > 0) {
+        // nats-server's size: subject + ack reply + headers + payload (the ack reply's length is close enough to count as that of its tokens).
+        const sz = sm.subject.length + this.ackSubjectLength(sm) + sm.hdr.length + (c.headers_only ? 0 : sm.msg.length);
+        if (sz > target.b) {
+          this.waiting.shift();
+          this.status(target.reply, `NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: ${target.n}\r\nNats-Pending-Bytes: ${target.b}\r\n\r\n`);
+          this.unread(sm);
+          continue;
+        }
+        target.b -= sz;
+        if (target.b === 0) target.n = 1;
+      }
       const to = target !== null ? target.reply : Buffer.from(c.deliver_subject, 'latin1');
       this.send(to, sm);
       if (target !== null) {
         target.d++;
+        if (target.hb > 0) target.hbNext = Date.now() + target.hb;
         if (--target.n === 0) this.waiting.shift();
       }
     }
+  }
+
+  /** Puts back the message nextMessage() just gave (it was not sent). */
+  private unread(sm: StoreMsg): void {
+    if (this.pending.has(sm.seq)) this.rdq.unshift(sm.seq);
+    else if (this.lastFromLps) this.lps.unshift(sm.seq);
+    else {
+      this.sseq = sm.seq;
+      if (this.np >= 0) this.np++;
+    }
+  }
+
+  /** The length of the ack subject send() would write for `sm`. */
+  private ackSubjectLength(sm: StoreMsg): number {
+    const dc = this.pending.has(sm.seq) ? (this.rdc.get(sm.seq) ?? 1) + 1 : 1;
+    return `$JS.ACK.${this.stream.name}.${this.name}.${dc}.${sm.seq}.${this.dseq + 1}.${BigInt(sm.ts) * 1_000_000n}.${this.numPending()}`.length;
   }
 
   /** The next message to deliver: a redelivery first, then the next stored one matching the filter. */
@@ -231,9 +273,13 @@ export class Consumer {
       if (sm !== null && this.pending.has(seq)) return sm;
       this.pending.delete(seq);
     }
+    this.lastFromLps = false;
     while (this.lps.length > 0) {
       const sm = this.stream.store.load(this.lps.shift()!);
-      if (sm !== null) return sm;
+      if (sm !== null) {
+        this.lastFromLps = true;
+        return sm;
+      }
     }
     const sm = this.stream.store.loadNext(this.cfg.filter_subject, this.sseq);
     if (sm === null) {
