@@ -219,6 +219,21 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect(await errCode(jsm.consumers.info('PULL', 'work'))).toBe(10014);
   });
 
+  it('backoff sets ack_wait and spaces redeliveries; max_deliver must exceed its length (10116)', async () => {
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: 'BO', subjects: ['bo'], storage: 'memory' as never });
+    await js.publish('bo', 'x');
+    expect(await errCode(jsm.consumers.add('BO', { durable_name: 'bad', ack_policy: 'explicit' as never, backoff: [100_000_000], max_deliver: 1 }))).toBe(10116);
+    const ci = await jsm.consumers.add('BO', { durable_name: 'bo', ack_policy: 'explicit' as never, backoff: [100_000_000, 200_000_000], max_deliver: 3 });
+    expect(ci.config).toMatchObject({ ack_wait: 100_000_000, backoff: [100_000_000, 200_000_000], max_deliver: 3 });
+    const c = await js.consumers.get('BO', 'bo');
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) counts.push((await c.next({ expires: 3000 }))!.info.deliveryCount);
+    expect(counts).toEqual([1, 2, 3]);
+    // max_deliver reached: no fourth delivery.
+    expect(await c.next({ expires: 1000 })).toBeNull();
+  });
+
   it('filtered and ephemeral consumers, deliver policies; a work queue drops acked messages', async () => {
     const js = jetstream(nc);
     await jsm.streams.add({ name: 'WQ', subjects: ['wq.>'], storage: 'memory' as never, retention: 'workqueue' as never });

@@ -30,6 +30,7 @@ const JSConsumerPushMaxWaitingErr = e(400, 10080, 'consumer in push mode can not
 const JSConsumerFilterNotSubsetErr = e(400, 10093, 'consumer filter subject is not a valid subset of the interest subjects');
 const JSConsumerMaxPendingAckPolicyRequiredErr = e(400, 10082, 'consumer requires ack policy for max ack pending');
 const JSMaximumConsumersLimitErr = e(400, 10026, 'maximum consumers limit reached');
+const JSConsumerMaxDeliverBackoffErr = e(400, 10116, 'max deliver is required to be > length of backoff values');
 const JSConsumerPullRequiresAckErr = e(400, 10084, 'consumer in pull mode requires ack policy');
 const JSConsumerWQConsumerNotDeliverAllErr = e(400, 10101, 'consumer must be deliver all on workqueue stream');
 const JSConsumerWQRequiresExplicitAckErr = e(400, 10098, 'workqueue stream requires explicit ack');
@@ -81,6 +82,7 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
     c.max_ack_pending = limits.maxAckPending > 0 && limits.maxAckPending < MAX_ACK_PENDING_DEFAULT ? limits.maxAckPending : MAX_ACK_PENDING_DEFAULT;
   }
   if (c.durable_name === '' && c.inactive_threshold === 0) c.inactive_threshold = INACTIVE_THRESHOLD_DEFAULT;
+  if (c.backoff.length > 0 && c.max_deliver <= c.backoff.length) throw new JsApiError(JSConsumerMaxDeliverBackoffErr);
   if (c.durable_name !== '' && /[.*>]/.test(c.durable_name)) throw new JsApiError(JSConsumerBadDurableNameErr);
   if (c.deliver_subject !== '') {
     if (!subjectIsLiteral(c.deliver_subject)) throw new JsApiError(JSConsumerDeliverToWildcardsErr);

@@ -371,7 +371,7 @@ export class Consumer {
           delay = 0;
         }
       }
-      if (delay > 0) p.ts = now - this.ackWait() + delay;
+      if (delay > 0) p.ts = now - this.deadline(seq) + delay;
       else this.rdq.push(seq);
     } else if (body.startsWith('+WPI')) {
       const p = this.pending.get(seq);
@@ -425,6 +425,13 @@ export class Consumer {
     return this.cfg.ack_wait > 0 ? this.cfg.ack_wait / NS : 30_000;
   }
 
+  /** How long `seq` may stay unacked: ack_wait, or the backoff step for its delivery count (as nats-server indexes it). */
+  private deadline(seq: number): number {
+    const bo = this.cfg.backoff;
+    if (bo.length === 0) return this.ackWait();
+    return bo[Math.min(this.rdc.get(seq) ?? 0, bo.length - 1)]! / NS;
+  }
+
   // ---- timers: redelivery, expiry, heartbeats, inactivity ----
 
   /** One timer for the next thing due: an ack_wait expiry, a request's expiry or heartbeat. */
@@ -433,8 +440,7 @@ export class Consumer {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     let next = Infinity;
-    const wait = this.ackWait();
-    for (const p of this.pending.values()) next = Math.min(next, p.ts + wait);
+    for (const [seq, p] of this.pending) next = Math.min(next, p.ts + this.deadline(seq));
     for (const w of this.waiting) {
       if (w.expires > 0) next = Math.min(next, w.expires);
       if (w.hbNext > 0) next = Math.min(next, w.hbNext);
@@ -452,7 +458,6 @@ export class Consumer {
     this.timer = null;
     if (this.closed) return;
     const now = Date.now();
-    const wait = this.ackWait();
     const due: number[] = [];
     for (const [seq, p] of this.pending) {
       if (this.stream.store.load(seq) === null) {
@@ -460,7 +465,7 @@ export class Consumer {
         this.rdc.delete(seq);
         continue;
       }
-      if (p.ts + wait > now || this.rdq.includes(seq)) continue;
+      if (p.ts + this.deadline(seq) > now || this.rdq.includes(seq)) continue;
       const dc = this.rdc.get(seq) ?? 1;
       if (this.cfg.max_deliver > 0 && dc >= this.cfg.max_deliver) continue;
       p.ts = now;
