@@ -498,14 +498,15 @@ export class Consumer {
     return `NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: ${this.dseq}\r\nNats-Last-Stream: ${this.lastDeliveredSseq}\r\n\r\n`;
   }
 
-  /** Stops: waiting requests get 409 Consumer Deleted. */
-  stop(): void {
+  /** Stops; `deleted` (not a shutdown): waiting requests get 409 Consumer Deleted. */
+  stop(deleted: boolean): void {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.stream.owner.removeSub(this.ackSub);
-    for (const w of this.waiting.splice(0)) this.status(w.reply, CONSUMER_DELETED);
+    const waiting = this.waiting.splice(0);
+    if (deleted) for (const w of waiting) this.status(w.reply, CONSUMER_DELETED);
   }
 
   // ---- info ----

@@ -86,7 +86,8 @@ export interface StreamConsumer {
   purged(): void;
   /** Whether the consumer no longer needs `seq` (interest retention). */
   done(seq: number, subject: string): boolean;
-  stop(): void;
+  /** Stops; `deleted`: the consumer (or its stream) was deleted, not the server shut down. */
+  stop(deleted: boolean): void;
 }
 
 interface DedupeEntry {
@@ -175,7 +176,7 @@ export class Stream implements InternalHandler {
   /** Stops taking messages; `remove` deletes the stored data too. */
   async stop(remove: boolean): Promise<void> {
     this.closed = true;
-    for (const c of this.consumers.values()) c.stop();
+    for (const c of this.consumers.values()) c.stop(remove);
     this.consumers.clear();
     for (const s of [...this.subs, ...this.directSubs]) this.owner.removeSub(s);
     this.subs = [];
@@ -330,7 +331,7 @@ export class Stream implements InternalHandler {
   async deleteConsumer(c: StreamConsumer): Promise<void> {
     if (this.consumers.get(c.name) !== c) return;
     this.consumers.delete(c.name);
-    c.stop();
+    c.stop(true);
   }
 
   /** The PubAck from the template: `{"stream":"S", "seq":N}` (or `,"duplicate": true}`). */
