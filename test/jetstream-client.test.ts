@@ -284,6 +284,15 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect((await a.info()).num_ack_pending).toBe(0);
     await js.publish('intc.x', '3');
     expect((await a.next({ expires: 1000 }))!.seq).toBe(3);
+    // A consumer without acks is done with a message once it got it.
+    await jsm.streams.add({ name: 'INTN', subjects: ['intn'], storage: 'memory' as never, retention: 'interest' as never });
+    await jsm.consumers.add('INTN', { durable_name: 'n', ack_policy: 'none' as never });
+    await js.publish('intn', '1');
+    expect((await jsm.streams.info('INTN')).state.messages).toBe(1);
+    expect((await (await js.consumers.get('INTN', 'n')).next({ expires: 1000 }))!.seq).toBe(1);
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await jsm.streams.info('INTN')).state).toMatchObject({ messages: 0, first_seq: 2 });
   });
 
   it('a KV bucket: put, get, update with revision, history, delete (direct get and rollups)', async () => {

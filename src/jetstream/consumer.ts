@@ -323,10 +323,8 @@ export class Consumer {
     }
     const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
     this.stream.owner.publish(to, Buffer.from(ack, 'latin1'), hdr.length > 0 ? hdr.length : -1, payload, Buffer.from(sm.subject, 'latin1'));
-    if (c.max_deliver > 0 && dc >= c.max_deliver && c.ack_policy !== 'none') {
-      // Delivered for the last time: no more redeliveries (nats-server keeps it pending until acked or ack_wait).
-      this.rdc.set(seq, dc);
-    }
+    // Without acks a delivered message is done for this consumer (interest retention may drop it).
+    if (c.ack_policy === 'none') this.stream.consumerAcked(this, seq);
   }
 
   private status(reply: Buffer, hdr: string): void {
