@@ -224,6 +224,8 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     await jsm.streams.add({ name: 'BO', subjects: ['bo'], storage: 'memory' as never });
     await js.publish('bo', 'x');
     expect(await errCode(jsm.consumers.add('BO', { durable_name: 'bad', ack_policy: 'explicit' as never, backoff: [100_000_000], max_deliver: 1 }))).toBe(10116);
+    // A push consumer delivering into its own stream would loop: refused (10081).
+    expect(await errCode(jsm.consumers.add('BO', { durable_name: 'loop', ack_policy: 'none' as never, deliver_subject: 'bo' }))).toBe(10081);
     const ci = await jsm.consumers.add('BO', { durable_name: 'bo', ack_policy: 'explicit' as never, backoff: [100_000_000, 200_000_000], max_deliver: 3 });
     expect(ci.config).toMatchObject({ ack_wait: 100_000_000, backoff: [100_000_000, 200_000_000], max_deliver: 3 });
     const c = await js.consumers.get('BO', 'bo');

@@ -26,6 +26,7 @@ const JSConsumerNameExistErr = e(400, 10013, 'consumer name already in use');
 const JSConsumerNotFoundErr = e(404, 10014, 'consumer not found');
 const JSConsumerBadDurableNameErr = e(400, 10103, "durable name can not contain '.', '*', '>'");
 const JSConsumerDeliverToWildcardsErr = e(400, 10079, 'consumer deliver subject has wildcards');
+const JSConsumerDeliverCycleErr = e(400, 10081, 'consumer deliver subject forms a cycle');
 const JSConsumerPushMaxWaitingErr = e(400, 10080, 'consumer in push mode can not set max waiting');
 const JSConsumerFilterNotSubsetErr = e(400, 10093, 'consumer filter subject is not a valid subset of the interest subjects');
 const JSConsumerMaxPendingAckPolicyRequiredErr = e(400, 10082, 'consumer requires ack policy for max ack pending');
@@ -86,6 +87,7 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
   if (c.durable_name !== '' && /[.*>]/.test(c.durable_name)) throw new JsApiError(JSConsumerBadDurableNameErr);
   if (c.deliver_subject !== '') {
     if (!subjectIsLiteral(c.deliver_subject)) throw new JsApiError(JSConsumerDeliverToWildcardsErr);
+    if (stream.cfg.subjects.some((s) => subjectIsSubsetMatch(c.deliver_subject, s))) throw new JsApiError(JSConsumerDeliverCycleErr);
     if (c.max_waiting !== 0) throw new JsApiError(JSConsumerPushMaxWaitingErr);
     if (c.ack_policy === 'none' && c.max_ack_pending > 0) throw new JsApiError(JSConsumerMaxPendingAckPolicyRequiredErr);
   } else if (c.ack_policy === 'none' && stream.cfg.retention === 'workqueue') throw new JsApiError(JSConsumerPullRequiresAckErr);
