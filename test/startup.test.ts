@@ -6,10 +6,12 @@
 // (node:dns/promises, node:http). The start-up time itself is measured by bench scenario s, not
 // here.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
 import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
 import { createUser } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
@@ -78,6 +80,14 @@ function start(args: string[]): Promise<Started> {
 const present = (loaded: Set<string>, re: RegExp): boolean => [...loaded].some((m) => re.test(m));
 
 describe('start-up', () => {
+  it("the bundle's V8 code cache, made at build time, is accepted by this Node (so a start skips parsing it)", () => {
+    const bundle = join(dirname(TSNATS_CLI), 'tsnats.cjs');
+    // the loader (scripts/cli-loader.cjs) compiles exactly this
+    const wrapped = Module.wrap(readFileSync(bundle, 'utf8').replace(/^#!.*/, ''));
+    const script = new Script(wrapped, { filename: bundle, cachedData: readFileSync(`${bundle}.cache`) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
   it('a plain start loads no route code, monitor, TLS, bcrypt, nkeys, commander, pgrep or DNS', async () => {
     const s = await start(['-a', '127.0.0.1', '-p', '-1']);
     const loaded = s.loaded();
