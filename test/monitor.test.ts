@@ -530,7 +530,7 @@ describe('monitoring endpoints', () => {
     });
   });
 
-  it('/metrics: Prometheus text with exact counters', async () => {
+  it('/metrics: Prometheus text with exact counters (names of prometheus-nats-exporter)', async () => {
     await withMonitor({}, async (h, m) => {
       const t = await playTraffic(h.port);
       await waitClosed(h, t.cCid);
@@ -540,21 +540,23 @@ describe('monitoring endpoints', () => {
       const values: Record<string, string> = {};
       for (const line of r.body.split('\n')) {
         if (line === '' || line.startsWith('#')) continue;
-        const [k, v] = line.split(' ');
-        values[k] = v;
+        const sp = line.lastIndexOf(' ');
+        values[line.slice(0, sp)] = line.slice(sp + 1);
       }
-      expect(values).toEqual({
-        tsnats_connections: '2',
-        tsnats_total_connections: '3',
-        tsnats_in_msgs_total: '8',
-        tsnats_out_msgs_total: '7',
-        tsnats_in_bytes_total: '39',
-        tsnats_out_bytes_total: '39',
-        tsnats_slow_consumers_total: '0',
-        tsnats_subscriptions: '3',
-        [`tsnats_parser_info{path="${h.server.impl.name}"}`]: '1',
+      const id = `server_id="${h.server.id}"`;
+      expect(values).toMatchObject({
+        [`gnatsd_varz_connections{${id}}`]: '2',
+        [`gnatsd_varz_total_connections{${id}}`]: '3',
+        [`gnatsd_varz_in_msgs{${id}}`]: '8',
+        [`gnatsd_varz_out_msgs{${id}}`]: '7',
+        [`gnatsd_varz_in_bytes{${id}}`]: '39',
+        [`gnatsd_varz_out_bytes{${id}}`]: '39',
+        [`gnatsd_varz_slow_consumers{${id}}`]: '0',
+        [`gnatsd_varz_subscriptions{${id}}`]: '3',
+        [`tsnats_parser_info{${id},path="${h.server.impl.name}"}`]: '1',
       });
-      for (const name of Object.keys(values).map((k) => k.replace(/\{.*/, ''))) {
+      const ours = Object.keys(values).filter((k) => /^(gnatsd|tsnats)_/.test(k));
+      for (const name of ours.map((k) => k.replace(/\{.*/, ''))) {
         expect(r.body).toContain(`# HELP ${name} `);
         expect(r.body).toMatch(new RegExp(`# TYPE ${name} (counter|gauge)\\n`));
       }
@@ -596,7 +598,7 @@ describe('monitoring endpoints', () => {
       ]);
       expect(routez(h.server).num_routes).toBe(0);
       expect(healthz(h.server)).toEqual({ status: 'ok' });
-      expect(metrics(h.server)).toContain('tsnats_in_msgs_total 1\n');
+      expect(await metrics(h.server)).toContain(`gnatsd_varz_in_msgs{server_id="${h.server.id}"} 1\n`);
       expect(() => connz(h.server, { sort: 'stop' })).toThrow(MonitorError);
       expect(() => subsz(h.server, { test: 'a.>' })).toThrow('invalid test subject, must be valid publish subject: a.>');
     } finally {

@@ -21,6 +21,8 @@ import { freePort, TSNATS_CLI } from './helpers/spawn-server.js';
 /** The route code and the HTTP monitor, by what only they load (in the bundle or not). */
 const CLUSTER = /\/cluster\/cluster\.js$|^node:dns\/promises$/;
 const MONITOR = /\/monitor\/monitor\.js$|^node:http$/;
+/** /metrics' library: loaded with the monitor, never without it. */
+const PROM_CLIENT = /\/node_modules\/prom-client\//;
 /** Loaded but unused by a plain start: route code, HTTP monitor, TLS, bcrypt, pgrep. */
 const OPTIONAL: Array<[string, RegExp]> = [
   ['cluster', CLUSTER],
@@ -28,6 +30,7 @@ const OPTIONAL: Array<[string, RegExp]> = [
   ['node:tls', /^node:tls$/],
   ['node:child_process', /^node:child_process$/],
   ['bcryptjs', /\/node_modules\/bcryptjs\//],
+  ['prom-client', PROM_CLIENT],
   ['nkeys', /\/node_modules\/(@nats-io\/nkeys|tweetnacl)\//],
   ['commander', /\/node_modules\/commander\//],
 ];
@@ -88,7 +91,7 @@ describe('start-up', () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
-  it('a plain start loads no route code, monitor, TLS, bcrypt, nkeys, commander, pgrep or DNS', async () => {
+  it('a plain start loads no route code, monitor, prom-client, TLS, bcrypt, nkeys, commander, pgrep or DNS', async () => {
     const s = await start(['-a', '127.0.0.1', '-p', '-1']);
     const loaded = s.loaded();
     // The debug output is there: the entry point and the net module were seen.
@@ -128,7 +131,7 @@ accounts {
       const s = await start(['-c', f('all.conf')]);
       // Loaded at start: what the config asks for (bcrypt only at its first CONNECT).
       const atStart = s.loaded();
-      for (const re of [CLUSTER, MONITOR, /^node:tls$/]) {
+      for (const re of [CLUSTER, MONITOR, PROM_CLIENT, /^node:tls$/]) {
         expect(present(atStart, re), String(re)).toBe(true);
       }
       expect(present(atStart, /\/node_modules\/bcryptjs\//)).toBe(false);

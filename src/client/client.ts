@@ -104,6 +104,8 @@ export interface Counters {
   outMsgs: number;
   outBytes: number;
   slowConsumers: number;
+  /** Producer stalls begun: a publisher that was being read stopped being read (see stallFor). */
+  producerStalls: number;
 }
 
 /** What a client needs from the server that owns it. */
@@ -692,7 +694,10 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   private stallFor(c: Consumer, pending: number): void {
     if (c.closed) return;
     if (c === this) {
-      if (this.stallUntil === 0) this.socket.pause();
+      if (this.stallUntil === 0) {
+        this.socket.pause();
+        this.host.stats.producerStalls++;
+      }
       if (this.stallUntil !== SELF_STALL) {
         this.stallUntil = SELF_STALL;
         this.stalledProducers.push(this);
@@ -702,6 +707,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     const until = Date.now() + stallDuration(pending, this.host.opts.maxPending);
     if (this.stallUntil === 0) {
       this.socket.pause();
+      this.host.stats.producerStalls++;
       c.stalledProducers.push(this);
     }
     if (until > this.stallUntil) this.stallUntil = until;

@@ -13,7 +13,7 @@ import { connz } from './connz.js';
 import { marshal, marshalIndent } from './go-format.js';
 import { healthz } from './healthz.js';
 import { indexPage } from './index-page.js';
-import { METRICS_CONTENT_TYPE, metrics } from './metrics.js';
+import { METRICS_CONTENT_TYPE, metrics, startProcessMetrics } from './metrics.js';
 import { MonitorError } from './monitor-error.js';
 import { connzQuery, decodeSubs, healthzQuery, subszQuery } from './query.js';
 import { countRequest } from './req-stats.js';
@@ -54,7 +54,8 @@ interface Reply {
   body: string;
 }
 
-type Handler = (server: Server, q: URLSearchParams) => Reply;
+/** A reply now, or (for /metrics, which prom-client builds asynchronously) a promise of one. */
+type Handler = (server: Server, q: URLSearchParams) => Reply | Promise<Reply>;
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -96,9 +97,9 @@ const HANDLERS: Record<string, Handler> = {
     const h = healthz(s);
     return respond(q, marshal(h), h.error ? 503 : 200);
   },
-  [METRICS]: (s) => {
+  [METRICS]: async (s) => {
     countRequest(s, METRICS);
-    return { status: 200, type: METRICS_CONTENT_TYPE, body: metrics(s) };
+    return { status: 200, type: METRICS_CONTENT_TYPE, body: await metrics(s) };
   },
 };
 
@@ -159,13 +160,25 @@ export async function startMonitor(server: Server, logger?: Logger): Promise<Mon
   const routes = new Map<string, Handler>();
   for (const [p, h] of Object.entries(HANDLERS)) routes.set(at(p), h);
   const page = indexPage(at);
+  // prom-client's event-loop delay monitor and GC observer run from here on, not before.
+  startProcessMetrics();
   routes.set(at(ROOT), (s) => {
     countRequest(s, ROOT);
     return { status: 200, type: 'text/html; charset=utf-8', body: page };
   });
 
+  /** A handler's error: 400 with its text for a MonitorError, else logged and 500. */
+  const failed = (p: string, e: unknown): Reply => {
+    if (e instanceof MonitorError) return badRequest(e);
+    log.error(`Error serving monitoring request ${p}: ${String(e)}`);
+    return { status: 500, type: TEXT, body: 'Internal Server Error' };
+  };
+  const send = (res: http.ServerResponse, reply: Reply): void => {
+    res.writeHead(reply.status, { 'Content-Type': reply.type, 'Content-Length': Buffer.byteLength(reply.body) });
+    res.end(reply.body);
+  };
+
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    let reply: Reply;
     const { path: p, search } = splitTarget(req.url ?? '/');
     const clean = muxCleanPath(p);
     if (clean !== p) {
@@ -181,18 +194,20 @@ export async function startMonitor(server: Server, logger?: Logger): Promise<Mon
       res.end(body);
       return;
     }
+    let reply: Reply | Promise<Reply>;
     try {
       reply = h(server, new URLSearchParams(search));
     } catch (e) {
-      if (!(e instanceof MonitorError)) {
-        log.error(`Error serving monitoring request ${p}: ${String(e)}`);
-        reply = { status: 500, type: TEXT, body: 'Internal Server Error' };
-      } else {
-        reply = badRequest(e);
-      }
+      reply = failed(p, e);
     }
-    res.writeHead(reply.status, { 'Content-Type': reply.type, 'Content-Length': Buffer.byteLength(reply.body) });
-    res.end(reply.body);
+    if (reply instanceof Promise) {
+      reply.then(
+        (r) => send(res, r),
+        (e: unknown) => send(res, failed(p, e)),
+      );
+    } else {
+      send(res, reply);
+    }
   };
 
   const http1 = http.createServer((req, res) => {

@@ -64,7 +64,7 @@ export class Server implements ClientHost {
   private connectUrlsUpdated = -1;
   readonly impl: Implementation;
   readonly implReason: string;
-  readonly stats: Counters = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0 };
+  readonly stats: Counters = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0, producerStalls: 0 };
   readonly headersSupported: boolean;
   readonly id = newServerId();
   readonly name: string;
