@@ -95,12 +95,15 @@ describe('a route whose peer stops reading', () => {
   });
 });
 
-/** A server of `kind` with a route listener; write_deadline 1s, max_payload 8 MiB. */
+/**
+ * A server of `kind` with a route listener; write_deadline 2s (a loaded test machine may hold the
+ * slow reader's 100 ms timer back for a second), max_payload 8 MiB.
+ */
 async function node(kind: ServerKind): Promise<{ srv: SpawnedServer; clusterPort: number; httpPort: number }> {
   const clusterPort = await freePort();
   const httpPort = await freePort();
   const config = [
-    'write_deadline: "1s"',
+    'write_deadline: "2s"',
     'max_payload: 8388608',
     'max_pending: 67108864',
     'cluster {',
@@ -142,14 +145,14 @@ describe.each(['tsnats', 'nats-server'] as ServerKind[])('%s: a route past write
     slow.close();
     await eventually(async () => (await varz()).routes === 0, 'the slow route gone');
 
-    // a peer that reads nothing: the kernel's buffers fill, then no byte moves for 1s
+    // a peer that reads nothing: the kernel's buffers fill, then no byte moves for 2s
     const dead = await slowPeer(clusterPort);
     dead.socket.pause();
     const pub2 = await publisher(srv.port);
     pub2.send(frames(n, size));
     // (the peer, not reading, cannot see the FIN behind the bytes it left: the server tells)
     await eventually(async () => (await varz()).routes === 0, 'the dead route closed', 20000);
-    await eventually(() => /Slow Consumer Detected: WriteDeadline of 1s exceeded/.test(srv.output()), 'the slow consumer log');
+    await eventually(() => /Slow Consumer Detected: WriteDeadline of 2s exceeded/.test(srv.output()), 'the slow consumer log');
     expect(srv.output()).toMatch(/rid:\d+ - Router connection closed: Slow Consumer \(Write Deadline\)/);
     expect(srv.output().match(/Router connection closed: Slow Consumer/g)).toHaveLength(1);
     expect(srv.output()).not.toMatch(/MaxPending/);
