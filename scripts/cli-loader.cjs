@@ -9,7 +9,7 @@
 const { readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { join } = require('node:path');
-const { Script } = require('node:vm');
+const { Script, constants } = require('node:vm');
 
 const file = join(__dirname, 'tsnats.cjs');
 let cachedData;
@@ -19,7 +19,9 @@ try {
   cachedData = undefined;
 }
 const wrapped = Module.wrap(readFileSync(file, 'utf8').replace(/^#!.*/, ''));
-const script = new Script(wrapped, { filename: file, cachedData });
+// an import() left in the bundle (of a package or built-in) resolves as it would in the module
+const importModuleDynamically = constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier));
+const script = new Script(wrapped, { filename: file, cachedData, importModuleDynamically });
 const m = new Module(file, module);
 m.filename = file;
 m.paths = Module._nodeModulePaths(__dirname);

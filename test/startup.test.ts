@@ -16,7 +16,7 @@ import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
 import { createUser } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, TSNATS_CLI } from './helpers/spawn-server.js';
+import { freePort, REPO_ROOT, TSNATS_CLI } from './helpers/spawn-server.js';
 
 /** The route code and the HTTP monitor, by what only they load (in the bundle or not). */
 const CLUSTER = /\/cluster\/cluster\.js$|^node:dns\/promises$/;
@@ -89,6 +89,18 @@ describe('start-up', () => {
     const wrapped = Module.wrap(readFileSync(bundle, 'utf8').replace(/^#!.*/, ''));
     const script = new Script(wrapped, { filename: bundle, cachedData: readFileSync(`${bundle}.cache`) });
     expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it('the loader runs a bundle that still holds an import() (of a built-in or a package)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-loader-'));
+    try {
+      writeFileSync(join(dir, 'cli.cjs'), readFileSync(join(REPO_ROOT, 'scripts', 'cli-loader.cjs')));
+      writeFileSync(join(dir, 'tsnats.cjs'), "import('node:os').then((os) => console.log('loaded', typeof os.cpus, __filename));\n");
+      const out = execFileSync(process.execPath, [join(dir, 'cli.cjs')], { encoding: 'utf8', timeout: 10_000 });
+      expect(out.trim()).toBe(`loaded function ${join(dir, 'tsnats.cjs')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a plain start loads no route code, monitor, prom-client, TLS, bcrypt, nkeys, commander, pgrep or DNS', async () => {
