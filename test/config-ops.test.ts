@@ -89,7 +89,7 @@ describe('operating keys', () => {
     expect(e.natsText).toBe('lame duck grace period (2m0s) should be strictly lower than lame duck duration (1m0s)');
   });
 
-  it('subsystem blocks and server_tags are accepted with one notice each, at their position', () => {
+  it('subsystem blocks and server_tags are accepted with one notice each, at their position (websocket is read)', () => {
     const notices: ConfigError[] = [];
     const warnings: ConfigError[] = [];
     const o = load(
@@ -107,7 +107,6 @@ describe('operating keys', () => {
     expect(warnings).toEqual([]);
     expect(notices.map((n) => n.message)).toEqual([
       't.conf:2:1: leafnodes is not supported by tsnats yet: ignored',
-      't.conf:3:1: websocket is not supported by tsnats yet: ignored',
       't.conf:4:1: gateway is not supported by tsnats yet: ignored',
       't.conf:5:1: mqtt is not supported by tsnats yet: ignored',
       't.conf:6:1: server_tags is not supported by tsnats yet: ignored',

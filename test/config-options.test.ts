@@ -82,6 +82,7 @@ describe('defaultOptions', () => {
       jetStreamMaxStore: null,
       jetStreamDomain: '',
       jetStreamSyncIntervalMs: 0,
+      websocket: null,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);
   });

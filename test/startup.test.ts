@@ -23,10 +23,13 @@ const CLUSTER = /\/cluster\/cluster\.js$|^node:dns\/promises$/;
 const MONITOR = /\/monitor\/monitor\.js$|^node:http$/;
 /** /metrics' library: loaded with the monitor, never without it. */
 const PROM_CLIENT = /\/node_modules\/prom-client\//;
+/** The WebSocket listener, by what only it loads (zlib, for permessage-deflate). */
+const WEBSOCKET = /\/websocket\/listener\.js$|^node:zlib$/;
 /** Loaded but unused by a plain start: route code, HTTP monitor, TLS, bcrypt, pgrep. */
 const OPTIONAL: Array<[string, RegExp]> = [
   ['cluster', CLUSTER],
   ['monitor', MONITOR],
+  ['websocket', WEBSOCKET],
   ['node:tls', /^node:tls$/],
   ['node:child_process', /^node:child_process$/],
   ['bcryptjs', /\/node_modules\/bcryptjs\//],
@@ -126,15 +129,16 @@ describe('start-up', () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('starts, and TLS, bcrypt and nkey users, monitoring and the route port work', async () => {
+    it('starts, and TLS, bcrypt and nkey users, monitoring, the route port and WebSocket work', async () => {
       const nk = createUser();
-      const [port, httpPort, routePort] = [await freePort(), await freePort(), await freePort()];
+      const [port, httpPort, routePort, wsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
       writeFileSync(
         f('all.conf'),
         `listen: 127.0.0.1:${port}
 http: 127.0.0.1:${httpPort}
 tls { cert_file: "${f('server.pem')}", key_file: "${f('server-key.pem')}" }
 cluster { name: C1, listen: 127.0.0.1:${routePort} }
+websocket { listen: 127.0.0.1:${wsPort}, no_tls: true, compression: true }
 accounts {
   A { users: [ { user: bob, password: "${bcrypt.hashSync('pw', 4)}" }, { nkey: ${nk.getPublicKey()} } ] }
 }
@@ -143,7 +147,7 @@ accounts {
       const s = await start(['-c', f('all.conf')]);
       // Loaded at start: what the config asks for (bcrypt only at its first CONNECT).
       const atStart = s.loaded();
-      for (const re of [CLUSTER, MONITOR, PROM_CLIENT, /^node:tls$/]) {
+      for (const re of [CLUSTER, MONITOR, PROM_CLIENT, WEBSOCKET, /^node:tls$/]) {
         expect(present(atStart, re), String(re)).toBe(true);
       }
       expect(present(atStart, /\/node_modules\/bcryptjs\//)).toBe(false);
@@ -183,6 +187,23 @@ accounts {
       });
       expect(info).toMatch(/^INFO \{.*"cluster":"C1"/);
       expect(s.output()).toContain(`Listening for route connections on 127.0.0.1:${routePort}`);
+
+      // The WebSocket port upgrades.
+      const upgraded = await new Promise<string>((resolve, reject) => {
+        const c = net.connect(wsPort, '127.0.0.1');
+        let data = '';
+        c.on('data', (b) => {
+          data += b.toString('latin1');
+          if (data.includes('\r\n\r\n')) {
+            c.destroy();
+            resolve(data.slice(0, data.indexOf('\r\n')));
+          }
+        });
+        c.on('error', reject);
+        c.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a2V5\r\nSec-WebSocket-Version: 13\r\n\r\n');
+      });
+      expect(upgraded).toBe('HTTP/1.1 101 Switching Protocols');
+      expect(s.output()).toContain(`Listening for websocket clients on ws://127.0.0.1:${wsPort}`);
     });
   });
 });

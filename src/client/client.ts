@@ -239,6 +239,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   readonly stalledProducers: Client[] = [];
   /** Got messages since the last flush (counts as activity for keep-alive). */
   private gotMsgs = false;
+  /** What kind of connection carries this client (/connz `type`): a TCP socket or a WebSocket. */
+  kind: 'client' | 'websocket' = 'client';
   closed = false;
   closeReason: ClosedReason | '' = '';
   stop = 0;
@@ -270,8 +272,23 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   private replies: Map<string, { t: number; n: number }> | null = null;
   private activity = false;
 
-  constructor(host: ClientHost, cid: number, socket: ClientSocket, ip: string, port: number, now: number) {
+  /**
+   * The options this client authenticates against: the server's (live), or for a WebSocket
+   * client with its own `authorization` block, those with the block's user, token and timeout.
+   */
+  readonly authOpts: ServerOptions;
+
+  constructor(
+    host: ClientHost,
+    cid: number,
+    socket: ClientSocket,
+    ip: string,
+    port: number,
+    now: number,
+    authOpts: ServerOptions = host.opts,
+  ) {
     this.host = host;
+    this.authOpts = authOpts;
     this.cid = cid;
     this.socket = socket;
     this.ip = ip;
@@ -280,9 +297,9 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.last = now;
     this.acc = host.globalAccount;
     this.parser = new Parser(host.impl.scan, this, host.opts.maxControlLine);
-    this.nonce = host.operator !== null || nonceRequired(host.opts) ? newNonce() : '';
-    this.authPending = host.authenticator !== null || authRequired(host.opts);
-    if (this.authPending) this.authDue = now + (host.opts.authTimeoutMs || AUTH_TIMEOUT_MS);
+    this.nonce = host.operator !== null || nonceRequired(authOpts) ? newNonce() : '';
+    this.authPending = host.authenticator !== null || authRequired(authOpts);
+    if (this.authPending) this.authDue = now + (authOpts.authTimeoutMs || AUTH_TIMEOUT_MS);
   }
 
   /** Bytes waiting to be written: ours plus what the socket still holds. */
@@ -824,7 +841,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       return true;
     }
     if (this.host.operator !== null) return this.connectJwt(this.host.operator);
-    const auth = authenticate(this.host.opts, this.opts, this.nonce, this.tlsPeer, this.authLog());
+    const auth = authenticate(this.authOpts, this.opts, this.nonce, this.tlsPeer, this.authLog());
     if (!auth.ok) {
       this.authViolation();
       return false;
@@ -1268,9 +1285,12 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.host.clientClosed(this, reason);
   }
 
-  /** `<ip>:<port> - cid:<n>` as nats-server logs connections (an IPv6 ip in brackets). */
+  /**
+   * `<ip>:<port> - cid:<n>` as nats-server logs connections (an IPv6 ip in brackets); `wid:<n>`
+   * for a WebSocket client.
+   */
   toString(): string {
-    return `${joinHostPort(this.ip, this.port)} - cid:${this.cid}`;
+    return `${joinHostPort(this.ip, this.port)} - ${this.kind === 'websocket' ? 'wid' : 'cid'}:${this.cid}`;
   }
 }
 

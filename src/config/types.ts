@@ -115,6 +115,42 @@ export interface ServerOptions {
   jetStreamDomain: string;
   /** `sync_interval` (a tsnats extension: nats-server 2.9.10 fixes it at 2 min per stream), ms; 0 = default. */
   jetStreamSyncIntervalMs: number;
+
+  // WebSocket clients (nats-server's Websocket options).
+  /** `websocket { }`; null = no block (no listener). */
+  websocket: WebsocketOptions | null;
+}
+
+/**
+ * `websocket { host, port, advertise, no_tls, tls, compression, same_origin, allowed_origins,
+ * handshake_timeout, authorization, no_auth_user }` (nats-server's WebsocketOpts).
+ */
+export interface WebsocketOptions {
+  /** Listener host ('' = every interface, as Go's `:port`) and port (-1 = random, 0 = none). */
+  host: string;
+  port: number;
+  /** `advertise`: host:port WebSocket clients should use ('' = the listen address). */
+  advertise: string;
+  /** Run without TLS (nats-server refuses a listener with neither `tls` nor `no_tls`). */
+  noTls: boolean;
+  /** `tls { }`: the listener serves wss://; null = plain ws://. */
+  tls: TlsOptions | null;
+  /** permessage-deflate (no context takeover) for the clients that offer it. */
+  compression: boolean;
+  /** Refuse (403) an Origin whose host and port are not the request's Host. */
+  sameOrigin: boolean;
+  /** Refuse (403) an Origin whose scheme, host and port are not in this list (empty = any). */
+  allowedOrigins: string[];
+  /** The whole HTTP request must arrive within this long, ms (0 = no limit). */
+  handshakeTimeoutMs: number;
+  /** `authorization { user, password, token, timeout }`: overrides the server's for WS clients. */
+  username: string;
+  password: string;
+  token: string;
+  /** `authorization { timeout }`, ms (0 = the server's auth timeout). */
+  authTimeoutMs: number;
+  /** `no_auth_user` for WS clients (must be in the users list). */
+  noAuthUser: string;
 }
 
 /** A trusted operator: its JWT and the claims the server uses. */

@@ -84,6 +84,7 @@ const FIELDS: FieldRule[] = [
   { go: 'JetStreamDomain', keys: ['jetStreamDomain'] },
   { go: 'StoreDir', keys: ['storeDir'] },
   { go: 'JetStreamSyncInterval', keys: ['jetStreamSyncIntervalMs'], show: dur },
+  { go: 'Websocket', keys: ['websocket'] }, // not reloadable (the values print as JSON, not Go's %v)
   {
     go: 'PidFile',
     keys: ['pidFile'],

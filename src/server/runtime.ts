@@ -11,6 +11,7 @@ import type { ServerOptions } from '../config/types.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { goPathError, type Logger } from './logger.js';
 import type { MonitorHandle } from '../monitor/monitor.js';
+import type { WebsocketHandle } from '../websocket/listener.js';
 import {
   deletePortsFile,
   formatURLs,
@@ -55,6 +56,8 @@ export class Runtime implements SignalTarget {
   readonly server: Server;
   readonly logger: Logger;
   monitor: MonitorHandle | null = null;
+  /** The WebSocket listener, when the config has a websocket block with a port. */
+  websocket: WebsocketHandle | null = null;
   private readonly load: (() => ServerOptions) | undefined;
   private readonly program: string;
   private readonly tsnatsVersion: string;
@@ -138,9 +141,11 @@ export class Runtime implements SignalTarget {
       this.monitor = null;
       this.fail(`Can't start JetStream: ${(e as Error).message}`);
     }
+    if (o.websocket !== null && o.websocket.port !== 0) await this.startWebsocket();
     try {
       await s.listen();
     } catch (e) {
+      this.stopWebsocket();
       await this.monitor?.close();
       this.monitor = null;
       this.fail(`Error listening on port: ${joinHostPort(o.host, o.port === -1 ? 0 : o.port)}, "${listenError(e, o.host, o.port)}"`);
@@ -150,6 +155,7 @@ export class Runtime implements SignalTarget {
     try {
       await s.startCluster();
     } catch (e) {
+      this.stopWebsocket();
       await s.shutdown();
       await this.monitor?.close();
       this.monitor = null;
@@ -186,6 +192,28 @@ export class Runtime implements SignalTarget {
     this.logger.info(`Starting http monitor on ${joinHostPort(this.monitor.host, this.monitor.port)}`);
   }
 
+  /**
+   * nats-server's startWebsocketServer (before the client listener, as nats-server logs it). The
+   * WebSocket code loads only here.
+   */
+  private async startWebsocket(): Promise<void> {
+    const wo = this.opts.websocket!;
+    const { startWebsocket } = await import('../websocket/listener.js');
+    try {
+      this.websocket = await startWebsocket(this.server, this.logger);
+    } catch (e) {
+      await this.monitor?.close();
+      this.monitor = null;
+      this.fail(`Unable to listen for websocket connections: ${listenError(e, wo.host, wo.port)}`);
+    }
+  }
+
+  /** Stops accepting WebSocket connections. */
+  private stopWebsocket(): void {
+    this.websocket?.close();
+    this.websocket = null;
+  }
+
   /** The URLs the ports file lists (nats-server's PortsInfo). */
   ports(): Ports {
     const p: Ports = { nats: formatURLs('nats', this.opts.host, this.server.port) };
@@ -194,6 +222,7 @@ export class Runtime implements SignalTarget {
       p.cluster = formatURLs('nats', cl.host, this.server.cluster.port);
     }
     if (this.monitor) p.monitoring = formatURLs('http', this.monitor.host, this.monitor.port);
+    if (this.websocket) p.websocket = formatURLs(this.websocket.scheme, this.websocket.host, this.websocket.port);
     return p;
   }
 
@@ -300,6 +329,7 @@ export class Runtime implements SignalTarget {
   /** SIGUSR2: lame duck mode, then the rest of the shutdown. Resolves when all is closed. */
   lameDuck(): Promise<void> {
     this.lameDuckDone ??= (async () => {
+      this.stopWebsocket();
       await this.server.lameDuckMode();
       await this.finish();
     })();
@@ -308,6 +338,7 @@ export class Runtime implements SignalTarget {
 
   /** Graceful shutdown: connections, monitor, ports file. Idempotent. */
   async shutdown(): Promise<void> {
+    this.stopWebsocket();
     await this.server.shutdown();
     await this.finish();
   }

@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import type tls from 'node:tls';
-import { type Client as ClientT, Client, type ClientHost, type Counters } from '../client/client.js';
+import { type Client as ClientT, Client, type ClientHost, type ClientSocket, type Counters } from '../client/client.js';
 import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
@@ -82,6 +82,8 @@ export class Server implements ClientHost {
   private delivering = 0;
   private readonly removals: { acc: Account; sub: Subscription }[] = [];
   private infoHead = '';
+  /** The INFO head WebSocket clients get: the client listener's, without its TLS fields. */
+  private wsInfoHead = '';
   private shuttingDown = false;
   private shutdownDone: Promise<void> | null = null;
   /** In lame duck mode (listener closed, clients being closed one by one). */
@@ -173,7 +175,7 @@ export class Server implements ClientHost {
    */
   private infoChanged(): void {
     if (this.listener === null) return;
-    this.infoHead = this.buildInfoHead();
+    this.buildInfoHeads();
     for (const c of this.clients.values()) {
       if (c.closed || c.opts.protocol < 1 || !c.firstPongSent) continue;
       c.out.appendLatin1(this.asyncInfo(c));
@@ -285,7 +287,7 @@ export class Server implements ClientHost {
     this.listener = server;
     await listenTcp(server, this.opts.host, this.opts.port === -1 ? 0 : this.opts.port, 1024);
     this.boundPort = (server.address() as net.AddressInfo).port;
-    this.infoHead = this.buildInfoHead();
+    this.buildInfoHeads();
     this.startTimer();
   }
 
@@ -350,7 +352,7 @@ export class Server implements ClientHost {
     this.jetstream?.configureAccounts();
     this.tlsContext = this.opts.tls ? createTlsContext(this.opts.tls) : null;
     for (const c of this.clients.values()) c.parser.maxControlLine = this.opts.maxControlLine;
-    if (this.listener) this.infoHead = this.buildInfoHead();
+    if (this.listener) this.buildInfoHeads();
     if (this.timer) this.startTimer();
   }
 
@@ -372,7 +374,7 @@ export class Server implements ClientHost {
         closed++;
         continue;
       }
-      const auth = authenticate(this.opts, c.opts, c.nonce, c.tlsPeer, c.authLog());
+      const auth = authenticate(c.authOpts, c.opts, c.nonce, c.tlsPeer, c.authLog());
       if (auth.ok) {
         c.reauthorized(auth.user);
         continue;
@@ -419,8 +421,18 @@ export class Server implements ClientHost {
     return over.length;
   }
 
-  /** INFO up to (not including) client_id, as nats-server orders the fields. */
-  private buildInfoHead(): string {
+  /** Rebuilds the INFO heads from the options and the bound port. */
+  private buildInfoHeads(): void {
+    this.infoHead = this.buildInfoHead(false);
+    this.wsInfoHead = this.buildInfoHead(true);
+  }
+
+  /**
+   * INFO up to (not including) client_id, as nats-server orders the fields. A WebSocket client's
+   * has no TLS fields (TLS is the WebSocket listener's business), and says auth_required when the
+   * websocket block has its own authorization.
+   */
+  private buildInfoHead(ws: boolean): string {
     const o = this.opts;
     let host = o.host;
     let port = this.boundPort;
@@ -438,10 +450,10 @@ export class Server implements ClientHost {
       host,
       port,
       headers: this.headersSupported,
-      ...(this.authenticator !== null || infoAuthRequired(o) ? { auth_required: true } : {}),
-      ...(o.tls && !o.allowNonTls ? { tls_required: true } : {}),
-      ...(o.tls?.verify ? { tls_verify: true } : {}),
-      ...(o.tls && o.allowNonTls ? { tls_available: true } : {}),
+      ...(this.authenticator !== null || infoAuthRequired(o) || (ws && wsAuthOverride(o)) ? { auth_required: true } : {}),
+      ...(!ws && o.tls && !o.allowNonTls ? { tls_required: true } : {}),
+      ...(!ws && o.tls?.verify ? { tls_verify: true } : {}),
+      ...(!ws && o.tls && o.allowNonTls ? { tls_available: true } : {}),
       max_payload: o.maxPayload,
       ...(this.jetstream !== null ? { jetstream: true } : {}),
     };
@@ -449,9 +461,9 @@ export class Server implements ClientHost {
     return 'INFO ' + json.slice(0, -1);
   }
 
-  private infoFor(c: Client): string {
+  private infoFor(c: Client, head = this.infoHead): string {
     const nonce = c.nonce === '' ? '' : `,"nonce":"${c.nonce}"`;
-    return `${this.infoHead},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${nonce}${this.infoTail()}} \r\n`;
+    return `${head},"client_id":${c.cid},"client_ip":${goJSON(c.ip)}${nonce}${this.infoTail()}} \r\n`;
   }
 
   /** Runs for every accepted socket: INFO first, then the limits, then TLS if configured. */
@@ -484,6 +496,38 @@ export class Server implements ClientHost {
     c.out.appendLatin1(info);
     this.startReading(c, socket, now);
     this.markDirty(c);
+  }
+
+  /**
+   * A WebSocket connection past its HTTP upgrade (src/websocket/): a client like a TCP one over
+   * `socket`, which frames what the client writes and hands it the bytes it reads. nats-server's
+   * createWSClient: the client INFO without TLS fields, the websocket block's authorization.
+   * Returns null when the server does not take it (shutting down, lame duck, or over
+   * max_connections, which the client is told).
+   */
+  acceptWebsocket(socket: ClientSocket, ip: string, port: number, bind: (c: Client) => void): Client | null {
+    if (this.shuttingDown || this.ldm) {
+      socket.destroy();
+      return null;
+    }
+    const now = Date.now();
+    const c = new Client(this, this.nextCid++, socket, ip, port, now, wsAuthOptions(this.opts));
+    c.kind = 'websocket';
+    bind(c);
+    const info = this.infoFor(c, this.wsInfoHead);
+    if (this.opts.maxConnections > 0 && this.clients.size >= this.opts.maxConnections) {
+      c.out.appendLatin1(info);
+      c.sendErr(ERR_MAX_CONNECTIONS);
+      c.close(ClosedState.MaxConnectionsExceeded);
+      return null;
+    }
+    this.clients.set(c.cid, c);
+    this.totalConnections++;
+    this.logger.log('DBG', `${c} - Client connection created`);
+    c.out.appendLatin1(info);
+    c.pingDue = now + this.opts.pingIntervalMs;
+    this.markDirty(c);
+    return c;
   }
 
   /** The connection's socket is live for the protocol: its handlers and keep-alive. */
@@ -697,7 +741,7 @@ export class Server implements ClientHost {
       jsDown,
       routesDown,
       settleSockets(
-        clients.map((c) => c.socket as unknown as net.Socket),
+        clients.map((c) => transportOf(c.socket)),
         Math.max(SHUTDOWN_MIN_FLUSH_MS, this.opts.writeDeadlineMs),
       ),
     ]);
@@ -834,6 +878,11 @@ function truncateTracedPayload(text: string, max: number): string {
   return `MSG_PAYLOAD: ["${q.slice(1, -1)}..."]`;
 }
 
+/** The TCP or TLS socket under a client's socket (a WebSocket connection keeps it as `raw`). */
+function transportOf(s: ClientSocket): net.Socket {
+  return (s as { raw?: net.Socket }).raw ?? (s as unknown as net.Socket);
+}
+
 // Socket event handlers shared by all connections (no closures per connection).
 const CLIENT_OF = new WeakMap<net.Socket, Client>();
 function onSocketData(this: net.Socket, chunk: Buffer): void {
@@ -847,6 +896,34 @@ function onSocketClose(this: net.Socket): void {
 }
 function onSocketError(this: net.Socket): void {
   CLIENT_OF.get(this)!.close(ClosedState.ReadError);
+}
+
+/** The websocket block overrides the server's authorization (user, token or no_auth_user). */
+function wsAuthOverride(o: ServerOptions): boolean {
+  const ws = o.websocket;
+  return ws !== null && (ws.username !== '' || ws.token !== '' || ws.noAuthUser !== '');
+}
+
+/**
+ * What a WebSocket client authenticates against (auth.go's websocket override): the websocket
+ * block's user, password, token and no_auth_user when it names any, the server's users and
+ * nkeys either way, and the block's auth timeout when set. The server's own (live) options when
+ * the block changes nothing.
+ */
+function wsAuthOptions(o: ServerOptions): ServerOptions {
+  const ws = o.websocket;
+  if (ws === null) return o;
+  const override = wsAuthOverride(o);
+  if (!override && ws.authTimeoutMs === 0) return o;
+  const a: ServerOptions = { ...o };
+  if (override) {
+    a.username = ws.username;
+    a.password = ws.password;
+    a.authorization = ws.token;
+    a.noAuthUser = ws.noAuthUser;
+  }
+  if (ws.authTimeoutMs !== 0) a.authTimeoutMs = ws.authTimeoutMs;
+  return a;
 }
 
 /** Go encoding/json string escaping: also escapes <, >, & and U+2028/2029. */
