@@ -379,6 +379,32 @@ describe('the websocket authorization block applies to WS clients only', () => {
   });
 });
 
+describe('monitoring', () => {
+  it('/varz websocket block and /connz type "websocket", as nats-server shows them', async () => {
+    const got: unknown[] = [];
+    for (const k of kinds) {
+      const http = await freePort();
+      const p = await start(k, 'compression: true, same_origin: true, allowed_origins: ["http://a.example"], handshake_timeout: "2s", authorization { timeout: 3 }', `http: "127.0.0.1:${http}"`);
+      const nc = await wsconnect({ servers: `ws://127.0.0.1:${p.wsPort}`, timeout: 5000 });
+      try {
+        await nc.flush();
+        const varz = (await (await fetch(`http://127.0.0.1:${http}/varz`)).json()) as { websocket: { port?: number } };
+        const connz = (await (await fetch(`http://127.0.0.1:${http}/connz`)).json()) as { connections: Array<{ type: string; kind: string }> };
+        expect(varz.websocket.port).toBe(p.wsPort);
+        got.push({ websocket: { ...varz.websocket, port: 'P' }, conns: connz.connections.map((c) => [c.kind, c.type]) });
+      } finally {
+        await nc.close();
+        await p.server.stop();
+      }
+    }
+    expect(got[0]).toEqual({
+      websocket: { host: '127.0.0.1', port: 'P', handshake_timeout: 2e9, auth_timeout: 3, no_tls: true, same_origin: true, allowed_origins: ['http://a.example'], compression: true },
+      conns: [['Client', 'websocket']],
+    });
+    expect(got[1]).toEqual(got[0]);
+  });
+});
+
 describe('the ports file and the banner', () => {
   it.each(kinds)('%s lists ws://host:port and logs the listener', async (k) => {
     const dir = mkdtempSync(join(tmpdir(), 'tsnats-wsports-'));

@@ -45,7 +45,8 @@ export interface ConnzOptions {
 export interface ConnInfo {
   cid: number;
   kind: 'Client';
-  type: 'nats';
+  /** `nats` over TCP, `websocket` over WebSocket. */
+  type: 'nats' | 'websocket';
   ip: string;
   port: number;
   start: string;
@@ -105,7 +106,7 @@ function connInfo(c: Client, now: number): ConnInfo {
   return {
     cid: c.cid,
     kind: 'Client',
-    type: 'nats',
+    type: c.kind === 'websocket' ? 'websocket' : 'nats',
     ip: c.port !== 0 ? c.ip : '',
     port: c.port,
     start: goTime(c.start),

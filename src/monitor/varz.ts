@@ -40,7 +40,7 @@ export interface Varz {
   gateway: Record<string, never>;
   leaf: Record<string, never>;
   mqtt: Record<string, never>;
-  websocket: Record<string, never>;
+  websocket: WebsocketOptsVarz;
   jetstream: Record<string, never>;
   /** seconds */
   tls_timeout: number;
@@ -68,6 +68,41 @@ export interface Varz {
   config_load_time: string;
   /** tsnats only: which scanner is live, "native" or "ts". */
   parser: 'native' | 'ts';
+}
+
+/** nats-server's WebsocketOptsVarz (every field omitempty: `{}` without a websocket block). */
+export interface WebsocketOptsVarz {
+  host?: string;
+  port?: number;
+  advertise?: string;
+  no_auth_user?: string;
+  /** ns */
+  handshake_timeout?: number;
+  /** seconds */
+  auth_timeout?: number;
+  no_tls?: boolean;
+  same_origin?: boolean;
+  allowed_origins?: string[];
+  compression?: boolean;
+}
+
+/** The websocket block as /varz shows it: the bound port once listening, as nats-server does. */
+function websocketVarz(server: Server): WebsocketOptsVarz {
+  const ws = server.opts.websocket;
+  if (ws === null) return {};
+  const port = server.websocketPort !== 0 ? server.websocketPort : ws.port;
+  return {
+    ...(ws.host !== '' ? { host: ws.host } : {}),
+    ...(port !== 0 ? { port } : {}),
+    ...(ws.advertise !== '' ? { advertise: ws.advertise } : {}),
+    ...(ws.noAuthUser !== '' ? { no_auth_user: ws.noAuthUser } : {}),
+    ...(ws.handshakeTimeoutMs !== 0 ? { handshake_timeout: ws.handshakeTimeoutMs * NS_PER_MS } : {}),
+    ...(ws.authTimeoutMs !== 0 ? { auth_timeout: ws.authTimeoutMs / 1000 } : {}),
+    ...(ws.noTls ? { no_tls: true } : {}),
+    ...(ws.sameOrigin ? { same_origin: true } : {}),
+    ...(ws.allowedOrigins.length > 0 ? { allowed_origins: [...ws.allowedOrigins] } : {}),
+    ...(ws.compression ? { compression: true } : {}),
+  };
 }
 
 /** nats-server's ClusterOptsVarz (every field omitempty: `{}` without a cluster). */
@@ -152,7 +187,7 @@ export function varz(server: Server): Varz {
     gateway: {},
     leaf: {},
     mqtt: {},
-    websocket: {},
+    websocket: websocketVarz(server),
     jetstream: {},
     tls_timeout: TLS_TIMEOUT_MS / 1000,
     write_deadline: o.writeDeadlineMs * NS_PER_MS,

@@ -74,6 +74,8 @@ export class Server implements ClientHost {
   readonly closedClients: Client[] = [];
   readonly start = new Date();
   totalConnections = 0;
+  /** The WebSocket listener's bound port (0 = none); src/websocket/ sets it once listening. */
+  websocketPort = 0;
   private nextCid = FIRST_CID;
   private listener: net.Server | null = null;
   private boundPort = 0;

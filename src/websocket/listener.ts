@@ -64,6 +64,7 @@ export async function startWebsocket(server: Server, logger: Logger): Promise<We
   }
   await listenTcp(listener, wo.host, wo.port === -1 ? 0 : wo.port, 1024);
   const port = (listener.address() as net.AddressInfo).port;
+  server.websocketPort = port;
   const scheme = wo.tls !== null ? 'wss' : 'ws';
   logger.info(`Listening for websocket clients on ${scheme}://${joinHostPort(wo.host, port)}`);
   if (scheme === 'ws') logger.warn('Websocket not configured with TLS. DO NOT USE IN PRODUCTION!');
