@@ -2,8 +2,10 @@
 // side by side, frames over raw sockets (split at every offset, control frames, close codes,
 // permessage-deflate), the official client (@nats-io/nats-core's wsconnect, given `ws` as its
 // WebSocket) talking to TCP clients, and the websocket block's own authorization.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync, constants as zc } from 'node:zlib';
@@ -376,6 +378,63 @@ describe('the websocket authorization block applies to WS clients only', () => {
     const close = ws.frames.find((f) => f.op === 8)!;
     expect(close.payload.readUInt16BE(0)).toBe(1008);
     expect(close.payload.subarray(2).toString()).toBe('Authentication Failure');
+  });
+});
+
+describe('wss:// (a tls block) and handshake_timeout', () => {
+  let dir = '';
+  const f = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore', timeout: 10_000 });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsnats-wss-'));
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=tsnats ws CA');
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('server-key.pem'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1');
+    writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('server.ext'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(kinds)('%s: upgrades over TLS, lists wss:// in the ports file, and says so in the log', async (k) => {
+    const wsPort = await freePort();
+    const server = await spawnServer(k, {
+      config: `ports_file_dir: "${dir}"\nwebsocket { listen: "127.0.0.1:${wsPort}", tls { cert_file: "${f('server.pem')}", key_file: "${f('server-key.pem')}" } }\n`,
+    });
+    try {
+      const got = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: wsPort, ca: readFileSync(f('ca.pem')) }, () => s.write(UPGRADE + '\r\n'));
+        let data = Buffer.alloc(0);
+        s.on('data', (b: Buffer) => {
+          data = Buffer.concat([data, b]);
+          const text = data.toString('latin1');
+          if (/INFO \{.*\} \r\n/s.test(text)) {
+            s.destroy();
+            resolve(text);
+          }
+        });
+        s.on('error', reject);
+      });
+      expect(got.startsWith('HTTP/1.1 101 Switching Protocols\r\n')).toBe(true);
+      expect(got).toContain(`Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n`);
+      expect(server.output()).toContain(`Listening for websocket clients on wss://127.0.0.1:${wsPort}`);
+      expect(server.output()).not.toContain('DO NOT USE IN PRODUCTION');
+      const file = readdirSync(dir).find((n) => n.endsWith(`_${server.proc.pid}.ports`))!;
+      expect((JSON.parse(readFileSync(join(dir, file), 'utf8')) as { websocket: string[] }).websocket).toEqual([`wss://127.0.0.1:${wsPort}`]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it.each(kinds)('%s: an unfinished request is cut at handshake_timeout, without an answer', async (k) => {
+    const p = await start(k, 'handshake_timeout: "300ms"');
+    try {
+      const t0 = Date.now();
+      const got = await exchange(p.wsPort, 'GET / HTTP/1.1\r\nHost: x\r\n', 10_000);
+      expect(got.length).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - t0).toBeLessThan(8000);
+    } finally {
+      await p.server.stop();
+    }
   });
 });
 

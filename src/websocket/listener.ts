@@ -2,10 +2,10 @@
 // upgrade request, answers it as nats-server does, and hands the upgraded socket to the server
 // as a client connection. Loaded only when the configuration has a websocket block.
 
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../server/logger.js';
 import type { Server } from '../server/server.js';
-import { createTlsContext } from '../server/tls.js';
 import { joinHostPort } from '../util/host-port.js';
 import { listenTcp } from '../util/listen.js';
 import { WsConnection } from './connection.js';
@@ -52,12 +52,21 @@ export async function startWebsocket(server: Server, logger: Logger): Promise<We
   if (wo.tls !== null) {
     const tls = await import('node:tls');
     const t = wo.tls;
+    // tls.Server builds its context from these options (it does not take a ready one).
     listener = tls.createServer(
-      { secureContext: createTlsContext(t), requestCert: t.verify, rejectUnauthorized: t.verify },
+      {
+        minVersion: 'TLSv1.2', // nats-server's MinVersion
+        ...(t.certFile !== '' ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) } : {}),
+        ...(t.caFile !== '' ? { ca: readFileSync(t.caFile) } : {}),
+        requestCert: t.verify,
+        rejectUnauthorized: t.verify,
+      },
       (ts) => onSocket(ts),
     );
     listener.on('tlsClientError', (e: Error, s: net.Socket) => {
-      logger.error(`${joinHostPort(plainIp(s.remoteAddress), s.remotePort ?? 0)} - websocket TLS handshake error: ${e.message}`);
+      // Go's http server logs it, through nats-server's "websocket: " log capture (the detail is
+      // OpenSSL's here, Go's there).
+      logger.error(`websocket: TLS handshake error from ${joinHostPort(plainIp(s.remoteAddress), s.remotePort ?? 0)}: ${e.message}`);
     });
   } else {
     listener = net.createServer({ noDelay: true }, onSocket);
