@@ -33,6 +33,8 @@ import {
 export const COMPRESS_THRESHOLD = 64;
 /** nats-server's wsFrameSizeForBrowsers: frame size limit for `Mozilla/` user agents. */
 export const BROWSER_FRAME_SIZE = 4096;
+/** How long a protocol error's close frame gets before the socket is destroyed, ms. */
+const LINGER_MS = 1000;
 /** The deflate tail that permessage-deflate leaves off (RFC 7692 §7.2.1). */
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
@@ -91,6 +93,8 @@ export class WsConnection implements ClientSocket, FrameSink {
   /** A write while corked answered "full" before the bytes reached the socket. */
   private predictedFull = false;
   private closeSent = false;
+  /** A protocol error's close frame is on its way: destroy() ends instead. */
+  private lingering = false;
 
   constructor(
     readonly raw: net.Socket,
@@ -156,8 +160,14 @@ export class WsConnection implements ClientSocket, FrameSink {
     this.raw.end();
   }
 
+  /** Drops the connection; after a protocol error, its close frame goes out first. */
   destroy(): void {
-    this.raw.destroy();
+    if (!this.lingering) {
+      this.raw.destroy();
+      return;
+    }
+    this.raw.end();
+    setTimeout(() => this.raw.destroy(), LINGER_MS).unref();
   }
 
   // ---- frames out ----
@@ -263,13 +273,16 @@ export class WsConnection implements ClientSocket, FrameSink {
   }
 
   /**
-   * nats-server queues a 1002 close frame with the text, then closes the connection for a read
-   * error, which drops what is queued: the client sees the connection cut, and so it is here.
+   * wsHandleProtocolError: a 1002 close frame with the text, then the connection is closed for
+   * a read error. (nats-server's read-error close races its writer: the frame gets out or not;
+   * here it always does, then FIN.)
    */
   protocolError(text: string): void {
     const c = this.client;
     if (c === null) return;
     c.host.log('ERR', `${c} - read error: ${text}`);
+    this.sendClose(CLOSE_PROTOCOL_ERROR, text);
+    this.lingering = true;
     c.close(ClosedState.ReadError);
   }
 }
