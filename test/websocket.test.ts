@@ -14,6 +14,7 @@ import { connect } from '@nats-io/transport-node';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnServer, type ServerKind, type SpawnedServer } from './helpers/spawn-server.js';
+import { tempDir, tsnats } from './helpers/child-server.js';
 import { FrameReader, unmask, type FrameSink } from '../src/websocket/frames.js';
 
 (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket;
@@ -198,6 +199,8 @@ describe('the HTTP upgrade answers as nats-server does', () => {
     ['a second request after a refusal on the same connection', `GET / HTTP/1.1\r\n${H}Sec-WebSocket-Version: 13\r\n\r\n${UPGRADE}\r\n`],
     ['no extension without compression configured', UPGRADE + 'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n'],
     ['Nats-No-Masking', UPGRADE + 'Nats-No-Masking: true\r\n\r\n'],
+    ['a refusal of a request that asked for Connection: close', 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' + UPGRADE + '\r\n'],
+    ['data sent before the handshake completed: closed without an answer', UPGRADE + '\r\nPING\r\n'],
   ];
 
   it.each(requests)('%s', async (_name, req) => {
@@ -424,6 +427,31 @@ describe('the websocket authorization block applies to WS clients only', () => {
     await nc.close();
   });
 
+  it('a reload that changes a user\'s password cuts its WS clients (checked against the new users)', async () => {
+    const dir = tempDir('tsnats-wsreload-');
+    const conf = join(dir, 'r.conf');
+    const wsPort = await freePort();
+    const write = (pw: string): void =>
+      writeFileSync(conf, `listen: "127.0.0.1:-1"\nauthorization { users: [{user: b, password: ${pw}}] }\nwebsocket { listen: "127.0.0.1:${wsPort}", no_tls: true, authorization { timeout: 3 } }\n`);
+    write('one');
+    const child = tsnats(['-c', conf]);
+    try {
+      await child.waitFor(/Server is ready/);
+      const nc = await wsconnect({ servers: `ws://127.0.0.1:${wsPort}`, user: 'b', pass: 'one', timeout: 5000, reconnect: false });
+      await nc.flush();
+      const closed = nc.closed();
+      write('two');
+      child.kill('SIGHUP');
+      await child.waitFor(/Reloaded: authorization users/);
+      const err = await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open'), 5000))]);
+      expect(err).not.toBe('still open');
+      await nc.close();
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a failed CONNECT closes with 1008', async () => {
     const ws = await RawWs.open(pair.wsPort);
     await ws.until(() => ws.text().includes('\r\n'), 'INFO');
@@ -472,8 +500,8 @@ describe('wss:// (a tls block) and handshake_timeout', () => {
       expect(got).toContain(`Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n`);
       expect(server.output()).toContain(`Listening for websocket clients on wss://127.0.0.1:${wsPort}`);
       expect(server.output()).not.toContain('DO NOT USE IN PRODUCTION');
-      const file = readdirSync(dir).find((n) => n.endsWith(`_${server.proc.pid}.ports`))!;
-      expect((JSON.parse(readFileSync(join(dir, file), 'utf8')) as { websocket: string[] }).websocket).toEqual([`wss://127.0.0.1:${wsPort}`]);
+      const file = await waitForFile(dir, `_${server.proc.pid}.ports`);
+      expect((JSON.parse(readFileSync(file, 'utf8')) as { websocket: string[] }).websocket).toEqual([`wss://127.0.0.1:${wsPort}`]);
     } finally {
       await server.stop();
     }
@@ -538,10 +566,11 @@ describe('the ports file and the banner', () => {
   });
 });
 
-async function waitForFile(dir: string): Promise<string> {
+/** The ports file in `dir` whose name ends with `suffix`, once written whole (servers write it after they listen). */
+async function waitForFile(dir: string, suffix = '.ports'): Promise<string> {
   const end = Date.now() + 5000;
   for (;;) {
-    const f = readdirSync(dir).find((n) => n.endsWith('.ports'));
+    const f = readdirSync(dir).find((n) => n.endsWith(suffix));
     if (f !== undefined) {
       const path = join(dir, f);
       if (readFileSync(path, 'utf8').endsWith('}')) return path;

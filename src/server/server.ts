@@ -376,7 +376,7 @@ export class Server implements ClientHost {
         closed++;
         continue;
       }
-      const auth = authenticate(c.authOpts, c.opts, c.nonce, c.tlsPeer, c.authLog());
+      const auth = authenticate(c.kind === 'websocket' ? wsAuthOptions(this.opts) : this.opts, c.opts, c.nonce, c.tlsPeer, c.authLog());
       if (auth.ok) {
         c.reauthorized(auth.user);
         continue;

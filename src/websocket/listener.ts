@@ -12,11 +12,11 @@ import { WsConnection } from './connection.js';
 import {
   allowedOrigins,
   errorResponse,
-  header,
   MALFORMED_RESPONSE,
   MISSING_HOST_RESPONSE,
   parseRequest,
   upgrade,
+  wantsClose,
   type UpgradePolicy,
 } from './upgrade.js';
 
@@ -132,8 +132,9 @@ function handshake(raw: net.Socket, server: Server, logger: Logger, policy: Upgr
       const r = upgrade(req, policy);
       if (!r.ok) {
         logger.error(`${remote} - websocket handshake error: ${r.reason}`);
-        raw.write(errorResponse(req.proto, r.status));
-        if (req.proto === 'HTTP/1.0' || header(req, 'Connection').toLowerCase() === 'close') {
+        const close = wantsClose(req);
+        raw.write(errorResponse(req.proto, r.status, close && req.proto === 'HTTP/1.1'));
+        if (req.proto === 'HTTP/1.0' || close) {
           done();
           raw.end();
           return;

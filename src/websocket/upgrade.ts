@@ -55,8 +55,11 @@ const STATUS_TEXT: Record<number, string> = {
   405: 'Method Not Allowed',
 };
 
-/** wsReturnHTTPError: Go's http.Error with the Sec-Websocket-Version header. */
-export function errorResponse(proto: string, status: number, date = new Date()): string {
+/**
+ * wsReturnHTTPError: Go's http.Error with the Sec-Websocket-Version header; `close` when the
+ * request asked for `Connection: close` (Go then says so and closes).
+ */
+export function errorResponse(proto: string, status: number, close = false, date = new Date()): string {
   const text = STATUS_TEXT[status]!;
   return (
     `${proto} ${status} ${text}\r\n` +
@@ -64,8 +67,15 @@ export function errorResponse(proto: string, status: number, date = new Date()):
     'Sec-Websocket-Version: 13\r\n' +
     'X-Content-Type-Options: nosniff\r\n' +
     `Date: ${date.toUTCString()}\r\n` +
-    `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`
+    `Content-Length: ${text.length + 1}\r\n` +
+    (close ? 'Connection: close\r\n' : '') +
+    `\r\n${text}\n`
   );
+}
+
+/** The request asks the server to close after answering (a `close` token in Connection). */
+export function wantsClose(r: HttpRequest): boolean {
+  return headerContains(r, 'Connection', 'close');
 }
 
 /** wsHeaderContains: a comma-separated token of the header equals `value` (case-insensitive). */
