@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Logger } from '../server/logger.js';
 import type { Server } from '../server/server.js';
 import { joinHostPort } from '../util/host-port.js';
+import { nodeTls } from '../util/lazy.js';
 import { listenTcp } from '../util/listen.js';
 import { WsConnection } from './connection.js';
 import {
@@ -50,7 +51,7 @@ export async function startWebsocket(server: Server, logger: Logger): Promise<We
   const onSocket = (raw: net.Socket): void => handshake(raw, server, logger, policy, wo.handshakeTimeoutMs);
   let listener: net.Server;
   if (wo.tls !== null) {
-    const tls = await import('node:tls');
+    const tls = nodeTls();
     const t = wo.tls;
     // tls.Server builds its context from these options (it does not take a ready one).
     listener = tls.createServer(
