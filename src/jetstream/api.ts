@@ -182,6 +182,7 @@ function streamUpdate(r: Request): void {
     if (overlaps(jsa, cfg.subjects, stream)) throw new JsApiError(JSStreamSubjectOverlapErr);
     if (cfg.max_bytes > stream.cfg.max_bytes) checkBytesLimits(jsa, cfg);
     stream.update(cfg);
+    jsa.saveStreamMeta(stream);
     const domain = jsa.js.config.domain;
     const tail = domain !== '' ? `,"domain":${goJSON(domain)}` : '';
     jsa.respond(r.reply, `{"type":"${STREAM_UPDATE_TYPE}",${stream.renderInfoFields()}${tail}}`, false);

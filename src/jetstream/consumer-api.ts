@@ -145,7 +145,8 @@ function consumerCreate(r: Request): void {
       const max = stream.cfg.max_consumers;
       const accMax = r.jsa.limits!.maxConsumers;
       if ((max > 0 && stream.consumers.size >= max) || (accMax > 0 && r.jsa.consumerCount() >= accMax)) throw new JsApiError(JSMaximumConsumersLimitErr);
-      c = new Consumer(stream, cname, checked);
+      // A mem_storage consumer of a file stream keeps its state in memory, as nats-server's.
+      c = new Consumer(stream, cname, checked, Date.now(), checked.mem_storage ? null : stream.store.consumerStore(cname));
       stream.consumers.set(cname, c);
     }
     r.jsa.respond(r.reply, `{"type":"${CONSUMER_CREATE_TYPE}",${c.renderInfo()}}`, false);

@@ -8,7 +8,7 @@
 import { internalSub, type InternalHandler, type Subscription } from '../accounts/account.js';
 import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
 import { filterMatches } from '../subjects/subject.js';
-import type { StoreMsg } from './store/store.js';
+import type { ConsumerState, ConsumerStore, StoreMsg } from './store/store.js';
 import type { Stream } from './stream.js';
 
 /** A pull request waiting for messages (nats-server's waitingRequest). */
@@ -28,8 +28,9 @@ interface WaitingRequest {
   hbNext: number;
 }
 
+/** ConsumerState's pending entry: the consumer persists its pending map as it is. */
 interface Pending {
-  dseq: number;
+  consumerSeq: number;
   /** When it was (re)delivered, ms. */
   ts: number;
 }
@@ -74,13 +75,44 @@ export class Consumer {
   private closed = false;
   /** Ephemeral consumers: deleted after inactive_threshold without interest (pull: without requests). */
   private inactiveSince = Date.now();
+  /** Where the state persists (a file stream's consumer), or null (kept in memory only). */
+  private readonly cstore: ConsumerStore | null;
+  /** The state as the consumer store reads it: views of the fields above, built when it writes. */
+  private readonly state: ConsumerState;
 
-  constructor(stream: Stream, name: string, cfg: ConsumerConfig, created = Date.now()) {
+  /**
+   * `cstore`: the consumer's store; its saved config is (re)written, and a saved state (a
+   * restart) is resumed as nats-server's applyState does: delivery goes on after the last
+   * delivered sequence, pending messages are redelivered after their ack wait.
+   */
+  constructor(stream: Stream, name: string, cfg: ConsumerConfig, created = Date.now(), cstore: ConsumerStore | null = null) {
     this.stream = stream;
     this.name = name;
     this.cfg = cfg;
     this.created = created;
-    this.sseq = this.startSequence();
+    this.cstore = cstore;
+    const self = this;
+    this.state = {
+      get delivered() {
+        return { consumerSeq: self.dseq, streamSeq: self.lastDeliveredSseq };
+      },
+      get ackFloor() {
+        return { consumerSeq: self.adflr, streamSeq: self.asflr };
+      },
+      pending: this.pending,
+      redelivered: this.rdc,
+    };
+    const saved = cstore !== null ? cstore.load() : null;
+    if (saved !== null) {
+      this.dseq = saved.delivered.consumerSeq;
+      this.lastDeliveredSseq = saved.delivered.streamSeq;
+      this.sseq = saved.delivered.streamSeq + 1;
+      this.adflr = saved.ackFloor.consumerSeq;
+      this.asflr = saved.ackFloor.streamSeq;
+      for (const [seq, p] of saved.pending) this.pending.set(seq, p);
+      for (const [seq, n] of saved.redelivered) this.rdc.set(seq, n);
+    } else this.sseq = this.startSequence();
+    if (cstore !== null) cstore.saveConfig({ name, created, config: cfg });
     const handler: InternalHandler = { clusterWide: false, receive: (subject, reply, hdrLen, payload) => this.ack(subject, reply, hdrLen, payload) };
     this.ackSub = internalSub(`$JS.ACK.${stream.name}.${name}.>`, handler);
     stream.owner.addSub(this.ackSub);
@@ -311,7 +343,7 @@ export class Consumer {
     if (c.ack_policy === 'none') {
       this.adflr = this.dseq;
       this.asflr = seq;
-    } else this.pending.set(seq, { dseq: this.dseq, ts: now });
+    } else this.pending.set(seq, { consumerSeq: this.dseq, ts: now });
     const pending = this.numPending();
     const ack = `$JS.ACK.${this.stream.name}.${this.name}.${dc}.${seq}.${this.dseq}.${BigInt(sm.ts) * 1_000_000n}.${pending}`;
     let hdr = sm.hdr;
@@ -322,6 +354,7 @@ export class Consumer {
       msg = Buffer.alloc(0);
     }
     const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
+    if (this.cstore !== null) this.cstore.update(this.state);
     this.stream.owner.publish(to, Buffer.from(ack, 'latin1'), hdr.length > 0 ? hdr.length : -1, payload, Buffer.from(sm.subject, 'latin1'));
     // Without acks a delivered message is done for this consumer (interest retention may drop it).
     if (c.ack_policy === 'none') this.stream.consumerAcked(this, seq);
@@ -406,11 +439,12 @@ export class Consumer {
       let minD = Infinity;
       for (const [s, p] of this.pending) {
         if (s < minS) minS = s;
-        if (p.dseq < minD) minD = p.dseq;
+        if (p.consumerSeq < minD) minD = p.consumerSeq;
       }
       this.adflr = Math.max(this.adflr, minD - 1);
       this.asflr = Math.max(this.asflr, minS - 1);
     }
+    if (this.cstore !== null) this.cstore.update(this.state);
   }
 
   /** Whether this consumer no longer needs `seq` (interest retention). */
@@ -503,6 +537,7 @@ export class Consumer {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.stream.owner.removeSub(this.ackSub);
+    if (this.cstore !== null) void (deleted ? this.cstore.delete() : this.cstore.stop());
     const waiting = this.waiting.splice(0);
     if (deleted) for (const w of waiting) this.status(w.reply, CONSUMER_DELETED);
   }

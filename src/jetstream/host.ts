@@ -35,6 +35,11 @@ export interface JetStream {
   enabledFor(acc: Account): boolean;
   /** Accounts were (re)configured: enable JetStream where the config now says so. */
   configureAccounts(): void;
+  /**
+   * Hands every file store's buffered writes to the OS: called before a connection's output is
+   * flushed ahead of the turn's end, so a publish ack never leaves before its message's record.
+   */
+  writePending(): void;
   /** Flushes and closes every stream's store. */
   shutdown(): Promise<void>;
 }

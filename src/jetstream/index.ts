@@ -7,7 +7,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { handleApi } from './api.js';
 import type { JetStream, JetStreamHost } from './host.js';
-import { JetStreamManager, TEMPORARY_FILE_AS_MEMORY, type JetStreamConfig } from './jetstream.js';
+import { JetStreamManager, type JetStreamConfig } from './jetstream.js';
 
 export type { JetStream, JetStreamHost } from './host.js';
 
@@ -116,7 +116,6 @@ export function startJetStream(host: JetStreamHost): JetStream {
   if (host.opts.cluster !== null) {
     host.log('WRN', 'JetStream runs standalone on this server: clustered JetStream is not supported by tsnats, streams are not replicated and serve only this server\'s clients');
   }
-  if (TEMPORARY_FILE_AS_MEMORY) host.log('WRN', 'JetStream file storage is kept in memory by this build: streams do not survive a restart');
   const js = new JetStreamManager(host, cfg, handleApi);
   js.configureAccounts();
   return js;

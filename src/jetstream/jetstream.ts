@@ -3,12 +3,17 @@
 // counters), and the `$JS.API.>` subscription every account gets.
 
 import { internalSub, type Account, type Subscription } from '../accounts/account.js';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
 import type { JetStreamAccountLimits } from '../config/types.js';
 import type { JetStream, JetStreamHost } from './host.js';
 import type { StreamConfig } from './json.js';
 import { Stream, type StreamOwner } from './stream.js';
+import { Consumer } from './consumer.js';
 import { MemoryStore } from './store/memory.js';
-import type { StreamStore } from './store/store.js';
+import { FileStore } from './store/file.js';
+import type { FileConsumerStore } from './store/file-consumer.js';
+import type { ConsumerConfig } from './json.js';
 
 /** nats-server's JetStreamConfig after EnableJetStream filled it in. */
 export interface JetStreamConfig {
@@ -20,16 +25,34 @@ export interface JetStreamConfig {
   syncIntervalMs: number;
 }
 
-/**
- * Until the file store lands, `storage: file` streams are kept by the memory store: their
- * config says file (as nats-server reports it), their data is gone after a restart.
- * TEMPORARY_FILE_AS_MEMORY goes once store/file.ts exists.
- */
-export const TEMPORARY_FILE_AS_MEMORY = true;
+/** nats-server's directory and file names under `<store_dir>/jetstream/<account>/` (filestore.go). */
+export const STREAMS_DIR = 'streams';
+export const META_FILE = 'meta.inf';
 
-/** The store for a new stream (see TEMPORARY_FILE_AS_MEMORY: every stream is in memory for now). */
-function openStore(_cfg: StreamConfig): StreamStore {
-  return new MemoryStore();
+/** What meta.inf of a stream holds (nats-server's FileStreamInfo, as our JSON). */
+interface StreamMeta {
+  created: number;
+  config: StreamConfig;
+}
+
+/** What a consumer's saved config holds (its meta.inf). */
+export interface ConsumerMeta {
+  name: string;
+  created: number;
+  config: ConsumerConfig;
+}
+
+/** Writes `text` to `path` atomically (temp file, fsync, rename). */
+function writeFileAtomic(path: string, text: string): void {
+  const tmp = path + '.tmp';
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
 }
 
 /** nats-server's dynamicJSAccountLimits. */
@@ -111,11 +134,85 @@ export class JsAccount {
     if (reply !== null && reply.length > 0) this.js.host.publish(this.account, reply, null, -1, Buffer.from(json));
   }
 
-  /** A new stream with its store (the config is checked). */
-  addStream(cfg: StreamConfig): Stream {
-    const stream = new Stream(this.owner(), cfg, openStore(cfg));
+  /** `<store_dir>/jetstream/<account>/streams/<stream>/`, as nats-server lays it out. */
+  streamDir(name: string): string {
+    return join(this.js.config.storeDir, this.account.name, STREAMS_DIR, name);
+  }
+
+  /** A new stream with its store (the config is checked); a file stream's meta.inf is written. */
+  addStream(cfg: StreamConfig, created = Date.now()): Stream {
+    const store = cfg.storage === 'file' ? FileStore.openSync(this.streamDir(cfg.name), this.storeOptions()) : new MemoryStore();
+    const stream = new Stream(this.owner(), cfg, store, created);
     this.streams.set(cfg.name, stream);
+    if (cfg.storage === 'file') this.saveStreamMeta(stream);
     return stream;
+  }
+
+  private storeOptions(): { syncIntervalMs: number; log: (text: string) => void } {
+    return { syncIntervalMs: this.js.config.syncIntervalMs, log: (text) => this.js.host.log('WRN', `JetStream file store: ${text}`) };
+  }
+
+  /** Writes a file stream's meta.inf (its config and created time); memory streams have none. */
+  saveStreamMeta(stream: Stream): void {
+    if (!(stream.store instanceof FileStore)) return;
+    const meta: StreamMeta = { created: stream.created, config: stream.cfg };
+    writeFileAtomic(join(stream.store.dir, META_FILE), JSON.stringify(meta));
+  }
+
+  /**
+   * nats-server's restore in enableAccount: every stream directory with a meta.inf is opened
+   * with its config and created time, then its consumers from their saved config and state.
+   */
+  restore(): void {
+    const sdir = join(this.js.config.storeDir, this.account.name, STREAMS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(sdir).sort();
+    } catch {
+      return;
+    }
+    const host = this.js.host;
+    const acc = this.account.name;
+    const restored: Stream[] = [];
+    for (const dir of names) {
+      const metafile = join(sdir, dir, META_FILE);
+      let meta: StreamMeta;
+      try {
+        meta = JSON.parse(fs.readFileSync(metafile, 'utf8')) as StreamMeta;
+      } catch (e) {
+        host.log('WRN', `  Error reading metafile ${goQuote(metafile)}: ${(e as Error).message}`);
+        continue;
+      }
+      host.log('INF', `  Starting restore for stream '${acc} > ${meta.config.name}'`);
+      let stream: Stream;
+      try {
+        stream = this.addStream(meta.config, meta.created);
+      } catch (e) {
+        host.log('WRN', `  Error recreating stream ${goQuote(meta.config.name)}: ${(e as Error).message}`);
+        continue;
+      }
+      host.log('INF', `  Restored ${comma(stream.store.state().msgs)} messages for stream '${acc} > ${stream.name}'`);
+      restored.push(stream);
+    }
+    for (const stream of restored) {
+      const store = stream.store as FileStore;
+      const cnames = store.consumerNames();
+      if (cnames.length > 0) host.log('INF', `  Recovering ${cnames.length} consumers for stream - '${acc} > ${stream.name}'`);
+      for (const cname of cnames) {
+        const cs = store.consumerStore(cname) as FileConsumerStore;
+        const meta = cs.loadConfig() as ConsumerMeta | null;
+        if (meta === null) {
+          host.log('WRN', `    Missing consumer metafile ${goQuote(join(cs.dir, META_FILE))}`);
+          continue;
+        }
+        try {
+          const c = new Consumer(stream, meta.name, meta.config, meta.created, cs);
+          stream.consumers.set(meta.name, c);
+        } catch (e) {
+          host.log('WRN', `    Error adding consumer ${goQuote(meta.name)}: ${(e as Error).message}`);
+        }
+      }
+    }
   }
 
   async deleteStream(stream: Stream): Promise<void> {
@@ -199,9 +296,17 @@ export class JetStreamManager implements JetStream {
       const conf = o.accounts.find((a) => a.name === name);
       const limits = globalOnly && name === '$G' ? UNLIMITED : (conf?.jetstream ?? null);
       const jsa = this.accounts.get(acc);
-      if (jsa === undefined) this.accounts.set(acc, new JsAccount(this, acc, limits));
-      else jsa.limits = limits;
+        if (jsa === undefined) {
+        const created = new JsAccount(this, acc, limits);
+        this.accounts.set(acc, created);
+        if (limits !== null) created.restore();
+      } else jsa.limits = limits;
     }
+  }
+
+  /** Hands every file store's buffered bytes to the OS (before output leaves ahead of the turn's end). */
+  writePending(): void {
+    for (const jsa of this.accounts.values()) for (const s of jsa.streams.values()) s.store.writePending();
   }
 
   async shutdown(): Promise<void> {
@@ -210,4 +315,14 @@ export class JetStreamManager implements JetStream {
     this.accounts.clear();
     this.host.log('INF', 'JetStream Shutdown');
   }
+}
+
+/** Go's %q for the plain strings of these log lines. */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** nats-server's comma: 1234567 -> "1,234,567". */
+export function comma(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

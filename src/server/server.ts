@@ -79,7 +79,9 @@ export class Server implements ClientHost {
   private nextCid = FIRST_CID;
   private listener: net.Server | null = null;
   private boundPort = 0;
-  private readonly reactor = new Reactor<Client>();
+  // A client's output flushed ahead of the turn's end may carry publish acks: the file stores
+  // hand their buffered records to the OS first (JetStream.writePending).
+  private readonly reactor = new Reactor<Client>({ beforeEarlyFlush: () => this.jetstream?.writePending() });
   private timer: NodeJS.Timeout | null = null;
   private delivering = 0;
   private readonly removals: { acc: Account; sub: Subscription }[] = [];

@@ -22,6 +22,8 @@ export interface ReactorOptions {
   beforeFlush?: () => void;
   /** Queued bytes past which a connection already dirty is flushed at once (default HIGH_WATER). */
   highWater?: number;
+  /** Runs before a connection is flushed at once (past the high-water mark), ahead of the turn's end. */
+  beforeEarlyFlush?: () => void;
 }
 
 export class Reactor<T extends Flushable> {
@@ -30,6 +32,7 @@ export class Reactor<T extends Flushable> {
   private scheduled = false;
   private readonly beforeFlush: (() => void) | null;
   private readonly highWater: number;
+  private readonly beforeEarlyFlush: (() => void) | null;
   private readonly flushAll = (): void => {
     this.scheduled = false;
     if (this.beforeFlush !== null) this.beforeFlush();
@@ -47,6 +50,7 @@ export class Reactor<T extends Flushable> {
   constructor(o: ReactorOptions = {}) {
     this.beforeFlush = o.beforeFlush ?? null;
     this.highWater = o.highWater ?? HIGH_WATER;
+    this.beforeEarlyFlush = o.beforeEarlyFlush ?? null;
   }
 
   /** Called whenever bytes are queued on `c`: runs in the read or timer that produced them. */
@@ -56,6 +60,7 @@ export class Reactor<T extends Flushable> {
       this.dirty.push(c);
       this.schedule();
     } else if (c.queuedBytes() > this.highWater) {
+      if (this.beforeEarlyFlush !== null) this.beforeEarlyFlush();
       c.flush();
     }
   }

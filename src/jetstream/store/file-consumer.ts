@@ -1,4 +1,4 @@
-// A consumer's files beside its stream: <stream dir>/obs/<name>/state.json and config.json.
+// A consumer's files beside its stream: <stream dir>/obs/<name>/state.json and meta.inf.
 // The state is kept in memory by update() and written at most once per sync period and on stop,
 // atomically (write a temp file, fsync it, rename it over the old one), so a crash leaves the
 // previous or the new state, never a torn one. It may lag the consumer by a sync period (after a
@@ -93,13 +93,13 @@ export class FileConsumerStore implements ConsumerStore {
   }
 
   saveConfig(config: unknown): void {
-    writeAtomic(join(this.dir, 'config.json'), JSON.stringify(config));
+    writeAtomic(join(this.dir, 'meta.inf'), JSON.stringify(config));
   }
 
   /** The saved config JSON, or null. */
   loadConfig(): unknown {
     try {
-      return JSON.parse(fs.readFileSync(join(this.dir, 'config.json'), 'utf8'));
+      return JSON.parse(fs.readFileSync(join(this.dir, 'meta.inf'), 'utf8'));
     } catch {
       return null;
     }
@@ -117,6 +117,7 @@ export class FileConsumerStore implements ConsumerStore {
     this.timer = null;
     this.pending = null;
     this.closed = true;
-    await fs.promises.rm(this.dir, { recursive: true, force: true });
+    // Synchronous: a consumer of the same name created right after must not lose its files to it.
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -167,8 +167,14 @@ export class FileStore implements StreamStore {
 
   /** Opens (creating when absent) the store in `dir` and recovers its state from the blocks. */
   static async open(dir: string, o: FileStoreOptions = {}): Promise<FileStore> {
+    await fs.promises.mkdir(join(dir, 'msgs'), { recursive: true });
+    return FileStore.openSync(dir, o);
+  }
+
+  /** open() without awaiting: what the stream layer uses (stream create and restore are synchronous). */
+  static openSync(dir: string, o: FileStoreOptions = {}): FileStore {
     const s = new FileStore(dir, o);
-    await fs.promises.mkdir(s.msgDir, { recursive: true });
+    fs.mkdirSync(s.msgDir, { recursive: true });
     s.recover();
     s.syncTimer = setInterval(() => void s.sync(), s.syncIntervalMs);
     s.syncTimer.unref();
@@ -1153,6 +1159,11 @@ export class FileStore implements StreamStore {
     await this.sync();
   }
 
+  /** Hands the buffered bytes to the OS now (one write), without waiting for the turn's microtask. */
+  writePending(): void {
+    if (!this.closed) this.writeOut();
+  }
+
   async stop(): Promise<void> {
     if (this.closed) return;
     for (const c of this.consumers.values()) await c.stop();
@@ -1181,7 +1192,8 @@ export class FileStore implements StreamStore {
 
   async delete(): Promise<void> {
     await this.stop();
-    await fs.promises.rm(this.dir, { recursive: true, force: true });
+    // Synchronous: a stream of the same name created right after must not lose its files to it.
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   // ---- consumers ----

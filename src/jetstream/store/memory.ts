@@ -264,6 +264,12 @@ export class MemoryStore implements StreamStore {
     this.listeners.push(listener);
   }
 
+  writePending(): void {}
+
+  consumerStore(_name: string): null {
+    return null;
+  }
+
   async flush(): Promise<void> {}
 
   async stop(): Promise<void> {

@@ -110,12 +110,19 @@ export interface StreamStore {
   state(): StreamState;
   /** Called for every message the store removes by itself (limits, max_age); not for remove() or purge(). */
   onRemoved(listener: RemovedListener): void;
+  /**
+   * Hands buffered writes to the OS at once (synchronous; a no-op when nothing is buffered or
+   * for the memory store). The server calls it before output leaves ahead of the turn's end.
+   */
+  writePending(): void;
   /** Persists what is buffered (the file store's sync). */
   flush(): Promise<void>;
   /** Flushes and closes; the store keeps its data. */
   stop(): Promise<void>;
   /** Stops and removes all its data. */
   delete(): Promise<void>;
+  /** Where consumer `name` of this stream keeps its state: a file beside the stream, or null (memory: the consumer keeps it). */
+  consumerStore(name: string): ConsumerStore | null;
 }
 
 /** nats-server's SequencePair. */
