@@ -4,7 +4,7 @@
 // points, every acked message is there exactly once, in order; a KV bucket with file storage
 // survives a restart. The parser path follows TSNATS_NATIVE (run the file with require and off).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { FileStore } from '../src/jetstream/store/file.js';
+import { Reactor, type Flushable } from '../src/util/reactor.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -38,7 +40,7 @@ async function kill9(s: SpawnedServer): Promise<void> {
 }
 
 describe('JetStream file storage across restarts', () => {
-  it('a stream and a durable pull consumer are back after SIGTERM, the consumer resumes from its ack floor', async () => {
+  it('a stream and a durable pull consumer are back after SIGTERM, the consumer resumes from its ack floor, duplicates are still known', async () => {
     const dir = storeDir();
     let srv = await start(dir);
     let nc: NatsConnection = await connect({ port: srv.port });
@@ -46,7 +48,7 @@ describe('JetStream file storage across restarts', () => {
     await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'], storage: StorageType.File });
     await jsm.consumers.add('ORDERS', { durable_name: 'proc', ack_policy: AckPolicy.Explicit, ack_wait: 1_000_000_000 });
     let js = jetstream(nc);
-    for (let i = 1; i <= 20; i++) await js.publish(`orders.${i % 3}`, `order ${i}`);
+    for (let i = 1; i <= 20; i++) await js.publish(`orders.${i % 3}`, `order ${i}`, { msgID: `m${i}` });
     const c = await js.consumers.get('ORDERS', 'proc');
     const batch = await c.fetch({ max_messages: 8, expires: 2000 });
     const got: number[] = [];
@@ -87,6 +89,10 @@ describe('JetStream file storage across restarts', () => {
     expect(ci2.ack_floor.consumer_seq).toBe(5);
     expect(ci2.num_ack_pending).toBe(3);
     expect(ci2.num_pending).toBe(12);
+    // Deduplication reads the ids of the window back (nats-server's rebuildDedupe).
+    const dup = await js.publish('orders.x', 'again', { msgID: 'm20' });
+    expect(dup.duplicate).toBe(true);
+    expect(dup.seq).toBe(20);
     // The stream takes new messages after its last sequence.
     const pa = await js.publish('orders.x', 'after restart');
     expect(pa.seq).toBe(21);
@@ -199,4 +205,21 @@ describe('JetStream file storage across restarts', () => {
     await nc.close();
     await srv.stop();
   }, 30_000);
+
+  it('a connection flushed past the high-water mark mid-read has the stores write out first (no ack ahead of its record)', async () => {
+    const dir = storeDir();
+    const store = FileStore.openSync(join(dir, 'S'), { log: () => undefined });
+    const blk = join(dir, 'S', 'msgs', '1.blk');
+    // The server's wiring: the reactor's early flush asks the stores to write what they buffer.
+    const reactor = new Reactor<Flushable & { sizeAtFlush: number }>({ highWater: 100, beforeEarlyFlush: () => store.writePending() });
+    const conn = { dirty: false, queued: 0, sizeAtFlush: -1, flush() { this.sizeAtFlush = statSync(blk).size; }, queuedBytes() { return this.queued; } };
+    const before = statSync(blk).size;
+    expect(store.store('orders.1', Buffer.alloc(0), Buffer.from('hello'), Date.now())).toBe(1);
+    // In the same turn: the PubAck is queued, then more output passes the high-water mark.
+    reactor.markDirty(conn);
+    conn.queued = 1000;
+    reactor.markDirty(conn);
+    expect(conn.sizeAtFlush).toBeGreaterThan(before);
+    await store.stop();
+  });
 });

@@ -111,6 +111,8 @@ export class Stream implements InternalHandler {
   private ddarr: DedupeEntry[] = [];
   private ddindex = 0;
   private ddtimer: NodeJS.Timeout | null = null;
+  /** The ids of the stored messages in the window were read back (nats-server's ddloaded; a restored stream reads them on first need). */
+  private ddloaded = false;
   /** `{"stream":"S", "seq":` (nats-server's pubAck template) and room for the sequence and `}`. */
   private ackBuf: Buffer = EMPTY;
   private ackLen = 0;
@@ -128,7 +130,9 @@ export class Stream implements InternalHandler {
     this.store.onRemoved((seq, subject) => {
       for (const c of this.consumers.values()) c.removed(seq, subject);
     });
-    this.lseq = store.state().lastSeq;
+    const st = store.state();
+    this.lseq = st.lastSeq;
+    this.ddloaded = st.msgs === 0;
     this.configure();
   }
 
@@ -233,6 +237,7 @@ export class Stream implements InternalHandler {
         return;
       }
       const lmid = getHeader(hdr, EXPECTED_LAST_MSG_ID);
+      if (lmid !== null && lmid !== '' && this.lmsgId === '' && !this.ddloaded) this.rebuildDedupe();
       if (lmid !== null && lmid !== '' && lmid !== this.lmsgId) {
         if (reply !== null) this.ackError(reply, wrongLastMsgId(this.lmsgId));
         return;
@@ -372,7 +377,22 @@ export class Stream implements InternalHandler {
   // ---- deduplication (nats-server's ddmap / ddarr) ----
 
   private checkMsgId(id: string): DedupeEntry | null {
+    if (!this.ddloaded) this.rebuildDedupe();
     return this.ddmap.get(id) ?? null;
+  }
+
+  /** nats-server's rebuildDedupe: the Nats-Msg-Id of every stored message in the window, and the last message's as lmsgId. */
+  private rebuildDedupe(): void {
+    this.ddloaded = true;
+    const window = this.cfg.duplicate_window / 1e6;
+    const last = this.store.state().lastSeq;
+    for (let seq = this.store.seqFromTime(Date.now() - window); seq <= last; seq++) {
+      const sm = this.store.load(seq);
+      if (sm === null) continue;
+      const id = sm.hdr.length > 0 ? (getHeader(sm.hdr, MSG_ID) ?? '') : '';
+      if (id !== '') this.storeMsgId({ id, seq, ts: sm.ts });
+      if (seq === last) this.lmsgId = id;
+    }
   }
 
   private storeMsgId(dde: DedupeEntry): void {
