@@ -627,7 +627,7 @@ describe('file store', () => {
     }
   });
 
-  it('consumer state and config persist (written on the sync period and on stop)', async () => {
+  it('consumer state and config persist (written at most every 100 ms and on stop)', async () => {
     const dir = newDir();
     const s = await openFile(dir, { syncIntervalMs: 50 });
     const c = s.consumerStore('dur');
@@ -643,7 +643,7 @@ describe('file store', () => {
       redelivered: new Map([[10, 2]]),
     };
     c.update(st);
-    // Not written at once: at most once per sync period.
+    // Not written at once: at most every 100 ms (here the 50 ms sync period is shorter).
     const path = join(dir, 'obs', 'dur', 'state.json');
     expect(fs.existsSync(path)).toBe(false);
     const deadline = Date.now() + 5000;

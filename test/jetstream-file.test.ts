@@ -58,6 +58,12 @@ describe('JetStream file storage across restarts', () => {
       if (m.seq <= 5) await m.ackAck();
     }
     expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // The consumer's state reaches its file within about 100 ms (nats-server's flush loop), not at stop only.
+    const stateFile = join(dir, 'jetstream', '$G', 'streams', 'ORDERS', 'obs', 'proc', 'state.json');
+    const until = Date.now() + 5000;
+    const onDisk = (): number => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')).ack_floor.stream_seq : -1);
+    while (onDisk() !== 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(onDisk()).toBe(5);
     const si1 = await jsm.streams.info('ORDERS');
     const ci1 = await jsm.consumers.info('ORDERS', 'proc');
     await nc.close();

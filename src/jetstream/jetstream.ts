@@ -11,7 +11,7 @@ import type { StreamConfig } from './json.js';
 import { Stream, type StreamOwner } from './stream.js';
 import { Consumer } from './consumer.js';
 import { MemoryStore } from './store/memory.js';
-import { FileStore } from './store/file.js';
+import { DEFAULT_SYNC_INTERVAL_MS, FileStore } from './store/file.js';
 import type { FileConsumerStore } from './store/file-consumer.js';
 import type { ConsumerConfig } from './json.js';
 
@@ -149,7 +149,9 @@ export class JsAccount {
   }
 
   private storeOptions(): { syncIntervalMs: number; log: (text: string) => void } {
-    return { syncIntervalMs: this.js.config.syncIntervalMs, log: (text) => this.js.host.log('WRN', `JetStream file store: ${text}`) };
+    // sync_interval unset (0): the store's default (2 min, nats-server's).
+    const sync = this.js.config.syncIntervalMs;
+    return { syncIntervalMs: sync > 0 ? sync : DEFAULT_SYNC_INTERVAL_MS, log: (text) => this.js.host.log('WRN', `JetStream file store: ${text}`) };
   }
 
   /** Writes a file stream's meta.inf (its config and created time); memory streams have none. */

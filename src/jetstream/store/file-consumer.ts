@@ -1,8 +1,10 @@
 // A consumer's files beside its stream: <stream dir>/obs/<name>/state.json and meta.inf.
-// The state is kept in memory by update() and written at most once per sync period and on stop,
-// atomically (write a temp file, fsync it, rename it over the old one), so a crash leaves the
-// previous or the new state, never a torn one. It may lag the consumer by a sync period (after a
-// crash: redelivery, never loss), as nats-server's.
+// The state is kept in memory by update() and written at most every WRITE_DELAY_MS (nats-server's
+// consumerFileStore flushLoop: about 10 writes a second under load) and on stop, atomically
+// (write a temp file, rename it over the old one), so a crash leaves the previous or the new
+// state, never a torn one; the temp file is fsynced before the rename once per sync period and
+// on stop. After a kill -9 the state may lag the consumer by WRITE_DELAY_MS, after a power loss
+// by a sync period (redelivery, never loss).
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { ConsumerState, ConsumerStore } from './store.js';
@@ -16,12 +18,15 @@ interface StateJson {
   redelivered: [number, number][];
 }
 
-function writeAtomic(path: string, text: string): void {
+/** The most often a consumer's state is written, ms (nats-server's minTime). */
+const WRITE_DELAY_MS = 100;
+
+function writeAtomic(path: string, text: string, sync = true): void {
   const tmp = path + '.tmp';
   const fd = fs.openSync(tmp, 'w');
   try {
     fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
+    if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -32,6 +37,7 @@ export class FileConsumerStore implements ConsumerStore {
   closed = false;
   private pending: ConsumerState | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private lastSync = Date.now();
 
   constructor(
     readonly dir: string,
@@ -69,12 +75,13 @@ export class FileConsumerStore implements ConsumerStore {
     // which is never ahead of the consumer.
     this.pending = state;
     if (this.timer === null) {
-      this.timer = setTimeout(() => this.write(), this.syncIntervalMs);
+      this.timer = setTimeout(() => this.write(false), Math.min(WRITE_DELAY_MS, this.syncIntervalMs));
       this.timer.unref();
     }
   }
 
-  private write(): void {
+  /** Writes the state; fsynced when `final` (stop) or once a sync period has passed since the last fsync. */
+  private write(final: boolean): void {
     this.timer = null;
     const s = this.pending;
     if (s === null) return;
@@ -86,7 +93,10 @@ export class FileConsumerStore implements ConsumerStore {
       redelivered: [...s.redelivered],
     };
     try {
-      writeAtomic(join(this.dir, 'state.json'), JSON.stringify(j));
+      const now = Date.now();
+      const sync = final || now - this.lastSync >= this.syncIntervalMs;
+      if (sync) this.lastSync = now;
+      writeAtomic(join(this.dir, 'state.json'), JSON.stringify(j), sync);
     } catch (e) {
       this.log(`consumer state ${this.dir}: write failed: ${(e as Error).message}`);
     }
@@ -108,7 +118,7 @@ export class FileConsumerStore implements ConsumerStore {
   async stop(): Promise<void> {
     if (this.closed) return;
     if (this.timer !== null) clearTimeout(this.timer);
-    this.write();
+    this.write(true);
     this.closed = true;
   }
 
