@@ -325,6 +325,6 @@ function goQuote(s: string): string {
 }
 
 /** nats-server's comma: 1234567 -> "1,234,567". */
-export function comma(n: number): string {
+function comma(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
