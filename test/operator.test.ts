@@ -324,7 +324,9 @@ describe('log lines (both servers, -D)', () => {
   ])('%s', async (_name, make) => {
     const s = make();
     const [t, n] = await Promise.all([logLines('tsnats', s), logLines('nats-server', s)]);
-    expect(t).toEqual(n);
+    // the same lines; their order is not compared: nats-server writes some of them from other
+    // goroutines (the close after the account limit's -ERR), so its own order varies under load
+    expect([...t].sort()).toEqual([...n].sort());
     expect(t.length).toBeGreaterThan(2);
   });
 });
