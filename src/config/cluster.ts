@@ -7,7 +7,7 @@ import {
   boolValue,
   goQuote,
   intValue,
-  listenValue,
+  readListen,
   notSupported,
   recovering,
   secondsToMs,
@@ -58,19 +58,9 @@ export function clusterKey(v: ConfNode, c: KeyContext): void {
         case 'name':
           cl.name = stringValue(mv);
           break;
-        case 'listen': {
-          let hp: { host: string; port: number };
-          try {
-            hp = listenValue(mv);
-          } catch (e) {
-            if (!(e instanceof ConfigError)) throw e;
-            c.report(e);
-            break;
-          }
-          cl.host = hp.host;
-          cl.port = hp.port;
+        case 'listen':
+          readListen(mv, c.report, cl);
           break;
-        }
         case 'port':
           cl.port = intValue(mv);
           break;

@@ -273,6 +273,18 @@ export function listenValue(node: ConfNode): { host: string; port: number } {
 /** Where a reader records an error and keeps going. */
 export type Report = (err: ConfigError) => void;
 
+/** A block's `listen` into its host and port; a bad value is reported and changes nothing. */
+export function readListen(node: ConfNode, report: Report, into: { host: string; port: number }): void {
+  try {
+    const hp = listenValue(node);
+    into.host = hp.host;
+    into.port = hp.port;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    report(e);
+  }
+}
+
 /** Run `fn` as a Go function with `defer convertPanicToErrorList`: a thrown ConfigError (the
  * typed getters' "interface conversion" panic) is recorded and `fallback` returned. */
 export function recovering<T>(report: Report, fallback: T, fn: () => T): T {

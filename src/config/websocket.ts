@@ -6,7 +6,7 @@ import {
   boolValue,
   goQuote,
   intValue,
-  listenValue,
+  readListen,
   mapValue,
   parseGoDuration,
   recovering,
@@ -110,19 +110,9 @@ function websocketKey(v: ConfNode, c: KeyContext): void {
   recovering(c.report, undefined, () => {
     for (const [mk, mv] of v.value) {
       switch (mk.toLowerCase()) {
-        case 'listen': {
-          let hp: { host: string; port: number };
-          try {
-            hp = listenValue(mv);
-          } catch (e) {
-            if (!(e instanceof ConfigError)) throw e;
-            c.report(e);
-            break;
-          }
-          ws.host = hp.host;
-          ws.port = hp.port;
+        case 'listen':
+          readListen(mv, c.report, ws);
           break;
-        }
         case 'port':
           ws.port = intValue(mv);
           break;

@@ -5,6 +5,7 @@
 import { internalSub, type Account, type Subscription } from '../accounts/account.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { unlimitedJetStreamAccount } from '../config/jetstream.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
 import type { JetStream, JetStreamHost } from './host.js';
 import type { StreamConfig } from './json.js';
@@ -54,18 +55,6 @@ function writeFileAtomic(path: string, text: string): void {
   }
   fs.renameSync(tmp, path);
 }
-
-/** nats-server's dynamicJSAccountLimits. */
-export const UNLIMITED: JetStreamAccountLimits = {
-  maxMemory: -1,
-  maxStore: -1,
-  maxStreams: -1,
-  maxConsumers: -1,
-  maxAckPending: -1,
-  memoryMaxStreamBytes: -1,
-  storeMaxStreamBytes: -1,
-  maxBytesRequired: false,
-};
 
 /** The `$JS.API.>` handler of an account (api.ts): the manager is given it, so that it does not import the API. */
 export type ApiHandler = (jsa: JsAccount, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer) => void;
@@ -296,7 +285,7 @@ export class JetStreamManager implements JetStream {
       const acc = this.host.account(name);
       if (acc === null || name === o.systemAccount) continue;
       const conf = o.accounts.find((a) => a.name === name);
-      const limits = globalOnly && name === '$G' ? UNLIMITED : (conf?.jetstream ?? null);
+      const limits = globalOnly && name === '$G' ? unlimitedJetStreamAccount() : (conf?.jetstream ?? null);
       const jsa = this.accounts.get(acc);
         if (jsa === undefined) {
         const created = new JsAccount(this, acc, limits);
