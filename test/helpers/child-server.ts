@@ -144,8 +144,11 @@ export function readJSON<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-/** Polls until `file` exists and `ok(text)` holds. */
-export async function waitForFile(file: string, timeoutMs = 5000, ok: (text: string) => boolean = () => true): Promise<string> {
+/**
+ * Polls until `file` exists and `ok(text)` holds; by default until it has content (a server
+ * creates the file before it writes it, and a loaded machine can show the empty file).
+ */
+export async function waitForFile(file: string, timeoutMs = 5000, ok: (text: string) => boolean = (text) => text !== ''): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (existsSync(file)) {
