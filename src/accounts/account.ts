@@ -111,7 +111,8 @@ const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SWEEP_EVERY = 256;
 const EMPTY = Buffer.alloc(0);
 
-function randomToken(n: number): string {
+/** `n` random base-62 digits (nats-server's service reply tokens and ephemeral consumer names). */
+export function randomToken(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += DIGITS[(Math.random() * 62) | 0];
   return s;

@@ -3,6 +3,7 @@
 // `DURABLE.CREATE.<stream>.<durable>`), info, names, list, delete, and MSG.NEXT for pull
 // consumers, with nats-server's defaults (setConsumerConfigDefaults) and main checks.
 
+import { randomToken } from '../accounts/account.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
 import { enabled, guarded, isEmptyRequest, lookup, num, object, type Handler, type Request } from './api-common.js';
 import { Consumer } from './consumer.js';
@@ -43,7 +44,6 @@ const MAX_WAITING_DEFAULT = 512;
 const INACTIVE_THRESHOLD_DEFAULT = 5_000_000_000;
 const NAMES_LIMIT = 1024;
 const LIST_LIMIT = 256;
-const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** `$JS.API.CONSUMER.<tokens>` → handler (null: no reply, as nats-server). */
 export function consumerRoute(tokens: string[]): Handler | null {
@@ -57,12 +57,6 @@ export function consumerRoute(tokens: string[]): Handler | null {
   if (op === 'LIST' && n === 5) return consumerList;
   if (op === 'MSG' && tokens[4] === 'NEXT' && n === 7) return msgNext;
   return null;
-}
-
-function ephemeralName(): string {
-  let s = '';
-  for (let i = 0; i < 8; i++) s += DIGITS[(Math.random() * 62) | 0];
-  return s;
 }
 
 function consumer(stream: Stream, name: string): Consumer {
@@ -135,7 +129,7 @@ function consumerCreate(r: Request): void {
     if (cfg.num_replicas > 1) throw new JsApiError(JSStreamReplicasNotSupportedErr);
     const stream = lookup(r, streamName);
     const checked = checkConsumerCfg(r, stream, cfg);
-    const cname = checked.durable_name || checked.name || ephemeralName();
+    const cname = checked.durable_name || checked.name || randomToken(8);
     const existing = stream.consumers.get(cname) as Consumer | undefined;
     let c: Consumer;
     if (existing !== undefined) {

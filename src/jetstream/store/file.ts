@@ -25,6 +25,7 @@ import type {
   StreamStore,
   ConsumerStore,
 } from './store.js';
+import { NO_LIMITS } from './store.js';
 import {
   BLOCK_HDR,
   KIND_ERASED,
@@ -66,7 +67,6 @@ export const DEFAULT_SYNC_INTERVAL_MS = 2 * 60 * 1000;
 /** Buffered bytes past which the write block is written without waiting for the turn's end. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 const FIRST_BUF = 64 * 1024;
-const UNLIMITED: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
 
 interface Block {
   id: number;
@@ -132,7 +132,7 @@ export class FileStore implements StreamStore {
   private readonly cache = new Map<Block, true>();
   private readonly idx = new SeqIndex();
   private readonly subj = new SubjectTable();
-  private limits: StoreLimits = UNLIMITED;
+  private limits: StoreLimits = NO_LIMITS;
   private readonly listeners: RemovedListener[] = [];
 
   private msgs = 0;

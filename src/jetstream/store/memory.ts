@@ -7,7 +7,7 @@
 // old removes the oldest after storing; max_age is swept by one timer set for the oldest message.
 
 import { filterMatches, subjectIsLiteral } from '../../subjects/subject.js';
-import type { RemovedListener, SimpleState, StoreLimits, StoreMsg, StoreRefusal, StreamState, StreamStore } from './store.js';
+import { NO_LIMITS, type RemovedListener, type SimpleState, type StoreLimits, type StoreMsg, type StoreRefusal, type StreamState, type StreamStore } from './store.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Per-message overhead nats-server counts in a memory store (seq + timestamp). */
@@ -19,7 +19,7 @@ export function memStoreMsgSize(subject: string, hdr: Buffer, msg: Buffer): numb
 
 export class MemoryStore implements StreamStore {
   readonly type = 'memory' as const;
-  private limits: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
+  private limits: StoreLimits = NO_LIMITS;
   /** slots[i] holds sequence base + i (null: deleted). */
   private slots: (StoreMsg | null)[] = [];
   private base = 1;

@@ -68,6 +68,9 @@ export interface StoreLimits {
   discardNewPer: boolean;
 }
 
+/** No limits: what a store applies until it is told the stream's config. */
+export const NO_LIMITS: Readonly<StoreLimits> = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
+
 /** Why a store refused a message (the stream maps each to nats-server's error). */
 export type StoreRefusal = 'maximum messages exceeded' | 'maximum bytes exceeded' | 'maximum messages per subject exceeded' | 'message size exceeds maximum allowed';
 
