@@ -10,6 +10,7 @@
 // Numbers measured on the reference machine: docs/hostile-input.md.
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from './helpers/raw-client.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
@@ -166,6 +167,50 @@ describe.runIf(LINUX)('flood (spawned tsnats, memory from /proc)', () => {
     expect(peak - base, `RSS growth ${((peak - base) / MiB).toFixed(1)} MiB`).toBeLessThan(SLOW_BOUND);
     await healthy(s.port, 'self');
   });
+
+  it('a subscriber that reads steadily but slower than its publisher is slowed down, not cut: each write drains within write_deadline', async () => {
+    // nats-server's write deadline bounds one write of what is pending when it starts; here the
+    // socket never drains (the publisher is only stalled, 100 ms to 1 s at a time) but every
+    // write completes in about half the deadline, so nothing is cut and nothing is lost.
+    const PENDING = 8 * MiB;
+    const s = await server(`max_pending: ${PENDING}\nwrite_deadline: "3s"\n`);
+    const size = 65536;
+    const count = 768; // 48 MiB
+    const frameOut = `MSG slow 1 ${size}\r\n`.length + size + 2;
+    const sock = net.connect(s.port, '127.0.0.1');
+    let got = 0;
+    let head = '';
+    let windowBytes = 0;
+    const budget = (8 * MiB) / 10; // per 100 ms: 8 MiB/s, so a max_pending/2 backlog drains in 0.5 s
+    sock.on('data', (b: Buffer) => {
+      if (head.length < 4096 && !head.includes('PONG\r\n')) head += b.toString('latin1');
+      else got += b.length;
+      windowBytes += b.length;
+      if (windowBytes >= budget) sock.pause();
+    });
+    const pacer = setInterval(() => {
+      windowBytes = 0;
+      sock.resume();
+    }, 100);
+    try {
+      sock.write('CONNECT {"verbose":false}\r\nSUB slow 1\r\nPING\r\n');
+      for (let i = 0; i < 200 && !head.includes('PONG\r\n'); i++) await sleep(10);
+      expect(head).toContain('PONG\r\n');
+      const pub = await client(s.port);
+      const frame = Buffer.from(`PUB slow ${size}\r\n${'w'.repeat(size)}\r\n`);
+      for (let i = 0; i < count; i++) expect(await write(pub, frame), 'publisher connection closed').toBe(true);
+      const t0 = performance.now();
+      while (got < count * frameOut && !sock.destroyed && performance.now() - t0 < 60000) await sleep(50);
+      expect(/Slow Consumer/.test(s.output()), s.output().slice(-600)).toBe(false);
+      expect(sock.destroyed, 'the subscriber was cut').toBe(false);
+      // everything arrived; the rest is the server's keep-alive PINGs (6 bytes each)
+      expect(got).toBeGreaterThanOrEqual(count * frameOut);
+      expect((got - count * frameOut) % 6).toBe(0);
+    } finally {
+      clearInterval(pacer);
+      sock.destroy();
+    }
+  }, 90_000);
 
   // (b) ----------------------------------------------------------------------------------------
   const CONNS = 300;

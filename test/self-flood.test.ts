@@ -81,7 +81,7 @@ describe(`a connection flooding its own subscription (${process.env.TSNATS_NATIV
     const own = counter(nc, 'foo', COUNT);
     await nc.flush();
     for (let i = 0; i < COUNT; i++) nc.publish('foo', stamped(i));
-    await within(own.done, 60_000, [nc], () => `${own.got()}/${COUNT} arrived; closed: ${nc.isClosed()}`);
+    await within(own.done, 60_000, [nc], () => `${own.got()}/${COUNT} arrived; closed: ${nc.isClosed()}; server log: ${srv.output().slice(-2000)}`);
     expect(own.got()).toBe(COUNT);
     expect(nc.isClosed()).toBe(false);
     expect((await varz()).slow_consumers).toBe(0);
@@ -97,7 +97,7 @@ describe(`a connection flooding its own subscription (${process.env.TSNATS_NATIV
     await pub.flush();
     await other.flush();
     for (let i = 0; i < n; i++) pub.publish('foo', stamped(i));
-    await within(Promise.all([own.done, slow.done]), 60_000, [pub, other], () => `own ${own.got()}/${n}, slow ${slow.got()}/${n}`);
+    await within(Promise.all([own.done, slow.done]), 60_000, [pub, other], () => `own ${own.got()}/${n}, slow ${slow.got()}/${n}; server log: ${srv.output().slice(-2000)}`);
     expect([own.got(), slow.got()]).toEqual([n, n]);
     expect((await varz()).slow_consumers).toBe(0);
   }, 120_000);

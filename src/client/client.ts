@@ -225,6 +225,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   pingDue = 0;
   /** Since when the socket refuses writes (0 = it does not). */
   blockedSince = 0;
+  /** out.handed when the socket began refusing writes: the bytes the running deadline covers. */
+  private blockedMark = 0;
   /** Writes handed to the socket since it last refused one (nats-server's pending chunks). */
   blockedWrites = 0;
   /** In the reactor's dirty set. */
@@ -1231,7 +1233,26 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     const ok = this.out.flushTo(this.socket);
     if (ok && this.blockedSince === 0) return;
     this.blockedWrites++;
-    if (this.blockedSince === 0) this.blockedSince = Date.now();
+    if (this.blockedSince === 0) {
+      this.blockedSince = Date.now();
+      this.blockedMark = this.out.handed;
+    }
+  }
+
+  /**
+   * The write deadline, called by the coarse timer while the socket refuses writes. As in
+   * nats-server, the deadline bounds one write of what was pending when it began, not a busy
+   * connection's whole backlog: once the socket has taken every byte handed to it when it
+   * blocked, a new window starts for what is pending then. True when `deadlineMs` passed first.
+   */
+  writeDeadlinePassed(now: number, deadlineMs: number): boolean {
+    if (this.out.handed - this.socket.writableLength >= this.blockedMark) {
+      this.blockedSince = now;
+      this.blockedMark = this.out.handed;
+      this.blockedWrites = 0;
+      return false;
+    }
+    return now - this.blockedSince > deadlineMs;
   }
 
   /** Cuts this client as a slow consumer: counted, and logged as nats-server's Noticef does. */

@@ -23,6 +23,8 @@ export class Outbound {
   private sealed: Buffer[] = [];
   private sealedBytes = 0;
   private nextChunk = MIN_CHUNK;
+  /** Bytes handed to the sink since the start (the write deadline measures progress with it). */
+  handed = 0;
 
   constructor() {
     this.buf = EMPTY;
@@ -62,6 +64,7 @@ export class Outbound {
   /** Hands everything queued to the sink. Returns the sink's last write() result. */
   flushTo(sink: OutboundSink): boolean {
     let ok = true;
+    this.handed += this.queued;
     const n = this.sealed.length;
     if (n > 0) {
       sink.cork();

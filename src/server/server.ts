@@ -620,7 +620,7 @@ export class Server implements ClientHost {
     const now = Date.now();
     const deadline = this.opts.writeDeadlineMs;
     for (const c of this.clients.values()) {
-      if (c.blockedSince !== 0 && now - c.blockedSince > deadline) {
+      if (c.blockedSince !== 0 && c.writeDeadlinePassed(now, deadline)) {
         const detail = `WriteDeadline of ${goDuration(deadline * 1e6)} exceeded with ${c.blockedWrites} chunks of ${c.pendingBytes()} total bytes.`;
         c.slowConsumer(ClosedState.SlowConsumerWriteDeadline, detail);
         continue;
