@@ -1,6 +1,9 @@
-// Builds the optional native addon with node-gyp. Never fails the install: without a compiler
-// tsnats runs on its TypeScript path and says so at startup.
-//   node scripts/build-native.mjs [--force]   (--force rebuilds even when the addon exists)
+// Builds the optional native addon with node-gyp (the `install` script). Never fails the install:
+// without a compiler tsnats runs on its TypeScript path and says so at startup. Nothing is built
+// when a prebuild shipped in the package (prebuilds/, see scripts/prebuild.mjs) loads here, or when
+// build/Release already has the addon. node-gyp is the checkout's (a dev dependency), else the one
+// npm bundles and names in npm_config_node_gyp while it runs install scripts.
+//   node scripts/build-native.mjs [--force]   (--force rebuilds even when an addon exists)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,11 +20,28 @@ if (process.env.TSNATS_NATIVE === 'off' && !force) {
 }
 if (existsSync(addon) && !force) process.exit(0);
 
+const require = createRequire(import.meta.url);
+if (!force) {
+  // node-gyp-build's resolver, prebuilds only (PREBUILDS_ONLY is read when it loads)
+  process.env.PREBUILDS_ONLY = '1';
+  let prebuild;
+  try {
+    prebuild = require('node-gyp-build').resolve(root);
+    require(prebuild);
+  } catch {
+    prebuild = undefined;
+  }
+  if (prebuild !== undefined) process.exit(0);
+}
+
 let gyp;
 try {
-  gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+  gyp = require.resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  console.warn('tsnats: node-gyp is not installed; the server will use the TypeScript path');
+  gyp = process.env.npm_config_node_gyp;
+}
+if (gyp === undefined || !existsSync(gyp)) {
+  console.warn('tsnats: no prebuilt addon for this platform and node-gyp is not installed; the server will use the TypeScript path');
   process.exit(0);
 }
 const r = spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: root, stdio: 'inherit' });

@@ -1,6 +1,6 @@
 // native/layout.h and src/protocol/layout.ts must agree constant for constant, and so must the
 // values the built addon reports (a stale build with the same version would be caught here).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,13 @@ import { describe, expect, it } from 'vitest';
 import * as layout from '../src/protocol/layout.js';
 import {
   addonPath,
+  findAddon,
   loadAddon,
   loadImplementation,
+  nativeAddonFile,
   nativeImplementation,
   parseNativeMode,
+  prebuildPath,
   tsImplementation,
 } from '../src/native/load.js';
 
@@ -52,7 +55,7 @@ describe('record layout', () => {
   if (process.env.TSNATS_NATIVE !== 'off') {
     it('the built addon reports the same layout', () => {
       nativeImplementation(); // throws the load error if the addon is missing or mismatched
-      const addon = createRequire(import.meta.url)(addonPath()) as { layoutVersion: number; recStride: number; layout: Record<string, number> };
+      const addon = createRequire(import.meta.url)(nativeAddonFile()!) as { layoutVersion: number; recStride: number; layout: Record<string, number> };
       expect(addon.layoutVersion).toBe(layout.LAYOUT_VERSION);
       expect(addon.recStride).toBe(layout.REC_STRIDE);
       expect(new Map(Object.entries(addon.layout))).toEqual(tsConstants);
@@ -60,6 +63,49 @@ describe('record layout', () => {
     it('the loader picks the native twin in auto and require modes', () => {
       expect(loadImplementation('auto').impl.name).toBe('native');
       expect(loadImplementation('require').impl.name).toBe('native');
+    });
+
+    // A package root of our own making: prebuilds/ and build/Release/ are copies of the built addon.
+    const fakeRoot = (): string => mkdtempSync(join(tmpdir(), 'tsnats-root-'));
+    const put = (root: string, rel: string, from?: string): string => {
+      const file = join(root, rel);
+      mkdirSync(join(file, '..'), { recursive: true });
+      if (from === undefined) writeFileSync(file, 'not an ELF file');
+      else copyFileSync(from, file);
+      return file;
+    };
+    const tuple = `${process.platform}-${process.arch}`;
+
+    it('loader order: a matching prebuild first, then the local build, each failure named', () => {
+      const built = addonPath(ROOT);
+      const root = fakeRoot();
+      expect(findAddon(root).impl).toBeUndefined();
+      expect(findAddon(root).reason).toMatch(new RegExp(`no prebuild for ${tuple} in .*; native addon not built`));
+
+      const local = put(root, 'build/Release/tsnats.node', built);
+      const onlyLocal = findAddon(root);
+      expect(onlyLocal.impl?.name).toBe('native');
+      expect(onlyLocal.file).toBe(local);
+      expect(onlyLocal.reason).toMatch(/^local build build\/Release\/tsnats\.node; no prebuild for /);
+
+      // node-gyp-build's tags: another libc or another platform's tuple is never picked
+      put(root, `prebuilds/${tuple}/node.napi.musl.node`);
+      put(root, 'prebuilds/win32-ia32/node.napi.node', built);
+      expect(prebuildPath(root)).toBeUndefined();
+      const pre = put(root, `prebuilds/${tuple}/node.napi.glibc.node`, built);
+      expect(prebuildPath(root)).toBe(pre);
+      const withPrebuild = findAddon(root);
+      expect(withPrebuild.file).toBe(pre);
+      expect(withPrebuild.reason).toBe(`prebuilt addon prebuilds/${tuple}/node.napi.glibc.node`);
+    });
+
+    it('a prebuild that does not load falls back to the local build, saying why', () => {
+      const root = fakeRoot();
+      put(root, `prebuilds/${tuple}/node.napi.glibc.node`);
+      const local = put(root, 'build/Release/tsnats.node', addonPath(ROOT));
+      const r = findAddon(root);
+      expect(r.file).toBe(local);
+      expect(r.reason).toMatch(new RegExp(`^local build build/Release/tsnats\\.node; prebuild prebuilds/${tuple}/node\\.napi\\.glibc\\.node: \\S+: file too short`));
     });
   }
 

@@ -5,13 +5,18 @@
 //   auto     (default) tries the addon; on any problem falls back to TS, `reason` says why
 //            (the server prints it once).
 //   require  a missing or mismatched addon throws.
-// The addon is found at <package root>/build/Release/tsnats.node, the package root being the
-// nearest directory above this file holding package.json (works from src/ under vitest and from
-// dist/ after tsc). It must report LAYOUT_VERSION and REC_STRIDE equal to layout.ts, and every
-// constant it exports in `layout` must equal the TS one.
-import { existsSync } from 'node:fs';
+// Where the addon comes from, first that loads and passes the checks (the package root being the
+// nearest directory above this file holding package.json: src/ under vitest, dist/ after tsc):
+//   1. a prebuild: <root>/prebuilds/<platform>-<arch>/*.node shipped in the package
+//      (scripts/prebuild.mjs), chosen by node-gyp-build's rules (platform-arch tuple, napi/abi,
+//      libc and armv tags), so an install with --ignore-scripts or without a compiler is native;
+//   2. the local build: <root>/build/Release/tsnats.node (node-gyp, `npm run build:native`);
+//   3. else the TS twins, `reason` naming what was tried and why each failed.
+// An addon must report LAYOUT_VERSION and REC_STRIDE equal to layout.ts, and every constant it
+// exports in `layout` must equal the TS one.
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as layout from '../protocol/layout.js';
@@ -27,7 +32,10 @@ export const NATIVE_MODES: readonly NativeMode[] = ['off', 'auto', 'require'];
 
 export interface LoadedImplementation {
   readonly impl: Implementation;
-  /** Why this twin: for 'ts' the reason the addon is not used (the load error in auto mode). */
+  /**
+   * Why this twin: for 'native' which addon (prebuild or local build) and, for a local build,
+   * why no prebuild served; for 'ts' why the addon is not used (the load errors in auto mode).
+   */
   readonly reason: string;
 }
 
@@ -73,20 +81,91 @@ export function packageRoot(): string {
   }
 }
 
-export function addonPath(): string {
-  return join(packageRoot(), 'build', 'Release', 'tsnats.node');
+/** The local build's addon: <root>/build/Release/tsnats.node. */
+export function addonPath(root: string = packageRoot()): string {
+  return join(root, 'build', 'Release', 'tsnats.node');
 }
 
-let nativeResult: { impl?: Implementation; error?: Error } | undefined;
+/** The parts of node-gyp-build used here: its prebuild matching rules. */
+interface GypBuild {
+  parseTuple(name: string): { name: string } | undefined;
+  matchTuple(platform: string, arch: string): (t: { name: string } | undefined) => boolean;
+  compareTuples(a: { name: string }, b: { name: string }): number;
+  parseTags(file: string): { file: string } | undefined;
+  matchTags(runtime: string, abi: string): (t: { file: string } | undefined) => boolean;
+  compareTags(runtime: string): (a: { file: string }, b: { file: string }) => number;
+}
 
-function tryLoad(): { impl?: Implementation; error?: Error } {
-  if (nativeResult !== undefined) return nativeResult;
+function listDir(dir: string): string[] {
   try {
-    nativeResult = { impl: loadAddon(addonPath()) };
-  } catch (e) {
-    nativeResult = { error: e instanceof Error ? e : new Error(String(e)) };
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
+}
+
+/**
+ * The prebuild for this process in <root>/prebuilds, picked as node-gyp-build's resolver picks
+ * one (its own order would take build/Release first); undefined when none matches.
+ */
+export function prebuildPath(root: string = packageRoot()): string | undefined {
+  const g = createRequire(import.meta.url)('node-gyp-build') as GypBuild;
+  const dir = join(root, 'prebuilds');
+  const tuple = listDir(dir)
+    .map(g.parseTuple)
+    .filter(g.matchTuple(process.platform, process.arch))
+    .sort((a, b) => g.compareTuples(a!, b!))[0];
+  if (tuple === undefined) return undefined;
+  const winner = listDir(join(dir, tuple.name))
+    .map(g.parseTags)
+    .filter(g.matchTags('node', process.versions.modules))
+    .sort((a, b) => g.compareTags('node')(a!, b!))[0];
+  return winner === undefined ? undefined : join(dir, tuple.name, winner.file);
+}
+
+interface Found {
+  impl?: Implementation;
+  /** The addon file that loaded (native) or why none did (ts). */
+  reason: string;
+  /** The loaded addon's file. */
+  file?: string;
+}
+
+/**
+ * Tries the prebuild, then the local build, under `root` (not cached: loadImplementation caches
+ * the result for the package root).
+ */
+export function findAddon(root: string): Found {
+  const failures: string[] = [];
+  const pre = prebuildPath(root);
+  if (pre === undefined) {
+    failures.push(`no prebuild for ${process.platform}-${process.arch} in ${join(root, 'prebuilds')}`);
+  } else {
+    try {
+      return { impl: loadAddon(pre), file: pre, reason: `prebuilt addon ${relative(root, pre)}` };
+    } catch (e) {
+      failures.push(`prebuild ${relative(root, pre)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const local = addonPath(root);
+  try {
+    return { impl: loadAddon(local), file: local, reason: `local build ${relative(root, local)}; ${failures.join('; ')}` };
+  } catch (e) {
+    failures.push(e instanceof Error ? e.message : String(e));
+  }
+  return { reason: failures.join('; ') };
+}
+
+let nativeResult: Found | undefined;
+
+function tryLoad(): Found {
+  nativeResult ??= findAddon(packageRoot());
   return nativeResult;
+}
+
+/** The file the live native twin was loaded from; undefined while none loaded. */
+export function nativeAddonFile(): string | undefined {
+  return nativeResult?.file;
 }
 
 /**
@@ -116,10 +195,10 @@ export function loadAddon(path: string): Implementation {
   return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs });
 }
 
-/** The native twin; throws the load error if the addon is unavailable or mismatched. */
+/** The native twin; throws the load errors if no addon is available or all are mismatched. */
 export function nativeImplementation(): Implementation {
   const r = tryLoad();
-  if (r.impl === undefined) throw r.error ?? new Error('native addon unavailable');
+  if (r.impl === undefined) throw new Error(r.reason);
   return r.impl;
 }
 
@@ -127,7 +206,7 @@ export function nativeImplementation(): Implementation {
 export function loadImplementation(mode: NativeMode = nativeModeFromEnv()): LoadedImplementation {
   if (mode === 'off') return { impl: tsImplementation, reason: 'native addon disabled (native=off)' };
   const r = tryLoad();
-  if (r.impl !== undefined) return { impl: r.impl, reason: `native addon ${addonPath()}` };
-  if (mode === 'require') throw new Error(`tsnats: native addon required but unavailable: ${r.error?.message}`);
-  return { impl: tsImplementation, reason: `native addon unavailable, using TypeScript: ${r.error?.message}` };
+  if (r.impl !== undefined) return { impl: r.impl, reason: r.reason };
+  if (mode === 'require') throw new Error(`tsnats: native addon required but unavailable: ${r.reason}`);
+  return { impl: tsImplementation, reason: `native addon unavailable, using TypeScript: ${r.reason}` };
 }
