@@ -1,9 +1,10 @@
 // The HTML index served at the base path, laid out like nats-server's HandleRoot page, linking
 // the endpoints tsnats serves.
 
+import { posix } from 'node:path';
 import { VERSION } from '../config/defaults.js';
 
-/** [link text, endpoint] in nats-server's order; /metrics is tsnats' own. */
+/** [link text, endpoint] in nats-server's order; /metrics and /dashboard are tsnats' own. */
 const LINKS: [string, string][] = [
   ['General', '/varz'],
   ['Connections', '/connz'],
@@ -11,14 +12,21 @@ const LINKS: [string, string][] = [
   ['Routes', '/routez'],
   ['Health Probe', '/healthz'],
   ['Metrics', '/metrics'],
+  ['Dashboard', '/dashboard'],
 ];
 
-/** The page; `at(p)` is the endpoint's path under the base path (nats-server's basePath). */
+/**
+ * The page; `at(p)` is the endpoint's path under the base path (nats-server's basePath). Links are
+ * relative to the page, as nats-server's `.` + path, but from the page's own folder: its `./mon/varz`
+ * under base path /nats/mon would lead to /nats/nats/mon/varz. With a one-segment base path the
+ * hrefs are nats-server's.
+ */
 export function indexPage(at: (endpoint: string) => string): string {
-  const links = LINKS.map(([text, p], i) => `\t<a href=.${at(p)}${i === LINKS.length - 1 ? ' class=last' : ''}>${text}</a>`).join('\n');
+  const rel = (p: string): string => `./${posix.relative(posix.dirname(at('/')), at(p))}`;
+  const links = LINKS.map(([text, p], i) => `\t<a href=${rel(p)}${i === LINKS.length - 1 ? ' class=last' : ''}>${text}</a>`).join('\n');
   return `<html lang="en">
 	<head>
-	<link rel="shortcut icon" href="https://nats.io/favicon.ico">
+	<link rel="icon" type="image/svg+xml" href=${rel('/favicon.svg')}>
 	<style type="text/css">
 		body { font-family: ui-sans-serif,system-ui,-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans",sans-serif; font-size: 18; font-weight: light-bold; margin-left: 32px }
 		a { display:block; margin-left: 7px; padding-bottom: 6px; color: rgb(72 72 92); text-decoration: none }

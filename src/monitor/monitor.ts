@@ -10,6 +10,7 @@ import type { Logger } from '../server/logger.js';
 import type { Server } from '../server/server.js';
 import { listenTcp } from '../util/listen.js';
 import { connz } from './connz.js';
+import { dashboardAssets, dashz } from './dashboard.js';
 import { marshal, marshalIndent } from './go-format.js';
 import { healthz } from './healthz.js';
 import { indexPage } from './index-page.js';
@@ -47,6 +48,11 @@ const ROUTEZ = '/routez';
 const SUBSZ = '/subsz';
 const HEALTHZ = '/healthz';
 const METRICS = '/metrics';
+/** tsnats' own: the dashboard's page and its one JSON poll. */
+const DASHBOARD = '/dashboard';
+const DASHZ = '/dashz';
+/** Endpoints the dashboard shows when this server has them (other rooms add them to HANDLERS). */
+const DASHBOARD_EXTRAS = ['/leafz', '/jsz'];
 
 interface Reply {
   status: number;
@@ -101,7 +107,21 @@ const HANDLERS: Record<string, Handler> = {
     countRequest(s, METRICS);
     return { status: 200, type: METRICS_CONTENT_TYPE, body: await metrics(s) };
   },
+  [DASHZ]: (s, q) => {
+    countRequest(s, DASHZ);
+    const extras = DASHBOARD_EXTRAS.filter((p) => p in HANDLERS);
+    return respond(q, marshal(dashz(s, q.get('sort') || undefined, extras)));
+  },
 };
+
+// The dashboard's page and static assets (uPlot, script, style, favicon); the page is counted.
+for (const [p, asset] of Object.entries(dashboardAssets())) {
+  HANDLERS[p] = (s) => {
+    if (p === DASHBOARD) countRequest(s, DASHBOARD);
+    const a = asset();
+    return { status: 200, type: a.type, body: a.body };
+  };
+}
 
 /**
  * The decoded path and the raw query (with its '?') of a request target. Not WHATWG URL

@@ -4,6 +4,7 @@
 // loaded this way.
 
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const load = createRequire(import.meta.url);
 
@@ -22,3 +23,5 @@ export const childProcess = once(() => load('node:child_process') as typeof impo
 export const natsJwt = once(() => load('@nats-io/jwt') as typeof import('@nats-io/jwt'));
 /** @nats-io/nkeys: only in operator mode (user nonce signatures, signing keys). */
 export const natsNkeys = once(() => load('@nats-io/nkeys') as typeof import('@nats-io/nkeys'));
+/** The `uplot` package's dist/ folder (its browser build): only when the dashboard is opened. */
+export const uplotDir = once(() => join(dirname(load.resolve('uplot/package.json')), 'dist'));
