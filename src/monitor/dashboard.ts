@@ -324,6 +324,10 @@ const APP_JS = `(function () {
     var s = i === 0 ? String(Math.round(n * 10) / 10) : n.toFixed(n < 10 ? 2 : 1);
     return suffix[i] === '' ? s : s + ' ' + suffix[i];
   }
+  function clock(sec) {
+    var d = new Date(sec * 1000);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return n < 10 ? '0' + n : String(n); }).join(':');
+  }
   function setMetric(name, value, text) {
     var e = document.querySelector('[data-metric="' + name + '"]');
     e.setAttribute('data-value', String(value));
@@ -339,7 +343,7 @@ const APP_JS = `(function () {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
-      axes: [{}, { size: 84, values: function (u, vals) { return vals.map(function (v) { return human(v, unit); }); } }],
+      axes: [{ space: 70, values: function (u, vals) { return vals.map(clock); } }, { size: 84, values: function (u, vals) { return vals.map(function (v) { return human(v, unit); }); } }],
       series: [
         {},
         { label: 'in', stroke: 'rgb(39 170 225)', width: 2, fill: 'rgba(39,170,225,0.12)', value: function (u, v) { return v == null ? '-' : human(v, unit) + '/s'; } },
