@@ -170,7 +170,8 @@ export function nativeAddonFile(): string | undefined {
 
 /**
  * Loads and checks the addon at `path` (not cached). Throws a descriptive error when it is
- * missing, fails to load, or disagrees with layout.ts. loadImplementation uses addonPath().
+ * missing, fails to load, or disagrees with layout.ts. findAddon uses it for the prebuild and the
+ * local build.
  */
 export function loadAddon(path: string): Implementation {
   if (!existsSync(path)) throw new Error(`native addon not built (${path} missing)`);
