@@ -29,7 +29,7 @@ import type { JsAccount } from './jetstream.js';
 import { decodeStreamConfig, goJSON, jsonTime, sameConfig, type StreamConfig } from './json.js';
 import { getHeader, type Stream } from './stream.js';
 import { enabled, errorJSON, flag, guarded, isEmptyRequest, lookup, num, object, text, type Handler, type Request } from './api-common.js';
-import { checkStreamCfg, configUpdateCheck } from './stream-config.js';
+import { checkStreamCfg, configUpdateCheck, type StreamLookup } from './stream-config.js';
 import { consumerRoute } from './consumer-api.js';
 
 const T = 'io.nats.jetstream.api.v1.';
@@ -94,7 +94,7 @@ function accountInfo(r: Request): void {
   if (!enabled(r, ACCOUNT_INFO_TYPE)) return;
   const jsa = r.jsa;
   const l = jsa.limits!;
-  const consumers = jsa.consumerCount();
+  const consumers = jsa.consumerCount() + jsa.sourcingConsumerCount();
   let json = `{"type":"${ACCOUNT_INFO_TYPE}","memory":${jsa.used('memory')},"storage":${jsa.used('file')}`;
   json += `,"streams":${jsa.streams.size},"consumers":${consumers}`;
   json += `,"limits":{"max_memory":${l.maxMemory},"max_storage":${l.maxStore},"max_streams":${l.maxStreams},"max_consumers":${l.maxConsumers}`;
@@ -139,6 +139,11 @@ function overlaps(jsa: JsAccount, subjects: string[], self: Stream | null): bool
   return false;
 }
 
+/** The lookup checkStreamCfg uses for a mirror's or source's origin. */
+function configOf(jsa: JsAccount): StreamLookup {
+  return (name) => jsa.streams.get(name)?.cfg ?? null;
+}
+
 function streamCreate(r: Request): void {
   if (!enabled(r, STREAM_CREATE_TYPE)) return;
   guarded(r, STREAM_CREATE_TYPE, '', () => {
@@ -151,11 +156,8 @@ function streamCreate(r: Request): void {
     if (req.mirror_direct && req.mirror === null) throw new JsApiError(streamInvalidConfig('stream has no mirror but does have mirror direct'));
     const existing = jsa.streams.get(name);
     if (existing === undefined) checkStreamLimits(jsa, { ...req, storage: req.storage });
-    const cfg = checkStreamCfg(req, jsa.limits!);
+    const cfg = checkStreamCfg(req, jsa.limits!, configOf(jsa));
     if (cfg.num_replicas > 1) throw new JsApiError(JSStreamReplicasNotSupportedErr);
-    if (cfg.mirror !== null || (cfg.sources !== null && cfg.sources.length > 0)) {
-      throw new JsApiError(streamInvalidConfig('mirrors and sources are not supported by tsnats yet'));
-    }
     let stream: Stream;
     if (existing !== undefined) {
       if (!sameConfig(existing.cfg, cfg)) throw new JsApiError(JSStreamNameExistErr);
@@ -173,11 +175,11 @@ function streamUpdate(r: Request): void {
   guarded(r, STREAM_UPDATE_TYPE, '', () => {
     const jsa = r.jsa;
     const req = decodeStreamConfig(r.body);
-    const checked = checkStreamCfg(req, jsa.limits!);
+    const checked = checkStreamCfg(req, jsa.limits!, configOf(jsa));
     const name = r.tokens[4]!;
     if (name !== checked.name) throw new JsApiError(JSStreamMismatchErr);
     const stream = lookup(r, name);
-    const cfg = configUpdateCheck(stream.cfg, req, jsa.limits!);
+    const cfg = configUpdateCheck(stream.cfg, req, jsa.limits!, configOf(jsa));
     if (cfg.num_replicas > 1) throw new JsApiError(JSStreamReplicasNotSupportedErr);
     if (overlaps(jsa, cfg.subjects, stream)) throw new JsApiError(JSStreamSubjectOverlapErr);
     if (cfg.max_bytes > stream.cfg.max_bytes) checkBytesLimits(jsa, cfg);
@@ -185,7 +187,7 @@ function streamUpdate(r: Request): void {
     jsa.saveStreamMeta(stream);
     const domain = jsa.js.config.domain;
     const tail = domain !== '' ? `,"domain":${goJSON(domain)}` : '';
-    jsa.respond(r.reply, `{"type":"${STREAM_UPDATE_TYPE}",${stream.renderInfoFields()}${tail}}`, false);
+    jsa.respond(r.reply, `{"type":"${STREAM_UPDATE_TYPE}",${stream.renderInfoFields()}${tail}${stream.renderSourcing()}}`, false);
   });
 }
 
@@ -220,7 +222,7 @@ function streamInfo(r: Request): void {
     }
     const domain = r.jsa.js.config.domain;
     const tail = domain !== '' ? `,"domain":${goJSON(domain)}` : '';
-    r.jsa.respond(r.reply, `{"type":"${type}"${page},${stream.renderInfoFields(details, subjects)}${tail}}`, false);
+    r.jsa.respond(r.reply, `{"type":"${type}"${page},${stream.renderInfoFields(details, subjects)}${tail}${stream.renderSourcing()}}`, false);
   });
 }
 
@@ -257,7 +259,7 @@ function streamList(r: Request): void {
     const offset = Math.min(want, streams.length);
     const domain = r.jsa.js.config.domain;
     const tail = domain !== '' ? `,"domain":${goJSON(domain)}` : '';
-    const infos = streams.slice(offset, offset + LIST_LIMIT).map((s) => `{${s.renderInfoFields()}${tail}}`);
+    const infos = streams.slice(offset, offset + LIST_LIMIT).map((s) => `{${s.renderInfoFields()}${tail}${s.renderSourcing()}}`);
     const list = infos.length > 0 ? `[${infos.join(',')}]` : 'null';
     r.jsa.respond(r.reply, `{"type":"${STREAM_LIST_TYPE}","total":${streams.length},"offset":${offset},"limit":${LIST_LIMIT},"streams":${list}}`, false);
   });

@@ -36,6 +36,17 @@ export const JSStreamNameContainsPathSeparatorsErr = e(400, 10128, 'Stream name 
 export const JSReplicasCountCannotBeNegative = e(400, 10133, 'replicas count cannot be negative');
 export const JSMirrorWithSubjectsErr = e(400, 10034, 'stream mirrors can not contain subjects');
 export const JSStreamMirrorNotUpdatableErr = e(400, 10055, 'stream mirror configuration can not be updated');
+export const JSMirrorMaxMessageSizeTooBigErr = e(400, 10030, 'stream mirror must have max message size >= source');
+export const JSMirrorWithSourcesErr = e(400, 10031, 'stream mirrors can not also contain other sources');
+export const JSSourceMaxMessageSizeTooBigErr = e(400, 10046, 'stream source must have max message size >= target');
+/** JSStreamExternalApiOverlapErrF (400/10021). */
+export const streamExternalApiOverlap = (prefix: string, subject: string): ApiError =>
+  e(400, 10021, `stream external api prefix ${prefix} must not overlap with ${subject}`);
+/** JSStreamExternalDelPrefixOverlapsErrF (400/10022). */
+export const streamExternalDelPrefixOverlaps = (prefix: string, subject: string): ApiError =>
+  e(400, 10022, `stream external delivery prefix ${prefix} overlaps with stream subject ${subject}`);
+/** JSStreamInvalidExternalDeliverySubjErrF (400/10024). */
+export const streamInvalidExternalDeliverySubj = (prefix: string): ApiError => e(400, 10024, `stream external delivery prefix ${prefix} must not contain wildcards`);
 
 /** JSStreamInvalidConfigF (500/10052). */
 export const streamInvalidConfig = (err: string): ApiError => e(500, 10052, err);

@@ -91,6 +91,13 @@ export class JsAccount {
     return n;
   }
 
+  /** The internal consumers of the mirrors and sources (nats-server's direct consumers: account info counts them). */
+  sourcingConsumerCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.sourcingConsumers;
+    return n;
+  }
+
   /** Bytes used by this account's streams of one storage type. */
   used(storage: 'file' | 'memory'): number {
     let n = 0;
@@ -220,6 +227,16 @@ export class JsAccount {
       publish: (subject, reply, hdrLen, payload, frame) => host.publish(acc, subject, reply, hdrLen, payload, frame),
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),
+      lookupStream: (name) => this.streams.get(name) ?? null,
+      countApi: (error) => {
+        this.apiTotal++;
+        this.js.apiTotal++;
+        if (error) {
+          this.apiErrors++;
+          this.js.apiErrors++;
+        }
+      },
+      log: (level, text) => host.log(level, text),
       serverLimitsExceeded: (storage) => this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore),
       accountLimitsExceeded: (storage) => {
         const l = this.limits;

@@ -32,7 +32,23 @@ export interface RePublish {
   headers_only: boolean;
 }
 
-/** nats-server's StreamConfig (durations in ns). Mirrors and sources are kept as given. */
+/** nats-server's ExternalStream: the API and delivery prefixes of a source in another account or domain. */
+export interface ExternalStream {
+  api: string;
+  deliver: string;
+}
+
+/** nats-server's StreamSource: a mirror's or a source's origin stream and where to start. */
+export interface StreamSource {
+  name: string;
+  opt_start_seq: number;
+  /** RFC 3339 as Go re-marshals it (fraction trimmed, a zero offset as `Z`); null when not set. */
+  opt_start_time: string | null;
+  filter_subject: string;
+  external: ExternalStream | null;
+}
+
+/** nats-server's StreamConfig (durations in ns). */
 export interface StreamConfig {
   name: string;
   description: string;
@@ -51,8 +67,8 @@ export interface StreamConfig {
   template_owner: string;
   duplicate_window: number;
   placement: unknown;
-  mirror: unknown;
-  sources: unknown[] | null;
+  mirror: StreamSource | null;
+  sources: StreamSource[] | null;
   republish: RePublish | null;
   allow_direct: boolean;
   mirror_direct: boolean;
@@ -93,6 +109,51 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T): T 
   return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : bad();
 }
 
+/** Go's time.Time UnmarshalJSON (RFC 3339) and MarshalJSON (RFC3339Nano): the normalised text, or JSInvalidJSONErr. */
+export function goTimeText(v: unknown): string {
+  if (typeof v !== 'string') bad();
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(v as string);
+  if (m === null || Number.isNaN(Date.parse(v as string))) bad();
+  const frac = (m![2] ?? '').replace(/0+$/, '');
+  const zone = m![3] === '+00:00' || m![3] === '-00:00' ? 'Z' : m![3]!;
+  return `${m![1]}${frac !== '' ? '.' + frac : ''}${zone}`;
+}
+
+/** A mirror or source as Go's json.Unmarshal fills a StreamSource (unknown fields dropped). */
+function decodeStreamSource(v: unknown): StreamSource {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad();
+  const o = v as Record<string, unknown>;
+  let external: ExternalStream | null = null;
+  if (o.external !== undefined && o.external !== null) {
+    if (typeof o.external !== 'object' || Array.isArray(o.external)) bad();
+    const x = o.external as Record<string, unknown>;
+    external = { api: str(x.api), deliver: str(x.deliver) };
+  }
+  const seq = int(o.opt_start_seq);
+  if (seq < 0) bad();
+  return {
+    name: str(o.name),
+    opt_start_seq: seq,
+    opt_start_time: o.opt_start_time === undefined || o.opt_start_time === null ? null : goTimeText(o.opt_start_time),
+    filter_subject: str(o.filter_subject),
+    external,
+  };
+}
+
+/** A StreamSource as nats-server marshals it (omitempty fields left out). */
+export function renderStreamSource(ss: StreamSource): string {
+  let s = `{"name":${goJSON(ss.name)}`;
+  if (ss.opt_start_seq > 0) s += `,"opt_start_seq":${ss.opt_start_seq}`;
+  if (ss.opt_start_time !== null) s += `,"opt_start_time":${goJSON(ss.opt_start_time)}`;
+  if (ss.filter_subject !== '') s += `,"filter_subject":${goJSON(ss.filter_subject)}`;
+  if (ss.external !== null) s += `,"external":${renderExternal(ss.external)}`;
+  return s + '}';
+}
+
+export function renderExternal(x: ExternalStream): string {
+  return `{"api":${goJSON(x.api)},"deliver":${goJSON(x.deliver)}}`;
+}
+
 /** A request body decoded into a StreamConfig as Go's json.Unmarshal does (zero values for what is missing). */
 export function decodeStreamConfig(body: Buffer): StreamConfig {
   const o = parseBody(body);
@@ -128,8 +189,8 @@ function decodeStreamConfigObject(o: Record<string, unknown>): StreamConfig {
     template_owner: str(o.template_owner),
     duplicate_window: int(o.duplicate_window),
     placement: o.placement ?? null,
-    mirror: o.mirror ?? null,
-    sources: o.sources === undefined || o.sources === null ? null : Array.isArray(o.sources) ? o.sources : bad(),
+    mirror: o.mirror === undefined || o.mirror === null ? null : decodeStreamSource(o.mirror),
+    sources: o.sources === undefined || o.sources === null ? null : Array.isArray(o.sources) ? o.sources.map(decodeStreamSource) : bad(),
     republish,
     allow_direct: bool(o.allow_direct),
     mirror_direct: bool(o.mirror_direct),
@@ -154,8 +215,8 @@ export function renderStreamConfig(c: StreamConfig): string {
   if (c.template_owner !== '') s += `,"template_owner":${goJSON(c.template_owner)}`;
   if (c.duplicate_window !== 0) s += `,"duplicate_window":${c.duplicate_window}`;
   if (c.placement !== null) s += `,"placement":${goJSON(c.placement)}`;
-  if (c.mirror !== null) s += `,"mirror":${goJSON(c.mirror)}`;
-  if (c.sources !== null && c.sources.length > 0) s += `,"sources":${goJSON(c.sources)}`;
+  if (c.mirror !== null) s += `,"mirror":${renderStreamSource(c.mirror)}`;
+  if (c.sources !== null && c.sources.length > 0) s += `,"sources":[${c.sources.map(renderStreamSource).join(',')}]`;
   if (c.republish !== null) {
     const r = c.republish;
     s += `,"republish":{${r.src !== '' ? `"src":${goJSON(r.src)},` : ''}"dest":${goJSON(r.dest)}${r.headers_only ? ',"headers_only":true' : ''}}`;

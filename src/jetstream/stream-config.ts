@@ -1,16 +1,22 @@
-// nats-server's checkStreamCfg (the defaults it fills in and the configurations it refuses) and
-// configUpdateCheck (what an update may not change), for one server without mirrors/sources
-// support beyond their validation.
+// nats-server's checkStreamCfg (the defaults it fills in and the configurations it refuses,
+// mirrors and sources included) and configUpdateCheck (what an update may not change), for one
+// server.
 
-import { isValidSubject, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
+import { isValidPublishSubject, isValidSubject, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
 import {
   JsApiError,
+  JSMirrorMaxMessageSizeTooBigErr,
+  JSMirrorWithSourcesErr,
+  JSSourceMaxMessageSizeTooBigErr,
   JSMirrorWithSubjectsErr,
   JSReplicasCountCannotBeNegative,
   JSStreamMaxBytesRequired,
   JSStreamMaxStreamBytesExceeded,
   JSStreamMirrorNotUpdatableErr,
+  streamExternalApiOverlap,
+  streamExternalDelPrefixOverlaps,
   streamInvalidConfig,
+  streamInvalidExternalDeliverySubj,
 } from './errors.js';
 import { goJSON, type StreamConfig } from './json.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
@@ -33,12 +39,95 @@ function invalid(text: string): never {
   throw new JsApiError(streamInvalidConfig(text));
 }
 
-/** A copy of `c` with nats-server's defaults; throws JsApiError for what it refuses. */
-export function checkStreamCfg(c: StreamConfig, limits: JetStreamAccountLimits): StreamConfig {
+/** The configuration of the account's stream `name`, or null (nats-server's getStream in checkStreamCfg). */
+export type StreamLookup = (name: string) => StreamConfig | null;
+
+const NO_STREAMS: StreamLookup = () => null;
+/** nats-server's JSApiPrefix. */
+const JS_API_PREFIX = '$JS.API';
+
+/** hasFilterSubjectOverlap: an empty filter, or no known subjects, always overlaps. */
+function filterOverlaps(filter: string, subjects: readonly string[]): boolean {
+  return filter === '' || subjects.length === 0 || subjects.some((s) => subjectsCollide(s, filter));
+}
+
+/**
+ * checkStreamCfg's mirror and sources part: the origin's max_msg_size and subjects when the
+ * origin exists, the external prefixes and the cycle check. Fills in mirror_direct from the origin.
+ */
+function checkSourcing(cfg: StreamConfig, lookup: StreamLookup): void {
+  const streamSubs: string[] = [];
+  const deliveryPrefixes: string[] = [];
+  const apiPrefixes: string[] = [];
+  const external = (x: { api: string; deliver: string } | null): void => {
+    if (x === null) return;
+    if (x.deliver !== '') deliveryPrefixes.push(x.deliver);
+    if (x.api !== '') apiPrefixes.push(x.api);
+  };
+  const m = cfg.mirror;
+  if (m !== null) {
+    if (cfg.subjects.length > 0) throw new JsApiError(JSMirrorWithSubjectsErr);
+    if (cfg.sources !== null && cfg.sources.length > 0) throw new JsApiError(JSMirrorWithSourcesErr);
+    const origin = lookup(m.name);
+    if (origin !== null) {
+      streamSubs.push(...origin.subjects);
+      if (cfg.max_msg_size > 0 && origin.max_msg_size > 0 && cfg.max_msg_size < origin.max_msg_size) throw new JsApiError(JSMirrorMaxMessageSizeTooBigErr);
+      if (!filterOverlaps(m.filter_subject, origin.subjects)) {
+        invalid(`mirror '${m.name}' filter subject '${m.filter_subject}' does not overlap with any origin stream subject`);
+      }
+      cfg.mirror_direct = origin.allow_direct;
+    }
+    external(m.external);
+  }
+  for (const src of cfg.sources ?? []) {
+    const origin = lookup(src.name);
+    if (origin !== null) {
+      streamSubs.push(...origin.subjects);
+      if (cfg.max_msg_size > 0 && origin.max_msg_size > 0 && cfg.max_msg_size < origin.max_msg_size) throw new JsApiError(JSSourceMaxMessageSizeTooBigErr);
+      // nats-server checks the filter against the subjects of every origin seen so far.
+      if (!filterOverlaps(src.filter_subject, streamSubs)) {
+        invalid(`source '${src.name}' filter subject '${src.filter_subject}' does not overlap with any origin stream subject`);
+      }
+    }
+    external(src.external);
+  }
+  for (const pfx of deliveryPrefixes) {
+    if (!isValidPublishSubject(pfx)) throw new JsApiError(streamInvalidExternalDeliverySubj(pfx));
+    for (const sub of streamSubs) if (subjectsCollide(sub, `${pfx}.${sub}`)) throw new JsApiError(streamExternalDelPrefixOverlaps(pfx, sub));
+  }
+  for (const pfx of apiPrefixes) {
+    if (!isValidPublishSubject(pfx)) invalid(`stream external api prefix ${goJSON(pfx)} must be a valid subject without wildcards`);
+    if (subjectsCollide(pfx, JS_API_PREFIX)) throw new JsApiError(streamExternalApiOverlap(pfx, JS_API_PREFIX));
+  }
+  // The cycle check: follow sources and mirrors through the streams that exist.
+  const toVisit: StreamConfig[] = [cfg];
+  const visited = new Set<string>();
+  while (toVisit.length > 0) {
+    const c = toVisit.shift()!;
+    visited.add(c.name);
+    for (const src of c.sources ?? []) {
+      if (src.external !== null) continue;
+      if (visited.has(src.name)) invalid('detected cycle');
+      const o = lookup(src.name);
+      if (o !== null) toVisit.push(o);
+    }
+    if (c.mirror !== null && c.mirror.external === null) {
+      if (visited.has(c.mirror.name)) invalid('detected cycle');
+      const o = lookup(c.mirror.name);
+      if (o !== null) toVisit.push(o);
+    }
+  }
+}
+
+/**
+ * A copy of `c` with nats-server's defaults; throws JsApiError for what it refuses. `lookup`
+ * finds the account's other streams (a mirror's or source's origin).
+ */
+export function checkStreamCfg(c: StreamConfig, limits: JetStreamAccountLimits, lookup: StreamLookup = NO_STREAMS): StreamConfig {
   if (!isValidName(c.name)) invalid("stream name is required and can not contain '.', '*', '>'");
   if (c.name.length > JS_MAX_NAME_LEN) invalid(`stream name is too long, maximum allowed is ${JS_MAX_NAME_LEN}`);
   if (c.description.length > JS_MAX_DESCRIPTION_LEN) invalid(`stream description is too long, maximum allowed is ${JS_MAX_DESCRIPTION_LEN}`);
-  const cfg: StreamConfig = { ...c, subjects: [...c.subjects], republish: c.republish && { ...c.republish } };
+  const cfg: StreamConfig = { ...c, subjects: [...c.subjects], republish: c.republish && { ...c.republish }, mirror: c.mirror && { ...c.mirror } };
   if (cfg.num_replicas === 0) cfg.num_replicas = 1;
   if (cfg.num_replicas > STREAM_MAX_REPLICAS) invalid(`maximum replicas is ${STREAM_MAX_REPLICAS}`);
   if (cfg.num_replicas < 0) throw new JsApiError(JSReplicasCountCannotBeNegative);
@@ -59,9 +148,7 @@ export function checkStreamCfg(c: StreamConfig, limits: JetStreamAccountLimits):
     if (cfg.discard !== 'new') invalid('discard new per subject requires discard new policy to be set');
     if (cfg.max_msgs_per_subject <= 0) invalid('discard new per subject requires max msgs per subject > 0');
   }
-  if (cfg.mirror !== null) {
-    if (cfg.subjects.length > 0) throw new JsApiError(JSMirrorWithSubjectsErr);
-  }
+  checkSourcing(cfg, lookup);
   if (cfg.subjects.length === 0) {
     if (cfg.mirror === null && (cfg.sources === null || cfg.sources.length === 0)) cfg.subjects.push(cfg.name);
   } else {
@@ -101,8 +188,8 @@ export function checkStreamCfg(c: StreamConfig, limits: JetStreamAccountLimits):
 }
 
 /** configUpdateCheck: the checked new config, or JsApiError for a change an update may not make. */
-export function configUpdateCheck(old: StreamConfig, next: StreamConfig, limits: JetStreamAccountLimits): StreamConfig {
-  const cfg = checkStreamCfg(next, limits);
+export function configUpdateCheck(old: StreamConfig, next: StreamConfig, limits: JetStreamAccountLimits, lookup: StreamLookup = NO_STREAMS): StreamConfig {
+  const cfg = checkStreamCfg(next, limits, lookup);
   if (cfg.name !== old.name) invalid('stream configuration name must match original');
   if (cfg.max_consumers !== old.max_consumers) invalid('stream configuration update can not change MaxConsumers');
   if (cfg.storage !== old.storage) invalid('stream configuration update can not change storage type');

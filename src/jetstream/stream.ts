@@ -18,12 +18,13 @@ import {
   wrongLastSequence,
   type ApiError,
 } from './errors.js';
-import type { StoreLimits, StreamStore } from './store/store.js';
+import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
 import { filterMatches } from '../subjects/subject.js';
 import { SubjectTransform } from './transform.js';
+import { Sourcing, type OriginReader, type SourcingOwner } from './sourcing.js';
 
 /** What a stream needs from its account's JetStream state (jetstream.ts implements it). */
-export interface StreamOwner {
+export interface StreamOwner extends SourcingOwner {
   readonly account: Account;
   /** The JetStream domain ('' = none). */
   readonly domain: string;
@@ -119,6 +120,10 @@ export class Stream implements InternalHandler {
   private transform: SubjectTransform | null = null;
   /** The consumers on this stream, by name. */
   readonly consumers = new Map<string, StreamConsumer>();
+  /** The mirrors and sourcing streams reading from this one (sourcing.ts). */
+  readonly readers = new Set<OriginReader>();
+  /** This stream's mirror or sources; null when it has neither. */
+  private sourcing: Sourcing | null = null;
   private closed = false;
 
   constructor(owner: StreamOwner, cfg: StreamConfig, store: StreamStore, created = Date.now()) {
@@ -134,6 +139,10 @@ export class Stream implements InternalHandler {
     this.lseq = st.lastSeq;
     this.ddloaded = st.msgs === 0;
     this.configure();
+    if (Sourcing.wanted(cfg)) {
+      this.sourcing = new Sourcing(this, owner);
+      this.sourcing.start();
+    }
   }
 
   get name(): string {
@@ -175,11 +184,16 @@ export class Stream implements InternalHandler {
     if (cfg.duplicate_window !== old.duplicate_window) this.purgeMsgIds();
     this.store.setLimits(storeLimits(cfg));
     this.configure();
+    if (this.sourcing === null && Sourcing.wanted(cfg)) this.sourcing = new Sourcing(this, this.owner);
+    this.sourcing?.update(old, cfg);
   }
 
   /** Stops taking messages; `remove` deletes the stored data too. */
   async stop(remove: boolean): Promise<void> {
     this.closed = true;
+    this.sourcing?.stop();
+    for (const r of [...this.readers]) r.originGone();
+    this.readers.clear();
     for (const c of this.consumers.values()) c.stop(remove);
     this.consumers.clear();
     for (const s of [...this.subs, ...this.directSubs]) this.owner.removeSub(s);
@@ -195,30 +209,60 @@ export class Stream implements InternalHandler {
   /** A message on one of the stream's subjects (InternalHandler). */
   receive(subjectBuf: Buffer, replyBuf: Buffer | null, hdrLen: number, payload: Buffer): void {
     if (this.closed) return;
-    const cfg = this.cfg;
-    const canRespond = !cfg.no_ack && replyBuf !== null && replyBuf.length > 0;
-    const reply = canRespond ? replyBuf : null;
-    if (cfg.sealed) {
-      if (reply !== null) this.ackError(reply, JSStreamSealedErr);
-      return;
-    }
-    const subject = subjectBuf.toString('latin1');
+    const canRespond = !this.cfg.no_ack && replyBuf !== null && replyBuf.length > 0;
     const hdr = hdrLen > 0 ? payload.subarray(0, hdrLen) : EMPTY;
     const msg = hdrLen > 0 ? payload.subarray(hdrLen) : payload;
+    this.process(subjectBuf.toString('latin1'), canRespond ? replyBuf : null, hdr, msg, 0);
+  }
+
+  /**
+   * A sourced message (sourcing.ts): processed as a publish without a reply, stored at the next
+   * sequence at `ts` (0: now). Returns null when taken (stored, or dropped as a duplicate or
+   * without interest), else why it was refused.
+   */
+  ingest(subject: string, hdr: Buffer, msg: Buffer, ts: number): string | null {
+    if (this.closed) return 'stream closed';
+    return this.process(subject, null, hdr, msg, ts);
+  }
+
+  /**
+   * A mirrored message, stored at its origin's sequence and time (processInboundMirrorMsg):
+   * older ones are ignored, gaps are skipped sequences, and a new mirror starts at the first
+   * sequence it gets (the store's Compact). Returns null or why it was refused.
+   */
+  storeMirrored(sm: StoreMsg): string | null {
+    if (this.closed) return 'stream closed';
+    if (sm.seq <= this.lseq) return null;
+    if (sm.seq > this.lseq + 1) {
+      const st = this.store.state();
+      if (st.msgs === 0 && st.firstSeq === 0) {
+        this.store.purge({ seq: sm.seq });
+        this.lseq = sm.seq - 1;
+      } else {
+        while (this.lseq < sm.seq - 1) this.lseq = this.store.skip();
+      }
+    }
+    return this.process(sm.subject, null, sm.hdr, sm.msg, sm.ts);
+  }
+
+  /**
+   * processJetStreamMsg: the checks, the store and the ack (`reply` null: none is sent). Returns
+   * null when the message was taken, else the refusal's description.
+   */
+  private process(subject: string, reply: Buffer | null, hdr: Buffer, msg: Buffer, ts: number): string | null {
+    const cfg = this.cfg;
+    if (cfg.sealed) return this.refuse(reply, JSStreamSealedErr);
     let msgId = '';
     let rollup = '';
     if (hdr.length > 0) {
       const sname = getHeader(hdr, EXPECTED_STREAM);
-      if (sname !== null && sname !== '' && sname !== cfg.name) {
-        if (reply !== null) this.ackError(reply, JSStreamNotMatchErr);
-        return;
-      }
+      if (sname !== null && sname !== '' && sname !== cfg.name) return this.refuse(reply, JSStreamNotMatchErr);
       msgId = getHeader(hdr, MSG_ID) ?? '';
       if (msgId !== '') {
         const dde = this.checkMsgId(msgId);
         if (dde !== null) {
           if (reply !== null) this.ack(reply, dde.seq, true);
-          return;
+          return null;
         }
       }
       const lss = getHeader(hdr, EXPECTED_LAST_SUBJ_SEQ);
@@ -226,66 +270,43 @@ export class Stream implements InternalHandler {
         const want = headerSeq(lss);
         const last = this.store.loadLast(subject);
         const fseq = last === null ? 0 : last.seq;
-        if (fseq !== want) {
-          if (reply !== null) this.ackError(reply, wrongLastSequence(fseq));
-          return;
-        }
+        if (fseq !== want) return this.refuse(reply, wrongLastSequence(fseq));
       }
       const ls = getHeader(hdr, EXPECTED_LAST_SEQ);
-      if (ls !== null && headerSeq(ls) !== this.lseq) {
-        if (reply !== null) this.ackError(reply, wrongLastSequence(this.lseq));
-        return;
-      }
+      if (ls !== null && headerSeq(ls) !== this.lseq) return this.refuse(reply, wrongLastSequence(this.lseq));
       const lmid = getHeader(hdr, EXPECTED_LAST_MSG_ID);
       if (lmid !== null && lmid !== '' && this.lmsgId === '' && !this.ddloaded) this.rebuildDedupe();
-      if (lmid !== null && lmid !== '' && lmid !== this.lmsgId) {
-        if (reply !== null) this.ackError(reply, wrongLastMsgId(this.lmsgId));
-        return;
-      }
+      if (lmid !== null && lmid !== '' && lmid !== this.lmsgId) return this.refuse(reply, wrongLastMsgId(this.lmsgId));
       rollup = getHeader(hdr, ROLLUP) ?? '';
       if (rollup !== '') {
-        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) {
-          if (reply !== null) this.ackError(reply, streamRollupFailed('rollup not permitted'));
-          return;
-        }
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) return this.refuse(reply, streamRollupFailed('rollup not permitted'));
         // An unknown rollup value is dropped without a reply (nats-server returns an error).
-        if (rollup !== 'sub' && rollup !== 'all') return;
+        if (rollup !== 'sub' && rollup !== 'all') return `rollup value invalid: ${goJSON(rollup)}`;
       }
     }
-    if (cfg.max_msg_size >= 0 && hdr.length + msg.length > cfg.max_msg_size) {
-      if (reply !== null) this.ackError(reply, JSStreamMessageExceedsMaximumErr);
-      return;
-    }
-    if (hdr.length > MAX_HEADER) {
-      if (reply !== null) this.ackError(reply, JSStreamHeaderExceedsMaximumErr);
-      return;
-    }
-    if (this.owner.serverLimitsExceeded(cfg.storage)) {
-      if (reply !== null) this.ackError(reply, JSInsufficientResourcesErr);
-      return;
-    }
-    const ts = Date.now();
+    if (cfg.max_msg_size >= 0 && hdr.length + msg.length > cfg.max_msg_size) return this.refuse(reply, JSStreamMessageExceedsMaximumErr);
+    if (hdr.length > MAX_HEADER) return this.refuse(reply, JSStreamHeaderExceedsMaximumErr);
+    if (this.owner.serverLimitsExceeded(cfg.storage)) return this.refuse(reply, JSInsufficientResourcesErr);
+    if (ts === 0) ts = Date.now();
     if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
       // No interest: the sequence is used up without storing (nats-server's SkipMsg).
       this.lseq = this.store.skip();
       this.lmsgId = msgId;
       if (msgId !== '') this.storeMsgId({ id: msgId, seq: 0, ts });
       if (reply !== null) this.ack(reply, this.lseq, false);
-      return;
+      return null;
     }
     let tlseq = 0;
     if (this.transform !== null) tlseq = this.store.loadLast(subject)?.seq ?? 0;
     const seq = this.store.store(subject, hdr, msg, ts);
     if (typeof seq !== 'number') {
       this.lseq = this.store.state().lastSeq;
-      if (reply !== null) this.ackError(reply, streamStoreFailed(seq));
-      return;
+      return this.refuse(reply, streamStoreFailed(seq));
     }
     if (this.owner.accountLimitsExceeded(cfg.storage)) {
       this.store.remove(seq, false);
       this.lseq = this.store.state().lastSeq;
-      if (reply !== null) this.ackError(reply, JSAccountResourcesExceededErr);
-      return;
+      return this.refuse(reply, JSAccountResourcesExceededErr);
     }
     this.lseq = seq;
     this.lmsgId = msgId;
@@ -295,6 +316,14 @@ export class Stream implements InternalHandler {
     if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
     if (reply !== null) this.ack(reply, seq, false);
     for (const c of this.consumers.values()) c.signal(seq, subject);
+    for (const r of this.readers) r.signal();
+    return null;
+  }
+
+  /** A refused message: the error ack when there is a reply; returns the description. */
+  private refuse(reply: Buffer | null, err: ApiError): string {
+    if (reply !== null) this.ackError(reply, err);
+    return err.description;
   }
 
   /** Purges through the store (nats-server's PurgeEx; throws its errors) and tells the consumers. */
@@ -396,6 +425,8 @@ export class Stream implements InternalHandler {
   }
 
   private storeMsgId(dde: DedupeEntry): void {
+    // No window (a mirror's): nothing is remembered (nats-server's timer purges it at once).
+    if (this.cfg.duplicate_window <= 0) return;
     this.ddmap.set(dde.id, dde);
     this.ddarr.push(dde);
     if (this.ddtimer === null && this.cfg.duplicate_window > 0) {
@@ -511,6 +542,16 @@ export class Stream implements InternalHandler {
   /** `"config":...,"created":...,"state":...` (the StreamInfo fields, without braces). */
   renderInfoFields(details = false, subjects: Map<string, number> | null = null): string {
     return `"config":${renderStreamConfig(this.cfg)},"created":${jsonTime(this.created)},"state":${this.renderState(details, subjects)}`;
+  }
+
+  /** `,"mirror":{...}` or `,"sources":[...]`: the StreamInfo fields after the domain ('' for neither). */
+  renderSourcing(): string {
+    return this.sourcing?.renderInfo() ?? '';
+  }
+
+  /** The internal consumers of this stream's mirror or sources that exist (account info counts them). */
+  get sourcingConsumers(): number {
+    return this.sourcing?.linkedCount() ?? 0;
   }
 
   /** The stored size (bytes) for account usage. */

@@ -1,0 +1,349 @@
+// Mirrors and sources on one server (nats-server's stream.go: setupMirrorConsumer,
+// processInboundMirrorMsg, setSourceConsumer, processInboundSourceMsg and the start-sequence
+// scans). nats-server feeds a mirror or a source through an internal push consumer on the origin
+// stream; here a link reads the origin's store in-process and is signalled by the origin on every
+// stored message. What a client sees is the same: a mirror keeps the origin's sequences and times
+// (gaps from a filter or deleted messages are skipped sequences), a source appends the messages
+// with a `Nats-Stream-Source: <name> <origin seq>` header, and stream info shows each link's
+// `lag`, `active` and `error`. The link is created as nats-server's consumer would be: not
+// before the next turn, retried every 2 s (sourceConsumerRetryThreshold) while the origin is
+// missing (10059 in the info), again 3 s after the origin went away (the missed heartbeats of
+// processMirrorMsgs), and each attempt counts as an API request of the account, as nats-server's
+// consumer create requests do.
+
+import { JSStreamNotFoundErr, type ApiError } from './errors.js';
+import { goJSON, renderExternal, type StreamConfig, type StreamSource } from './json.js';
+import { addHeader, getHeader, type Stream } from './stream.js';
+import type { StoreMsg } from './store/store.js';
+import { isSubsetMatch } from '../subjects/subject.js';
+
+/** nats-server's sourceConsumerRetryThreshold and sourceHealthCheckInterval (the consumer's idle heartbeat). */
+const RETRY_MS = 2000;
+const HEARTBEAT_MS = 1000;
+/** processMirrorMsgs / processSourceMsgs: stalled after 3 heartbeats. */
+const STALL_MS = 3 * HEARTBEAT_MS;
+/** Origin messages taken per turn before yielding to the loop. */
+const BATCH = 4096;
+/** nats-server's JSStreamSource header. */
+export const STREAM_SOURCE_HDR = 'Nats-Stream-Source';
+
+/** What a sourcing stream needs of its account (jetstream.ts implements it through the StreamOwner). */
+export interface SourcingOwner {
+  /** The account's stream by name, or null. */
+  lookupStream(name: string): Stream | null;
+  /** An internal consumer create request was answered (`error`: with an error). */
+  countApi(error: boolean): void;
+  log(level: 'WRN' | 'DBG', text: string): void;
+}
+
+/** A stream reading from an origin: the origin signals it after each stored message and when it stops. */
+export interface OriginReader {
+  signal(): void;
+  originGone(): void;
+}
+
+/** nats-server's sourceInfo: one mirror or source of a stream. */
+class Link implements OriginReader {
+  readonly src: StreamSource;
+  private readonly target: Stream;
+  private readonly owner: SourcingOwner;
+  private readonly mirror: boolean;
+  /** The origin while linked (nats-server: the consumer exists). */
+  private origin: Stream | null = null;
+  /** The next origin sequence to read. */
+  private next = 0;
+  /** The last origin sequence taken (sourceInfo.sseq). */
+  sseq = 0;
+  /** Sources: the target's last message time at start, the fallback start (sourceInfo.start). */
+  start = 0;
+  /** When the origin was last heard from (ms; 0: never). */
+  private last = 0;
+  private err: ApiError | null = null;
+  /** When the last link attempt was made (sourceInfo.lreq). */
+  private lreq = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(target: Stream, owner: SourcingOwner, src: StreamSource, mirror: boolean) {
+    this.target = target;
+    this.owner = owner;
+    this.src = src;
+    this.mirror = mirror;
+  }
+
+  /** The indexed name (sourceInfo.iname): the stream name (external sources are not linked). */
+  get iname(): string {
+    return this.src.name;
+  }
+
+  /**
+   * setupMirrorConsumer / setSourceConsumer: links to the origin from `seq` (sources; a mirror
+   * starts after its last sequence) or, for a source, from `startMs` when given and seq > 1.
+   */
+  link(seq: number, startMs: number): void {
+    this.unlink();
+    if (this.stopped || this.src.external !== null) return;
+    const now = Date.now();
+    if (now - this.lreq < RETRY_MS) {
+      this.retry(this.lreq + RETRY_MS - now + 10, seq, startMs);
+      return;
+    }
+    this.lreq = now;
+    const origin = this.owner.lookupStream(this.src.name);
+    if (origin === null) {
+      this.err = JSStreamNotFoundErr;
+      this.owner.countApi(true);
+      this.retry(RETRY_MS + 10, seq, startMs);
+      return;
+    }
+    this.owner.countApi(false);
+    this.err = null;
+    this.origin = origin;
+    this.next = this.mirror ? this.mirrorStart(origin) : this.sourceStart(origin, seq, startMs);
+    this.last = now;
+    origin.readers.add(this);
+    this.signal();
+  }
+
+  private mirrorStart(origin: Stream): number {
+    const st = this.target.store.state();
+    if (st.msgs > 0 || st.firstSeq > 0) return st.lastSeq + 1;
+    // Only a new mirror uses the start options.
+    if (this.src.opt_start_seq > 0) return this.src.opt_start_seq;
+    if (this.src.opt_start_time !== null) return origin.store.seqFromTime(Date.parse(this.src.opt_start_time));
+    return 1;
+  }
+
+  private sourceStart(origin: Stream, seq: number, startMs: number): number {
+    if (startMs > 0 && seq > 1) return origin.store.seqFromTime(startMs);
+    if (seq > 1) return seq;
+    if (this.src.opt_start_seq > 0) return this.src.opt_start_seq;
+    if (this.src.opt_start_time !== null) return origin.store.seqFromTime(Math.max(Date.parse(this.src.opt_start_time), this.start));
+    if (this.start > 0) return origin.store.seqFromTime(this.start);
+    return 1;
+  }
+
+  private retry(delayMs: number, seq: number, startMs: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.link(this.mirror ? 0 : seq, startMs);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private unlink(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.origin !== null) this.origin.readers.delete(this);
+    this.origin = null;
+  }
+
+  /** The origin stored a message (or the link is new): read what is there on the next turn. */
+  signal(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  /** The origin was deleted or stopped: the consumer is gone, noticed as a stall. */
+  originGone(): void {
+    this.unlink();
+    if (this.stopped) return;
+    const seq = this.sseq + 1;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.link(seq, 0);
+    }, STALL_MS);
+    this.timer.unref();
+  }
+
+  /** Takes up to BATCH messages from the origin, then yields to the loop when there are more. */
+  private pump(): void {
+    this.scheduled = false;
+    const origin = this.origin;
+    if (origin === null || this.stopped) return;
+    const filter = this.src.filter_subject;
+    let n = 0;
+    for (; n < BATCH; n++) {
+      const sm = origin.store.loadNext(filter, this.next);
+      if (sm === null) break;
+      const err = this.mirror ? this.target.storeMirrored(sm) : this.target.ingest(sm.subject, this.sourceHeader(sm), sm.msg, 0);
+      if (err !== null) {
+        const what = this.mirror ? 'inbound mirror message' : `inbound source ${goJSON(this.iname)}`;
+        this.owner.log('WRN', `Error processing ${what} for '${this.target.owner.account.name}' > '${this.target.name}': ${err}`);
+        // Retried from the same message, as nats-server's retry of the consumer.
+        this.unlink();
+        this.retry(RETRY_MS + 10, this.sseq + 1, 0);
+        return;
+      }
+      this.next = sm.seq + 1;
+      this.sseq = sm.seq;
+    }
+    if (n > 0) this.last = Date.now();
+    if (n === BATCH) this.signal();
+  }
+
+  /** The message's headers with `Nats-Stream-Source: <iname> <seq>` (an older one removed: daisy chains). */
+  private sourceHeader(sm: StoreMsg): Buffer {
+    const hdr = sm.hdr.length > 0 ? removeHeader(sm.hdr.toString('latin1'), STREAM_SOURCE_HDR) : '';
+    return Buffer.from(addHeader(hdr, STREAM_SOURCE_HDR, `${this.iname} ${sm.seq}`), 'latin1');
+  }
+
+  /** nats-server's StreamSourceInfo JSON. */
+  renderInfo(): string {
+    const now = Date.now();
+    let active = -1;
+    // Linked: the consumer's idle heartbeats come every second after the last message.
+    if (this.last > 0) active = (this.origin !== null ? (now - this.last) % HEARTBEAT_MS : now - this.last) * 1e6;
+    const lag = this.origin !== null ? this.origin.store.filteredState(this.next, this.src.filter_subject).msgs : 0;
+    let s = `{"name":${goJSON(this.src.name)}`;
+    if (this.src.external !== null) s += `,"external":${renderExternal(this.src.external)}`;
+    s += `,"lag":${lag},"active":${active}`;
+    if (this.err !== null) s += `,"error":${goJSON(this.err)}`;
+    return s + '}';
+  }
+
+  /** Whether the origin is linked (its internal consumer exists: account info counts it). */
+  get linked(): boolean {
+    return this.origin !== null;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unlink();
+  }
+}
+
+/** nats-server's removeHeaderIfPresent on a header block as latin1 text ('' when nothing is left). */
+function removeHeader(hdr: string, key: string): string {
+  const start = hdr.indexOf(key);
+  if (start < 1 || hdr[start - 1] !== '\n' || hdr[start + key.length] !== ':') return hdr;
+  const end = hdr.indexOf('\r\n', start);
+  if (end < 0) return hdr;
+  const out = hdr.slice(0, start) + hdr.slice(end + 2);
+  return out.length <= 'NATS/1.0\r\n\r\n'.length ? '' : out;
+}
+
+/** streamAndSeq: the indexed name and sequence of a Nats-Stream-Source value (also the older ack-reply form). */
+function streamAndSeq(v: string): [string, number] {
+  if (v.startsWith('$JS.ACK.')) {
+    const t = v.split('.');
+    return t.length === 9 ? [t[2]!, Number(t[5])] : ['', 0];
+  }
+  const f = v.trim().split(/\s+/);
+  return f.length === 2 && /^\d+$/.test(f[1]!) ? [f[0]!, Number(f[1])] : ['', 0];
+}
+
+/** Whether two filters overlap (isSubsetMatchTokenized either way; an empty filter overlaps all). */
+function filtersOverlap(a: string, b: string): boolean {
+  if (a === '' || b === '') return true;
+  return isSubsetMatch(a.split('.'), b) || isSubsetMatch(b.split('.'), a);
+}
+
+/** The mirror or the sources of one stream. */
+export class Sourcing {
+  private readonly target: Stream;
+  private readonly owner: SourcingOwner;
+  private mirror: Link | null = null;
+  private readonly sources = new Map<string, Link>();
+
+  constructor(target: Stream, owner: SourcingOwner) {
+    this.target = target;
+    this.owner = owner;
+  }
+
+  /** Whether `cfg` mirrors or sources. */
+  static wanted(cfg: StreamConfig): boolean {
+    return cfg.mirror !== null || (cfg.sources !== null && cfg.sources.length > 0);
+  }
+
+  /**
+   * subscribeToStream's setup, on the next turn (the stream create reply, and every stream
+   * restored at start, come first): the mirror after its last sequence; each source after the
+   * last message it brought (a backward scan for its Nats-Stream-Source header).
+   */
+  start(): void {
+    const cfg = this.target.cfg;
+    if (cfg.mirror !== null) {
+      const m = new Link(this.target, this.owner, cfg.mirror, true);
+      this.mirror = m;
+      setImmediate(() => m.link(0, 0));
+      return;
+    }
+    for (const src of cfg.sources ?? []) this.sources.set(src.name, new Link(this.target, this.owner, src, false));
+    this.startingSequences([...this.sources.values()]);
+    const links = [...this.sources.values()];
+    setImmediate(() => {
+      for (const l of links) l.link(l.sseq + 1, 0);
+    });
+  }
+
+  /** startingSequenceForSources: each link's last origin sequence from the stored headers, the fallback start time. */
+  private startingSequences(links: Link[]): void {
+    const st = this.target.store.state();
+    if (st.lastTs > 0) for (const l of links) l.start = st.lastTs;
+    if (st.msgs === 0) return;
+    const want = new Map(links.map((l) => [l.iname, l]));
+    for (let seq = st.lastSeq; seq >= st.firstSeq && want.size > 0; seq--) {
+      const sm = this.target.store.load(seq);
+      if (sm === null || sm.hdr.length === 0) continue;
+      const ss = getHeader(sm.hdr, STREAM_SOURCE_HDR);
+      if (ss === null || ss === '') continue;
+      const [name, sseq] = streamAndSeq(ss);
+      const l = want.get(name);
+      if (l === undefined) continue;
+      if (sseq > 0) l.sseq = sseq;
+      want.delete(name);
+    }
+  }
+
+  /** An update: new sources start, removed ones stop, a changed filter restarts (from now when the filters do not overlap). */
+  update(old: StreamConfig, cfg: StreamConfig): void {
+    const oldFilters = new Map((old.sources ?? []).map((s) => [s.name, s.filter_subject]));
+    for (const src of cfg.sources ?? []) {
+      const prev = oldFilters.get(src.name);
+      oldFilters.delete(src.name);
+      if (prev === undefined) {
+        const l = new Link(this.target, this.owner, src, false);
+        this.sources.set(src.name, l);
+        this.startingSequences([l]);
+        l.start = 0;
+        l.link(l.sseq + 1, 0);
+      } else if (prev !== src.filter_subject) {
+        const old = this.sources.get(src.name);
+        if (old === undefined) continue;
+        old.stop();
+        const l = new Link(this.target, this.owner, src, false);
+        l.sseq = old.sseq;
+        this.sources.set(src.name, l);
+        l.link(l.sseq + 1, filtersOverlap(prev, src.filter_subject) ? 0 : Date.now());
+      }
+    }
+    for (const name of oldFilters.keys()) {
+      this.sources.get(name)?.stop();
+      this.sources.delete(name);
+    }
+  }
+
+  /** `,"mirror":{...}` or `,"sources":[...]` for stream info ('' when neither). */
+  renderInfo(): string {
+    if (this.mirror !== null) return `,"mirror":${this.mirror.renderInfo()}`;
+    if (this.sources.size === 0) return '';
+    return `,"sources":[${[...this.sources.values()].map((l) => l.renderInfo()).join(',')}]`;
+  }
+
+  /** The links whose origin is linked (their internal consumers count in account info). */
+  linkedCount(): number {
+    let n = this.mirror?.linked ? 1 : 0;
+    for (const l of this.sources.values()) if (l.linked) n++;
+    return n;
+  }
+
+  stop(): void {
+    this.mirror?.stop();
+    for (const l of this.sources.values()) l.stop();
+    this.sources.clear();
+  }
+}
