@@ -11,6 +11,7 @@ import type { JetStream, JetStreamHost } from './host.js';
 import type { StreamConfig } from './json.js';
 import { Stream, type StreamOwner } from './stream.js';
 import { Consumer } from './consumer.js';
+import { Sourcing } from './sourcing.js';
 import { MemoryStore } from './store/memory.js';
 import { DEFAULT_SYNC_INTERVAL_MS, FileStore } from './store/file.js';
 import type { FileConsumerStore } from './store/file-consumer.js';
@@ -237,6 +238,7 @@ export class JsAccount {
         }
       },
       log: (level, text) => host.log(level, text),
+      sourcing: (stream) => (Sourcing.wanted(stream.cfg) ? new Sourcing(stream) : null),
       serverLimitsExceeded: (storage) => this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore),
       accountLimitsExceeded: (storage) => {
         const l = this.limits;

@@ -13,7 +13,7 @@
 
 import { JSStreamNotFoundErr, type ApiError } from './errors.js';
 import { goJSON, renderExternal, type StreamConfig, type StreamSource } from './json.js';
-import { addHeader, getHeader, type Stream } from './stream.js';
+import { addHeader, getHeader, type OriginReader, type Stream, type StreamOwner, type StreamSourcing } from './stream.js';
 import type { StoreMsg } from './store/store.js';
 import { isSubsetMatch } from '../subjects/subject.js';
 
@@ -27,26 +27,11 @@ const BATCH = 4096;
 /** nats-server's JSStreamSource header. */
 export const STREAM_SOURCE_HDR = 'Nats-Stream-Source';
 
-/** What a sourcing stream needs of its account (jetstream.ts implements it through the StreamOwner). */
-export interface SourcingOwner {
-  /** The account's stream by name, or null. */
-  lookupStream(name: string): Stream | null;
-  /** An internal consumer create request was answered (`error`: with an error). */
-  countApi(error: boolean): void;
-  log(level: 'WRN' | 'DBG', text: string): void;
-}
-
-/** A stream reading from an origin: the origin signals it after each stored message and when it stops. */
-export interface OriginReader {
-  signal(): void;
-  originGone(): void;
-}
-
 /** nats-server's sourceInfo: one mirror or source of a stream. */
 class Link implements OriginReader {
   readonly src: StreamSource;
   private readonly target: Stream;
-  private readonly owner: SourcingOwner;
+  private readonly owner: StreamOwner;
   private readonly mirror: boolean;
   /** The origin while linked (nats-server: the consumer exists). */
   private origin: Stream | null = null;
@@ -65,7 +50,7 @@ class Link implements OriginReader {
   private scheduled = false;
   private stopped = false;
 
-  constructor(target: Stream, owner: SourcingOwner, src: StreamSource, mirror: boolean) {
+  constructor(target: Stream, owner: StreamOwner, src: StreamSource, mirror: boolean) {
     this.target = target;
     this.owner = owner;
     this.src = src;
@@ -205,6 +190,13 @@ class Link implements OriginReader {
     return s + '}';
   }
 
+  /** Continues `old` (the same source with a new filter): its position, last contact and last request. */
+  takeOver(old: Link): void {
+    this.sseq = old.sseq;
+    this.last = old.last;
+    this.lreq = old.lreq;
+  }
+
   /** Whether the origin is linked (its internal consumer exists: account info counts it). */
   get linked(): boolean {
     return this.origin !== null;
@@ -243,15 +235,15 @@ function filtersOverlap(a: string, b: string): boolean {
 }
 
 /** The mirror or the sources of one stream. */
-export class Sourcing {
+export class Sourcing implements StreamSourcing {
   private readonly target: Stream;
-  private readonly owner: SourcingOwner;
+  private readonly owner: StreamOwner;
   private mirror: Link | null = null;
   private readonly sources = new Map<string, Link>();
 
-  constructor(target: Stream, owner: SourcingOwner) {
+  constructor(target: Stream) {
     this.target = target;
-    this.owner = owner;
+    this.owner = target.owner;
   }
 
   /** Whether `cfg` mirrors or sources. */
@@ -299,7 +291,10 @@ export class Sourcing {
     }
   }
 
-  /** An update: new sources start, removed ones stop, a changed filter restarts (from now when the filters do not overlap). */
+  /**
+   * An update: new sources start, removed ones stop, a changed filter restarts (from now when
+   * the filters do not overlap); the links are made on the next turn, after the update's reply.
+   */
   update(old: StreamConfig, cfg: StreamConfig): void {
     const oldFilters = new Map((old.sources ?? []).map((s) => [s.name, s.filter_subject]));
     for (const src of cfg.sources ?? []) {
@@ -310,15 +305,16 @@ export class Sourcing {
         this.sources.set(src.name, l);
         this.startingSequences([l]);
         l.start = 0;
-        l.link(l.sseq + 1, 0);
+        setImmediate(() => l.link(l.sseq + 1, 0));
       } else if (prev !== src.filter_subject) {
         const old = this.sources.get(src.name);
         if (old === undefined) continue;
         old.stop();
         const l = new Link(this.target, this.owner, src, false);
-        l.sseq = old.sseq;
+        l.takeOver(old);
         this.sources.set(src.name, l);
-        l.link(l.sseq + 1, filtersOverlap(prev, src.filter_subject) ? 0 : Date.now());
+        const startMs = filtersOverlap(prev, src.filter_subject) ? 0 : Date.now();
+        setImmediate(() => l.link(l.sseq + 1, startMs));
       }
     }
     for (const name of oldFilters.keys()) {

@@ -21,10 +21,28 @@ import {
 import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
 import { filterMatches } from '../subjects/subject.js';
 import { SubjectTransform } from './transform.js';
-import { Sourcing, type OriginReader, type SourcingOwner } from './sourcing.js';
+
+/** A stream reading from an origin (a mirror or a source, sourcing.ts): told of each stored message and of the origin's end. */
+export interface OriginReader {
+  signal(): void;
+  originGone(): void;
+}
+
+/** A stream's mirror or sources (sourcing.ts implements it). */
+export interface StreamSourcing {
+  /** Links the mirror or every source (on the next turn). */
+  start(): void;
+  /** The config changed from `old` to `cfg`: sources added, removed or refiltered. */
+  update(old: StreamConfig, cfg: StreamConfig): void;
+  /** `,"mirror":{...}` or `,"sources":[...]` for stream info ('' for neither). */
+  renderInfo(): string;
+  /** The links whose internal consumer exists. */
+  linkedCount(): number;
+  stop(): void;
+}
 
 /** What a stream needs from its account's JetStream state (jetstream.ts implements it). */
-export interface StreamOwner extends SourcingOwner {
+export interface StreamOwner {
   readonly account: Account;
   /** The JetStream domain ('' = none). */
   readonly domain: string;
@@ -36,6 +54,13 @@ export interface StreamOwner extends SourcingOwner {
   serverLimitsExceeded(storage: 'file' | 'memory'): boolean;
   /** The account's limit for this storage type is exceeded (10002 after storing). */
   accountLimitsExceeded(storage: 'file' | 'memory'): boolean;
+  /** The account's stream by name, or null (a mirror's or source's origin). */
+  lookupStream(name: string): Stream | null;
+  /** An internal consumer create request of a mirror or source was answered (`error`: with an error). */
+  countApi(error: boolean): void;
+  log(level: 'WRN' | 'DBG', text: string): void;
+  /** The mirror or sources for `stream`'s config, not started; null when it has neither. */
+  sourcing(stream: Stream): StreamSourcing | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -123,7 +148,7 @@ export class Stream implements InternalHandler {
   /** The mirrors and sourcing streams reading from this one (sourcing.ts). */
   readonly readers = new Set<OriginReader>();
   /** This stream's mirror or sources; null when it has neither. */
-  private sourcing: Sourcing | null = null;
+  private sourcing: StreamSourcing | null = null;
   private closed = false;
 
   constructor(owner: StreamOwner, cfg: StreamConfig, store: StreamStore, created = Date.now()) {
@@ -139,10 +164,8 @@ export class Stream implements InternalHandler {
     this.lseq = st.lastSeq;
     this.ddloaded = st.msgs === 0;
     this.configure();
-    if (Sourcing.wanted(cfg)) {
-      this.sourcing = new Sourcing(this, owner);
-      this.sourcing.start();
-    }
+    this.sourcing = owner.sourcing(this);
+    this.sourcing?.start();
   }
 
   get name(): string {
@@ -184,7 +207,7 @@ export class Stream implements InternalHandler {
     if (cfg.duplicate_window !== old.duplicate_window) this.purgeMsgIds();
     this.store.setLimits(storeLimits(cfg));
     this.configure();
-    if (this.sourcing === null && Sourcing.wanted(cfg)) this.sourcing = new Sourcing(this, this.owner);
+    this.sourcing ??= this.owner.sourcing(this);
     this.sourcing?.update(old, cfg);
   }
 

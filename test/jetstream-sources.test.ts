@@ -1,0 +1,254 @@
+// Mirrors and sources (src/jetstream/sourcing.ts) against `nats-server -js`: the same script of
+// stream requests, publishes and pauses runs against both, and every reply must be the same once
+// times and `active` durations are normalised. Then the official client's view, and a restart of
+// file-backed mirrors and sources that resume where they were.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { startServer, type ServerHandle } from '../src/index.js';
+import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+
+const TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
+
+/** A request (subject, body), a plain publish (`pub`), or a pause for the links to catch up. */
+type Step = [subject: string, body?: unknown] | ['sleep', number];
+
+const mem = { storage: 'memory' };
+const SCRIPT: Step[] = [
+  ['$JS.API.STREAM.CREATE.O', { name: 'O', subjects: ['o.>'], max_msg_size: 100, ...mem }],
+  ['o.a', 'a1'],
+  ['o.b', 'b1'],
+  ['o.a', 'a2'],
+  ['o.b', 'b2'],
+  ['o.a', 'a3'],
+  // The checks nats-server makes.
+  ['$JS.API.STREAM.CREATE.E1', { name: 'E1', mirror: { name: 'O' }, subjects: ['x'], ...mem }],
+  ['$JS.API.STREAM.CREATE.E2', { name: 'E2', mirror: { name: 'O' }, sources: [{ name: 'O' }], ...mem }],
+  ['$JS.API.STREAM.CREATE.E3', { name: 'E3', mirror: { name: 'O' }, max_msg_size: 10, ...mem }],
+  ['$JS.API.STREAM.CREATE.E4', { name: 'E4', sources: [{ name: 'O' }], max_msg_size: 10, ...mem }],
+  ['$JS.API.STREAM.CREATE.E5', { name: 'E5', mirror: { name: 'O', filter_subject: 'x.y' }, ...mem }],
+  ['$JS.API.STREAM.CREATE.E6', { name: 'E6', sources: [{ name: 'O', filter_subject: 'x.y' }], ...mem }],
+  ['$JS.API.STREAM.CREATE.E7', { name: 'E7', sources: [{ name: 'Z', external: { api: '$JS.hub.API', deliver: 'd.*' } }], ...mem }],
+  ['$JS.API.STREAM.CREATE.E8', { name: 'E8', sources: [{ name: 'Z', external: { api: '$JS.API', deliver: '' } }], ...mem }],
+  ['$JS.API.STREAM.CREATE.E9', { name: 'E9', sources: [{ name: 'Z', external: { api: 'a.*', deliver: '' } }], ...mem }],
+  ['$JS.API.STREAM.CREATE.E10', { name: 'E10', mirror: { name: 'O', opt_start_time: 'yesterday' }, ...mem }],
+  ['$JS.API.STREAM.CREATE.E11', { name: 'E11', mirror_direct: true, ...mem }],
+  ['$JS.API.STREAM.CREATE.CA', { name: 'CA', sources: [{ name: 'CB' }], ...mem }],
+  ['$JS.API.STREAM.CREATE.CB', { name: 'CB', sources: [{ name: 'CA' }], ...mem }],
+  ['$JS.API.STREAM.DELETE.CA'],
+  // Mirrors and sources that work.
+  ['$JS.API.STREAM.CREATE.M', { name: 'M', mirror: { name: 'O' }, ...mem }],
+  ['$JS.API.STREAM.CREATE.MF', { name: 'MF', mirror: { name: 'O', filter_subject: 'o.a' }, ...mem }],
+  ['$JS.API.STREAM.CREATE.MS', { name: 'MS', mirror: { name: 'O', opt_start_seq: 3 }, ...mem }],
+  ['$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s'], sources: [{ name: 'O', filter_subject: 'o.b' }, { name: 'X' }], ...mem }],
+  ['sleep', 300],
+  ['$JS.API.INFO'],
+  ['$JS.API.STREAM.INFO.M'],
+  ['$JS.API.STREAM.INFO.MF'],
+  ['$JS.API.STREAM.INFO.MS'],
+  ['$JS.API.STREAM.INFO.S'],
+  ['$JS.API.STREAM.MSG.GET.MF', { seq: 3 }],
+  ['$JS.API.STREAM.MSG.GET.S', { seq: 2 }],
+  ['s', 'own'],
+  ['o.b', 'b3'],
+  ['o.a', 'a4'],
+  // A source of a sourcing stream: the header names the nearest origin.
+  // (One source each: two sources of one stream interleave in no fixed order.)
+  ['$JS.API.STREAM.CREATE.T', { name: 'T', sources: [{ name: 'S' }], ...mem }],
+  ['$JS.API.STREAM.CREATE.T2', { name: 'T2', sources: [{ name: 'M', opt_start_seq: 6 }], ...mem }],
+  ['sleep', 300],
+  ['$JS.API.STREAM.INFO.M'],
+  ['$JS.API.STREAM.INFO.MF', { deleted_details: true }],
+  ['$JS.API.STREAM.INFO.S'],
+  ['$JS.API.STREAM.MSG.GET.T', { seq: 1 }],
+  ['$JS.API.STREAM.MSG.GET.T', { seq: 3 }],
+  ['$JS.API.STREAM.MSG.GET.T2', { seq: 1 }],
+  ['$JS.API.STREAM.INFO.T'],
+  ['$JS.API.STREAM.INFO.T2'],
+  ['$JS.API.STREAM.LIST'],
+  // Updates: a mirror's config is fixed; sources can be added, changed and removed.
+  ['$JS.API.STREAM.UPDATE.M', { name: 'M', mirror: { name: 'O', filter_subject: 'o.b' }, ...mem }],
+  ['$JS.API.STREAM.UPDATE.M', { name: 'M', mirror: { name: 'O' }, subjects: ['m'], ...mem }],
+  ['$JS.API.STREAM.UPDATE.M', { name: 'M', mirror: { name: 'O' }, max_msgs: 100, ...mem }],
+  ['$JS.API.STREAM.UPDATE.S', { name: 'S', subjects: ['s'], sources: [{ name: 'O', filter_subject: 'o.a' }], ...mem }],
+  ['$JS.API.STREAM.CREATE.U', { name: 'U', subjects: ['u'], ...mem }],
+  ['u', 'u1'],
+  ['$JS.API.STREAM.UPDATE.T', { name: 'T', sources: [{ name: 'U' }], ...mem }],
+  ['sleep', 300],
+  ['$JS.API.STREAM.INFO.S'],
+  ['$JS.API.STREAM.INFO.T'],
+  ['$JS.API.STREAM.MSG.GET.T', { last_by_subj: 'u' }],
+  // Deleting the origin: the mirror keeps what it has.
+  ['$JS.API.STREAM.DELETE.O'],
+  ['$JS.API.STREAM.INFO.M'],
+];
+
+/** Stream info `sources` sorted by name (nats-server lists them from a Go map: in no fixed order). */
+function sortSourceInfos(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortSourceInfos);
+  if (typeof v !== 'object' || v === null) return v;
+  const o = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sortSourceInfos(x)]));
+  const list = o.sources;
+  if (Array.isArray(list) && list.every((x) => typeof x === 'object' && x !== null && 'lag' in x)) {
+    list.sort((x: { name: string }, y: { name: string }) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  }
+  return o;
+}
+
+/** Replies of the script, times and `active` durations normalised. */
+async function run(nc: NatsConnection): Promise<string[]> {
+  const out: string[] = [];
+  for (const step of SCRIPT) {
+    if (step[0] === 'sleep') {
+      await new Promise((r) => setTimeout(r, step[1] as number));
+      continue;
+    }
+    const [subject, body] = step;
+    const data = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    try {
+      const m = await nc.request(subject, data, { timeout: 1000 });
+      const text = m.string().startsWith('{') ? JSON.stringify(sortSourceInfos(JSON.parse(m.string()))) : m.string();
+      out.push(`${subject} ${text}`.replace(TIME, 'TIME').replace(/"active":\d+/g, '"active":A'));
+    } catch (e) {
+      out.push(`${subject} ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+describe('mirrors and sources match nats-server -js', () => {
+  let dirA: string;
+  let dirB: string;
+  let ours: ServerHandle;
+  let theirs: SpawnedServer;
+  beforeAll(async () => {
+    dirA = mkdtempSync(join(tmpdir(), 'tsnats-jss-'));
+    dirB = mkdtempSync(join(tmpdir(), 'tsnats-jss-ref-'));
+    ours = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dirA });
+    theirs = await spawnServer('nats-server', { args: ['-js', '-sd', dirB] });
+  });
+  afterAll(async () => {
+    await ours?.shutdown();
+    await theirs?.stop();
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
+  });
+
+  it('the same replies, step by step', async () => {
+    const a = await connect({ port: ours.port });
+    const b = await connect({ port: theirs.port });
+    try {
+      const [got, want] = await Promise.all([run(a), run(b)]);
+      for (let i = 0; i < want.length; i++) expect(got[i], `reply ${i}`).toBe(want[i]);
+      expect(got.length).toBe(want.length);
+      // The script must reach what it names: errors, mirror and source info, the source header.
+      expect(want.filter((w) => w.includes('"error"')).length).toBeGreaterThan(12);
+      expect(want.some((w) => w.includes('"mirror":{"name":"O","lag":0,"active":A}'))).toBe(true);
+      expect(want.some((w) => w.includes('"err_code":10059'))).toBe(true);
+      const hdrs = want.map((w) => /"hdrs":"([^"]+)"/.exec(w)?.[1]).flatMap((h) => (h ? [Buffer.from(h, 'base64').toString()] : []));
+      expect(hdrs).toContain('NATS/1.0\r\nNats-Stream-Source: S 1\r\n\r\n');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
+});
+
+describe('mirrors and sources through @nats-io/jetstream', () => {
+  it('a mirror keeps the origin sequences and times; a source adds the header; lag and active', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-jss-c-'));
+    const srv = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
+    const nc = await connect({ port: srv.port });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.*'] });
+      for (let i = 0; i < 20; i++) await js.publish(`orders.${i % 2 ? 'eu' : 'us'}`, `o${i}`);
+      await jsm.streams.add({ name: 'BACKUP', mirror: { name: 'ORDERS' } });
+      await jsm.streams.add({ name: 'EU', sources: [{ name: 'ORDERS', filter_subject: 'orders.eu' }] });
+      // Direct publishes to the origin after the links exist reach them too.
+      for (let i = 20; i < 30; i++) await js.publish('orders.eu', `o${i}`);
+      const until = async (name: string, n: number): Promise<void> => {
+        for (let i = 0; i < 100 && (await jsm.streams.info(name)).state.messages < n; i++) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until('BACKUP', 30);
+      await until('EU', 20);
+      const backup = await jsm.streams.info('BACKUP');
+      expect(backup.state.messages).toBe(30);
+      expect(backup.mirror?.name).toBe('ORDERS');
+      expect(backup.mirror?.lag).toBe(0);
+      expect(backup.mirror?.active).toBeGreaterThanOrEqual(0);
+      expect(backup.mirror?.active).toBeLessThan(1e9);
+      const o = (await jsm.streams.getMessage('ORDERS', { seq: 7 }))!;
+      const m = (await jsm.streams.getMessage('BACKUP', { seq: 7 }))!;
+      expect(m.subject).toBe(o.subject);
+      expect(m.time.getTime()).toBe(o.time.getTime());
+      const eu = await jsm.streams.info('EU');
+      expect(eu.state.messages).toBe(20);
+      expect(eu.sources?.map((s) => [s.name, s.lag])).toEqual([['ORDERS', 0]]);
+      const first = (await jsm.streams.getMessage('EU', { seq: 1 }))!;
+      expect(first.header.get('Nats-Stream-Source')).toBe('ORDERS 2');
+      // Account info counts the two internal consumers, as nats-server's.
+      expect((await jsm.getAccountInfo()).consumers).toBe(2);
+      // A consumer on the mirror reads it like any stream.
+      await jsm.consumers.add('BACKUP', { durable_name: 'C', ack_policy: 'explicit' });
+      const c = await js.consumers.get('BACKUP', 'C');
+      const got = await c.next();
+      expect(got?.seq).toBe(1);
+      expect(got?.string()).toBe('o0');
+    } finally {
+      await nc.close();
+      await srv.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('file-backed mirrors and sources resume where they were after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-jss-f-'));
+    let srv = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
+    try {
+      let nc = await connect({ port: srv.port });
+      let jsm = await jetstreamManager(nc);
+      let js = jetstream(nc);
+      await jsm.streams.add({ name: 'O', subjects: ['o.>'] });
+      await jsm.streams.add({ name: 'M', mirror: { name: 'O' } });
+      await jsm.streams.add({ name: 'S', subjects: ['s'], sources: [{ name: 'O' }] });
+      for (let i = 0; i < 10; i++) await js.publish('o.x', `${i}`);
+      const until = async (name: string, n: number): Promise<number> => {
+        let msgs = 0;
+        for (let i = 0; i < 150; i++) {
+          msgs = (await jsm.streams.info(name)).state.messages;
+          if (msgs >= n) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return msgs;
+      };
+      expect(await until('M', 10)).toBe(10);
+      expect(await until('S', 10)).toBe(10);
+      await nc.close();
+      await srv.shutdown();
+      srv = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
+      nc = await connect({ port: srv.port });
+      jsm = await jetstreamManager(nc);
+      js = jetstream(nc);
+      for (let i = 10; i < 15; i++) await js.publish('o.x', `${i}`);
+      // Nothing is taken twice: the mirror goes on after its last sequence, the source after the
+      // last message its header names.
+      expect(await until('M', 15)).toBe(15);
+      expect(await until('S', 15)).toBe(15);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await jsm.streams.info('M')).state.last_seq).toBe(15);
+      const s = await jsm.streams.info('S');
+      expect(s.state.messages).toBe(15);
+      expect((await jsm.streams.getMessage('S', { seq: 15 }))!.header.get('Nats-Stream-Source')).toBe('O 15');
+      await nc.close();
+    } finally {
+      await srv.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
