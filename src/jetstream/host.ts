@@ -29,8 +29,64 @@ export interface JetStreamHost {
   publish(acc: Account, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
 }
 
+/** nats-server's JSzOptions: what /jsz asks for (`consumers` implies `streams`, `streams` implies `accounts`). */
+export interface JszOptions {
+  /** `acc=`: only this account's details ('' = none chosen). */
+  account: string;
+  accounts: boolean;
+  streams: boolean;
+  consumers: boolean;
+  config: boolean;
+  offset: number;
+  /** 0 = nats-server's default, 1024 accounts. */
+  limit: number;
+}
+
+/** nats-server's JetStreamConfig as /jsz and /varz show it. */
+export interface JetStreamConfigJson {
+  max_memory: number;
+  max_storage: number;
+  store_dir?: string;
+  domain?: string;
+}
+
+/**
+ * nats-server's JetStreamStats. In an account's detail the reserved figures are Go uint64s of
+ * the account limits: -1 (no limit) stands for 18446744073709551615, which the monitor prints.
+ */
+export interface JetStreamStatsJson {
+  memory: number;
+  storage: number;
+  reserved_memory: number;
+  reserved_storage: number;
+  accounts: number;
+  ha_assets: number;
+  api: { total: number; errors: number };
+}
+
+/** nats-server's AccountDetail: `stream_detail` entries are StreamDetail objects in its field order. */
+export interface AccountDetailJson extends JetStreamStatsJson {
+  name: string;
+  id: string;
+  stream_detail?: Record<string, unknown>[];
+}
+
+/** A read-only snapshot for /jsz (nats-server's JSInfo without server_id and now) and the /varz block. */
+export interface JszSnapshot {
+  config: JetStreamConfigJson;
+  stats: JetStreamStatsJson;
+  streams: number;
+  consumers: number;
+  messages: number;
+  bytes: number;
+  /** Present when details were asked for and some account is chosen. */
+  account_details?: AccountDetailJson[];
+}
+
 /** What the server needs from JetStream. */
 export interface JetStream {
+  /** A read-only snapshot of the configuration, usage and (as `opts` asks) accounts, streams and consumers. */
+  jsz(opts: JszOptions): JszSnapshot;
   /** Whether `acc` has JetStream enabled (INFO and the API's 10039 use it). */
   enabledFor(acc: Account): boolean;
   /** Accounts were (re)configured: enable JetStream where the config now says so. */

@@ -6,10 +6,11 @@ import { mkdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs'
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { handleApi } from './api.js';
+import { jszSnapshot } from './jsz.js';
 import type { JetStream, JetStreamHost } from './host.js';
 import { JetStreamManager, type JetStreamConfig } from './jetstream.js';
 
-export type { JetStream, JetStreamHost } from './host.js';
+export type { JetStream, JetStreamHost, JszOptions, JszSnapshot } from './host.js';
 
 /** nats-server's JetStreamStoreDir, JetStreamMaxMemDefault and JetStreamMaxStoreDefault. */
 const STORE_DIR = 'jetstream';
@@ -116,7 +117,7 @@ export function startJetStream(host: JetStreamHost): JetStream {
   if (host.opts.cluster !== null) {
     host.log('WRN', 'JetStream runs standalone on this server: clustered JetStream is not supported by tsnats, streams are not replicated and serve only this server\'s clients');
   }
-  const js = new JetStreamManager(host, cfg, handleApi);
+  const js = new JetStreamManager(host, cfg, handleApi, jszSnapshot);
   js.configureAccounts();
   return js;
 }

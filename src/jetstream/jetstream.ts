@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { unlimitedJetStreamAccount } from '../config/jetstream.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
-import type { JetStream, JetStreamHost } from './host.js';
+import type { JetStream, JetStreamHost, JszOptions, JszSnapshot } from './host.js';
 import type { StreamConfig } from './json.js';
 import { Stream, type StreamOwner } from './stream.js';
 import { Consumer } from './consumer.js';
@@ -59,6 +59,9 @@ function writeFileAtomic(path: string, text: string): void {
 
 /** The `$JS.API.>` handler of an account (api.ts): the manager is given it, so that it does not import the API. */
 export type ApiHandler = (jsa: JsAccount, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer) => void;
+
+/** The /jsz snapshot maker (jsz.ts): given to the manager, as the API handler is. */
+export type JszHandler = (js: JetStreamManager, opts: JszOptions) => JszSnapshot;
 
 /** One account's JetStream (nats-server's jsAccount); `limits` null: not enabled here. */
 export class JsAccount {
@@ -261,14 +264,20 @@ export class JetStreamManager implements JetStream {
   readonly host: JetStreamHost;
   readonly config: JetStreamConfig;
   readonly api: ApiHandler;
+  private readonly snapshot: JszHandler;
   readonly accounts = new Map<Account, JsAccount>();
   apiTotal = 0;
   apiErrors = 0;
 
-  constructor(host: JetStreamHost, config: JetStreamConfig, api: ApiHandler) {
+  constructor(host: JetStreamHost, config: JetStreamConfig, api: ApiHandler, snapshot: JszHandler) {
     this.host = host;
     this.config = config;
     this.api = api;
+    this.snapshot = snapshot;
+  }
+
+  jsz(opts: JszOptions): JszSnapshot {
+    return this.snapshot(this, opts);
   }
 
   /** Bytes used by all streams of one storage type (the server-wide limits apply to it). */

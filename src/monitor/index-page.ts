@@ -7,6 +7,7 @@ import { VERSION } from '../config/defaults.js';
 /** [link text, endpoint] in nats-server's order; /metrics and /dashboard are tsnats' own. */
 const LINKS: [string, string][] = [
   ['General', '/varz'],
+  ['JetStream', '/jsz'],
   ['Connections', '/connz'],
   ['Subscriptions', '/subsz'],
   ['Routes', '/routez'],

@@ -14,6 +14,7 @@ import { dashboardAssets, dashz } from './dashboard.js';
 import { marshal, marshalIndent } from './go-format.js';
 import { healthz } from './healthz.js';
 import { indexPage } from './index-page.js';
+import { jsz, jszQuery } from './jsz.js';
 import { METRICS_CONTENT_TYPE, metrics, startProcessMetrics } from './metrics.js';
 import { MonitorError } from './monitor-error.js';
 import { connzQuery, decodeSubs, healthzQuery, subszQuery } from './query.js';
@@ -53,6 +54,7 @@ const DASHBOARD = '/dashboard';
 const DASHZ = '/dashz';
 /** Endpoints the dashboard shows when this server has them (other rooms add them to HANDLERS). */
 const DASHBOARD_EXTRAS = ['/leafz', '/jsz'];
+const JSZ = '/jsz';
 
 interface Reply {
   status: number;
@@ -97,6 +99,10 @@ const HANDLERS: Record<string, Handler> = {
     return respond(q, marshalIndent(subszBody(subsz(s, subszQuery(q)))));
   },
   '/subscriptionsz': (s, q) => HANDLERS[SUBSZ](s, q),
+  [JSZ]: (s, q) => {
+    countRequest(s, JSZ);
+    return respond(q, jsz(s, jszQuery(q)));
+  },
   [HEALTHZ]: (s, q) => {
     countRequest(s, HEALTHZ);
     healthzQuery(q);

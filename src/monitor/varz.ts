@@ -6,6 +6,7 @@ import { goUrlParse } from '../config/cluster.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Server } from '../server/server.js';
 import { goTime, goUptime } from './go-format.js';
+import { jetstreamVarz } from './jsz.js';
 import { numCores, processUsage } from './process-usage.js';
 import { requestCounts } from './req-stats.js';
 
@@ -41,7 +42,8 @@ export interface Varz {
   leaf: Record<string, never>;
   mqtt: Record<string, never>;
   websocket: WebsocketOptsVarz;
-  jetstream: Record<string, never>;
+  /** nats-server's JetStreamVarz: config and stats while JetStream runs (no meta: not clustered). */
+  jetstream: ReturnType<typeof jetstreamVarz>;
   /** seconds */
   tls_timeout: number;
   /** ns */
@@ -188,7 +190,7 @@ export function varz(server: Server): Varz {
     leaf: {},
     mqtt: {},
     websocket: websocketVarz(server),
-    jetstream: {},
+    jetstream: jetstreamVarz(server),
     tls_timeout: TLS_TIMEOUT_MS / 1000,
     write_deadline: o.writeDeadlineMs * NS_PER_MS,
     start: goTime(server.start.getTime()),
