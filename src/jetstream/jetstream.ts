@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { unlimitedJetStreamAccount } from '../config/jetstream.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
+import { subjectIsSubsetMatch } from '../subjects/subject.js';
 import type { JetStream, JetStreamHost, JszOptions, JszSnapshot } from './host.js';
 import type { StreamConfig } from './json.js';
 import { Stream, type StreamOwner } from './stream.js';
@@ -30,6 +31,10 @@ export interface JetStreamConfig {
 /** nats-server's directory and file names under `<store_dir>/jetstream/<account>/` (filestore.go). */
 export const STREAMS_DIR = 'streams';
 export const META_FILE = 'meta.inf';
+
+/** nats-server's jsAllAPI and JSApiAccountInfo. */
+const JS_ALL_API = '$JS.API.>';
+const JS_API_INFO = '$JS.API.INFO';
 
 /** What meta.inf of a stream holds (nats-server's FileStreamInfo, as our JSON). */
 interface StreamMeta {
@@ -72,6 +77,8 @@ export class JsAccount {
   apiErrors = 0;
   readonly js: JetStreamManager;
   private readonly apiSub: Subscription;
+  /** Whether apiSub is subscribed (not while a service import of the API shadows it). */
+  private apiSubscribed = false;
 
   constructor(js: JetStreamManager, account: Account, limits: JetStreamAccountLimits | null) {
     this.js = js;
@@ -81,7 +88,24 @@ export class JsAccount {
       clusterWide: false,
       receive: (subject, reply, hdrLen, payload) => js.api(this, subject, reply, hdrLen, payload),
     });
-    js.host.addSub(account, this.apiSub);
+    this.subscribeApi();
+  }
+
+  /**
+   * nats-server's enableAllJetStreamServiceImportsAndMappings / enableJetStreamInfoServiceImportOnly:
+   * the account answers `$JS.API.>` itself unless it imports the API as a service from another
+   * account (a JetStream account: an import of `$JS.API.>` exactly; an account without
+   * JetStream: any import whose subject takes `$JS.API.INFO`). Then the import's account answers.
+   */
+  subscribeApi(): void {
+    const locals = (this.js.host.opts.accounts.find((a) => a.name === this.account.name)?.imports ?? [])
+      .filter((i) => i.kind === 'service')
+      .map((i) => i.to || i.subject);
+    const shadowed = this.enabled ? locals.includes(JS_ALL_API) : locals.some((l) => subjectIsSubsetMatch(JS_API_INFO, l));
+    if (shadowed === !this.apiSubscribed) return;
+    if (shadowed) this.js.host.removeSub(this.account, this.apiSub);
+    else this.js.host.addSub(this.account, this.apiSub);
+    this.apiSubscribed = !shadowed;
   }
 
   get enabled(): boolean {
@@ -255,7 +279,8 @@ export class JsAccount {
   }
 
   async stop(): Promise<void> {
-    this.js.host.removeSub(this.account, this.apiSub);
+    if (this.apiSubscribed) this.js.host.removeSub(this.account, this.apiSub);
+    this.apiSubscribed = false;
     await Promise.all([...this.streams.values()].map((s) => s.stop(false)));
   }
 }
@@ -319,7 +344,10 @@ export class JetStreamManager implements JetStream {
         const created = new JsAccount(this, acc, limits);
         this.accounts.set(acc, created);
         if (limits !== null) created.restore();
-      } else jsa.limits = limits;
+      } else {
+        jsa.limits = limits;
+        jsa.subscribeApi();
+      }
     }
   }
 
