@@ -82,6 +82,23 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.INFO.S'],
   ['$JS.API.STREAM.INFO.T'],
   ['$JS.API.STREAM.MSG.GET.T', { last_by_subj: 'u' }],
+  // Interest and work-queue origins: a mirror's or source's internal consumer is interest; an
+  // interest origin drops what every reader took, a work queue keeps it for its consumer.
+  ['$JS.API.STREAM.CREATE.IO', { name: 'IO', subjects: ['io.*'], retention: 'interest', ...mem }],
+  ['$JS.API.STREAM.CREATE.IM', { name: 'IM', mirror: { name: 'IO' }, ...mem }],
+  ['$JS.API.STREAM.CREATE.IS', { name: 'IS', sources: [{ name: 'IO', filter_subject: 'io.b' }], ...mem }],
+  ['$JS.API.STREAM.CREATE.WQ', { name: 'WQ', subjects: ['wq'], retention: 'workqueue', ...mem }],
+  ['$JS.API.STREAM.CREATE.WM', { name: 'WM', mirror: { name: 'WQ' }, ...mem }],
+  ['sleep', 300],
+  ['io.a', 'i1'],
+  ['io.b', 'i2'],
+  ['wq', 'w1'],
+  ['sleep', 300],
+  ['$JS.API.STREAM.INFO.IO'],
+  ['$JS.API.STREAM.INFO.IM'],
+  ['$JS.API.STREAM.INFO.IS'],
+  ['$JS.API.STREAM.INFO.WQ'],
+  ['$JS.API.STREAM.INFO.WM'],
   // Deleting the origin: the mirror keeps what it has.
   ['$JS.API.STREAM.DELETE.O'],
   ['$JS.API.STREAM.INFO.M'],

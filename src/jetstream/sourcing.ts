@@ -15,7 +15,7 @@ import { JSStreamNotFoundErr, type ApiError } from './errors.js';
 import { goJSON, renderExternal, type StreamConfig, type StreamSource } from './json.js';
 import { addHeader, getHeader, type OriginReader, type Stream, type StreamOwner, type StreamSourcing } from './stream.js';
 import type { StoreMsg } from './store/store.js';
-import { isSubsetMatch } from '../subjects/subject.js';
+import { filterMatches, isSubsetMatch } from '../subjects/subject.js';
 
 /** nats-server's sourceConsumerRetryThreshold and sourceHealthCheckInterval (the consumer's idle heartbeat). */
 const RETRY_MS = 2000;
@@ -165,6 +165,7 @@ class Link implements OriginReader {
       }
       this.next = sm.seq + 1;
       this.sseq = sm.seq;
+      origin.readerTook(this, sm.seq);
     }
     if (n > 0) this.last = Date.now();
     if (n === BATCH) this.signal();
@@ -195,6 +196,14 @@ class Link implements OriginReader {
     this.sseq = old.sseq;
     this.last = old.last;
     this.lreq = old.lreq;
+  }
+
+  get filter(): string {
+    return this.src.filter_subject;
+  }
+
+  wants(seq: number, subject: string): boolean {
+    return seq >= this.next && (this.src.filter_subject === '' || filterMatches(this.src.filter_subject, subject));
   }
 
   /** Whether the origin is linked (its internal consumer exists: account info counts it). */

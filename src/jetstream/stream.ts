@@ -22,8 +22,16 @@ import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
 import { filterMatches } from '../subjects/subject.js';
 import { SubjectTransform } from './transform.js';
 
-/** A stream reading from an origin (a mirror or a source, sourcing.ts): told of each stored message and of the origin's end. */
+/**
+ * A stream reading from an origin (a mirror or a source, sourcing.ts), in the origin's `readers`
+ * while linked: told of each stored message and of the origin's end. It stands for nats-server's
+ * internal AckNone consumer: interest and work-queue retention keep what it has not read.
+ */
 export interface OriginReader {
+  /** Its filter subject ('' = all). */
+  readonly filter: string;
+  /** Whether it has still to read `seq` (on `subject`). */
+  wants(seq: number, subject: string): boolean;
   signal(): void;
   originGone(): void;
 }
@@ -369,6 +377,8 @@ export class Stream implements InternalHandler {
       const f = c.cfg.filter_subject;
       if (f === '' || filterMatches(f, subject)) return true;
     }
+    // The internal consumers of mirrors and sources count, as nats-server's direct consumers.
+    for (const r of this.readers) if (r.filter === '' || filterMatches(r.filter, subject)) return true;
     return false;
   }
 
@@ -381,6 +391,17 @@ export class Stream implements InternalHandler {
     if (r === 'interest') {
       for (const c of this.consumers.values()) if (!c.done(seq, sm.subject)) return;
     }
+    for (const rd of this.readers) if (rd.wants(seq, sm.subject)) return;
+    this.store.remove(seq, false);
+  }
+
+  /** A mirror or source read `seq`: its AckNone consumer acked on delivery (interest and work-queue retention). */
+  readerTook(reader: OriginReader, seq: number): void {
+    if (this.cfg.retention === 'limits') return;
+    const sm = this.store.load(seq);
+    if (sm === null) return;
+    for (const c of this.consumers.values()) if (!c.done(seq, sm.subject)) return;
+    for (const rd of this.readers) if (rd !== reader && rd.wants(seq, sm.subject)) return;
     this.store.remove(seq, false);
   }
 
