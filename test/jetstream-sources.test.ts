@@ -268,4 +268,41 @@ describe('mirrors and sources through @nats-io/jetstream', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('failed links and refused messages are logged and retried every 2 s, as nats-server logs them', async () => {
+    const warnings = async (kind: 'tsnats' | 'nats-server'): Promise<string[]> => {
+      const dir = mkdtempSync(join(tmpdir(), `tsnats-jss-log-${kind}-`));
+      const srv = await spawnServer(kind, { args: ['-js', '-sd', dir] });
+      try {
+        const nc = await connect({ port: srv.port });
+        const req = (s: string, b: unknown): Promise<unknown> => nc.request(s, JSON.stringify(b), { timeout: 2000 });
+        await req('$JS.API.STREAM.CREATE.M', { name: 'M', mirror: { name: 'NOPE' }, storage: 'memory' });
+        await req('$JS.API.STREAM.CREATE.S', { name: 'S', sources: [{ name: 'NOPE' }], storage: 'memory' });
+        await req('$JS.API.STREAM.CREATE.O', { name: 'O', subjects: ['o'], storage: 'memory' });
+        await req('$JS.API.STREAM.CREATE.L', { name: 'L', sources: [{ name: 'O' }], storage: 'memory', max_msgs: 1, discard: 'new' });
+        await nc.request('o', 'a', { timeout: 2000 });
+        await nc.request('o', 'b', { timeout: 2000 });
+        await new Promise((r) => setTimeout(r, 3200));
+        await nc.close();
+        return srv
+          .output()
+          .split('\n')
+          .flatMap((l) => (/\[WRN\] (JetStream error|Error processing)/.test(l) ? [l.slice(l.indexOf('[WRN]'))] : []));
+      } finally {
+        await srv.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const [got, want] = await Promise.all([warnings('tsnats'), warnings('nats-server')]);
+    const count = (lines: string[]): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const l of lines) m.set(l, (m.get(l) ?? 0) + 1);
+      return m;
+    };
+    expect([...count(got).keys()].sort()).toEqual([...count(want).keys()].sort());
+    expect(want).toContain(`[WRN] JetStream error response for create mirror consumer: stream not found (10059)`);
+    expect(want).toContain(`[WRN] Error processing inbound source "O" for '$G' > 'L': maximum messages exceeded`);
+    // Each failure again after 2 s.
+    for (const [line, n] of count(got)) expect(n, line).toBeGreaterThanOrEqual(2);
+  }, 20_000);
 });

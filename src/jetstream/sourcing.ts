@@ -79,6 +79,8 @@ class Link implements OriginReader {
     if (origin === null) {
       this.err = JSStreamNotFoundErr;
       this.owner.countApi(true);
+      const err = this.err;
+      this.owner.log('WRN', `JetStream error response for create ${this.mirror ? 'mirror' : 'source'} consumer: ${err.description} (${err.err_code})`);
       this.retry(RETRY_MS + 10, seq, startMs);
       return;
     }
