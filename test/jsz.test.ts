@@ -151,6 +151,13 @@ describe('/jsz and the /varz jetstream block match nats-server -js', () => {
       expect(got).toEqual(want);
       expect(got.body).toBe('{"status":"ok"}');
     }
+    // The deprecated js-enabled still works, with nats-server's warning.
+    const [want, got] = [await get(theirs!.mon, '/healthz?js-enabled=true'), await get(ours!.mon, '/healthz?js-enabled=true')];
+    expect(got).toEqual(want);
+    const warned = (r: Running): boolean => r.srv.output().includes('[WRN] Healthcheck: js-enabled deprecated, use js-enabled-only instead');
+    for (let i = 0; i < 50 && !(warned(ours!) && warned(theirs!)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(warned(theirs!)).toBe(true);
+    expect(warned(ours!)).toBe(true);
   });
 
   it('the index page links /jsz after /varz, as nats-server', async () => {

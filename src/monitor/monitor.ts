@@ -17,7 +17,7 @@ import { indexPage } from './index-page.js';
 import { jsz, jszQuery } from './jsz.js';
 import { METRICS_CONTENT_TYPE, metrics, startProcessMetrics } from './metrics.js';
 import { MonitorError } from './monitor-error.js';
-import { connzQuery, decodeSubs, healthzQuery, subszQuery } from './query.js';
+import { connzQuery, decodeBool, decodeSubs, healthzQuery, subszQuery } from './query.js';
 import { countRequest } from './req-stats.js';
 import { routez } from './routez.js';
 import { subsz, subszBody } from './subsz.js';
@@ -105,6 +105,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   [HEALTHZ]: (s, q) => {
     countRequest(s, HEALTHZ);
+    if (decodeBool(q, 'js-enabled')) s.logger.warn('Healthcheck: js-enabled deprecated, use js-enabled-only instead');
     healthzQuery(q);
     const h = healthz(s);
     return respond(q, marshal(h), h.error ? 503 : 200);
