@@ -118,3 +118,71 @@ describe('$JS.API through service imports, as nats-server', () => {
     }
   });
 });
+
+/** Sourcing across accounts: B's sources and mirror of A's stream through an API prefix and a deliver prefix. */
+const EXTERNAL = `
+jetstream { store_dir: "DIR" }
+accounts {
+  A { jetstream: enabled, users [ { user: a, password: a } ], exports [ { service: "$JS.API.>" }, { stream: "dlv.>" } ] }
+  B {
+    jetstream: enabled, users [ { user: b, password: b } ]
+    imports [ { service: { account: A, subject: "$JS.API.>" }, to: "$JS.A.API.>" }, { stream: { account: A, subject: "dlv.b.>" } } ]
+  }
+}`;
+
+const EXTERNAL_STEPS: [user: string, subject: string, body?: unknown][] = [
+  ['a', '$JS.API.STREAM.CREATE.ORD', { name: 'ORD', subjects: ['ord.>'], storage: 'memory' }],
+  ['a', 'ord.1', 'one'],
+  ['a', 'ord.2', 'two'],
+  ['b', '$JS.API.STREAM.CREATE.S', { name: 'S', storage: 'memory', sources: [{ name: 'ORD', external: { api: '$JS.A.API', deliver: 'dlv.b' } }] }],
+  ['b', '$JS.API.STREAM.CREATE.M', { name: 'M', storage: 'memory', mirror: { name: 'ORD', external: { api: '$JS.A.API', deliver: 'dlv.b' } } }],
+  // Nothing answers this prefix: never linked, no error.
+  ['b', '$JS.API.STREAM.CREATE.X', { name: 'X', storage: 'memory', sources: [{ name: 'ORD', external: { api: '$JS.Z.API', deliver: 'dlv.z' } }] }],
+  // The prefix reaches A, which has no such stream: 10059 in the info.
+  ['b', '$JS.API.STREAM.CREATE.Y', { name: 'Y', storage: 'memory', sources: [{ name: 'NOPE', external: { api: '$JS.A.API', deliver: 'dlv.b' } }] }],
+  ['a', 'ord.3', 'three'],
+  ['b', '$JS.API.STREAM.INFO.S'],
+  ['b', '$JS.API.STREAM.INFO.M'],
+  ['b', '$JS.API.STREAM.INFO.X'],
+  ['b', '$JS.API.STREAM.INFO.Y'],
+  ['b', '$JS.API.STREAM.MSG.GET.S', { seq: 1 }],
+  ['b', '$JS.API.STREAM.MSG.GET.M', { seq: 3 }],
+  // The internal consumers count in A, where the origin is, as the consumer creates do.
+  ['a', '$JS.API.INFO'],
+  ['b', '$JS.API.INFO'],
+];
+
+describe('mirrors and sources of another account (external), as nats-server', () => {
+  it('the same replies; the header names the source by its indexed name', async () => {
+    const run = async (kind: ServerKind): Promise<string[]> => {
+      const dir = mkdtempSync(join(tmpdir(), `tsnats-jsext-${kind}-`));
+      const srv = await spawnServer(kind, { config: EXTERNAL.replace('DIR', dir) });
+      const conns = new Map<string, NatsConnection>();
+      const out: string[] = [];
+      try {
+        for (const [user, subject, body] of EXTERNAL_STEPS) {
+          let nc = conns.get(user);
+          if (nc === undefined) {
+            nc = await connect({ port: srv.port, user, pass: user });
+            conns.set(user, nc);
+          }
+          // The links are made after the create replies: give them a moment before reading.
+          if (subject.includes('.INFO.') || subject === 'ord.3') await new Promise((r) => setTimeout(r, 150));
+          const m = await nc.request(subject, typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body), { timeout: 2000 });
+          out.push(`${user} ${subject} ${m.string()}`.replace(TIME, 'TIME').replace(/"active":\d+/g, '"active":A'));
+        }
+      } finally {
+        for (const nc of conns.values()) await nc.close();
+        await srv.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return out;
+    };
+    const [got, want] = await Promise.all([run('tsnats'), run('nats-server')]);
+    for (let i = 0; i < want.length; i++) expect(got[i], `step ${i}`).toBe(want[i]);
+    const hdrs = want.map((w) => /"hdrs":"([^"]+)"/.exec(w)?.[1]).flatMap((h) => (h ? [Buffer.from(h, 'base64').toString()] : []));
+    expect(hdrs).toContain('NATS/1.0\r\nNats-Stream-Source: ORD:z0zeNTHp 1\r\n\r\n');
+    expect(want.some((w) => w.includes('"sources":[{"name":"ORD","external":{"api":"$JS.Z.API","deliver":"dlv.z"},"lag":0,"active":-1}]'))).toBe(true);
+    expect(want.some((w) => w.includes('"err_code":10059'))).toBe(true);
+  }, 20_000);
+});

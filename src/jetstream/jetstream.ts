@@ -7,10 +7,12 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { unlimitedJetStreamAccount } from '../config/jetstream.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
-import { subjectIsSubsetMatch } from '../subjects/subject.js';
+import { matchLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
+import { findExport, mapSubject, subjectCovers } from '../accounts/imports.js';
+import { JSNotEnabledForAccountErr, JSStreamNotFoundErr } from './errors.js';
 import type { JetStream, JetStreamHost, JszOptions, JszSnapshot } from './host.js';
-import type { StreamConfig } from './json.js';
-import { Stream, type StreamOwner } from './stream.js';
+import type { StreamConfig, StreamSource } from './json.js';
+import { Stream, type OriginLookup, type StreamOwner } from './stream.js';
 import { Consumer } from './consumer.js';
 import { Sourcing } from './sourcing.js';
 import { MemoryStore } from './store/memory.js';
@@ -35,6 +37,7 @@ export const META_FILE = 'meta.inf';
 /** nats-server's jsAllAPI and JSApiAccountInfo. */
 const JS_ALL_API = '$JS.API.>';
 const JS_API_INFO = '$JS.API.INFO';
+const JS_API_PREFIX = '$JS.API';
 
 /** What meta.inf of a stream holds (nats-server's FileStreamInfo, as our JSON). */
 interface StreamMeta {
@@ -91,6 +94,11 @@ export class JsAccount {
     this.subscribeApi();
   }
 
+  /** Whether the account answers its own `$JS.API` (no import shadows it). */
+  get answersApi(): boolean {
+    return this.apiSubscribed;
+  }
+
   /**
    * nats-server's enableAllJetStreamServiceImportsAndMappings / enableJetStreamInfoServiceImportOnly:
    * the account answers `$JS.API.>` itself unless it imports the API as a service from another
@@ -119,10 +127,10 @@ export class JsAccount {
     return n;
   }
 
-  /** The internal consumers of the mirrors and sources (nats-server's direct consumers: account info counts them). */
+  /** The internal consumers of mirrors and sources on this account's streams (nats-server's direct consumers: account info counts them). */
   sourcingConsumerCount(): number {
     let n = 0;
-    for (const s of this.streams.values()) n += s.sourcingConsumers;
+    for (const s of this.streams.values()) n += s.readers.size;
     return n;
   }
 
@@ -241,6 +249,55 @@ export class JsAccount {
     }
   }
 
+  /** Counts an internal request (a mirror's or source's consumer create) in the API counters. */
+  private countApi(error: boolean): void {
+    this.apiTotal++;
+    this.js.apiTotal++;
+    if (error) {
+      this.apiErrors++;
+      this.js.apiErrors++;
+    }
+  }
+
+  /** This account answering a consumer create request on stream `name`. */
+  private originIn(name: string): OriginLookup {
+    const countApi = (error: boolean): void => this.countApi(error);
+    if (!this.enabled) return { stream: null, error: JSNotEnabledForAccountErr, countApi };
+    const stream = this.streams.get(name) ?? null;
+    return { stream, error: stream === null ? JSStreamNotFoundErr : null, countApi };
+  }
+
+  /**
+   * StreamOwner.lookupOrigin: a local origin is in this account; an external one is where the
+   * account's service imports send `<api>.CONSUMER.CREATE.<name>` (an export of the API of a
+   * JetStream account), provided a stream import from that account brings `<deliver>.>` back
+   * unchanged, as nats-server's deliveries need. Accounts from the config only.
+   */
+  private lookupOrigin(src: StreamSource): OriginLookup | null {
+    const x = src.external;
+    if (x === null) return this.originIn(src.name);
+    const o = this.js.host.opts;
+    const conf = o.accounts.find((a) => a.name === this.account.name);
+    if (conf === undefined || x.deliver === '') return null;
+    const subject = `${x.api}.CONSUMER.CREATE.${src.name}`.replaceAll('..', '.');
+    const delivery = `${x.deliver}.S.x`.replaceAll('..', '.');
+    for (const imp of conf.imports) {
+      const local = imp.to || imp.subject;
+      if (imp.kind !== 'service' || !matchLiteral(subject, local)) continue;
+      const exporter = o.accounts.find((a) => a.name === imp.account);
+      if (findExport(exporter, imp, conf.name) === undefined) continue;
+      const mapped = local === imp.subject ? subject : mapSubject(local, imp.subject, subject);
+      const acc = this.js.host.account(imp.account);
+      const jsa = acc === null ? undefined : this.js.accounts.get(acc);
+      if (!mapped.startsWith(`${JS_API_PREFIX}.`) || jsa === undefined || !jsa.answersApi) return null;
+      const back = conf.imports.some(
+        (i) => i.kind === 'stream' && i.account === imp.account && i.to === '' && i.prefix === '' && subjectCovers(i.subject, delivery) && findExport(exporter, i, conf.name) !== undefined,
+      );
+      return back ? jsa.originIn(src.name) : null;
+    }
+    return null;
+  }
+
   async deleteStream(stream: Stream): Promise<void> {
     this.streams.delete(stream.name);
     await stream.stop(true);
@@ -255,15 +312,7 @@ export class JsAccount {
       publish: (subject, reply, hdrLen, payload, frame) => host.publish(acc, subject, reply, hdrLen, payload, frame),
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),
-      lookupStream: (name) => this.streams.get(name) ?? null,
-      countApi: (error) => {
-        this.apiTotal++;
-        this.js.apiTotal++;
-        if (error) {
-          this.apiErrors++;
-          this.js.apiErrors++;
-        }
-      },
+      lookupOrigin: (src) => this.lookupOrigin(src),
       log: (level, text) => host.log(level, text),
       sourcing: (stream) => (Sourcing.wanted(stream.cfg) ? new Sourcing(stream) : null),
       serverLimitsExceeded: (storage) => this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore),

@@ -11,6 +11,7 @@
 // processMirrorMsgs), and each attempt counts as an API request of the account, as nats-server's
 // consumer create requests do.
 
+import { createHash } from 'node:crypto';
 import { JSStreamNotFoundErr, type ApiError } from './errors.js';
 import { goJSON, renderExternal, type StreamConfig, type StreamSource } from './json.js';
 import { addHeader, getHeader, type OriginReader, type Stream, type StreamOwner, type StreamSourcing } from './stream.js';
@@ -22,6 +23,8 @@ const RETRY_MS = 2000;
 const HEARTBEAT_MS = 1000;
 /** processMirrorMsgs / processSourceMsgs: stalled after 3 heartbeats. */
 const STALL_MS = 3 * HEARTBEAT_MS;
+/** How long nats-server waits for a consumer create response before it asks again. */
+const NO_ANSWER_MS = 5000;
 /** Origin messages taken per turn before yielding to the loop. */
 const BATCH = 4096;
 /** nats-server's JSStreamSource header. */
@@ -57,9 +60,9 @@ class Link implements OriginReader {
     this.mirror = mirror;
   }
 
-  /** The indexed name (sourceInfo.iname): the stream name (external sources are not linked). */
+  /** The indexed name (sourceInfo.iname): the stream name, with `:<hash of the API prefix>` when external. */
   get iname(): string {
-    return this.src.name;
+    return indexName(this.src);
   }
 
   /**
@@ -68,23 +71,29 @@ class Link implements OriginReader {
    */
   link(seq: number, startMs: number): void {
     this.unlink();
-    if (this.stopped || this.src.external !== null) return;
+    if (this.stopped) return;
     const now = Date.now();
     if (now - this.lreq < RETRY_MS) {
       this.retry(this.lreq + RETRY_MS - now + 10, seq, startMs);
       return;
     }
     this.lreq = now;
-    const origin = this.owner.lookupStream(this.src.name);
+    const found = this.owner.lookupOrigin(this.src);
+    if (found === null) {
+      // No answer: nats-server gives up waiting after 5 s and asks again.
+      this.retry(NO_ANSWER_MS, seq, startMs);
+      return;
+    }
+    const origin = found.stream;
     if (origin === null) {
-      this.err = JSStreamNotFoundErr;
-      this.owner.countApi(true);
-      const err = this.err;
+      const err = found.error ?? JSStreamNotFoundErr;
+      this.err = err;
+      found.countApi(true);
       this.owner.log('WRN', `JetStream error response for create ${this.mirror ? 'mirror' : 'source'} consumer: ${err.description} (${err.err_code})`);
       this.retry(RETRY_MS + 10, seq, startMs);
       return;
     }
-    this.owner.countApi(false);
+    found.countApi(false);
     this.err = null;
     this.origin = origin;
     this.next = this.mirror ? this.mirrorStart(origin) : this.sourceStart(origin, seq, startMs);
@@ -208,15 +217,24 @@ class Link implements OriginReader {
     return seq >= this.next && (this.src.filter_subject === '' || filterMatches(this.src.filter_subject, subject));
   }
 
-  /** Whether the origin is linked (its internal consumer exists: account info counts it). */
-  get linked(): boolean {
-    return this.origin !== null;
-  }
-
   stop(): void {
     this.stopped = true;
     this.unlink();
   }
+}
+
+/** nats-server's getHash: sha256 of `name`, its first 8 bytes as base-62 digits. */
+function getHash(name: string): string {
+  const b = createHash('sha256').update(name).digest();
+  let s = '';
+  for (let i = 0; i < 8; i++) s += HASH_DIGITS[b[i]! % 62];
+  return s;
+}
+const HASH_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** StreamSource.setIndexName: the name, or `name:<hash of the API prefix>` for an external source. */
+function indexName(src: StreamSource): string {
+  return src.external !== null ? `${src.name}:${getHash(src.external.api)}` : src.name;
 }
 
 /** nats-server's removeHeaderIfPresent on a header block as latin1 text ('' when nothing is left). */
@@ -275,7 +293,7 @@ export class Sourcing implements StreamSourcing {
       setImmediate(() => m.link(0, 0));
       return;
     }
-    for (const src of cfg.sources ?? []) this.sources.set(src.name, new Link(this.target, this.owner, src, false));
+    for (const src of cfg.sources ?? []) this.sources.set(indexName(src), new Link(this.target, this.owner, src, false));
     this.startingSequences([...this.sources.values()]);
     const links = [...this.sources.values()];
     setImmediate(() => {
@@ -307,30 +325,31 @@ export class Sourcing implements StreamSourcing {
    * the filters do not overlap); the links are made on the next turn, after the update's reply.
    */
   update(old: StreamConfig, cfg: StreamConfig): void {
-    const oldFilters = new Map((old.sources ?? []).map((s) => [s.name, s.filter_subject]));
+    const oldFilters = new Map((old.sources ?? []).map((s) => [indexName(s), s.filter_subject]));
     for (const src of cfg.sources ?? []) {
-      const prev = oldFilters.get(src.name);
-      oldFilters.delete(src.name);
+      const iname = indexName(src);
+      const prev = oldFilters.get(iname);
+      oldFilters.delete(iname);
       if (prev === undefined) {
         const l = new Link(this.target, this.owner, src, false);
-        this.sources.set(src.name, l);
+        this.sources.set(iname, l);
         this.startingSequences([l]);
         l.start = 0;
         setImmediate(() => l.link(l.sseq + 1, 0));
       } else if (prev !== src.filter_subject) {
-        const old = this.sources.get(src.name);
+        const old = this.sources.get(iname);
         if (old === undefined) continue;
         old.stop();
         const l = new Link(this.target, this.owner, src, false);
         l.takeOver(old);
-        this.sources.set(src.name, l);
+        this.sources.set(iname, l);
         const startMs = filtersOverlap(prev, src.filter_subject) ? 0 : Date.now();
         setImmediate(() => l.link(l.sseq + 1, startMs));
       }
     }
-    for (const name of oldFilters.keys()) {
-      this.sources.get(name)?.stop();
-      this.sources.delete(name);
+    for (const iname of oldFilters.keys()) {
+      this.sources.get(iname)?.stop();
+      this.sources.delete(iname);
     }
   }
 
@@ -339,13 +358,6 @@ export class Sourcing implements StreamSourcing {
     if (this.mirror !== null) return `,"mirror":${this.mirror.renderInfo()}`;
     if (this.sources.size === 0) return '';
     return `,"sources":[${[...this.sources.values()].map((l) => l.renderInfo()).join(',')}]`;
-  }
-
-  /** The links whose origin is linked (their internal consumers count in account info). */
-  linkedCount(): number {
-    let n = this.mirror?.linked ? 1 : 0;
-    for (const l of this.sources.values()) if (l.linked) n++;
-    return n;
   }
 
   stop(): void {

@@ -4,7 +4,7 @@
 // publish acknowledgement written from a per-stream template.
 
 import { internalSub, type Account, type InternalHandler, type Subscription } from '../accounts/account.js';
-import { jsonTime, renderStreamConfig, goJSON, rfc3339, type StreamConfig } from './json.js';
+import { jsonTime, renderStreamConfig, goJSON, rfc3339, type StreamConfig, type StreamSource } from './json.js';
 import {
   JSAccountResourcesExceededErr,
   JSInsufficientResourcesErr,
@@ -44,9 +44,17 @@ export interface StreamSourcing {
   update(old: StreamConfig, cfg: StreamConfig): void;
   /** `,"mirror":{...}` or `,"sources":[...]` for stream info ('' for neither). */
   renderInfo(): string;
-  /** The links whose internal consumer exists. */
-  linkedCount(): number;
   stop(): void;
+}
+
+/** Who answers a mirror's or source's consumer create request (StreamOwner.lookupOrigin). */
+export interface OriginLookup {
+  /** The origin stream; null when the answering account has none or refuses (`error`). */
+  stream: Stream | null;
+  /** The API error of the answer (10059 when the stream is missing, 10039 without JetStream). */
+  error: ApiError | null;
+  /** Counts the request in the answering account's API counters. */
+  countApi(error: boolean): void;
 }
 
 /** What a stream needs from its account's JetStream state (jetstream.ts implements it). */
@@ -62,10 +70,13 @@ export interface StreamOwner {
   serverLimitsExceeded(storage: 'file' | 'memory'): boolean;
   /** The account's limit for this storage type is exceeded (10002 after storing). */
   accountLimitsExceeded(storage: 'file' | 'memory'): boolean;
-  /** The account's stream by name, or null (a mirror's or source's origin). */
-  lookupStream(name: string): Stream | null;
-  /** An internal consumer create request of a mirror or source was answered (`error`: with an error). */
-  countApi(error: boolean): void;
+  /**
+   * Who answers the consumer create request of mirror or source `src`: this account, or for an
+   * external one the account its API prefix reaches through this account's service imports;
+   * null when nothing answers (an external prefix no import takes, or deliveries that no stream
+   * import brings back).
+   */
+  lookupOrigin(src: StreamSource): OriginLookup | null;
   log(level: 'WRN' | 'DBG', text: string): void;
   /** The mirror or sources for `stream`'s config, not started; null when it has neither. */
   sourcing(stream: Stream): StreamSourcing | null;
@@ -591,11 +602,6 @@ export class Stream implements InternalHandler {
   /** `,"mirror":{...}` or `,"sources":[...]`: the StreamInfo fields after the domain ('' for neither). */
   renderSourcing(): string {
     return this.sourcing?.renderInfo() ?? '';
-  }
-
-  /** The internal consumers of this stream's mirror or sources that exist (account info counts them). */
-  get sourcingConsumers(): number {
-    return this.sourcing?.linkedCount() ?? 0;
   }
 
   /** The stored size (bytes) for account usage. */
