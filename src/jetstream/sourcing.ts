@@ -8,8 +8,9 @@
 // `lag`, `active` and `error`. The link is created as nats-server's consumer would be: not
 // before the next turn, retried every 2 s (sourceConsumerRetryThreshold) while the origin is
 // missing (10059 in the info), again 3 s after the origin went away (the missed heartbeats of
-// processMirrorMsgs), and each attempt counts as an API request of the account, as nats-server's
-// consumer create requests do.
+// processMirrorMsgs), and each attempt counts as an API request of the account that answers
+// it, as nats-server's consumer create requests do. An external origin is found where the
+// account's imports route the request (StreamOwner.lookupOrigin).
 
 import { createHash } from 'node:crypto';
 import { JSStreamNotFoundErr, type ApiError } from './errors.js';
