@@ -141,15 +141,16 @@ const EXTERNAL_STEPS: [user: string, subject: string, body?: unknown][] = [
   // The prefix reaches A, which has no such stream: 10059 in the info.
   ['b', '$JS.API.STREAM.CREATE.Y', { name: 'Y', storage: 'memory', sources: [{ name: 'NOPE', external: { api: '$JS.A.API', deliver: 'dlv.b' } }] }],
   ['a', 'ord.3', 'three'],
+  // The internal consumers count in A, where the origin is, as the consumer creates do (asked
+  // well before Y's next attempt, 2 s after its first).
+  ['a', '$JS.API.INFO'],
+  ['b', '$JS.API.INFO'],
   ['b', '$JS.API.STREAM.INFO.S'],
   ['b', '$JS.API.STREAM.INFO.M'],
   ['b', '$JS.API.STREAM.INFO.X'],
   ['b', '$JS.API.STREAM.INFO.Y'],
   ['b', '$JS.API.STREAM.MSG.GET.S', { seq: 1 }],
   ['b', '$JS.API.STREAM.MSG.GET.M', { seq: 3 }],
-  // The internal consumers count in A, where the origin is, as the consumer creates do.
-  ['a', '$JS.API.INFO'],
-  ['b', '$JS.API.INFO'],
 ];
 
 describe('mirrors and sources of another account (external), as nats-server', () => {
@@ -167,7 +168,7 @@ describe('mirrors and sources of another account (external), as nats-server', ()
             conns.set(user, nc);
           }
           // The links are made after the create replies: give them a moment before reading.
-          if (subject.includes('.INFO.') || subject === 'ord.3') await new Promise((r) => setTimeout(r, 150));
+          if (subject === 'ord.3' || subject === '$JS.API.STREAM.INFO.S') await new Promise((r) => setTimeout(r, 150));
           const m = await nc.request(subject, typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body), { timeout: 2000 });
           out.push(`${user} ${subject} ${m.string()}`.replace(TIME, 'TIME').replace(/"active":\d+/g, '"active":A'));
         }
