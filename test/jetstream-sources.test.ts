@@ -12,7 +12,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { startServer, type ServerHandle } from '../src/index.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
-const TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
+const STAMP = /"(created|first_ts|last_ts|time)":"[^"]*"/g;
 
 /** A request (subject, body), a plain publish (`pub`), or a pause for the links to catch up. */
 type Step = [subject: string, body?: unknown] | ['sleep', number];
@@ -44,6 +44,9 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.CREATE.M', { name: 'M', mirror: { name: 'O' }, ...mem }],
   ['$JS.API.STREAM.CREATE.MF', { name: 'MF', mirror: { name: 'O', filter_subject: 'o.a' }, ...mem }],
   ['$JS.API.STREAM.CREATE.MS', { name: 'MS', mirror: { name: 'O', opt_start_seq: 3 }, ...mem }],
+  // Start times, as Go re-marshals them: a future one takes only what comes after the link.
+  ['$JS.API.STREAM.CREATE.MT', { name: 'MT', mirror: { name: 'O', opt_start_time: '2099-01-01T00:00:00+00:00' }, ...mem }],
+  ['$JS.API.STREAM.CREATE.ST', { name: 'ST', sources: [{ name: 'O', opt_start_time: '2000-01-01T00:00:00.500000000Z' }], ...mem }],
   ['$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s'], sources: [{ name: 'O', filter_subject: 'o.b' }, { name: 'X' }], ...mem }],
   ['sleep', 300],
   ['$JS.API.INFO'],
@@ -64,6 +67,8 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.INFO.M'],
   ['$JS.API.STREAM.INFO.MF', { deleted_details: true }],
   ['$JS.API.STREAM.INFO.S'],
+  ['$JS.API.STREAM.INFO.MT'],
+  ['$JS.API.STREAM.INFO.ST'],
   ['$JS.API.STREAM.MSG.GET.T', { seq: 1 }],
   ['$JS.API.STREAM.MSG.GET.T', { seq: 3 }],
   ['$JS.API.STREAM.MSG.GET.T2', { seq: 1 }],
@@ -129,7 +134,8 @@ async function run(nc: NatsConnection): Promise<string[]> {
     try {
       const m = await nc.request(subject, data, { timeout: 1000 });
       const text = m.string().startsWith('{') ? JSON.stringify(sortSourceInfos(JSON.parse(m.string()))) : m.string();
-      out.push(`${subject} ${text}`.replace(TIME, 'TIME').replace(/"active":\d+/g, '"active":A'));
+      // Times the servers stamp are replaced; configured ones (opt_start_time) stay.
+      out.push(`${subject} ${text}`.replace(STAMP, '"$1":"TIME"').replace(/"active":\d+/g, '"active":A'));
     } catch (e) {
       out.push(`${subject} ${(e as Error).message}`);
     }
@@ -166,6 +172,8 @@ describe('mirrors and sources match nats-server -js', () => {
       expect(want.filter((w) => w.includes('"error"')).length).toBeGreaterThan(12);
       expect(want.some((w) => w.includes('"mirror":{"name":"O","lag":0,"active":A}'))).toBe(true);
       expect(want.some((w) => w.includes('"err_code":10059'))).toBe(true);
+      expect(want.some((w) => w.startsWith('$JS.API.STREAM.INFO.MT ') && w.includes('"messages":2,"bytes":42,"first_seq":6'))).toBe(true);
+      expect(want.some((w) => w.includes('"opt_start_time":"2000-01-01T00:00:00.5Z"'))).toBe(true);
       const hdrs = want.map((w) => /"hdrs":"([^"]+)"/.exec(w)?.[1]).flatMap((h) => (h ? [Buffer.from(h, 'base64').toString()] : []));
       expect(hdrs).toContain('NATS/1.0\r\nNats-Stream-Source: S 1\r\n\r\n');
     } finally {
