@@ -105,8 +105,8 @@ class Link implements OriginReader {
 
   private mirrorStart(origin: Stream): number {
     const st = this.target.store.state();
-    if (st.msgs > 0 || st.firstSeq > 0) return st.lastSeq + 1;
-    // Only a new mirror uses the start options.
+    // Only a new mirror (nothing ever stored or skipped) uses the start options.
+    if (st.msgs > 0 || st.lastSeq > 0) return st.lastSeq + 1;
     if (this.src.opt_start_seq > 0) return this.src.opt_start_seq;
     if (this.src.opt_start_time !== null) return origin.store.seqFromTime(Date.parse(this.src.opt_start_time));
     return 1;

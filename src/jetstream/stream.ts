@@ -277,7 +277,7 @@ export class Stream implements InternalHandler {
     if (sm.seq <= this.lseq) return null;
     if (sm.seq > this.lseq + 1) {
       const st = this.store.state();
-      if (st.msgs === 0 && st.firstSeq === 0) {
+      if (st.msgs === 0 && st.lastSeq === 0) {
         this.store.purge({ seq: sm.seq });
         this.lseq = sm.seq - 1;
       } else {
