@@ -87,6 +87,10 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.INFO.S'],
   ['$JS.API.STREAM.INFO.T'],
   ['$JS.API.STREAM.MSG.GET.T', { last_by_subj: 'u' }],
+  // A stream that had no sources gets one.
+  ['$JS.API.STREAM.UPDATE.U', { name: 'U', subjects: ['u'], sources: [{ name: 'O', filter_subject: 'o.a' }], ...mem }],
+  ['sleep', 300],
+  ['$JS.API.STREAM.INFO.U'],
   // Interest and work-queue origins: a mirror's or source's internal consumer is interest; an
   // interest origin drops what every reader took, a work queue keeps it for its consumer.
   ['$JS.API.STREAM.CREATE.IO', { name: 'IO', subjects: ['io.*'], retention: 'interest', ...mem }],
