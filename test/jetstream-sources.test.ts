@@ -376,8 +376,13 @@ describe('mirrors and sources through @nats-io/jetstream', () => {
       return out;
     };
     const [got, want] = await Promise.all([play('tsnats'), play('nats-server')]);
-    for (let i = 0; i < want.length; i++) expect(got[i], `reply ${i}`).toBe(want[i]);
+    // The last reply (MS, mirrored from opt_start_seq 2) is not compared: when nats-server
+    // restores MS before O, its retried mirror consumer sometimes starts over at sequence 1
+    // (5 messages, first_seq 1), sometimes not. tsnats keeps the configured start.
+    const last = got.length - 1;
+    for (let i = 0; i < last; i++) expect(got[i], `reply ${i}`).toBe(want[i]);
     expect(got.length).toBe(want.length);
+    expect(got[last]).toMatch(/^\$JS\.API\.STREAM\.INFO\.MS .*"state":\{"messages":4,"bytes":B,"first_seq":2,/);
     expect(want.some((w) => w.startsWith('$JS.API.STREAM.INFO.S ') && w.includes('"messages":4,'))).toBe(true);
   }, 30_000);
 });

@@ -164,6 +164,8 @@ describe('/jsz and the /varz jetstream block match nats-server -js', () => {
     const page = (await get(ours!.mon, '/')).body;
     expect(page).toMatch(/href=\.\/varz>General<\/a>\n\t<a href=\.\/jsz>JetStream<\/a>/);
     expect((await get(theirs!.mon, '/')).body).toContain('<a href=./jsz>JetStream</a>');
+    // the dashboard polls /jsz for its streams table only where JetStream runs
+    expect((JSON.parse((await get(ours!.mon, '/dashz')).body) as { endpoints: string[] }).endpoints).toContain('/jsz');
   });
 });
 
@@ -175,6 +177,7 @@ describe('/jsz without JetStream, and with accounts', () => {
       const [want, got] = [await get(theirs.mon, '/jsz?accounts=true'), await get(ours.mon, '/jsz?accounts=true')];
       expect(normalise(got.body)).toBe(normalise(want.body));
       expect(got.body).toContain('"disabled": true');
+      expect((JSON.parse((await get(ours.mon, '/dashz')).body) as { endpoints: string[] }).endpoints).not.toContain('/jsz');
       const js = async (port: number): Promise<unknown> => (JSON.parse((await get(port, '/varz')).body) as { jetstream: unknown }).jetstream;
       expect(await js(ours.mon)).toEqual({});
       expect(await js(theirs.mon)).toEqual({});

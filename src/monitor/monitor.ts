@@ -52,9 +52,12 @@ const METRICS = '/metrics';
 /** tsnats' own: the dashboard's page and its one JSON poll. */
 const DASHBOARD = '/dashboard';
 const DASHZ = '/dashz';
-/** Endpoints the dashboard shows when this server has them (other rooms add them to HANDLERS). */
-const DASHBOARD_EXTRAS = ['/leafz', '/jsz'];
 const JSZ = '/jsz';
+/** Endpoints the dashboard shows when this server has what they report. */
+const DASHBOARD_EXTRAS: Record<string, (s: Server) => boolean> = {
+  '/leafz': () => '/leafz' in HANDLERS,
+  [JSZ]: (s) => s.jetstream !== null,
+};
 
 interface Reply {
   status: number;
@@ -116,7 +119,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   [DASHZ]: (s, q) => {
     countRequest(s, DASHZ);
-    const extras = DASHBOARD_EXTRAS.filter((p) => p in HANDLERS);
+    const extras = Object.keys(DASHBOARD_EXTRAS).filter((p) => DASHBOARD_EXTRAS[p](s));
     return respond(q, marshal(dashz(s, q.get('sort') || undefined, extras)));
   },
 };
