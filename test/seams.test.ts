@@ -29,11 +29,15 @@ const FORBIDDEN: Record<string, RegExp[]> = {
   // JetStream talks to the server through its host seam (jetstream/host.ts) and to accounts
   // through their delivery seam: never a kind of connection, the server or the monitor.
   jetstream: [/\/client\//, /\/server\//, /\/cluster\//, /\/monitor\//, /\/native\//, /\.node$/],
+  // The system account's services talk to the server through their host seam (sys/host.ts) and
+  // to accounts through their delivery seam; of the monitor they use Go's JSON formats alone
+  // (the snapshots come through the host).
+  sys: [/\/client\//, /\/server\//, /\/cluster\//, /\/jetstream\//, /\/monitor\/(?!go-format\.js$)/, /\/native\//, /\.node$/],
   // WebSocket connections hand bytes to a Client and take its output (design.md §7): they see
   // the server only as a type (checked below), never routes or monitoring.
   websocket: [/\/cluster\//, /\/monitor\//, /\/accounts\//, /\/native\//, /\.node$/, /\/server\/(?!server\.js$|logger\.js$)/],
   // Helpers every layer may use (the reactor, host:port): they use no other layer.
-  util: [/\/(accounts|client|cluster|config|jetstream|monitor|native|protocol|server|subjects)\//, /\.node$/],
+  util: [/\/(accounts|client|cluster|config|jetstream|monitor|native|protocol|server|subjects|sys)\//, /\.node$/],
 };
 
 describe('layer seams', () => {
@@ -73,6 +77,19 @@ describe('layer seams', () => {
     }
     expect(bad).toEqual([]);
     expect(readFileSync(join(SRC, 'server', 'server.ts'), 'utf8')).toContain("await import('../jetstream/index.js')");
+  });
+
+  it('the system account\'s services load with a system account: outside src/sys/, their code is reached by import() alone', () => {
+    const bad: string[] = [];
+    for (const file of files(SRC)) {
+      if (relative(SRC, file).startsWith('sys/')) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
+        if (m[2].includes('/sys/') && !m[1]) bad.push(`${relative(SRC, file)}: ${m[0]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(readFileSync(join(SRC, 'server', 'server.ts'), 'utf8')).toContain("await import('../sys/index.js')");
   });
 
   it('src/ has no import cycles (type-only imports count): every strongly connected component is one file', () => {

@@ -171,6 +171,14 @@ export class Account {
   expiresAt = 0;
   /** When a client of the account last logged `maximum subscriptions exceeded`, ms. */
   lastMaxSubsLog = 0;
+  /** When the account was made, ms (nats-server's `updated`, /accountz update_time). */
+  readonly updated = Date.now();
+  /** Messages its clients published, and deliveries they caused (nats-server's account stats). */
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  slowConsumers = 0;
 
   constructor(name: string) {
     this.name = name;

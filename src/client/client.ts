@@ -132,6 +132,8 @@ export interface ClientHost {
   /** Delivery loops run between these two calls; removals wait until `endDelivery`. */
   beginDelivery(): void;
   endDelivery(): void;
+  /** The client authenticated (its CONNECT was accepted): the system's connect event. */
+  clientConnected(c: Client): void;
   clientClosed(c: Client, reason: ClosedReason): void;
   /** Logs one line at nats-server's notice level ([INF]). */
   notice(text: string): void;
@@ -433,6 +435,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.inBytes += size;
     host.stats.inMsgs++;
     host.stats.inBytes += size;
+    this.acc.inMsgs++;
+    this.acc.inBytes += size;
     this.activity = true;
 
     const s0 = recs[rec + F_A0S];
@@ -570,6 +574,9 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     this.inBytes += more;
     stats.inMsgs += k - 1;
     stats.inBytes += more;
+    const acc = this.acc;
+    acc.inMsgs += k - 1;
+    acc.inBytes += more;
     const impl = this.host.impl;
     const span = recs[last + F_END] - recs[rec + F_START];
     const half = this.host.opts.maxPending >> 1;
@@ -591,6 +598,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       c.gotMsgs = true;
       stats.outMsgs += k;
       stats.outBytes += bytes;
+      acc.outMsgs += k;
+      acc.outBytes += bytes;
       const pending = c.queued();
       if (pending > half) this.stallFor(c, pending);
     }
@@ -623,6 +632,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     const stats = this.host.stats;
     stats.outMsgs++;
     stats.outBytes += size;
+    this.acc.outMsgs++;
+    this.acc.outBytes += size;
     const pending = c.queued();
     if (pending > this.host.opts.maxPending >> 1) this.stallFor(c, pending);
     return true;
@@ -698,6 +709,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     const stats = this.host.stats;
     stats.outMsgs++;
     stats.outBytes += size;
+    this.acc.outMsgs++;
+    this.acc.outBytes += size;
     this.queued();
     return true;
   }
@@ -1050,6 +1063,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       this.close(ClosedState.NoRespondersRequiresHeaders);
       return false;
     }
+    this.host.clientConnected(this);
     if (this.opts.verbose) this.sendOK();
     return true;
   }
@@ -1258,6 +1272,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   /** Cuts this client as a slow consumer: counted, and logged as nats-server's Noticef does. */
   slowConsumer(reason: ClosedReason, detail: string): void {
     this.host.stats.slowConsumers++;
+    this.acc.slowConsumers++;
     this.host.notice(`${this} - Slow Consumer Detected: ${detail}`);
     this.close(reason);
   }

@@ -107,6 +107,7 @@ export function defaultOptions(): ServerOptions {
     tlsMap: false,
     accounts: [],
     systemAccount: '',
+    noSystemAccount: false,
     trustedOperators: [],
     resolver: null,
     resolverPreload: {},
@@ -246,7 +247,7 @@ const entries: Array<[string[], KeyHandler]> = [
   ],
   // Knobs with nothing to act on in tsnats: checked for their type, then ignored quietly.
   [['disable_sublist_cache', 'no_sublist_cache'], (v) => void boolValue(v)],
-  [['no_system_account', 'no_system', 'no_sys_acc'], (v) => void boolValue(v)],
+  [['no_system_account', 'no_system', 'no_sys_acc'], (v, c) => (c.opts.noSystemAccount = boolValue(v))],
   [['allow_non_tls'], (v, c) => (c.opts.allowNonTls = boolValue(v))],
   [['connect_error_reports', 'reconnect_error_reports'], (v) => void intValue(v)],
 

@@ -88,6 +88,8 @@ export interface ServerOptions {
   accounts: AccountConfig[];
   /** `system_account`; '' = none configured. */
   systemAccount: string;
+  /** `no_system_account`: no default `$SYS` system account when none is configured. */
+  noSystemAccount: boolean;
 
   // Operator mode (nats-server's TrustedOperators, AccountResolver, resolverPreloads).
   /** `operator`: the trusted operators (their JWTs decoded); empty = not in operator mode. */

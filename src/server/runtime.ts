@@ -134,6 +134,9 @@ export class Runtime implements SignalTarget {
       log.info(`Managing all jwt in exclusive directory ${resolvePath(o.resolver.dir)}`);
     }
     s.startResolver();
+    // The system account's eventing (after the resolver, which may bootstrap the account).
+    const { systemViews } = await import('../monitor/system-views.js');
+    await s.startSystem(systemViews(s));
     try {
       await s.startJetStream();
     } catch (e) {

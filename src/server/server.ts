@@ -7,10 +7,12 @@ import { type Client as ClientT, Client, type ClientHost, type ClientSocket, typ
 import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
+import { DEFAULT_SYSTEM_ACCOUNT } from '../config/accounts.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
 import type { JetStream, JetStreamHost } from '../jetstream/host.js';
+import type { EventClient, SystemEvents, SystemHost, SystemViews } from '../sys/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../accounts/imports.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
@@ -51,6 +53,8 @@ export class Server implements ClientHost {
   readonly cluster: Cluster | null;
   /** JetStream, once startJetStream ran (only when enabled: the module is loaded then). */
   jetstream: JetStream | null = null;
+  /** The system account's services, once startSystem found a system account. */
+  system: SystemEvents | null = null;
   /**
    * Client INFO `connect_urls` (nats-server's info.ClientConnectURLs): null until the other
    * servers' client URLs first change (so a server that never had a route omits the field),
@@ -251,7 +255,7 @@ export class Server implements ClientHost {
   private configureAccounts(): void {
     // In operator mode the account JWTs make the graph (accounts/jwt-auth.ts).
     if (this.operator !== null) return;
-    for (const a of this.opts.accounts) if (!this.accounts.has(a.name)) this.accounts.set(a.name, new Account(a.name));
+    for (const a of this.opts.accounts) if (!this.accounts.has(a.name)) this.registerAccount(new Account(a.name));
     for (const w of wireImports(this, this.accounts, this.opts.accounts)) this.logger.warn(w);
   }
 
@@ -259,9 +263,86 @@ export class Server implements ClientHost {
     let acc = this.accounts.get(name);
     if (acc === undefined && create) {
       acc = new Account(name);
-      this.accounts.set(name, acc);
+      this.registerAccount(acc);
     }
     return acc ?? null;
+  }
+
+  /** nats-server registerAccount: the account joins the registry and imports the system's services. */
+  private registerAccount(acc: Account): void {
+    this.accounts.set(acc.name, acc);
+    this.system?.accountAdded(acc);
+  }
+
+  /** The system account, null without one (none configured, or no_system_account). */
+  get systemAccount(): Account | null {
+    return this.system?.account ?? null;
+  }
+
+  /**
+   * nats-server Start's system account step: `system_account` (in operator mode the account of
+   * that public key), else a `$SYS` account made for it unless `no_system_account` (operator mode
+   * makes none). Loads the system's module and starts its requests and events; `views` are the
+   * monitoring snapshots it serves.
+   */
+  async startSystem(views: SystemViews): Promise<void> {
+    const o = this.opts;
+    if (this.system !== null) return;
+    let sys: Account | null = null;
+    if (o.systemAccount !== '') {
+      if (this.operator !== null) {
+        try {
+          sys = this.operator.lookup(o.systemAccount).acc;
+        } catch {
+          sys = this.accounts.get(o.systemAccount) ?? null;
+        }
+      } else {
+        sys = this.lookupAccount(o.systemAccount, false);
+      }
+    } else if (!o.noSystemAccount && this.operator === null) {
+      sys = this.accounts.get(DEFAULT_SYSTEM_ACCOUNT) ?? null;
+      if (sys === null) {
+        sys = this.lookupAccount(DEFAULT_SYSTEM_ACCOUNT, true) as Account;
+        this.logger.log('DBG', `Created system account: "${DEFAULT_SYSTEM_ACCOUNT}"`);
+      }
+    }
+    if (sys === null) return;
+    const { startSystem } = await import('../sys/index.js');
+    this.system = startSystem(this.systemHost(views), sys);
+  }
+
+  /** What the system account's services see of this server. */
+  private systemHost(views: SystemViews): SystemHost {
+    const server = this;
+    return {
+      get opts() {
+        return server.opts;
+      },
+      serverId: this.id,
+      serverName: this.name,
+      clusterName: () => this.cluster?.name ?? '',
+      jetstreamEnabled: () => this.jetstream !== null,
+      log: (level, text) => this.logger.log(level, text),
+      globalAccount: this.globalAccount,
+      accounts: () => this.accounts.values(),
+      account: (name) => this.accounts.get(name) ?? null,
+      localConnections: (acc) => {
+        let n = 0;
+        for (const c of this.clients.values()) if (c.acc === acc && !c.closed) n++;
+        return n;
+      },
+      addSub: (acc, sub) => this.addSub(acc, sub),
+      removeSub: (acc, sub) => this.removeSub(acc, sub),
+      publish: (acc, subject, reply, hdrLen, payload) => {
+        this.beginDelivery();
+        try {
+          acc.deliver(Buffer.from(subject, 'latin1'), reply === '' ? null : Buffer.from(reply, 'latin1'), hdrLen, payload, TO_ROUTES, null, null);
+        } finally {
+          this.endDelivery();
+        }
+      },
+      views,
+    };
   }
 
   /** Subscriptions in every account's registry (client, internal and remote). */
@@ -492,6 +573,7 @@ export class Server implements ClientHost {
     this.clients.set(c.cid, c);
     this.totalConnections++;
     this.logger.log('DBG', `${c} - Client connection created`);
+    this.system?.clientAccepted();
     const context = this.tlsContext;
     if (context !== null && this.opts.tls !== null) {
       this.acceptTls(c, socket, info, context, this.opts.tls.verify);
@@ -528,6 +610,7 @@ export class Server implements ClientHost {
     this.clients.set(c.cid, c);
     this.totalConnections++;
     this.logger.log('DBG', `${c} - Client connection created`);
+    this.system?.clientAccepted();
     c.out.appendLatin1(info);
     c.pingDue = now + this.opts.pingIntervalMs;
     this.markDirty(c);
@@ -675,9 +758,14 @@ export class Server implements ClientHost {
     if (this.cluster !== null && (sub.internal === null || sub.internal.clusterWide)) this.cluster.subRemoved(acc, sub);
   }
 
+  clientConnected(c: ClientT): void {
+    this.system?.clientConnected(eventClient(c));
+  }
+
   clientClosed(c: ClientT, reason: ClosedReason): void {
     if (!this.clients.delete(c.cid)) return;
     this.logger.log('DBG', `${c} - Client connection closed: ${reason}`);
+    this.system?.clientClosed(eventClient(c), reason);
     const ring = this.closedClients;
     if (this.opts.maxClosedClients <= 0) return;
     if (ring.length >= this.opts.maxClosedClients) ring.shift();
@@ -730,6 +818,8 @@ export class Server implements ClientHost {
   private async doShutdown(): Promise<void> {
     this.shuttingDown = true;
     this.logger.info('Initiating Shutdown...');
+    // nats-server shutdownEventing: the shutdown event leaves before routes and clients close.
+    this.system?.shutdown();
     this.ldmWake?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -823,6 +913,39 @@ export class Server implements ClientHost {
       this.markDirty(c);
     }
   }
+}
+
+/** A client as the system's connect and disconnect events describe it (nats-server ClientInfo). */
+function eventClient(c: Client): EventClient {
+  const u = c.jwtUser;
+  const user = c.user;
+  const o = c.opts;
+  const userName = user !== null && 'user' in user && user.user !== '' ? user.user : o.user;
+  let issuerKey = '';
+  if (u !== null) issuerKey = u.claims.iss;
+  else if (user !== null && 'nkey' in user) issuerKey = c.acc.name;
+  const tags = u?.claims.nats.tags;
+  return {
+    cid: c.cid,
+    start: c.start,
+    ip: c.ip,
+    acc: c.acc,
+    rawUser: o.nkey || userName || (u !== null ? u.pubKey : '') || o.auth_token,
+    name: o.name,
+    lang: o.lang,
+    version: o.version,
+    rtt: c.rtt,
+    jwt: o.jwt,
+    issuerKey,
+    nameTag: u?.name ?? '',
+    tags: Array.isArray(tags) ? tags : [],
+    kind: 'Client',
+    clientType: c.kind === 'websocket' ? 'websocket' : 'nats',
+    inMsgs: c.inMsgs,
+    inBytes: c.inBytes,
+    outMsgs: c.outMsgs,
+    outBytes: c.outBytes,
+  };
 }
 
 /** Shutdown waits at least this long for pending bytes to reach the kernel. */

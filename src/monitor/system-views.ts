@@ -1,0 +1,118 @@
+// The monitoring snapshots the system account serves over NATS (nats-server events.go's
+// monSrvc and monAccSrvc tables): each request's JSON body holds the endpoint's options under
+// nats-server's JSON names (ConnzOptions' `sort`, `auth`, `acc`...), decoded here into the HTTP
+// endpoints' options. One table entry per endpoint. Reads, never writes.
+
+import type { Server } from '../server/server.js';
+import type { AccountEndpoint, ServerEndpoint, ServerStats, SystemViews } from '../sys/host.js';
+import { accountInfo, accountStat, accountz, localConnections } from './accountz.js';
+import { connz, type ConnState } from './connz.js';
+import { goTime } from './go-format.js';
+import { healthz } from './healthz.js';
+import { numCores, processUsage } from './process-usage.js';
+import { routez } from './routez.js';
+import { subsz } from './subsz.js';
+import { varz } from './varz.js';
+
+type Opts = Record<string, unknown>;
+
+const str = (o: Opts, k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
+const num = (o: Opts, k: string): number => (typeof o[k] === 'number' ? (o[k] as number) : 0);
+const bool = (o: Opts, k: string): boolean => o[k] === true;
+
+/** nats-server ConnState in JSON: 0 open, 1 closed, 2 any. */
+function connState(o: Opts): ConnState {
+  const v = num(o, 'state');
+  return v === 1 ? 'closed' : v === 2 ? 'any' : 'open';
+}
+
+/** ConnzOptions from a request body; `acc` fixed for the per-account request. */
+function connzOf(server: Server, o: Opts, acc?: string): unknown {
+  return connz(server, {
+    sort: str(o, 'sort'),
+    auth: bool(o, 'auth'),
+    subscriptions: bool(o, 'subscriptions'),
+    subscriptionsDetail: bool(o, 'subscriptions_detail'),
+    offset: num(o, 'offset'),
+    limit: num(o, 'limit'),
+    cid: num(o, 'cid'),
+    mqttClient: str(o, 'mqtt_client'),
+    state: connState(o),
+    user: str(o, 'user'),
+    account: acc ?? str(o, 'acc'),
+  });
+}
+
+/** nats-server Leafz: tsnats has no leaf node connections. */
+function leafz(server: Server): unknown {
+  return { server_id: server.id, now: goTime(Date.now(), true), leafnodes: 0, leafs: [] };
+}
+
+/** The server-wide endpoints of $SYS.REQ.SERVER.<id|PING>.<X> (STATSZ is the system's own). */
+function serverEndpoints(server: Server): Record<string, ServerEndpoint> {
+  return {
+    VARZ: () => varz(server),
+    SUBSZ: (o) =>
+      subsz(server, { offset: num(o, 'offset'), limit: num(o, 'limit'), subscriptions: bool(o, 'subscriptions'), account: str(o, 'account'), test: str(o, 'test') }),
+    CONNZ: (o) => connzOf(server, o),
+    ROUTEZ: (o) => routez(server, { subs: bool(o, 'subscriptions'), detail: bool(o, 'subscriptions_detail') }),
+    LEAFZ: () => leafz(server),
+    ACCOUNTZ: (o) => accountz(server, str(o, 'account')),
+    HEALTHZ: () => healthz(server),
+  };
+}
+
+/** The per-account endpoints of $SYS.REQ.ACCOUNT.<acc>.<X> (CONNS and STATZ are the system's own). */
+function accountEndpoints(server: Server): Record<string, AccountEndpoint> {
+  return {
+    SUBSZ: (acc, o) => subsz(server, { offset: num(o, 'offset'), limit: num(o, 'limit'), subscriptions: true, account: acc, test: str(o, 'test') }),
+    CONNZ: (acc, o) => connzOf(server, o, acc),
+    LEAFZ: () => leafz(server),
+    INFO: (acc) => accountInfo(server, acc),
+  };
+}
+
+/** nats-server sendStatsz's ServerStats (without active_servers and JetStream). */
+function statsz(server: Server): ServerStats {
+  const usage = processUsage();
+  const st = server.stats;
+  let active = 0;
+  for (const a of server.accounts.values()) if (a === server.systemAccount || localConnections(server, a) > 0) active++;
+  const routes = (server.cluster?.routes() ?? []).sort((a, b) => a.rid - b.rid);
+  return {
+    start: goTime(server.start.getTime()),
+    mem: usage.rss,
+    cores: numCores(),
+    cpu: usage.cpu,
+    connections: server.clients.size,
+    total_connections: server.totalConnections,
+    active_accounts: active,
+    subscriptions: server.numSubscriptions(),
+    sent: { msgs: st.outMsgs, bytes: st.outBytes },
+    received: { msgs: st.inMsgs, bytes: st.inBytes },
+    slow_consumers: st.slowConsumers,
+    ...(routes.length > 0
+      ? {
+          routes: routes.map((r) => ({
+            rid: r.rid,
+            sent: { msgs: r.outMsgs, bytes: r.outBytes },
+            received: { msgs: r.inMsgs, bytes: r.inBytes },
+            pending: r.pendingBytes,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The system's views of `server`. */
+export function systemViews(server: Server): SystemViews {
+  return {
+    server: serverEndpoints(server),
+    account: accountEndpoints(server),
+    statsz: () => statsz(server),
+    accountStat: (name) => {
+      const a = server.accounts.get(name);
+      return a === undefined ? null : accountStat(server, a);
+    },
+  };
+}
