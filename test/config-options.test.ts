@@ -72,6 +72,7 @@ describe('defaultOptions', () => {
       tlsMap: false,
       accounts: [],
       systemAccount: '',
+      noSystemAccount: false,
       trustedOperators: [],
       resolver: null,
       resolverPreload: {},

@@ -22,7 +22,8 @@ afterEach(async () => {
 });
 
 async function server(o: StartOptions): Promise<ServerHandle> {
-  const h = await startServer({ host: '127.0.0.1', port: -1, httpPort: -1, log: () => undefined, ...o });
+  // Without the default $SYS account: its internal subscriptions would show in the exact counters.
+  const h = await startServer({ host: '127.0.0.1', port: -1, httpPort: -1, log: () => undefined, noSystemAccount: true, ...o });
   started.push(h);
   return h;
 }

@@ -9,6 +9,8 @@ const LINKS: [string, string][] = [
   ['General', '/varz'],
   ['JetStream', '/jsz'],
   ['Connections', '/connz'],
+  ['Accounts', '/accountz'],
+  ['Account Stats', '/accstatz'],
   ['Subscriptions', '/subsz'],
   ['Routes', '/routez'],
   ['Health Probe', '/healthz'],

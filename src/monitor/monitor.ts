@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Logger } from '../server/logger.js';
 import type { Server } from '../server/server.js';
 import { listenTcp } from '../util/listen.js';
+import { accountz, accstatz } from './accountz.js';
 import { connz } from './connz.js';
 import { dashboardAssets, dashz } from './dashboard.js';
 import { marshal, marshalIndent } from './go-format.js';
@@ -23,6 +24,7 @@ import { routez } from './routez.js';
 import { subsz, subszBody } from './subsz.js';
 import { varz } from './varz.js';
 
+export { accountz, accstatz, type Accountz, type AccountStatz } from './accountz.js';
 export { connz, type ConnInfo, type Connz, type ConnzOptions, type ConnState } from './connz.js';
 export { healthz, type HealthStatus } from './healthz.js';
 export { metrics } from './metrics.js';
@@ -48,6 +50,8 @@ const CONNZ = '/connz';
 const ROUTEZ = '/routez';
 const SUBSZ = '/subsz';
 const HEALTHZ = '/healthz';
+const ACCOUNTZ = '/accountz';
+const ACCSTATZ = '/accstatz';
 const METRICS = '/metrics';
 /** tsnats' own: the dashboard's page and its one JSON poll. */
 const DASHBOARD = '/dashboard';
@@ -105,6 +109,14 @@ const HANDLERS: Record<string, Handler> = {
   [JSZ]: (s, q) => {
     countRequest(s, JSZ);
     return respond(q, jsz(s, jszQuery(q)));
+  },
+  [ACCOUNTZ]: (s, q) => {
+    countRequest(s, ACCOUNTZ);
+    return respond(q, marshalIndent(accountz(s, q.get('acc') ?? '')));
+  },
+  [ACCSTATZ]: (s, q) => {
+    countRequest(s, ACCSTATZ);
+    return respond(q, marshalIndent(accstatz(s, [], decodeBool(q, 'unused'))));
   },
   [HEALTHZ]: (s, q) => {
     countRequest(s, HEALTHZ);

@@ -68,6 +68,9 @@ export interface Varz {
   subscriptions: number;
   http_req_stats: Record<string, number>;
   config_load_time: string;
+  trusted_operators_jwt?: string[];
+  trusted_operators_claim?: Record<string, unknown>[];
+  system_account?: string;
   /** tsnats only: which scanner is live, "native" or "ts". */
   parser: 'native' | 'ts';
 }
@@ -155,6 +158,28 @@ function connectUrls(server: Server): { connect_urls?: string[] } {
   return urls !== null && urls.length > 0 ? { connect_urls: [...urls] } : {};
 }
 
+/**
+ * An operator JWT's claims as nats-server marshals jwt.OperatorClaims: ClaimsData's fields, then
+ * `nats` (its Operator fields, then the generic tags, type and version), empty ones left out.
+ */
+function operatorClaim(jwt: string): Record<string, unknown> {
+  const c = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  const n = (c.nats ?? {}) as Record<string, unknown>;
+  const pick = (o: Record<string, unknown>, keys: string[], always: string[] = []): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const v = o[k];
+      const empty = v === undefined || v === null || v === '' || v === 0 || v === false || (Array.isArray(v) && v.length === 0);
+      if (!empty || always.includes(k)) out[k] = v ?? (k === 'iat' || k === 'version' ? 0 : '');
+    }
+    return out;
+  };
+  return {
+    ...pick(c, ['aud', 'exp', 'jti', 'iat', 'iss', 'name', 'nbf', 'sub'], ['jti', 'iat', 'iss', 'name', 'sub']),
+    nats: pick(n, ['signing_keys', 'account_server_url', 'operator_service_urls', 'system_account', 'assert_server_version', 'strict_signing_key_usage', 'tags', 'type', 'version'], ['type', 'version']),
+  };
+}
+
 /** A /varz snapshot. */
 export function varz(server: Server): Varz {
   const o = server.opts;
@@ -214,6 +239,10 @@ export function varz(server: Server): Varz {
     http_req_stats: requestCounts(server),
     // No configuration reload yet: the configuration was loaded when the server started.
     config_load_time: goTime(server.start.getTime()),
+    ...(o.trustedOperators.length > 0
+      ? { trusted_operators_jwt: o.trustedOperators.map((t) => t.jwt), trusted_operators_claim: o.trustedOperators.map((t) => operatorClaim(t.jwt)) }
+      : {}),
+    ...(server.systemAccount !== null ? { system_account: server.systemAccount.name } : {}),
     parser: server.impl.name,
   };
 }
