@@ -136,7 +136,7 @@ system_account: SYS
   it('$SYS.REQ.SERVER.PING.<X> and $SYS.REQ.SERVER.<id>.<X>: the same envelopes and data fields', async () => {
     const ids: Record<string, string> = {};
     for (const s of SIDES) ids[s] = ((await ask(sys[s]!, '$SYS.REQ.SERVER.PING')).server as Json).id as string;
-    for (const x of ['STATSZ', 'VARZ', 'SUBSZ', 'CONNZ', 'ROUTEZ', 'LEAFZ', 'ACCOUNTZ', 'HEALTHZ']) {
+    for (const x of ['STATSZ', 'VARZ', 'SUBSZ', 'CONNZ', 'ROUTEZ', 'GATEWAYZ', 'LEAFZ', 'ACCOUNTZ', 'HEALTHZ']) {
       const replies: Record<string, Json[]> = {};
       for (const s of SIDES) {
         replies[s] = [await ask(sys[s]!, `$SYS.REQ.SERVER.PING.${x}`), await ask(sys[s]!, `$SYS.REQ.SERVER.${ids[s]}.${x}`)];
@@ -289,6 +289,20 @@ system_account: SYS
     }
   });
 
+  it('the periodic $SYS.SERVER.<id>.STATSZ event: the same shape as nats-server\'s', async () => {
+    const got: Record<string, Json> = {};
+    for (const s of SIDES) {
+      const c = await connect({ port: servers[s]!.port, user: 'sys', pass: 'sys', reconnect: false });
+      const list: Json[] = [];
+      c.subscribe('$SYS.SERVER.*.STATSZ', into(list, (m) => m.json<Json>()));
+      // The first comes 250 ms after start, then every 0.5, 1, 2... s up to 30 s.
+      await eventually(() => list.length > 0, `${s}: a statsz event`, 40_000);
+      got[s] = list[0]!;
+      await c.close();
+    }
+    expect(shape(got.tsnats)).toEqual(shape(got['nats-server']));
+  }, 60_000);
+
   it('the shutdown event names the server', async () => {
     const extra = await spawnServer('tsnats', { config: conf });
     try {
@@ -406,6 +420,26 @@ system_account: SYS
       }, 'active_servers 2 on both', 10_000);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('no_system_account', () => {
+  it('leaves the system out, as nats-server does: no system_account in /varz, no responders for $SYS requests', async () => {
+    for (const side of SIDES) {
+      const mport = await freePort();
+      const s = await spawnServer(side, { config: 'no_system_account: true\n', args: ['-m', String(mport)] });
+      try {
+        const v = (await (await fetch(`http://127.0.0.1:${mport}/varz`)).json()) as Json;
+        expect(v.system_account, side).toBeUndefined();
+        const c = await connect({ port: s.port, reconnect: false });
+        for (const subj of ['$SYS.REQ.SERVER.PING', '$SYS.REQ.SERVER.PING.CONNZ']) {
+          await expect(c.request(subj, '', { timeout: 2000 }), `${side} ${subj}`).rejects.toThrow(/no responders/);
+        }
+        await c.close();
+      } finally {
+        await s.stop();
+      }
     }
   });
 });

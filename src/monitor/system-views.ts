@@ -48,6 +48,11 @@ function leafz(server: Server): unknown {
   return { server_id: server.id, now: goTime(Date.now(), true), leafnodes: 0, leafs: [] };
 }
 
+/** nats-server Gatewayz: tsnats has no gateways. */
+function gatewayz(server: Server): unknown {
+  return { server_id: server.id, now: goTime(Date.now(), true), outbound_gateways: {}, inbound_gateways: {} };
+}
+
 /** The server-wide endpoints of $SYS.REQ.SERVER.<id|PING>.<X> (STATSZ is the system's own). */
 function serverEndpoints(server: Server): Record<string, ServerEndpoint> {
   return {
@@ -56,6 +61,7 @@ function serverEndpoints(server: Server): Record<string, ServerEndpoint> {
       subsz(server, { offset: num(o, 'offset'), limit: num(o, 'limit'), subscriptions: bool(o, 'subscriptions'), account: str(o, 'account'), test: str(o, 'test') }),
     CONNZ: (o) => connzOf(server, o),
     ROUTEZ: (o) => routez(server, { subs: bool(o, 'subscriptions'), detail: bool(o, 'subscriptions_detail') }),
+    GATEWAYZ: () => gatewayz(server),
     LEAFZ: () => leafz(server),
     ACCOUNTZ: (o) => accountz(server, str(o, 'account')),
     HEALTHZ: () => healthz(server),

@@ -69,7 +69,9 @@ export class System implements SystemEvents {
   private seq = 0;
   /** Other servers heard from (their statsz), by id: their last seq and when (nats-server sys.servers). */
   private readonly servers = new Map<string, { seq: number; at: number }>();
-  private readonly subs: Subscription[] = [];
+  private readonly subs = new Set<Subscription>();
+  /** A message of this server's is being delivered (its own subscriptions skip it: no echo). */
+  private sending = false;
   /** The system imports made into each account (removed at shutdown). */
   private readonly imports = new Map<Account, Subscription[]>();
   /** Per-account heartbeat of the CONNS event while the account has connections. */
@@ -115,7 +117,21 @@ export class System implements SystemEvents {
   /** Publishes `json` in the system account (nats-server's internal send loop, in place). */
   private send(subject: string, reply: string, json: string): void {
     if (!this.running) return;
-    this.host.publish(this.account, subject, reply, -1, Buffer.from(json, 'utf8'));
+    const was = this.sending;
+    this.sending = true;
+    try {
+      this.host.publish(this.account, subject, reply, -1, Buffer.from(json, 'utf8'));
+    } finally {
+      this.sending = was;
+    }
+  }
+
+  /** Whether anyone but this server's own subscriptions (here or over a route) listens on `subject`. */
+  private interested(subject: string): boolean {
+    const sl = this.account.sublist;
+    if (!sl.hasInterest(subject)) return false;
+    const r = sl.match(subject);
+    return r.plain.some((s) => !this.subs.has(s)) || r.queues.length > 0;
   }
 
   /** Subscribes `handler` in the system account, on every server of a cluster. */
@@ -123,7 +139,8 @@ export class System implements SystemEvents {
     const sub = internalSub(subject, {
       clusterWide: true,
       receive: (s, r, hdrLen, payload) => {
-        if (!this.running) return;
+        // nats-server's system client does not echo: it never hears its own messages.
+        if (!this.running || this.sending) return;
         try {
           handler(s.toString('latin1'), r === null ? '' : r.toString('latin1'), body(hdrLen, payload), hdrLen, payload);
         } catch (e) {
@@ -131,7 +148,7 @@ export class System implements SystemEvents {
         }
       },
     });
-    if (this.host.addSub(this.account, sub)) this.subs.push(sub);
+    if (this.host.addSub(this.account, sub)) this.subs.add(sub);
     else this.host.log('ERR', `Error setting up internal tracking: invalid subject "${subject}"`);
   }
 
@@ -420,6 +437,10 @@ export class System implements SystemEvents {
 
   clientConnected(c: EventClient): void {
     if (!this.running || c.acc === this.host.globalAccount) return;
+    // registerWithAccount's CONNS update comes first, then the connect event.
+    this.accConnsUpdate(c.acc);
+    const subject = CONNECT_EVENT(c.acc.name);
+    if (!this.interested(subject)) return;
     const m = {
       type: CONNECT_EVENT_TYPE,
       id: randomToken(NUID_LEN),
@@ -427,9 +448,7 @@ export class System implements SystemEvents {
       server: this.serverInfo(),
       client: this.clientInfo(c, null),
     };
-    // registerWithAccount's CONNS update comes first, then the connect event.
-    this.accConnsUpdate(c.acc);
-    this.send(CONNECT_EVENT(c.acc.name), '', marshal(m));
+    this.send(subject, '', marshal(m));
   }
 
   /** A connection was accepted: it joins the global account first (nats-server createClient). */
@@ -441,6 +460,8 @@ export class System implements SystemEvents {
     if (!this.running || c.acc === this.host.globalAccount) return;
     // removeClient's CONNS update comes first, then the disconnect event (saveClosedClient).
     this.accConnsUpdate(c.acc);
+    const subject = DISCONNECT_EVENT(c.acc.name);
+    if (!this.interested(subject)) return;
     const now = nowUtc();
     const m = {
       type: DISCONNECT_EVENT_TYPE,
@@ -452,12 +473,17 @@ export class System implements SystemEvents {
       received: { msgs: c.outMsgs, bytes: c.outBytes },
       reason,
     };
-    this.send(DISCONNECT_EVENT(c.acc.name), '', marshal(m));
+    this.send(subject, '', marshal(m));
   }
 
-  /** nats-server accConnsUpdate: the account's connections on both CONNS subjects. */
+  /**
+   * nats-server accConnsUpdate: the account's connections on both CONNS subjects. Events are
+   * built only for subjects someone (here or over a route) listens to: an accept does not cost a
+   * scan of the connections when nobody watches.
+   */
   private accConnsUpdate(acc: Account): void {
-    this.sendAccConns(acc, [ACC_CONNS_OLD(acc.name), ACC_CONNS_NEW(acc.name)]);
+    const subjects = [ACC_CONNS_OLD(acc.name), ACC_CONNS_NEW(acc.name)].filter((s) => this.interested(s));
+    if (subjects.length > 0) this.sendAccConns(acc, subjects);
   }
 
   /** nats-server sendAccConnsUpdate: the event, and its 30 s heartbeat while there are connections. */
