@@ -303,6 +303,26 @@ system_account: SYS
     expect(shape(got.tsnats)).toEqual(shape(got['nats-server']));
   }, 60_000);
 
+  it('a failed authentication: the $SYS.SERVER.<id>.CLIENT.AUTH.ERR event, as nats-server\'s', async () => {
+    const got: Record<string, { subject: string; data: Json }> = {};
+    for (const s of SIDES) {
+      const list: { subject: string; data: Json }[] = [];
+      const sub = sys[s]!.subscribe('$SYS.SERVER.*.CLIENT.AUTH.ERR', into(list, (m) => ({ subject: m.subject, data: m.json<Json>() })));
+      await sys[s]!.flush();
+      await expect(connect({ port: servers[s]!.port, user: 'a', pass: 'wrong', name: 'intruder', reconnect: false })).rejects.toThrow();
+      await eventually(() => list.length > 0, `${s}: the auth error event`);
+      sub.unsubscribe();
+      got[s] = list[0]!;
+    }
+    const [n, t] = SIDES.map((s) => got[s]!);
+    expect(t.subject).toMatch(/^\$SYS\.SERVER\.N[A-Z0-9]{55}\.CLIENT\.AUTH\.ERR$/);
+    expect(keys(t.data)).toEqual(keys(n.data));
+    expect(keys(t.data.client)).toEqual(keys(n.data.client));
+    for (const k of ['type', 'reason']) expect(t.data[k], k).toEqual(n.data[k]);
+    for (const k of ['acc', 'user', 'name', 'kind', 'client_type']) expect((t.data.client as Json)[k], k).toEqual((n.data.client as Json)[k]);
+    expect(t.data).toMatchObject({ reason: 'Authentication Failure', client: { acc: '$G', user: 'a', name: 'intruder' } });
+  });
+
   it('the shutdown event names the server', async () => {
     const extra = await spawnServer('tsnats', { config: conf });
     try {

@@ -19,6 +19,7 @@ const CONNS_RESP = (id: string): string => `$SYS._INBOX_.${id}`;
 const ACC_CONNS_NEW = (acc: string): string => `$SYS.ACCOUNT.${acc}.SERVER.CONNS`;
 const ACC_CONNS_OLD = (acc: string): string => `$SYS.SERVER.ACCOUNT.${acc}.CONNS`;
 const SHUTDOWN_EVENT = (id: string): string => `$SYS.SERVER.${id}.SHUTDOWN`;
+const AUTH_ERROR_EVENT = (id: string): string => `$SYS.SERVER.${id}.CLIENT.AUTH.ERR`;
 const SERVER_STATS = (id: string): string => `$SYS.SERVER.${id}.STATSZ`;
 const SERVER_DIRECT_REQ = (id: string, x: string): string => `$SYS.REQ.SERVER.${id}.${x}`;
 const SERVER_PING_REQ = (x: string): string => `$SYS.REQ.SERVER.PING.${x}`;
@@ -27,6 +28,9 @@ const SERVER_STATS_PING_REQ = '$SYS.REQ.SERVER.PING';
 const CONNECT_EVENT_TYPE = 'io.nats.server.advisory.v1.client_connect';
 const DISCONNECT_EVENT_TYPE = 'io.nats.server.advisory.v1.client_disconnect';
 const ACCOUNT_NUM_CONNS_TYPE = 'io.nats.server.advisory.v1.account_connections';
+
+/** The close reason of an authorization violation (nats-server sendAuthErrorEvent's). */
+const AUTHENTICATION_FAILURE = 'Authentication Failure';
 
 /** nats-server eventsHBInterval; statsz starts at 250 ms and doubles up to it. */
 const EVENTS_HB_MS = 30_000;
@@ -457,11 +461,16 @@ export class System implements SystemEvents {
   }
 
   clientClosed(c: EventClient, reason: string): void {
+    if (reason === AUTHENTICATION_FAILURE) this.sendDisconnect(AUTH_ERROR_EVENT(this.host.serverId), c, reason);
     if (!this.running || c.acc === this.host.globalAccount) return;
     // removeClient's CONNS update comes first, then the disconnect event (saveClosedClient).
     this.accConnsUpdate(c.acc);
-    const subject = DISCONNECT_EVENT(c.acc.name);
-    if (!this.interested(subject)) return;
+    this.sendDisconnect(DISCONNECT_EVENT(c.acc.name), c, reason);
+  }
+
+  /** nats-server's DisconnectEventMsg on `subject` (the account's DISCONNECT, or the server's AUTH.ERR). */
+  private sendDisconnect(subject: string, c: EventClient, reason: string): void {
+    if (!this.running || !this.interested(subject)) return;
     const now = nowUtc();
     const m = {
       type: DISCONNECT_EVENT_TYPE,
