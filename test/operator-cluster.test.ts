@@ -4,7 +4,7 @@
 // nats-server does), so messages cross in both directions.
 
 import { rmSync } from 'node:fs';
-import { connect, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/cluster.js';
 import { freePort, spawnServer, type SpawnedServer } from './helpers/index.js';
@@ -65,5 +65,29 @@ describe('operator mode across a route (tsnats and nats-server)', () => {
 
   it('and the other way', async () => {
     expect(await crosses(ts, ns, 'to.tsnats')).toBe(true);
+  });
+
+  it('$SYS.REQ.SERVER.PING from a system account user on either node is answered by both', async () => {
+    const u = await Operator.user({ kp: op.sys, pub: op.sys.getPublicKey(), jwt: '' });
+    for (const s of [ns, ts]) {
+      const c = await connect({ port: s.port, authenticator: jwtAuthenticator(u.jwt, u.kp.getSeed()), reconnect: false });
+      try {
+        const ids = new Set<string>();
+        const inbox = createInbox();
+        c.subscribe(inbox, {
+          callback: (_e, m) => {
+            ids.add(m.json<{ server: { id: string } }>().server.id);
+          },
+        });
+        await eventually(async () => {
+          c.publish('$SYS.REQ.SERVER.PING', '', { reply: inbox });
+          await c.flush();
+          await new Promise((r) => setTimeout(r, 200));
+          return ids.size === 2;
+        }, `two servers answering PING on ${s.kind}`, 10_000);
+      } finally {
+        await c.close();
+      }
+    }
   });
 });
