@@ -388,6 +388,7 @@ describe('system account requests across a route (tsnats and nats-server)', () =
   const conf = `
 accounts {
   SYS { users: [{user: sys, password: sys}] }
+  A { users: [{user: a, password: a}] }
 }
 system_account: SYS
 `;
@@ -428,6 +429,24 @@ system_account: SYS
       } finally {
         await c.close();
       }
+    }
+  });
+
+  it('an account\'s PING.CONNZ import gathers its connections from both servers', async () => {
+    const a1 = await connect({ port: ns.port, user: 'a', pass: 'a', name: 'on-nats-server', reconnect: false });
+    const a2 = await connect({ port: ts.port, user: 'a', pass: 'a', name: 'on-tsnats', reconnect: false });
+    try {
+      for (const c of [a1, a2]) {
+        let names: string[] = [];
+        await eventually(async () => {
+          const replies = await gather(c, '$SYS.REQ.SERVER.PING.CONNZ', '', 500);
+          names = replies.flatMap((r) => ((r.data as Json).connections as Json[]).map((x) => x.name as string)).sort();
+          return replies.length === 2;
+        }, 'two CONNZ replies', 10_000);
+        expect(names).toEqual(['on-nats-server', 'on-tsnats']);
+      }
+    } finally {
+      await Promise.all([a1.close(), a2.close()]);
     }
   });
 
