@@ -76,7 +76,7 @@ export class System implements SystemEvents {
   private readonly subs = new Set<Subscription>();
   /** A message of this server's is being delivered (its own subscriptions skip it: no echo). */
   private sending = false;
-  /** The system imports made into each account (removed at shutdown). */
+  /** The system imports made into each account (made once; a config reload's rewiring keeps them). */
   private readonly imports = new Map<Account, Subscription[]>();
   /** Per-account heartbeat of the CONNS event while the account has connections. */
   private readonly connsTimers = new Map<Account, NodeJS.Timeout>();
