@@ -5,7 +5,8 @@
 // a mixed cluster where `$SYS.REQ.SERVER.PING` is answered by both servers. Official client.
 
 import { rmSync } from 'node:fs';
-import { connect, createInbox, jwtAuthenticator, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { gunzipSync } from 'node:zlib';
+import { connect, createInbox, headers, jwtAuthenticator, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/cluster.js';
 import { freePort, spawnServer, type SpawnedServer } from './helpers/index.js';
@@ -181,6 +182,39 @@ system_account: SYS
       expect(await gather(sys[s]!, '$SYS.REQ.SERVER.PING', JSON.stringify({ cluster: 'no-such-cluster' }))).toEqual([]);
       const e = await ask(sys[s]!, '$SYS.REQ.SERVER.PING.CONNZ', JSON.stringify({ sort: 'nope' }));
       expect(e.error, s).toEqual({ code: 500, description: 'invalid sorting option: nope' });
+    }
+  });
+
+  it('Accept-Encoding: gzip, snappy or identity, with the Content-Encoding header nats-server sets', async () => {
+    /** Snappy framing with uncompressed chunks only (what tsnats writes). */
+    const unframe = (b: Uint8Array): string => {
+      const buf = Buffer.from(b);
+      expect(buf.subarray(0, 10).toString('latin1')).toBe('\xff\x06\x00\x00sNaPpY');
+      const parts: Buffer[] = [];
+      for (let off = 10; off < buf.length; ) {
+        const len = buf[off + 1]! | (buf[off + 2]! << 8) | (buf[off + 3]! << 16);
+        expect(buf[off]).toBe(0x01);
+        parts.push(buf.subarray(off + 8, off + 4 + len));
+        off += 4 + len;
+      }
+      return Buffer.concat(parts).toString('utf8');
+    };
+    for (const [ae, want] of [['gzip', 'gzip'], ['snappy, gzip', 'snappy'], ['br', 'identity']] as const) {
+      const h = headers();
+      h.set('Accept-Encoding', ae);
+      const [n, t] = await Promise.all(SIDES.map((s) => sys[s]!.request('$SYS.REQ.SERVER.PING.HEALTHZ', '', { timeout: 3000, headers: h })));
+      expect([n!.headers?.get('Content-Encoding'), t!.headers?.get('Content-Encoding')], ae).toEqual([want, want]);
+      const body = want === 'gzip' ? gunzipSync(t!.data).toString('utf8') : want === 'snappy' ? unframe(t!.data) : t!.string();
+      expect((JSON.parse(body) as Json).data).toEqual({ status: 'ok' });
+      if (want === 'gzip') expect((JSON.parse(gunzipSync(n!.data).toString('utf8')) as Json).data).toEqual({ status: 'ok' });
+    }
+    // An error is never compressed.
+    const h = headers();
+    h.set('Accept-Encoding', 'gzip');
+    for (const s of SIDES) {
+      const r = await sys[s]!.request('$SYS.REQ.SERVER.PING.CONNZ', '{bad', { timeout: 3000, headers: h });
+      expect(r.headers?.get('Content-Encoding') ?? '', s).toBe('');
+      expect((r.json<Json>().error as Json).code).toBe(400);
     }
   });
 

@@ -8,6 +8,7 @@
 import { type Account, type Subscription, TO_ROUTES, internalSub, randomToken } from '../accounts/account.js';
 import { VERSION } from '../config/defaults.js';
 import { goTime, marshal } from '../monitor/go-format.js';
+import { acceptEncoding, type Encoding, encodeReply } from './encoding.js';
 import type { AccountStat, EventClient, SystemEvents, SystemHost } from './host.js';
 
 // nats-server events.go subjects.
@@ -45,6 +46,9 @@ const ACC_REQ_TOKENS = 5;
 const ACC_REQ_ACC_INDEX = 3;
 /** nats-server's nuid length (event ids). */
 const NUID_LEN = 22;
+
+/** A request handler: the subject, the reply ('' = none), the body, and the whole message. */
+type Handler = (subject: string, reply: string, msg: Buffer, hdrLen: number, payload: Buffer) => void;
 
 /** A handler's "no reply from this server" (nats-server errSkipZreq). */
 const SKIP = Symbol('skip');
@@ -119,12 +123,13 @@ export class System implements SystemEvents {
   }
 
   /** Publishes `json` in the system account (nats-server's internal send loop, in place). */
-  private send(subject: string, reply: string, json: string): void {
+  private send(subject: string, reply: string, json: string, enc: Encoding = 'none'): void {
     if (!this.running) return;
     const was = this.sending;
     this.sending = true;
     try {
-      this.host.publish(this.account, subject, reply, -1, Buffer.from(json, 'utf8'));
+      const m = encodeReply(json, enc);
+      this.host.publish(this.account, subject, reply, m.hdrLen, m.payload);
     } finally {
       this.sending = was;
     }
@@ -139,7 +144,7 @@ export class System implements SystemEvents {
   }
 
   /** Subscribes `handler` in the system account, on every server of a cluster. */
-  private subscribe(subject: string, handler: (subject: string, reply: string, msg: Buffer, hdrLen: number, payload: Buffer) => void): void {
+  private subscribe(subject: string, handler: Handler): void {
     const sub = internalSub(subject, {
       clusterWide: true,
       receive: (s, r, hdrLen, payload) => {
@@ -166,30 +171,30 @@ export class System implements SystemEvents {
     this.subscribe(SHUTDOWN_EVENT('*'), (s, _r, msg) => this.remoteServerShutdown(s, msg));
     this.subscribe(SERVER_STATS_PING_REQ, (_s, r, msg) => this.statszReq(r, msg));
     const views = this.host.views;
-    const serverReqs: Record<string, (subject: string, reply: string, msg: Buffer) => void> = {
+    const serverReqs: Record<string, Handler> = {
       STATSZ: (_s, r, msg) => this.statszReq(r, msg),
     };
     for (const [name, endpoint] of Object.entries(views.server)) {
-      serverReqs[name] = (_s, r, msg) => this.zReq(r, msg, (opts) => endpoint(opts));
+      serverReqs[name] = (_s, r, msg, hdrLen, payload) => this.zReq(r, msg, acceptEncoding(hdrLen, payload), (opts) => endpoint(opts));
     }
     for (const [name, handler] of Object.entries(serverReqs)) {
       this.subscribe(SERVER_DIRECT_REQ(id, name), handler);
       this.subscribe(SERVER_PING_REQ(name), handler);
     }
-    const accountReqs: Record<string, (subject: string, reply: string, msg: Buffer) => void> = {
+    const accountReqs: Record<string, Handler> = {
       CONNS: (s, r, msg) => this.connsRequest(s, r, msg),
-      STATZ: (s, r, msg) =>
-        this.zReq(r, msg, (opts) => {
+      STATZ: (s, r, msg, hdrLen, payload) =>
+        this.zReq(r, msg, acceptEncoding(hdrLen, payload), (opts) => {
           const acc = accountOf(s);
           if (acc === 'PING') return SKIP; // the PING subject also matches the wildcard
           return this.accountStatz({ ...opts, accounts: [acc] });
         }),
     };
     for (const [name, endpoint] of Object.entries(views.account)) {
-      accountReqs[name] = (s, r, msg) => this.zReq(r, msg, (opts) => endpoint(accountOf(s), opts));
+      accountReqs[name] = (s, r, msg, hdrLen, payload) => this.zReq(r, msg, acceptEncoding(hdrLen, payload), (opts) => endpoint(accountOf(s), opts));
     }
     for (const [name, handler] of Object.entries(accountReqs)) this.subscribe(ACC_DIRECT_REQ('*', name), handler);
-    this.subscribe(ACC_PING_REQ('STATZ'), (_s, r, msg) => this.zReq(r, msg, (opts) => this.accountStatz(opts)));
+    this.subscribe(ACC_PING_REQ('STATZ'), (_s, r, msg, hdrLen, payload) => this.zReq(r, msg, acceptEncoding(hdrLen, payload), (opts) => this.accountStatz(opts)));
   }
 
   /**
@@ -229,9 +234,10 @@ export class System implements SystemEvents {
 
   /**
    * nats-server zReq: the body (if any) holds the endpoint's options and the event filter; a
-   * server the filter leaves out stays silent. Replies `{server, data}` or `{server, error}`.
+   * server the filter leaves out stays silent. Replies `{server, data}` or `{server, error}`,
+   * the data compressed as the request's Accept-Encoding asks (`enc`).
    */
-  private zReq(reply: string, msg: Buffer, respond: (opts: Record<string, unknown>) => unknown): void {
+  private zReq(reply: string, msg: Buffer, enc: Encoding, respond: (opts: Record<string, unknown>) => unknown): void {
     if (reply === '') return;
     let opts: Record<string, unknown> = {};
     let error: { code: number; description: string } | null = null;
@@ -255,7 +261,7 @@ export class System implements SystemEvents {
     const response: Record<string, unknown> = { server: this.serverInfo() };
     if (error !== null) response.error = error;
     else if (data !== undefined && data !== null) response.data = data;
-    this.send(reply, '', marshal(response));
+    this.send(reply, '', marshal(response), error === null ? enc : 'none');
   }
 
   /** nats-server filterRequest: true when the request does not apply to this server. */
