@@ -326,11 +326,6 @@ export class Server implements ClientHost {
       globalAccount: this.globalAccount,
       accounts: () => this.accounts.values(),
       account: (name) => this.accounts.get(name) ?? null,
-      localConnections: (acc) => {
-        let n = 0;
-        for (const c of this.clients.values()) if (c.acc === acc && !c.closed) n++;
-        return n;
-      },
       addSub: (acc, sub) => this.addSub(acc, sub),
       removeSub: (acc, sub) => this.removeSub(acc, sub),
       publish: (acc, subject, reply, hdrLen, payload) => {

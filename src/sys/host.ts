@@ -103,8 +103,6 @@ export interface SystemHost {
   accounts(): Iterable<Account>;
   /** A registered account by name (never created), null when unknown. */
   account(name: string): Account | null;
-  /** The clients bound to `acc` on this server (its local connections). */
-  localConnections(acc: Account): number;
   addSub(acc: Account, sub: Subscription): boolean;
   removeSub(acc: Account, sub: Subscription): void;
   /**

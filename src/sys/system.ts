@@ -338,7 +338,7 @@ export class System implements SystemEvents {
       }
     }
     const acc = this.host.account(name);
-    if (acc === null || this.host.localConnections(acc) === 0 || reply === '') return;
+    if (acc === null || reply === '' || (this.host.views.accountStat(name)?.conns ?? 0) === 0) return;
     this.sendAccConns(acc, [reply]);
   }
 
