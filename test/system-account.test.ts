@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/cluster.js';
 import { freePort, spawnServer, type SpawnedServer } from './helpers/index.js';
 import { type Acct, Operator } from './helpers/operator.js';
+import { acceptEncoding, encodeReply } from '../src/sys/encoding.js';
 
 type Json = Record<string, unknown>;
 const SIDES = ['nats-server', 'tsnats'] as const;
@@ -514,5 +515,32 @@ describe('no_system_account', () => {
         await s.stop();
       }
     }
+  });
+});
+
+describe('reply encodings (sys/encoding.ts)', () => {
+  it('a snappy reply is Snappy framing: the stream identifier, then uncompressed chunks with the masked CRC-32C', () => {
+    const r = encodeReply('123456789', 'snappy');
+    expect(r.payload.subarray(0, r.hdrLen).toString('latin1')).toBe('NATS/1.0\r\nContent-Encoding: snappy\r\n\r\n');
+    // CRC-32C("123456789") is 0xE3069283 (the standard check value); masked: 0xC78AB0E5.
+    expect(r.payload.subarray(r.hdrLen).toString('hex')).toBe('ff060000734e61507059' + '010d0000' + 'e5b08ac7' + Buffer.from('123456789').toString('hex'));
+    const big = encodeReply('x'.repeat(65536 + 10), 'snappy');
+    const body = big.payload.subarray(big.hdrLen);
+    expect(body[10]).toBe(0x01);
+    expect(body.readUIntLE(11, 3)).toBe(65536 + 4);
+    expect(body[10 + 4 + 65536 + 4]).toBe(0x01);
+  });
+
+  it('Accept-Encoding is read as nats-server reads it: snappy or s2 first, then gzip, else identity', () => {
+    const msg = (h: string): [number, Buffer] => {
+      const b = Buffer.from(`NATS/1.0\r\n${h}\r\n\r\n{}`, 'latin1');
+      return [b.length - 2, b];
+    };
+    expect(acceptEncoding(...msg('Accept-Encoding: gzip, S2'))).toBe('snappy');
+    expect(acceptEncoding(...msg('Accept-Encoding: GZIP'))).toBe('gzip');
+    expect(acceptEncoding(...msg('Accept-Encoding: br'))).toBe('identity');
+    expect(acceptEncoding(...msg('X-Accept-Encoding: gzip'))).toBe('none');
+    expect(acceptEncoding(...msg('accept-encoding: gzip'))).toBe('none');
+    expect(acceptEncoding(-1, Buffer.from('{}'))).toBe('none');
   });
 });
