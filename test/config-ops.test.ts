@@ -324,6 +324,10 @@ describe('reload planning (nats-server diffOptions)', () => {
     expect(refusal({ maxSubscriptions: 5 })).toBe('config reload not supported for MaxSubs: old=0, new=5');
     expect(refusal({ lameDuckDurationMs: 60_000 })).toBe('config reload not supported for LameDuckDuration: old=2m0s, new=1m0s');
     expect(refusal({ noAuthUser: 'x' })).toBe('config reload not supported for NoAuthUser: old=, new=x');
+    expect(refusal({ systemAccount: 'A' })).toBe('config reload not supported for SystemAccount: old=, new=A');
+    expect(refusal({ noSystemAccount: true })).toBe('config reload not supported for NoSystemAccount: old=false, new=true');
+    // An account named $SYS, the system account by its name, may come (nats-server compares first).
+    expect(refusal({ systemAccount: '$SYS', accounts: [{ name: '$SYS', exports: [], imports: [] }] })).toBe('');
     expect(refusal({ port: 5555 })).toBe('config reload not supported for Port: old=4222, new=5555');
     expect(refusal({ httpPort: 8333 })).toBe('config reload not supported for HTTPPort: old=0, new=8333');
     expect(refusal({ port: -1 })).toBe(''); // a random port keeps the running one

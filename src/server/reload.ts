@@ -57,6 +57,8 @@ const FIELDS: FieldRule[] = [
   { go: 'Users', keys: ['users', 'defaultPermissions'], always: true, apply: () => ({ log: 'Reloaded: authorization users' }) },
   { go: 'Accounts', keys: [], always: true, apply: () => ({ log: 'Reloaded: accounts' }) },
   { go: 'NoAuthUser', keys: ['noAuthUser'] }, // special-cased below
+  { go: 'SystemAccount', keys: ['systemAccount'] }, // special-cased below
+  { go: 'NoSystemAccount', keys: ['noSystemAccount'] },
   { go: 'Username', keys: ['username'], apply: () => ({ log: 'Reloaded: authorization username' }) },
   { go: 'Password', keys: ['password'], apply: () => ({ log: 'Reloaded: authorization password' }) },
   { go: 'Authorization', keys: ['authorization'], apply: () => ({ log: 'Reloaded: authorization token' }) },
@@ -147,6 +149,12 @@ function clusterChanges(cur: ClusterOptions | null, next: ClusterOptions | null)
   return changes;
 }
 
+/** The system account changes only by an account named `$SYS` that is the system account by its name. */
+function sysAccountFromName(cur: ServerOptions, next: ServerOptions): boolean {
+  const named = (o: ServerOptions): boolean => o.systemAccount === '$SYS' && o.accounts.some((a) => a.name === '$SYS');
+  return (named(cur) && next.systemAccount === '') || (cur.systemAccount === '' && named(next));
+}
+
 /**
  * The changes a reload from `cur` to `next` makes, in order, or a ReloadError when one of them
  * cannot be reloaded. `next.port === -1` (random) keeps the running port. Options tsnats does
@@ -168,6 +176,9 @@ export function planReload(cur: ServerOptions, next: ServerOptions): ReloadChang
       changes.push(...clusterChanges(cur.cluster, next.cluster));
       continue;
     }
+    // nats-server compares before an account named `$SYS` makes itself the system account of
+    // the new options: only that account coming or going passes.
+    if (f.go === 'SystemAccount' && sysAccountFromName(cur, next)) continue;
     if (f.go === 'ClientAdvertise') checkClientAdvertise(next.clientAdvertise);
     if (!f.apply) {
       const show = f.show ?? showValue;
