@@ -485,13 +485,21 @@ system_account: SYS
     }
   });
 
-  it('each server counts the other in active_servers once their statsz met', async () => {
+  it('each server counts the other in active_servers once their statsz met; the route stats name the peer', async () => {
     const c = await connect({ port: ts.port, user: 'sys', pass: 'sys', reconnect: false });
     try {
+      let r: Json[] = [];
       await eventually(async () => {
-        const r = await gather(c, '$SYS.REQ.SERVER.PING', '', 500);
+        r = await gather(c, '$SYS.REQ.SERVER.PING', '', 500);
         return r.length === 2 && r.every((x) => (x.statsz as Json).active_servers === 2);
       }, 'active_servers 2 on both', 10_000);
+      const [a, b] = r as [Json, Json];
+      const routes = (x: Json) => (x.statsz as Json).routes as Json[];
+      expect(routes(a)).toHaveLength(1);
+      expect(routes(b)).toHaveLength(1);
+      expect(keys(routes(a)[0])).toEqual(keys(routes(b)[0]));
+      expect(routes(a)[0]!.name).toBe((b.server as Json).name);
+      expect(routes(b)[0]!.name).toBe((a.server as Json).name);
     } finally {
       await c.close();
     }

@@ -591,6 +591,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     r.infoReceived = true;
     r.headers = !this.host.opts.noHeaderSupport && info.headers;
     r.remoteId = info.server_id;
+    r.remoteName = info.server_name;
     r.import = info.import ?? null;
     r.export = info.export ?? null;
     if (r.url === null) r.url = infoUrl(info);
@@ -803,6 +804,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
       out.push({
         rid: r.rid,
         remoteId: r.remoteId,
+        remoteName: r.remoteName,
         didSolicit: r.didSolicit,
         isConfigured: r.routeType === 'explicit',
         ip: r.ip,

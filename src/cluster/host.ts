@@ -58,6 +58,8 @@ export interface ClusterHost {
 export interface RouteSnapshot {
   rid: number;
   remoteId: string;
+  /** The peer's server name ('' before its INFO). */
+  remoteName: string;
   didSolicit: boolean;
   isConfigured: boolean;
   /** The peer's address. */

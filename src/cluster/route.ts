@@ -80,6 +80,8 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   /** Reconnect even though implicit (set when a duplicate solicited route was dropped for this one). */
   retry = false;
   remoteId = '';
+  /** The peer's server name, from its INFO (nats-server's route.remoteName). */
+  remoteName = '';
   /** Headers go as HMSG (both sides support them). */
   headers = false;
   verbose = false;

@@ -101,6 +101,7 @@ function statsz(server: Server): ServerStats {
       ? {
           routes: routes.map((r) => ({
             rid: r.rid,
+            ...(r.remoteName !== '' ? { name: r.remoteName } : {}),
             sent: { msgs: r.outMsgs, bytes: r.outBytes },
             received: { msgs: r.inMsgs, bytes: r.inBytes },
             pending: r.pendingBytes,
