@@ -380,11 +380,44 @@ describe('system account in operator mode, compared with nats-server', () => {
   const op = new Operator();
   let app: Acct;
   const servers: Record<string, SpawnedServer> = {};
+  const http: Record<string, number> = {};
 
   beforeAll(async () => {
     await op.init();
     app = await op.account('APP', { limits: { conn: -1, subs: -1, payload: -1, data: -1 } });
-    for (const side of SIDES) servers[side] = await spawnServer(side, { config: op.config() });
+    for (const side of SIDES) {
+      http[side] = await freePort();
+      servers[side] = await spawnServer(side, { config: op.config(), args: ['-m', String(http[side])] });
+    }
+  });
+
+  it('/varz: trusted_operators_jwt, trusted_operators_claim and system_account as nats-server shows them', async () => {
+    const [n, t] = await Promise.all(SIDES.map(async (s) => (await (await fetch(`http://127.0.0.1:${http[s]}/varz`)).json()) as Json));
+    for (const k of ['trusted_operators_jwt', 'trusted_operators_claim', 'system_account']) {
+      expect(JSON.stringify(t![k]), k).toBe(JSON.stringify(n![k]));
+    }
+    expect(t!.system_account).toBe(op.sys.getPublicKey());
+    const keysN = keys(n).filter((k) => k !== 'parser');
+    expect(keys(t).filter((k) => k !== 'parser')).toEqual(keysN);
+  });
+
+  it('/accountz?acc=<account key>: the JWT, its issuer and decoded claims, as nats-server shows them', async () => {
+    // A client makes the server resolve the account.
+    for (const s of SIDES) {
+      const u = await Operator.user(app);
+      const c = await connect({ port: servers[s]!.port, authenticator: jwtAuthenticator(u.jwt, u.kp.getSeed()), reconnect: false });
+      await c.close();
+    }
+    const [n, t] = await Promise.all(
+      SIDES.map(async (s) => ((await (await fetch(`http://127.0.0.1:${http[s]}/accountz?acc=${app.pub}`)).json()) as Json).account_detail as Json),
+    );
+    expect(keys(t)).toEqual(keys(n));
+    for (const k of ['account_name', 'jwt', 'issuer_key', 'name_tag', 'complete', 'expired', 'client_connections']) expect(t![k], k).toEqual(n![k]);
+    // decoded_jwt: Go re-marshals the claims (its empty structs included); the claims agree.
+    const dn = n!.decoded_jwt as Json;
+    const dt = t!.decoded_jwt as Json;
+    for (const k of ['jti', 'iat', 'iss', 'name', 'sub']) expect(dt[k], k).toEqual(dn[k]);
+    expect((dt.nats as Json).limits).toEqual((dn.nats as Json).limits);
   });
   afterAll(async () => {
     await Promise.all(SIDES.map((s) => servers[s]?.stop()));

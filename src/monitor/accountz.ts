@@ -184,6 +184,8 @@ export function accountInfo(server: Server, name: string): Record<string, unknow
     ...(exports.length > 0 ? { exports } : {}),
     ...(imports.length > 0 ? { imports } : {}),
     ...(jwt !== '' ? { jwt, issuer_key: ja!.issuer } : {}),
+    ...(ja?.claims.name ? { name_tag: ja.claims.name } : {}),
+    ...(ja !== undefined && (ja.claims.nats.tags ?? []).length > 0 ? { tags: ja.claims.nats.tags } : {}),
     ...(ja !== undefined && ja.jwt !== '' ? { decoded_jwt: ja.claims } : {}),
     ...(revokedKeys.length > 0 ? { revoked_user: Object.fromEntries(revokedKeys.map((k) => [k, goTime(revoked[k]! * 1000)])) } : {}),
     sublist_stats: sublistStats(a),
