@@ -4,7 +4,9 @@
 // /accountz, /accstatz and /varz views; then operator mode (JWT users, keys made at run time), and
 // a mixed cluster where `$SYS.REQ.SERVER.PING` is answered by both servers. Official client.
 
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { connect, createInbox, headers, jwtAuthenticator, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -537,6 +539,52 @@ system_account: SYS
       await c.close();
     }
   });
+});
+
+describe('JSZ over the system account (JetStream on), compared with nats-server', () => {
+  it('$SYS.REQ.SERVER.PING.JSZ and $SYS.REQ.ACCOUNT.<acc>.JSZ: the same data fields and figures; the errors', async () => {
+    const replies: Record<string, Json[]> = {};
+    for (const side of SIDES) {
+      const dir = mkdtempSync(join(tmpdir(), `tsnats-sysjsz-${side}-`));
+      const conf = `
+jetstream { store_dir: "${dir}" }
+accounts {
+  SYS { users: [{user: sys, password: sys}] }
+  A { jetstream: enabled, users: [{user: a, password: a}] }
+  B { users: [{user: b, password: b}] }
+}
+system_account: SYS
+`;
+      const s = await spawnServer(side, { config: conf });
+      try {
+        const a = await connect({ port: s.port, user: 'a', pass: 'a', reconnect: false });
+        await a.request('$JS.API.STREAM.CREATE.S', JSON.stringify({ name: 'S', subjects: ['s.>'], storage: 'memory' }), { timeout: 3000 });
+        await a.request('s.1', 'hello', { timeout: 3000 });
+        await a.close();
+        const c = await connect({ port: s.port, user: 'sys', pass: 'sys', reconnect: false });
+        replies[side] = [
+          await ask(c, '$SYS.REQ.SERVER.PING.JSZ', JSON.stringify({ accounts: true, streams: true })),
+          await ask(c, '$SYS.REQ.ACCOUNT.A.JSZ', JSON.stringify({ streams: true })),
+          await ask(c, '$SYS.REQ.ACCOUNT.B.JSZ'),
+          await ask(c, '$SYS.REQ.ACCOUNT.NOPE.JSZ'),
+        ];
+        await c.close();
+      } finally {
+        await s.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const [want, got] = [replies['nats-server']!, replies.tsnats!];
+    const server = want[0]!.data as Json;
+    const ours = got[0]!.data as Json;
+    expect(keys(ours)).toEqual(keys(server));
+    for (const k of ['streams', 'consumers', 'messages', 'accounts']) expect(ours[k], k).toEqual(server[k]);
+    const detail = (r: Json): Json => r.data as Json;
+    expect(keys(detail(got[1]!))).toEqual(keys(detail(want[1]!)));
+    expect(detail(got[1]!).name).toBe('A');
+    expect((detail(got[1]!).stream_detail as Json[]).map((d) => [d.name, (d.state as Json).messages])).toEqual([['S', 1]]);
+    for (const i of [2, 3]) expect(got[i]!.error, `reply ${i}: ${JSON.stringify(got[i])} vs ${JSON.stringify(want[i])}`).toEqual(want[i]!.error);
+  }, 30_000);
 });
 
 describe('no_system_account', () => {

@@ -13,8 +13,17 @@ export function marshal(v: unknown): string {
   return goEscape(JSON.stringify(v));
 }
 
+/**
+ * A value marshal() prints as Go's math.MaxUint64 (18446744073709551615), which a JS number
+ * cannot hold: nats-server's "unlimited" uint64 reservations.
+ */
+export const UINT64_MAX_VALUE = '\u0001u64max';
+const UINT64_MAX_JSON = /"\\u0001u64max"/g;
+
 function goEscape(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+  return json
+    .replace(/[<>&\u2028\u2029]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'))
+    .replace(UINT64_MAX_JSON, '18446744073709551615');
 }
 
 /**

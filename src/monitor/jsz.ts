@@ -5,12 +5,10 @@
 
 import type { JetStreamConfigJson, JetStreamStatsJson, JszOptions, JszSnapshot } from '../jetstream/host.js';
 import type { Server } from '../server/server.js';
-import { goTime, marshalIndent } from './go-format.js';
+import { goTime, marshalIndent, UINT64_MAX_VALUE } from './go-format.js';
 import { decodeBool, decodeInt } from './query.js';
 
 /** The placeholder of a Go uint64 -1 (printed 18446744073709551615) while JSON.stringify runs. */
-const UINT64_MAX = '18446744073709551615';
-const U64_TAG = '\u0001u64max';
 
 /** nats-server HandleJsz's decoding, in its order. */
 export function jszQuery(q: URLSearchParams): JszOptions {
@@ -28,17 +26,22 @@ const NO_STATS: JetStreamStatsJson = { memory: 0, storage: 0, reserved_memory: 0
 
 /** nats-server's JSInfo as /jsz prints it (MarshalIndent). */
 export function jsz(server: Server, opts: JszOptions): string {
+  return marshalIndent(jszInfo(server, opts));
+}
+
+/** nats-server's JSInfo (Jsz), for /jsz and the system's JSZ requests. */
+export function jszInfo(server: Server, opts: JszOptions): Record<string, unknown> {
   const js = server.jetstream;
   const head = { server_id: server.id, now: goTime(Date.now(), true) };
   if (js === null) {
     const config: JetStreamConfigJson = { max_memory: 0, max_storage: 0 };
-    return marshalIndent({ ...head, disabled: true, config, ...NO_STATS, streams: 0, consumers: 0, messages: 0, bytes: 0 });
+    return { ...head, disabled: true, config, ...NO_STATS, streams: 0, consumers: 0, messages: 0, bytes: 0 };
   }
   const s: JszSnapshot = js.jsz(opts);
   const details = s.account_details?.map((d) => ({
     ...d,
-    reserved_memory: d.reserved_memory < 0 ? U64_TAG : d.reserved_memory,
-    reserved_storage: d.reserved_storage < 0 ? U64_TAG : d.reserved_storage,
+    reserved_memory: d.reserved_memory < 0 ? UINT64_MAX_VALUE : d.reserved_memory,
+    reserved_storage: d.reserved_storage < 0 ? UINT64_MAX_VALUE : d.reserved_storage,
   }));
   const body = {
     ...head,
@@ -50,7 +53,7 @@ export function jsz(server: Server, opts: JszOptions): string {
     bytes: s.bytes,
     ...(details !== undefined ? { account_details: details } : {}),
   };
-  return marshalIndent(body).replaceAll(`"${U64_TAG.replace('\u0001', '\\u0001')}"`, UINT64_MAX);
+  return body;
 }
 
 /** nats-server's JetStreamVarz for one server: config and stats, no meta (not clustered); `{}` without JetStream. */

@@ -3,12 +3,14 @@
 // nats-server's JSON names (ConnzOptions' `sort`, `auth`, `acc`...), decoded here into the HTTP
 // endpoints' options. One table entry per endpoint. Reads, never writes.
 
+import type { JszOptions } from '../jetstream/host.js';
 import type { Server } from '../server/server.js';
 import type { AccountEndpoint, ServerEndpoint, ServerStats, SystemViews } from '../sys/host.js';
 import { accountInfo, accountStat, accountz, localConnections } from './accountz.js';
 import { connz, type ConnState } from './connz.js';
 import { goTime } from './go-format.js';
 import { healthz } from './healthz.js';
+import { jszInfo } from './jsz.js';
 import { numCores, processUsage } from './process-usage.js';
 import { routez } from './routez.js';
 import { subsz } from './subsz.js';
@@ -43,6 +45,31 @@ function connzOf(server: Server, o: Opts, acc?: string): unknown {
   });
 }
 
+/** nats-server JSzOptions from a request body (`consumer`, singular, as its JSON name). */
+function jszOf(o: Opts): JszOptions {
+  return {
+    account: str(o, 'account'),
+    accounts: bool(o, 'accounts'),
+    streams: bool(o, 'streams'),
+    consumers: bool(o, 'consumer'),
+    config: bool(o, 'config'),
+    offset: num(o, 'offset'),
+    limit: num(o, 'limit'),
+  };
+}
+
+/** An endpoint's failure where nats-server returns a typed nil: the reply has `"data": null`. */
+const typedNil = (text: string): Error => Object.assign(new Error(text), { data: null });
+
+/** nats-server JszAccount: one account's AccountDetail, with its error texts. */
+function jszAccount(server: Server, acc: string, o: Opts): unknown {
+  if (server.jetstream === null) throw typedNil('jetstream not enabled');
+  if (!server.accounts.has(acc)) throw typedNil(`account "${acc}" not found`);
+  const details = jszInfo(server, { ...jszOf(o), account: acc, accounts: false }).account_details as unknown[] | undefined;
+  if (details === undefined) throw typedNil(`account "${acc}" not jetstream enabled`);
+  return details[0];
+}
+
 /** nats-server Leafz: tsnats has no leaf node connections. */
 function leafz(server: Server): unknown {
   return { server_id: server.id, now: goTime(Date.now(), true), leafnodes: 0, leafs: [] };
@@ -65,6 +92,7 @@ function serverEndpoints(server: Server): Record<string, ServerEndpoint> {
     LEAFZ: () => leafz(server),
     ACCOUNTZ: (o) => accountz(server, str(o, 'account')),
     HEALTHZ: () => healthz(server),
+    JSZ: (o) => jszInfo(server, jszOf(o)),
   };
 }
 
@@ -75,6 +103,7 @@ function accountEndpoints(server: Server): Record<string, AccountEndpoint> {
     CONNZ: (acc, o) => connzOf(server, o, acc),
     LEAFZ: () => leafz(server),
     INFO: (acc) => accountInfo(server, acc),
+    JSZ: (acc, o) => jszAccount(server, acc, o),
   };
 }
 

@@ -9,7 +9,9 @@ import type { ServerOptions } from '../config/types.js';
 /**
  * A monitoring snapshot for a request: `opts` is the request body decoded from JSON (nats-server's
  * option names, e.g. ConnzOptions' `sort`, `acc`), `{}` without a body. Returns the data object;
- * throws Error(nats-server's text) when the snapshot cannot be made (the reply's `error`).
+ * throws Error(nats-server's text) when the snapshot cannot be made (the reply's `error`, code
+ * 500). An Error with a `data` property of null gives `{server, data: null, error}`, as
+ * nats-server prints its typed nil results.
  */
 export type ServerEndpoint = (opts: Record<string, unknown>) => unknown;
 /** A per-account snapshot ($SYS.REQ.ACCOUNT.<acc>.<X>): as ServerEndpoint, for account `acc`. */

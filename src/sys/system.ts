@@ -255,12 +255,13 @@ export class System implements SystemEvents {
         data = respond(opts);
       } catch (e) {
         error = { code: 500, description: (e as Error).message };
+        if ((e as { data?: unknown }).data === null) data = null;
       }
       if (data === SKIP) return;
     }
     const response: Record<string, unknown> = { server: this.serverInfo() };
+    if (data !== undefined && (data !== null || error !== null)) response.data = data;
     if (error !== null) response.error = error;
-    else if (data !== undefined && data !== null) response.data = data;
     this.send(reply, '', marshal(response), error === null ? enc : 'none');
   }
 
