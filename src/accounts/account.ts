@@ -15,6 +15,7 @@
 
 import { subjectHash } from '../subjects/hash.js';
 import { Sublist } from '../subjects/sublist.js';
+import type { SubjectMappings } from './mappings.js';
 
 /**
  * A subscription as the registry and delivery see it. Exactly one of `client`, `route` and
@@ -83,6 +84,8 @@ export interface InternalHandler {
  * cost on the hot path).
  */
 export interface ClientLink {
+  /** Whether the client gets its own messages (CONNECT `echo`). */
+  readonly echo: boolean;
   /** Round-trip time in seconds (0 until measured): a service import's `Nats-Request-Info` carries it. */
   readonly rtt: number;
   /**
@@ -179,6 +182,8 @@ export class Account {
   outMsgs = 0;
   outBytes = 0;
   slowConsumers = 0;
+  /** Subject mappings; null when the account has none (a publish then pays nothing for them). */
+  mappings: SubjectMappings | null = null;
 
   constructor(name: string) {
     this.name = name;
@@ -218,6 +223,7 @@ export class Account {
       for (let j = 0; j < plain.length; j++) {
         const sub = plain[j]!;
         if (sub.client !== null) {
+          if (sub.client === src && !src.echo) continue;
           if (sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) delivered++;
         } else if (sub.route !== null) {
           if (toRoutes && (routes === null || !routes.includes(sub.route))) {
@@ -249,7 +255,7 @@ export class Account {
             delivered++;
             break;
           }
-          if (sub.client !== null && sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) {
+          if (sub.client !== null && (sub.client !== src || src.echo) && sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) {
             delivered++;
             break;
           }

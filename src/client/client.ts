@@ -83,7 +83,8 @@ import {
 } from './errors.js';
 import { Outbound, type OutboundSink } from './outbound.js';
 import { CompiledPermissions } from './permissions.js';
-import type { Account, ClientLink, Consumer, RouteLink, Subscription } from '../accounts/account.js';
+import { type Account, type ClientLink, type Consumer, type RouteLink, type Subscription, TO_ROUTES } from '../accounts/account.js';
+import { DROPPED, type SubjectMappings } from '../accounts/mappings.js';
 import type { JwtClient, JwtLog, JwtUser, OperatorMode } from '../accounts/jwt-auth.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { joinHostPort } from '../util/host-port.js';
@@ -207,6 +208,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   /** Headers negotiated (client asked and server supports). */
   headers = false;
   echo = true;
+  /** The mapping a trace of the current PUB picked (undefined: none traced yet). */
+  private tracedMapping: Buffer | null | undefined = undefined;
 
   inMsgs = 0;
   inBytes = 0;
@@ -403,6 +406,14 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     const line = buf.toString('utf8', start, lf > 0 && buf[lf - 1] === 0x0d ? lf - 1 : lf).trim();
     this.host.trace(this, '<<-', line);
     if (op === OP_PUB || op === OP_HPUB) {
+      const mappings = this.acc.mappings;
+      if (mappings !== null) {
+        const s0 = recs[rec + F_A0S];
+        const s1 = recs[rec + F_A0E];
+        const mapped = mappings.select(buf, s0, s1, recs[rec + F_HASH]);
+        this.tracedMapping = mapped;
+        if (mapped !== null) this.host.trace(this, '<<-', `MAPPING ${buf.toString('latin1', s0, s1)} -> ${mapped.toString('latin1')}`);
+      }
       const pay = recs[rec + F_PAY];
       this.host.trace(this, '<<-', `MSG_PAYLOAD: [${JSON.stringify(buf.toString('utf8', pay, pay + recs[rec + F_SIZE]))}]`, true);
     }
@@ -443,6 +454,14 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     const s1 = recs[rec + F_A0E];
     const nargs = recs[rec + F_NARGS];
     const hasReply = (recs[rec + F_HDR] < 0 ? nargs === 3 : nargs === 4);
+    const acc = this.acc;
+    if (acc.mappings !== null) {
+      const mapped = this.mapPub(acc.mappings, buf, recs, rec);
+      if (mapped !== null) {
+        this.processMappedMsg(mapped, buf, recs, rec, hasReply);
+        return;
+      }
+    }
     if (s1 - s0 > GW_REPLY_PREFIX.length && startsWith(buf, s0, s1, GW_REPLY_PREFIX)) {
       this.sendErr(pubPermissionViolation(buf.subarray(s0, s1)));
       return;
@@ -463,7 +482,6 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     }
     if (this.opts.verbose) this.sendOK();
 
-    const acc = this.acc;
     const result = acc.sublist.matchBytes(buf, s0, s1, recs[rec + F_HASH]);
     if (!hasReply && recs[rec + F_OP] === OP_PUB && this.runnable(result, buf, s0, s1)) {
       const k = this.runLength(buf, recs, rec, s0, s1);
@@ -507,6 +525,52 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     if (delivered === 0 && hasReply && this.opts.no_responders) {
       this.sendNoResponders(buf.toString('latin1', r0, r1));
     }
+  }
+
+  /**
+   * The subject the account's mappings send the PUB record `rec` to (null: not mapped), picked
+   * once per message: by the trace of the op when tracing (which logs it), else here.
+   */
+  private mapPub(mappings: SubjectMappings, buf: Buffer, recs: Int32Array, rec: number): Buffer | null {
+    const traced = this.tracedMapping;
+    if (traced !== undefined) {
+      this.tracedMapping = undefined;
+      return traced;
+    }
+    return mappings.select(buf, recs[rec + F_A0S], recs[rec + F_A0E], recs[rec + F_HASH]);
+  }
+
+  /**
+   * processMsg for a publish the account's mappings sent to `subject` (nats-server checks
+   * permissions and reserved subjects on the mapped subject, and delivers it as published
+   * there, to local subscribers and routes alike). DROPPED (no destination picked) has no
+   * interest.
+   */
+  private processMappedMsg(subject: Buffer, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): void {
+    if (subject.length > GW_REPLY_PREFIX.length && startsWith(subject, 0, subject.length, GW_REPLY_PREFIX)) {
+      this.sendErr(pubPermissionViolation(subject));
+      return;
+    }
+    if (this.perms !== null && !this.pubAllowed(subject.toString('latin1'))) {
+      this.sendErr(pubPermissionViolation(subject));
+      return;
+    }
+    let reply: Buffer | null = null;
+    if (hasReply) {
+      reply = buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]);
+      if (isReservedReply(reply, 0, reply.length)) {
+        this.sendErr(replySubjectViolation(reply));
+        return;
+      }
+    }
+    if (this.opts.verbose) this.sendOK();
+    let delivered = 0;
+    if (subject !== DROPPED) {
+      const pay = recs[rec + F_PAY];
+      const hdrLen = recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1;
+      delivered = this.acc.deliver(subject, reply, hdrLen, buf.subarray(pay, pay + recs[rec + F_SIZE]), TO_ROUTES, null, this);
+    }
+    if (delivered === 0 && reply !== null && this.opts.no_responders) this.sendNoResponders(reply.toString('latin1'));
   }
 
   /**

@@ -26,7 +26,9 @@ import {
   type OptionReader,
 } from './values.js';
 import { accountJetStream } from './jetstream.js';
+import { parseMappings } from './mappings.js';
 import { clonePermissions, isValidPublicAccountKey, parseUserPermissions, parseUsers, usersAndNkeys } from './auth.js';
+import { SubjectTransform, TransformError, transformTokenize, transformUntokenize } from '../subjects/transform.js';
 import { isSubsetMatch, isValidPublishSubject, isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
 import type {
   AccountConfig,
@@ -228,7 +230,7 @@ function parseAccount(acc: AccountConfig, m: ConfMap, c: KeyContext, pending: Pe
         break;
       case 'mappings':
       case 'maps':
-        c.notice(notSupported('account mappings'), mv.pos);
+        acc.mappings = [...(acc.mappings ?? []), ...parseMappings(mv, c)];
         break;
       case 'limits':
         parseAccountLimits(mv, c);
@@ -851,115 +853,13 @@ function serviceImportCycle(links: Links, name: string, from: string, visited: S
   return undefined;
 }
 
-// Subject mapping transforms (accounts.go transformTokenize, transformUntokenize, newTransform,
-// indexPlaceHolders): only whether one can be made, and nats-server's error if not.
-
-const INVALID_MAPPING = 'invalid mapping destination';
-const NOT_ENOUGH_ARGS = `${INVALID_MAPPING}: not enough arguments passed to the function`;
-const INVALID_ARG = `${INVALID_MAPPING}: function argument is invalid or in the wrong format`;
-const TOO_MANY_ARGS = `${INVALID_MAPPING}: too many arguments passed to the function`;
-
-/** foo.*.* → foo.$1.$2 */
-function transformTokenize(subject: string): string {
-  let i = 1;
-  return subject
-    .split('.')
-    .map((t) => (t === '*' ? `$${i++}` : t))
-    .join('.');
-}
-
-/** foo.$1.$2 → foo.*.* */
-function transformUntokenize(subject: string): string {
-  return subject
-    .split('.')
-    .map((t) => (t.length > 1 && t[0] === '$' && t[1]! >= '1' && t[1]! <= '9' ? '*' : t))
-    .join('.');
-}
-
-/** subjectInfo: valid, tokens, number of `*`, whether it ends in `>`. */
-function subjectInfo(subject: string): { valid: boolean; tokens: string[]; pwcs: number; fwc: boolean } {
-  const tokens = subject.split('.');
-  let pwcs = 0;
-  let fwc = false;
-  for (const t of tokens) {
-    if (t.length === 0 || fwc) return { valid: false, tokens, pwcs: 0, fwc: false };
-    if (t === '>') fwc = true;
-    else if (t === '*') pwcs++;
-  }
-  return { valid: subject !== '', tokens, pwcs, fwc };
-}
-
-// `[\t\n\f\r ]` is Go's regexp \s.
-const MAPPING_FUNCTIONS: ReadonlyArray<[string, RegExp]> = [
-  ['wildcard', /{{[\t\n\f\r ]*[wW]ildcard[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-  ['partition', /{{[\t\n\f\r ]*[pP]artition[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-  ['index-int', /{{[\t\n\f\r ]*[sS]plit[fF]rom[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-  ['index-int', /{{[\t\n\f\r ]*[sS]plit[fF]rom[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-  ['index-int', /{{[\t\n\f\r ]*[sS]lice[fF]rom[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-  ['index-int', /{{[\t\n\f\r ]*[sS]lice[fF]rom[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-  ['split', /{{[\t\n\f\r ]*[sS]plit[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*}}/],
-];
-
-/** indexPlaceHolders: the source wildcard indexes a destination token uses (null: a plain
- * token), or the error text. */
-function placeHolders(token: string): number[] | null | string {
-  if (token.length <= 1) return null;
-  if (token[0] === '$') {
-    const n = atoi(token.slice(1));
-    return n === undefined ? null : [n];
-  }
-  if (!(token.length > 4 && token.startsWith('{{') && token.endsWith('}}'))) return null;
-  const bad = (err: string): string => `${err} in ${token}`;
-  const int = (s: string): number | undefined => atoi(s.replace(/^ +| +$/g, ''));
-  for (const [fn, re] of MAPPING_FUNCTIONS) {
-    const m = re.exec(token);
-    if (m === null) continue;
-    const args = m[1]!.split(/,[\t\n\f\r ]*/);
-    switch (fn) {
-      case 'wildcard': {
-        if (args.length === 1 && args[0] === '') return bad(NOT_ENOUGH_ARGS);
-        if (args.length > 1) return bad(TOO_MANY_ARGS);
-        const i = int(args[0]!);
-        return i === undefined ? bad(INVALID_ARG) : [i];
-      }
-      case 'partition': {
-        if (args.length < 2) return bad(NOT_ENOUGH_ARGS);
-        const ns = args.map(int);
-        return ns.includes(undefined) ? bad(INVALID_ARG) : (ns.slice(1) as number[]);
-      }
-      case 'index-int': {
-        if (args.length < 2) return bad(NOT_ENOUGH_ARGS);
-        if (args.length > 2) return bad(TOO_MANY_ARGS);
-        const [i, n] = args.map(int);
-        return i === undefined || n === undefined ? bad(INVALID_ARG) : [i];
-      }
-      default: {
-        if (args.length < 2) return bad(NOT_ENOUGH_ARGS);
-        if (args.length > 2) return bad(TOO_MANY_ARGS);
-        const i = int(args[0]!);
-        if (i === undefined || args[1]!.includes(' ') || args[1]!.includes('.')) return bad(INVALID_ARG);
-        return [i];
-      }
-    }
-  }
-  return bad(`${INVALID_MAPPING}: unknown function`);
-}
-
 /** newTransform's checks: undefined when `src` can be mapped to `dest`, else the error text. */
 function transformError(src: string, dest: string): string | undefined {
-  const s = subjectInfo(src);
-  const d = subjectInfo(dest);
-  if (!s.valid || !d.valid || d.pwcs > 0 || s.fwc !== d.fwc) return 'invalid subject';
-  if (s.pwcs === 0 && !s.fwc) return undefined;
-  let used = 0;
-  for (const token of d.tokens) {
-    const ph = placeHolders(token);
-    if (typeof ph === 'string') return ph;
-    if (ph === null) continue;
-    used++;
-    const out = ph.find((i) => i > s.pwcs);
-    if (out !== undefined) return `${INVALID_MAPPING}: wildcard index out of range in ${token}: [${out}]`;
+  try {
+    new SubjectTransform(src, dest);
+    return undefined;
+  } catch (e) {
+    if (e instanceof TransformError) return e.message;
+    throw e;
   }
-  if (used < s.pwcs) return `${INVALID_MAPPING}: not using all of the token wildcard(s) in ${dest}`;
-  return undefined;
 }

@@ -57,6 +57,7 @@ import { CLUSTER_READER } from './cluster.js';
 import { OPERATOR_READER } from './operator.js';
 import { JETSTREAM_READER } from './jetstream.js';
 import { WEBSOCKET_READER } from './websocket.js';
+import { MAPPINGS_READER } from './mappings.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -108,6 +109,7 @@ export function defaultOptions(): ServerOptions {
     accounts: [],
     systemAccount: '',
     noSystemAccount: false,
+    mappings: [],
     trustedOperators: [],
     resolver: null,
     resolverPreload: {},
@@ -301,7 +303,7 @@ function lameDuckKey(v: ConfNode, c: KeyContext, field: 'lameDuckDurationMs' | '
  * The one table of option readers: the server's own keys, then each subsystem's. Their
  * prepare, baseline and validate parts run in this order.
  */
-const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER, JETSTREAM_READER, WEBSOCKET_READER];
+const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER, JETSTREAM_READER, WEBSOCKET_READER, MAPPINGS_READER];
 
 /** Top-level keys tsnats understands, by lower-case name. Everything else is unknown. */
 export const CONFIG_KEYS: ReadonlyMap<string, KeyHandler> = new Map(

@@ -90,6 +90,8 @@ export interface ServerOptions {
   systemAccount: string;
   /** `no_system_account`: no default `$SYS` system account when none is configured. */
   noSystemAccount: boolean;
+  /** Top-level `mappings` (those of the global account $G), in file order. */
+  mappings: MappingConfig[];
 
   // Operator mode (nats-server's TrustedOperators, AccountResolver, resolverPreloads).
   /** `operator`: the trusted operators (their JWTs decoded); empty = not in operator mode. */
@@ -188,6 +190,15 @@ export interface AccountConfig {
   imports: ImportConfig[];
   /** `jetstream: enabled` or `jetstream { max_mem, max_file, max_streams, max_consumers }`; null = not enabled. */
   jetstream?: JetStreamAccountLimits | null;
+  /** `mappings { src: dest | [{ destination, weight, cluster }] }`, in file order. */
+  mappings?: MappingConfig[];
+}
+
+/** One subject mapping: published on `src` (a subject, wildcards allowed), delivered on a destination. */
+export interface MappingConfig {
+  src: string;
+  /** As written (weights in percent, not cumulative); none = `src` itself. */
+  dests: { subject: string; weight: number; cluster: string }[];
 }
 
 /** nats-server's JetStreamAccountLimits: -1 = unlimited (within the server's limits). */

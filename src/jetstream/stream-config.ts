@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import { goJSON, type StreamConfig } from './json.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
-import { SubjectTransform } from './transform.js';
+import { SubjectTransform } from '../subjects/transform.js';
 
 /** nats-server's JSMaxNameLen and JSMaxDescriptionLen. */
 export const JS_MAX_NAME_LEN = 255;

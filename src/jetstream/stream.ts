@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
 import { filterMatches } from '../subjects/subject.js';
-import { SubjectTransform } from './transform.js';
+import { SubjectTransform } from '../subjects/transform.js';
 
 /**
  * A stream reading from an origin (a mirror or a source, sourcing.ts), in the origin's `readers`

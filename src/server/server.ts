@@ -6,7 +6,7 @@ import type tls from 'node:tls';
 import { type Client as ClientT, Client, type ClientHost, type ClientSocket, type Counters } from '../client/client.js';
 import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
-import type { NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
+import type { MappingConfig, NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { DEFAULT_SYSTEM_ACCOUNT } from '../config/accounts.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
@@ -15,6 +15,7 @@ import type { JetStream, JetStreamHost } from '../jetstream/host.js';
 import type { EventClient, SystemEvents, SystemHost, SystemViews } from '../sys/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { wireImports } from '../accounts/imports.js';
+import { SubjectMappings } from '../accounts/mappings.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
 import { startMemoryUpdates, startResolverUpdates } from '../accounts/resolver-updates.js';
 import { DirResolver } from '../accounts/resolver.js';
@@ -253,10 +254,20 @@ export class Server implements ClientHost {
 
   /** Creates the configured accounts that do not exist yet and (re)wires their imports. */
   private configureAccounts(): void {
+    this.globalAccount.mappings = this.newMappings(this.opts.mappings);
     // In operator mode the account JWTs make the graph (accounts/jwt-auth.ts).
     if (this.operator !== null) return;
     for (const a of this.opts.accounts) if (!this.accounts.has(a.name)) this.registerAccount(new Account(a.name));
+    for (const a of this.opts.accounts) this.accounts.get(a.name)!.mappings = this.newMappings(a.mappings ?? []);
     for (const w of wireImports(this, this.accounts, this.opts.accounts)) this.logger.warn(w);
+  }
+
+  /** An account's subject mappings (checked by the config reader), null for none. */
+  newMappings(list: readonly MappingConfig[]): SubjectMappings | null {
+    if (list.length === 0) return null;
+    const m = new SubjectMappings(() => this.cluster?.name ?? '');
+    for (const { src, dests } of list) m.add(src, dests);
+    return m;
   }
 
   lookupAccount(name: string, create: boolean): Account | null {
