@@ -349,7 +349,7 @@ describe('accounts: users across accounts and the authorization block', () => {
 });
 
 describe('accounts: keys tsnats accepts and ignores', () => {
-  it('nkey, mappings, limits, latency, share and account_token_position: one notice each (jetstream is read)', () => {
+  it('nkey, limits, latency, share and account_token_position: one notice each (jetstream and mappings are read)', () => {
     const got = notices(`accounts {
   A {
     nkey: ${ACCOUNT_NKEY}
@@ -362,7 +362,6 @@ describe('accounts: keys tsnats accepts and ignores', () => {
 }`);
     expect(got).toEqual([
       't.conf:3:5: account nkey is not supported by tsnats yet: ignored',
-      't.conf:5:5: account mappings is not supported by tsnats yet: ignored',
       't.conf:6:5: account limits is not supported by tsnats yet: ignored',
       't.conf:7:34: service latency tracking is not supported by tsnats yet: ignored',
       't.conf:7:73: account_token_position is not supported by tsnats yet: ignored',
