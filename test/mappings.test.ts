@@ -14,6 +14,9 @@ import { SubjectMappings } from '../src/accounts/mappings.js';
 import { SubjectTransform } from '../src/subjects/transform.js';
 import { errorLines, natsServerCheck, natsServerStart, tsnatsCheck, tsnatsStart } from './helpers/conf-check.js';
 import { freePort, RawClient, spawnServer, type SpawnedServer } from './helpers/index.js';
+import { connectJwt, Operator } from './helpers/operator.js';
+import type { Account } from '@nats-io/jwt';
+import type { KeyPair } from '@nats-io/nkeys';
 
 const started: ServerHandle[] = [];
 const spawned: SpawnedServer[] = [];
@@ -348,5 +351,47 @@ describe('a mixed cluster: the publishing server maps, the others deliver as rec
     for (let i = 0; i < 100 && got.length < 2; i++) await sleep(20);
     await sleep(100);
     expect(got.filter((s) => !s.startsWith('probe'))).toEqual(['b.1:x', 'c.2:y']);
+  });
+});
+
+describe('mappings from account JWTs (operator mode)', () => {
+  it.each(['nats-server', 'tsnats'] as const)('on %s: the `mappings` claim maps (a weight of 0 is 100)', async (kind) => {
+    const op = await new Operator().init();
+    const unlimited = { conn: -1, subs: -1, payload: -1, data: -1, imports: -1, exports: -1, wildcards: true };
+    const a = await op.account('A', { limits: unlimited, mappings: { 'req.*': [{ subject: 'got.$1' }], plain: [{ subject: 'p.x', weight: 100 }] } } as Partial<Account>);
+    const u = await Operator.user(a);
+    const conf = op.config();
+    const port = kind === 'tsnats' ? (await tsnats(conf)).port : (await natsServer(conf)).port;
+    const { c } = await connectJwt(port, u.jwt, u.kp);
+    try {
+      await c.expect('PONG\r\n');
+      c.send('SUB got.* 1\r\nSUB p.x 2\r\nPUB req.a 1\r\nA\r\nPUB plain 1\r\nB\r\nPING\r\n');
+      expect(await c.expect('PONG\r\n')).toBe('MSG got.a 1 1\r\nA\r\nMSG p.x 2 1\r\nB\r\nPONG\r\n');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a JWT whose mappings break the rules is refused, as jwt/v2 validates them', async () => {
+    const op = await new Operator().init();
+    const unlimited = { conn: -1, subs: -1, payload: -1, data: -1, imports: -1, exports: -1, wildcards: true };
+    const a = await op.account('A', { limits: unlimited, mappings: { 'a.*': [{ subject: 'b.*' }] } } as Partial<Account>);
+    const b = await op.account('B', { limits: unlimited, mappings: { a: [{ subject: 'b', weight: 60 }, { subject: 'c', weight: 60 }] } } as Partial<Account>);
+    const ua = await Operator.user(a);
+    const ub = await Operator.user(b);
+    const conf = op.config();
+    const outcome = async (port: number, u: { jwt: string; kp: KeyPair }): Promise<string> => {
+      const { c } = await connectJwt(port, u.jwt, u.kp);
+      const text = (await c.readUntilQuiet(200, 3000)).toString('latin1');
+      await c.close();
+      return text;
+    };
+    const ns = await natsServer(conf);
+    const ts = await tsnats(conf);
+    for (const u of [ua, ub]) {
+      const want = await outcome(ns.port, u);
+      expect(want).toBe("-ERR 'Authorization Violation'\r\n");
+      expect(await outcome(ts.port, u)).toBe(want);
+    }
   });
 });

@@ -15,6 +15,7 @@ import { accountConfig, accountIssues, activationValid } from './jwt-imports.js'
 import { decodeAccountClaims, decodeUserClaims, timeIssue, type AccountClaims, type UserClaims } from './claims.js';
 import { type AccountResolver, newResolver } from './resolver.js';
 import { isRevoked } from './revocations.js';
+import { type JwtMappings, SubjectMappings } from './mappings.js';
 
 /** nats-server ErrAccountValidation. */
 const ERR_ACCOUNT_VALIDATION = 'account validation failed';
@@ -63,6 +64,8 @@ export interface OperatorHost extends AccountHost {
   /** The account object of this name, made when missing. */
   account(name: string): Account;
   log(level: 'ERR' | 'WRN' | 'INF' | 'DBG', text: string): void;
+  /** This server's cluster name ('' without one), for cluster-scoped mappings. */
+  clusterName?(): string;
 }
 
 /** A user template of an account's scoped signing key (jwt.UserScope). */
@@ -400,6 +403,7 @@ export class OperatorMode {
     acc.maxConnections = limit(lim.conn);
     acc.maxSubscriptions = limit(lim.subs);
     acc.maxPayload = limit(lim.payload);
+    acc.mappings = jwtMappings(nats, () => this.host.clusterName?.() ?? '');
     // nats-server checkExpiration: the account's clients go when its JWT expires.
     acc.expiresAt = claims.exp !== undefined && claims.exp > 0 ? claims.exp * 1000 : 0;
     const signingKeys = new Map<string, UserScope | null>();
@@ -613,4 +617,22 @@ function decodeSig(sig: string): Buffer | null {
   if (/^[A-Za-z0-9_-]*$/.test(sig)) return Buffer.from(sig, 'base64url');
   if (/^[A-Za-z0-9+/]*={0,2}$/.test(sig) && sig.length % 4 === 0) return Buffer.from(sig, 'base64');
   return null;
+}
+
+/**
+ * The claims' `mappings` (jwt/v2 Mapping: a weight of 0 is 100), as nats-server applies them
+ * with AddWeightedMappings: one it refuses is left out. Null when there are none.
+ */
+function jwtMappings(nats: AccountClaims['nats'], clusterName: () => string): SubjectMappings | null {
+  const maps = (nats as { mappings?: JwtMappings }).mappings;
+  if (maps === undefined || maps === null || Object.keys(maps).length === 0) return null;
+  const m = new SubjectMappings(clusterName);
+  for (const [src, list] of Object.entries(maps)) {
+    try {
+      m.add(src, (list ?? []).map((d) => ({ subject: d.subject, weight: d.weight || 100, cluster: d.cluster ?? '' })));
+    } catch {
+      // nats-server ignores AddWeightedMappings' error here.
+    }
+  }
+  return m.size > 0 ? m : null;
 }

@@ -8,6 +8,7 @@ import { DEFAULT_SERVICE_EXPORT_RESPONSE_THRESHOLD_MS } from '../config/accounts
 import { decodeActivationClaims, timeIssue, type AccountClaims } from './claims.js';
 import { subjectCovers } from './imports.js';
 import { isRevoked } from './revocations.js';
+import { type JwtMappings, jwtMappingIssues } from './mappings.js';
 
 type JwtExport = NonNullable<AccountClaims['nats']['exports']>[number];
 type JwtImport = NonNullable<AccountClaims['nats']['imports']>[number];
@@ -78,7 +79,7 @@ export function accountIssues(claims: AccountClaims): string[] {
   const imports = nats.imports ?? [];
   const exports = nats.exports ?? [];
   const lim = (nats.limits ?? {}) as Record<string, unknown>;
-  const issues: string[] = [];
+  const issues: string[] = jwtMappingIssues((nats as { mappings?: JwtMappings }).mappings);
   for (const i of imports) {
     if (i.type !== 'stream' && i.type !== 'service') issues.push(`invalid import type: "${String(i.type)}"`);
     if (!i.account) issues.push('account to import from is not specified');

@@ -21,6 +21,28 @@ export interface MapDest {
   cluster: string;
 }
 
+/** An account JWT's `mappings` claim (jwt/v2 Mapping of WeightedMapping). */
+export type JwtMappings = Record<string, { subject: string; weight?: number; cluster?: string }[] | null>;
+
+/**
+ * jwt/v2 Mapping.Validate: the issues of an account JWT's `mappings` (any one makes the claims
+ * invalid).
+ */
+export function jwtMappingIssues(maps: JwtMappings | undefined): string[] {
+  const issues: string[] = [];
+  for (const [src, list] of Object.entries(maps ?? {})) {
+    let total = 0;
+    for (const d of list ?? []) {
+      if (d.subject.split('.').some((t) => t === '*' || t === '>')) {
+        issues.push(`Subject ${quote(d.subject)} in weighted mapping ${quote(src)} is not allowed to contains wildcard`);
+      }
+      total = (total + (d.weight || 100)) & 0xff;
+    }
+    if (total > 100) issues.push(`Mapping ${quote(src)} exceeds 100% among all of it's weighted to mappings`);
+  }
+  return issues;
+}
+
 /** A destination with its weight made cumulative (sorted by weight, as nats-server keeps them). */
 interface Destination {
   readonly tr: SubjectTransform;

@@ -122,6 +122,7 @@ export class Server implements ClientHost {
             account: (name) => this.lookupAccount(name, true) as Account,
             clientsOf: (acc) => [...this.clients.values()].filter((c) => c.acc === acc && c.jwtUser !== null),
             log: (level, text) => this.logger.log(level, text),
+            clusterName: () => this.cluster?.name ?? '',
           })
         : null;
     this.configureAccounts();
