@@ -395,3 +395,33 @@ describe('mappings from account JWTs (operator mode)', () => {
     }
   });
 });
+
+describe('mappings and service imports', () => {
+  const CONF = `
+accounts {
+  A {
+    users [{user: a, password: a}]
+    exports [{service: "svc.*.*"}]
+    mappings { "svc.m.*": "svc.mapped.$1" }
+  }
+  B {
+    users [{user: b, password: b}]
+    imports [{service: {account: A, subject: "svc.*.*"}, to: "ask.*.*"}]
+  }
+}`;
+
+  it('a request crossing an import is mapped by the exporting account, as nats-server does', async () => {
+    const answers = async (port: number): Promise<string[]> => {
+      const svc = await client(port, { user: 'a', pass: 'a' });
+      svc.subscribe('svc.>', { callback: (_e, m) => void m.respond(m.subject) });
+      await svc.flush();
+      const req = await client(port, { user: 'b', pass: 'b' });
+      const out: string[] = [];
+      for (const s of ['ask.x.y', 'ask.m.z']) out.push((await req.request(s, '', { timeout: 2000 })).string());
+      return out;
+    };
+    const want = await answers((await natsServer(CONF)).port);
+    expect(want).toEqual(['svc.x.y', 'svc.mapped.z']);
+    expect(await answers((await tsnats(CONF)).port)).toEqual(want);
+  });
+});

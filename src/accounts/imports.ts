@@ -5,42 +5,39 @@
 
 import type { AccountConfig, ExportConfig, ImportConfig } from '../config/types.js';
 import { type Account, type AccountHost, type ClientLink, TO_ROUTES, internalSub } from './account.js';
+import { SubjectTransform, TransformError, transformTokenize, transformUntokenize } from '../subjects/transform.js';
 
 /** nats-server's ClientInfoHdr. */
 const REQUEST_INFO_HDR = 'Nats-Request-Info';
 
+const hasWildcard = (s: string): boolean => s.split('.').some((t) => t === '*' || t === '>');
+
 /**
- * Subject mapping of an import: `from` is the pattern that matched, `to` the local form. Each
- * `*` of `from` fills the next `*` (or the `$n` / `{{wildcard(n)}}` reference) of `to`, and a
- * trailing `>` carries the rest.
+ * The subject a stream import delivers a message on `subject` under (nats-server
+ * AddMappedStreamImportWithClaim): its `to` (or `prefix.subject`); a wildcard import maps the
+ * published subject through a transform.
  */
-export function mapSubject(from: string, to: string, subject: string): string {
-  const ft = from.split('.');
-  const st = subject.split('.');
-  const vals: string[] = [];
-  let rest = '';
-  for (let i = 0; i < ft.length; i++) {
-    if (ft[i] === '*') vals.push(st[i] ?? '');
-    else if (ft[i] === '>') rest = st.slice(i).join('.');
-  }
-  let k = 0;
-  return to
-    .split('.')
-    .map((t) => {
-      if (t === '*') return vals[k++] ?? '';
-      if (t === '>') return rest;
-      const m = /^(?:\$(\d+)|\{\{\s*wildcard\s*\(\s*(\d+)\s*\)\s*\}\})$/.exec(t);
-      if (m) return vals[Number(m[1] ?? m[2]) - 1] ?? '';
-      return t;
-    })
-    .join('.');
+function streamSubjects(imp: ImportConfig): (subject: string) => string {
+  const from = imp.subject;
+  const prefixed = imp.prefix === '' ? from : `${imp.prefix}${imp.prefix.endsWith('.') ? '' : '.'}${from}`;
+  const to = imp.to !== '' ? imp.to : prefixed;
+  if (!hasWildcard(from)) return () => to;
+  if (to === from) return (s) => s;
+  const tr = new SubjectTransform(from, transformTokenize(to));
+  return (s) => tr.transformSubject(s);
 }
 
-/** The subject a stream import delivers under. */
-function streamSubject(imp: ImportConfig, subject: string): string {
-  if (imp.to !== '') return mapSubject(imp.subject, imp.to, subject);
-  if (imp.prefix !== '') return imp.prefix.endsWith('.') ? imp.prefix + subject : `${imp.prefix}.${subject}`;
-  return subject;
+/**
+ * The exported subject a service import's request on `subject` goes to (nats-server
+ * addServiceImport: a reversed transform for wildcards, the published subject when both sides
+ * are the same).
+ */
+function serviceSubjects(from: string, to: string): (subject: string) => string {
+  if (!hasWildcard(to)) return () => to;
+  if (to === from) return (s) => s;
+  const tr = new SubjectTransform(transformUntokenize(to), transformTokenize(from)).reverse();
+  if (tr === null) throw new TransformError('invalid subject');
+  return (s) => tr.transformSubject(s);
 }
 
 /** Does `pattern` (an export) cover `subject` (an import, possibly with wildcards)? */
@@ -103,11 +100,19 @@ export function wireImports(host: AccountHost, accounts: ReadonlyMap<string, Acc
         warnings.push(`${imp.kind} import of "${imp.subject}" from account "${imp.account}" into "${cfg.name}" is not authorized`);
         continue;
       }
+      let mapped: (subject: string) => string;
+      try {
+        mapped = imp.kind === 'stream' ? streamSubjects(imp) : serviceSubjects(imp.to || imp.subject, imp.subject);
+      } catch (e) {
+        if (!(e instanceof TransformError)) throw e;
+        warnings.push(`${imp.kind} import of "${imp.subject}" from account "${imp.account}" into "${cfg.name}": ${e.message}`);
+        continue;
+      }
       if (imp.kind === 'stream') {
         const sub = internalSub(imp.subject, {
           clusterWide: true,
           receive: (subject, reply, hdrLen, payload) => {
-            const to = Buffer.from(streamSubject(imp, subject.toString('latin1')), 'latin1');
+            const to = Buffer.from(mapped(subject.toString('latin1')), 'latin1');
             importer.deliver(to, reply, hdrLen, payload, 0, null, null);
           },
         });
@@ -120,8 +125,10 @@ export function wireImports(host: AccountHost, accounts: ReadonlyMap<string, Acc
       const sub = internalSub(local, {
         clusterWide: false,
         receive: (subject, reply, hdrLen, payload, src) => {
-          const s = subject.toString('latin1');
-          const to = local === imp.subject ? s : mapSubject(local, imp.subject, s);
+          // The exporting account's mappings apply to the request (nats-server processServiceImport).
+          const exported = mapped(subject.toString('latin1'));
+          const to = exporter.mappings?.map(exported) ?? exported;
+          if (to === '') return;
           const nr = reply === null ? null : exporter.newServiceReply(host, importer, reply, singleton, exp.responseThresholdMs);
           const m = withRequestInfo(hdrLen, payload, src, importer);
           exporter.deliver(Buffer.from(to, 'latin1'), nr, m.hdrLen, m.payload, TO_ROUTES, null, src);

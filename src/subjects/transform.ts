@@ -259,6 +259,32 @@ export class SubjectTransform {
     return this.apply(tokens);
   }
 
+  /** transformSubject: the destination for a literal subject known to match `src`. */
+  transformSubject(subject: string): string {
+    return this.apply(subject.split('.'));
+  }
+
+  /**
+   * reverse: the transform from `dest`'s subjects back to `src`'s (service imports are made so,
+   * in nats-server). Null when it cannot be made.
+   */
+  reverse(): SubjectTransform | null {
+    try {
+      if (this.parts.length === 0) return new SubjectTransform(this.dest, this.src);
+      const phs = this.destTokens.filter((t) => t.length > 1 && t[0] === '$' && t[1]! >= '1' && t[1]! <= '9');
+      const nda: string[] = [];
+      for (const t of this.srcTokens) {
+        if (t !== '*') nda.push(t);
+        else if (phs.length === 0) return null;
+        else nda.push(phs.shift()!);
+      }
+      return new SubjectTransform(transformUntokenize(this.dest), nda.join('.'));
+    } catch (e) {
+      if (e instanceof TransformError) return null;
+      throw e;
+    }
+  }
+
   /** transform: the destination for a subject (as tokens) known to match `src`. */
   apply(tokens: readonly string[]): string {
     const parts = this.parts;
