@@ -24,14 +24,17 @@ import {
   VERSION,
 } from '../config/defaults.js';
 import { goUrlParse } from '../config/cluster.js';
-import type { ClusterOptions, SubjectPermission } from '../config/types.js';
+import type { ClusterOptions, SubjectPermission, TlsOptions } from '../config/types.js';
+import type tls from 'node:tls';
 import { joinHostPort } from '../util/host-port.js';
 import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import type { Cluster, ClusterHost, RouteSnapshot } from './host.js';
 import { type InterestEntry, type InterestSink, LocalInterest, subLine, unsubLine } from './interest.js';
 import { connectLine, gossipLine, infoLine, type RouteConnectDoc, type RouteInfoDoc } from './route-info.js';
-import { Route, RouteClosed, type RouteOwner, type RouteType } from './route.js';
+import { Route, RouteClosed, routeLabel, type RouteOwner, type RouteType } from './route.js';
+import { linkTlsContext, linkTlsDescription, linkTlsHandshake } from '../util/tls-link.js';
+import { TLS_TIMEOUT_MS } from '../config/defaults.js';
 
 /** nats-server's RouteProtoV2 (route INFO `proto`). */
 export const ROUTE_PROTO = 2;
@@ -163,8 +166,15 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
   private timer: NodeJS.Timeout | null = null;
   /** Waits in connect loops (reconnect delays), woken at shutdown. */
   private readonly waits = new Map<NodeJS.Timeout, () => void>();
-  /** Sockets being dialed. */
+  /** Sockets being dialed, or in their TLS handshake. */
   private readonly dialing = new Set<net.Socket>();
+  /** The route TLS context, made for the cluster's current `tls` options (null: plain routes). */
+  private tls: { opts: TlsOptions; context: tls.SecureContext } | null = null;
+  /**
+   * nats-server's routeTLSName: the host name of a configured route, checked in the certificate
+   * of a route solicited by IP (gossiped routes are).
+   */
+  private tlsName = '';
   private running = false;
   private stopping = false;
 
@@ -244,6 +254,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     const removed = this.configured.filter((u) => !next.some((n) => key(n) === key(u)));
     const added = next.filter((u) => !this.configured.some((o) => key(o) === key(u)));
     this.configured = next;
+    this.saveRouteTlsName(added);
     for (const u of removed) {
       for (const r of [...this.byRid.values(), ...this.pending]) {
         if (r.url === null || key(r.url) !== key(u)) continue;
@@ -294,7 +305,16 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     const shortest = Math.min(o.pingIntervalMs, o.writeDeadlineMs, c.authTimeoutMs || AUTH_TIMEOUT_MS);
     this.timer = setInterval(() => this.tick(), Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, Math.floor(shortest / 20))));
     this.timer.unref();
+    this.saveRouteTlsName(this.configured);
     for (const u of this.configured) void this.connectToRoute(u, true, true);
+  }
+
+  /** nats-server's saveRouteTLSName: the first host name (not an IP) among `routes`. */
+  private saveRouteTlsName(routes: readonly URL[]): void {
+    for (const u of routes) {
+      const host = parseHostPort(u.host, 0)[0];
+      if (this.tlsName === '' && net.isIP(host) === 0) this.tlsName = host;
+    }
   }
 
   /** Closes the listener and every route, stops reconnecting; resolves when the sockets are gone. */
@@ -363,6 +383,8 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
       port,
       headers: !o.noHeaderSupport,
       auth_required: c.username !== '',
+      tls_required: (c.tls ?? null) !== null,
+      tls_verify: (c.tls ?? null) !== null,
       max_payload: o.maxPayload,
       ip,
       cluster: this.clusterName,
@@ -376,27 +398,92 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
 
   // ---- connections ----
 
+  /** The TLS context for routes now, or null without TLS (made again when the options changed). */
+  private tlsContext(): tls.SecureContext | null {
+    const t = this.copts.tls ?? null;
+    if (t === null) return (this.tls = null);
+    if (this.tls?.opts !== t) this.tls = { opts: t, context: linkTlsContext(t) };
+    return this.tls.context;
+  }
+
+  /**
+   * With cluster TLS, the handshake comes first (nats-server's doTLSHandshake, no plain-text
+   * INFO): `then` gets the TLS socket and the rid once it is done. A failure is logged as
+   * nats-server logs it and the connection closed as `TLS Handshake Failure`; a solicited route
+   * is then retried. Without TLS, `then` at once.
+   */
+  private withTls(raw: net.Socket, url: URL | null, then: (socket: net.Socket, rid: number) => void): void {
+    const rid = this.host.nextCid();
+    const context = this.tlsContext();
+    if (context === null) return then(raw, rid);
+    const label = routeLabel(raw, rid);
+    const log = (level: 'INF' | 'ERR' | 'DBG', text: string): void => this.host.log(level, `${label} - ${text}`);
+    let host = '';
+    if (url !== null) {
+      host = parseHostPort(url.host, 0)[0];
+      if (this.tlsName !== '' && net.isIP(host) !== 0) host = this.tlsName;
+    }
+    log('DBG', `Starting TLS route ${url === null ? 'server' : 'client'} handshake`);
+    this.dialing.add(raw);
+    const timeoutMs = this.copts.tlsTimeoutMs || TLS_TIMEOUT_MS;
+    linkTlsHandshake(raw, context, url === null ? { server: true } : { server: false, host }, timeoutMs, (err, socket, timedOut) => {
+      this.dialing.delete(raw);
+      if (err === null && !this.stopping) {
+        then(socket!, rid);
+        return;
+      }
+      if (err === null) {
+        socket!.destroy();
+        return;
+      }
+      log('ERR', timedOut ? 'TLS handshake timeout' : `TLS route handshake error: ${err}`);
+      // nats-server forgets the name when the certificate did not have it (its issue 1256).
+      if (host === this.tlsName && err.startsWith('x509: certificate is valid for')) this.tlsName = '';
+      log('INF', `Router connection closed: ${ClosedState.TLSHandshakeError}`);
+      if (url === null || !this.running) return;
+      this.host.log('DBG', `Attempting reconnect for solicited route ${quote(redacted(url))}`);
+      void this.reconnectToRoute(url, this.isConfigured(url) ? 'explicit' : 'implicit');
+    });
+  }
+
+  /** Logs how the TLS handshake of a new route went (nats-server's debug lines). */
+  private tlsDone(r: Route): void {
+    if (this.tls === null) return;
+    r.log('DBG', 'TLS handshake complete');
+    r.log('DBG', linkTlsDescription(r.socket as tls.TLSSocket));
+  }
+
   /** An accepted route connection (nats-server's createRoute with no URL). */
-  private accept(socket: net.Socket): void {
+  private accept(raw: net.Socket): void {
     if (this.stopping) {
-      socket.destroy();
+      raw.destroy();
       return;
     }
-    const r = this.createRoute(socket, null);
+    this.withTls(raw, null, (socket, rid) => this.accepted(socket, rid));
+  }
+
+  private accepted(socket: net.Socket, rid: number): void {
+    const r = this.createRoute(socket, null, rid);
+    this.tlsDone(r);
     if (this.copts.username !== '') r.authDue = r.start + (this.copts.authTimeoutMs || AUTH_TIMEOUT_MS);
     r.sendProto(infoLine({ ...this.ownInfo(), nonce: newNonce() }), true);
   }
 
   /** A solicited route connection: CONNECT, then our INFO, without waiting for the peer. */
-  private solicited(socket: net.Socket, url: URL): void {
-    const r = this.createRoute(socket, url);
+  private solicited(raw: net.Socket, url: URL): void {
+    this.withTls(raw, url, (socket, rid) => this.connected(socket, url, rid));
+  }
+
+  private connected(socket: net.Socket, url: URL, rid: number): void {
+    const r = this.createRoute(socket, url, rid);
     r.routeType = this.isConfigured(url) ? 'explicit' : 'implicit';
+    this.tlsDone(r);
     r.log('DBG', 'Route connect msg sent');
     r.sendProto(
       connectLine({
         user: decodeURIComponent(url.username),
         pass: decodeURIComponent(url.password),
-        tlsRequired: false,
+        tlsRequired: this.tls !== null,
         headers: !this.host.opts.noHeaderSupport,
         name: this.host.serverId,
         cluster: this.clusterName,
@@ -407,8 +494,8 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     r.sendProto(infoLine({ ...this.ownInfo(), nonce: newNonce() }), true);
   }
 
-  private createRoute(socket: net.Socket, url: URL | null): Route {
-    const r = new Route(this, socket, this.host.nextCid(), url, Date.now());
+  private createRoute(socket: net.Socket, url: URL | null, rid: number): Route {
+    const r = new Route(this, socket, rid, url, Date.now());
     ROUTE_OF.set(socket, r);
     socket.setNoDelay(true);
     socket.on('data', onSocketData);

@@ -61,6 +61,12 @@ export interface RouteOwner {
   markDirty(r: Route): void;
 }
 
+/** How a route's log lines start: `127.0.0.1:6222 - rid:5`. */
+export function routeLabel(socket: net.Socket, rid: number): string {
+  const ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${socket.remotePort ?? 0} - rid:${rid}`;
+}
+
 export class Route implements RouteParserSink, RouteLink, Flushable {
   readonly out = new Outbound();
   readonly parser: RouteParser;
@@ -153,7 +159,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     this.remote = new RemoteInterest(this);
     this.ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.port = socket.remotePort ?? 0;
-    this.label = `${this.ip.includes(':') ? `[${this.ip}]` : this.ip}:${this.port} - rid:${rid}`;
+    this.label = routeLabel(socket, rid);
     this.url = url;
     this.didSolicit = url !== null;
     this.start = now;

@@ -8,7 +8,6 @@ import {
   goQuote,
   intValue,
   readListen,
-  notSupported,
   recovering,
   secondsToMs,
   splitHostPort,
@@ -19,7 +18,7 @@ import {
 } from './values.js';
 import { parseAuthorization, parseUserPermissions } from './auth.js';
 import { parseTls } from './tls.js';
-import { AUTH_TIMEOUT_MS, DEFAULT_HOST } from './defaults.js';
+import { AUTH_TIMEOUT_MS, DEFAULT_HOST, TLS_TIMEOUT_MS } from './defaults.js';
 import type { ClusterOptions, Permissions } from './types.js';
 
 /** A cluster block with nothing set: no listener (port 0), no routes. */
@@ -76,9 +75,13 @@ export function clusterKey(v: ConfNode, c: KeyContext): void {
           if (routes !== undefined) cl.routes = routes;
           break;
         }
-        case 'tls':
-          if (parseTls(mv, c, false) !== undefined) c.notice(notSupported('cluster tls', 'routes are not encrypted'), mv.pos);
+        case 'tls': {
+          const parsed = parseTls(mv, c, false);
+          if (parsed === undefined) break;
+          cl.tls = { ...parsed.tls, verify: true };
+          cl.tlsTimeoutMs = parsed.timeoutMs;
           break;
+        }
         case 'cluster_advertise':
         case 'advertise':
           cl.advertise = stringValue(mv);
@@ -106,15 +109,19 @@ export function clusterKey(v: ConfNode, c: KeyContext): void {
 /** The `cluster` key. */
 export const CLUSTER_READER: OptionReader = {
   keys: [[['cluster'], clusterKey]],
-  // A listening cluster binds DEFAULT_HOST unless told, and its auth timeout is AUTH_TIMEOUT
-  // (getDefaultAuthTimeout without TLS: a cluster `tls` block is ignored).
+  // A listening cluster binds DEFAULT_HOST unless told; its TLS timeout is TLS_TIMEOUT unless
+  // told, and its auth timeout getDefaultAuthTimeout's: the TLS timeout + 1 s with TLS, else
+  // AUTH_TIMEOUT.
   baseline: (opts) => {
     const cl = opts.cluster;
     if (cl !== null && cl.port !== 0) {
+      const tlsTimeoutMs = cl.tlsTimeoutMs || TLS_TIMEOUT_MS;
+      const tls = cl.tls ?? null;
       opts.cluster = {
         ...cl,
         host: cl.host === '' ? DEFAULT_HOST : cl.host,
-        authTimeoutMs: cl.authTimeoutMs === 0 ? AUTH_TIMEOUT_MS : cl.authTimeoutMs,
+        ...(tls !== null ? { tlsTimeoutMs } : {}),
+        authTimeoutMs: cl.authTimeoutMs !== 0 ? cl.authTimeoutMs : tls !== null ? tlsTimeoutMs + 1000 : AUTH_TIMEOUT_MS,
       };
     }
   },

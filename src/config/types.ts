@@ -267,6 +267,14 @@ export interface ClusterOptions {
   authTimeoutMs: number;
   /** Route permissions (`permissions { import, export }`); null = everything. */
   permissions: { import: SubjectPermission | null; export: SubjectPermission | null } | null;
+  /**
+   * `tls { cert_file, key_file, ca_file, timeout }`: routes are TLS from their first byte and
+   * both sides verify the other's certificate against `ca_file` (nats-server forces it, whatever
+   * `verify` says). Absent or null = plain routes.
+   */
+  tls?: TlsOptions | null;
+  /** `tls { timeout }` in ms; 0 = TLS_TIMEOUT. */
+  tlsTimeoutMs?: number;
 }
 
 export interface TlsOptions {
