@@ -99,12 +99,16 @@ describe('cluster: the block', () => {
     expect(load(both).cluster!.permissions).toEqual({ import: { allow: ['own'], deny: null }, export: null });
   });
 
-  it('tls is accepted with a notice (and checked as nats-server does)', () => {
+  it('tls is read, with verification forced and its timeout in the auth timeout (and checked as nats-server does)', () => {
     const notices: ConfigError[] = [];
-    load('cluster { port: -1, tls { timeout: 2 } }', { notices });
-    expect(notices.map((n) => n.message)).toEqual([
-      't.conf:1:20: cluster tls is not supported by tsnats yet: ignored, routes are not encrypted',
-    ]);
+    const cl = load('cluster { port: -1, tls { timeout: 3 } }', { notices }).cluster!;
+    expect(notices).toEqual([]);
+    expect(cl.tls).toEqual({ certFile: '', keyFile: '', caFile: '', verify: true });
+    expect(cl.tlsTimeoutMs).toBe(3000);
+    expect(cl.authTimeoutMs).toBe(4000);
+    const plain = load('cluster { port: -1 }').cluster!;
+    expect(plain.tls ?? null).toBeNull();
+    expect(plain.authTimeoutMs).toBe(2000);
     expect(messages('cluster { tls { cert_file: "nope.pem", key_file: "nope.key" } }')[0]).toMatch(
       /^t\.conf:1:10: error parsing X509 certificate\/key pair: open nope\.pem: no such file or directory$/,
     );

@@ -1,0 +1,191 @@
+// TLS on routes (nats-server 2.9.10 route.go createRoute, client.go doTLSHandshake,
+// opts.go getTLSConfig): TLS from the first byte, both sides verify, a plain-text or wrongly
+// certified peer closed as `TLS Handshake Failure` with nats-server's log lines; mixed
+// tsnats/nats-server meshes over TLS. Certificates are made with openssl at run time.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
+
+let dir = '';
+const f = (name: string): string => join(dir, name);
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'ignore', timeout: 10_000 });
+}
+function ca(name: string, cn: string): void {
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.pem`), '-days', '2', '-subj', `/CN=${cn}`);
+}
+function signed(name: string, issuer: string, san: string): void {
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`);
+  writeFileSync(f(`${name}.ext`), `subjectAltName=${san}\n`);
+  openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${issuer}.pem`), '-CAkey', f(`${issuer}-key.pem`), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.ext`));
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsnats-route-tls-'));
+  ca('ca', 'cluster CA');
+  ca('rogue-ca', 'rogue CA');
+  signed('route', 'ca', 'IP:127.0.0.1,DNS:localhost');
+  signed('rogue', 'rogue-ca', 'IP:127.0.0.1,DNS:localhost');
+  signed('named', 'ca', 'DNS:other.example');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const spawned: SpawnedServer[] = [];
+const conns: NatsConnection[] = [];
+afterEach(async () => {
+  await Promise.all(conns.splice(0).map((c) => c.close().catch(() => {})));
+  await Promise.all(spawned.splice(0).map((s) => s.stop()));
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A cluster block with TLS from the certificate `cert` (default: the cluster's own). */
+function clusterConf(routePort: number, routes: number[], cert = 'route', name = 'tls'): string {
+  const urls = routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
+  return `cluster {
+  name: ${name}
+  listen: 127.0.0.1:${routePort}
+  routes: [${urls}]
+  tls { cert_file: "${f(`${cert}.pem`)}", key_file: "${f(`${cert}-key.pem`)}", ca_file: "${f('ca.pem')}", timeout: 2 }
+}
+`;
+}
+
+interface Node {
+  server: SpawnedServer;
+  routePort: number;
+}
+
+async function node(kind: ServerKind, routes: number[] = [], cert = 'route'): Promise<Node> {
+  const routePort = await freePort();
+  const server = await spawnServer(kind, { config: clusterConf(routePort, routes, cert) });
+  spawned.push(server);
+  return { server, routePort };
+}
+
+/** The TLS failure lines a server logged, without timestamps, addresses and route ids. */
+function tlsFailures(s: SpawnedServer): string[] {
+  return s
+    .output()
+    .split('\n')
+    .filter((l) => /TLS route handshake error|Router connection closed: TLS Handshake Failure|TLS handshake timeout/.test(l))
+    .map((l) => l.replace(/^.*? - rid:\d+ - /, '').trim());
+}
+
+async function client(port: number): Promise<NatsConnection> {
+  const nc = await connect({ port, maxReconnectAttempts: 0 });
+  conns.push(nc);
+  return nc;
+}
+
+/** Whether a message published on `from` reaches a subscriber on `to` (within `ms`). */
+async function delivers(from: number, to: number, subject: string, ms = 300): Promise<boolean> {
+  const sub = await client(to);
+  let got = false;
+  sub.subscribe(subject, { callback: () => void (got = true) });
+  await sub.flush();
+  const pub = await client(from);
+  const end = Date.now() + ms;
+  while (!got && Date.now() < end) {
+    pub.publish(subject);
+    await pub.flush();
+    await sleep(50);
+  }
+  await sub.close();
+  await pub.close();
+  return got;
+}
+
+/** What a plain-text peer gets from a route port before it is closed (nothing, with TLS). */
+function plainPeer(port: number): Promise<{ data: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let data = '';
+    s.on('data', (d) => (data += d.toString('latin1')));
+    s.on('connect', () => s.write('CONNECT {"name":"plain"}\r\nPING\r\n'));
+    s.on('error', () => {});
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve({ data, closed: false });
+    }, 3000);
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve({ data, closed: true });
+    });
+  });
+}
+
+describe('TLS routes', () => {
+  it('a mixed mesh over TLS: tsnats and nats-server in both roles, gossiped routes included', async () => {
+    const a = await node('nats-server');
+    const b = await node('tsnats', [a.routePort]); // tsnats solicits nats-server
+    const c = await node('nats-server', [b.routePort]); // nats-server solicits tsnats
+    const d = await node('tsnats', [a.routePort]); // gossip: d-b (tsnats both), d-c
+    const all = [a, b, c, d];
+    for (const from of all) {
+      for (const to of all) {
+        if (from === to) continue;
+        await waitFor(() => delivers(from.server.port, to.server.port, `m.${from.routePort}.${to.routePort}`), `${from.server.kind} → ${to.server.kind}`);
+      }
+    }
+    for (const n of all) expect(tlsFailures(n.server)).toEqual([]);
+  });
+
+  it.each(['tsnats', 'nats-server'] as const)('on %s: no plain-text INFO; a plain-text peer is closed as TLS Handshake Failure', async (kind) => {
+    const n = await node(kind);
+    const got = await plainPeer(n.routePort);
+    expect(got).toEqual({ data: '', closed: true });
+    await waitFor(() => tlsFailures(n.server).length >= 2, 'the failure in the log');
+    expect(tlsFailures(n.server)).toEqual([
+      'TLS route handshake error: tls: first record does not look like a TLS handshake',
+      'Router connection closed: TLS Handshake Failure',
+    ]);
+  });
+
+  it.each(['tsnats', 'nats-server'] as const)('a rogue certificate joining %s is refused (the joiner is tsnats)', async (kind) => {
+    const honest = await node(kind);
+    const rogue = await node('tsnats', [honest.routePort], 'rogue');
+    await waitFor(() => tlsFailures(honest.server).length >= 2, 'the refusal in the log');
+    expect(tlsFailures(honest.server).slice(0, 2)).toEqual([
+      'TLS route handshake error: tls: failed to verify client certificate: x509: certificate signed by unknown authority',
+      'Router connection closed: TLS Handshake Failure',
+    ]);
+    expect(await delivers(rogue.server.port, honest.server.port, 'rogue', 500)).toBe(false);
+    expect(await delivers(honest.server.port, rogue.server.port, 'rogue', 300)).toBe(false);
+  });
+
+  it.each(['tsnats', 'nats-server'] as const)('%s refuses to join a server with a rogue certificate', async (kind) => {
+    const rogue = await node('tsnats', [], 'rogue');
+    const joiner = await node(kind, [rogue.routePort]);
+    await waitFor(() => tlsFailures(joiner.server).length >= 2, 'the refusal in the log');
+    expect(tlsFailures(joiner.server).slice(0, 2)).toEqual([
+      'TLS route handshake error: x509: certificate signed by unknown authority',
+      'Router connection closed: TLS Handshake Failure',
+    ]);
+    expect(await delivers(joiner.server.port, rogue.server.port, 'rogue', 300)).toBe(false);
+  });
+
+  it.each(['tsnats', 'nats-server'] as const)('%s checks the name: a certificate without the IP it dialed is refused', async (kind) => {
+    const named = await node('tsnats', [], 'named');
+    const joiner = await node(kind, [named.routePort]);
+    await waitFor(() => tlsFailures(joiner.server).length >= 2, 'the refusal in the log');
+    expect(tlsFailures(joiner.server).slice(0, 2)).toEqual([
+      "TLS route handshake error: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs",
+      'Router connection closed: TLS Handshake Failure',
+    ]);
+  });
+});
