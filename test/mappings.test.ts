@@ -199,6 +199,29 @@ mappings {
     ]);
   });
 
+  it("/accountz's form: nats-server's ExtMap (cluster only where scoped)", () => {
+    const m = new SubjectMappings();
+    m.add('a', [{ subject: 'b', weight: 100, cluster: '' }]);
+    m.add('c.*', [{ subject: 'd.$1', weight: 40, cluster: 'east' }]);
+    expect(m.extMap()).toEqual({
+      a: [{ subject: 'b', weight: 100 }],
+      'c.*': [
+        { subject: 'c.$1', weight: 100 },
+        { subject: 'd.$1', weight: 40, cluster: 'east' },
+        { subject: 'c.$1', weight: 100, cluster: 'east' },
+      ],
+    });
+  });
+
+  it('a reload replaces the mappings (nats-server reloads them with the accounts)', async () => {
+    const ts = await tsnats('mappings { "r": "r.one" }');
+    expect(await mappedSubjects(ts.port, ['r'])).toEqual(['r.one']);
+    ts.reload({ mappings: [{ src: 'r', dests: [{ subject: 'r.two', weight: 100, cluster: '' }] }] });
+    expect(await mappedSubjects(ts.port, ['r'])).toEqual(['r.two']);
+    ts.reload({ mappings: [] });
+    expect(await mappedSubjects(ts.port, ['r'])).toEqual(['r']);
+  });
+
   it('cluster-scoped destinations apply on servers of that cluster, the others fall back', async () => {
     // The weights of all clusters add up to at most 100 (nats-server 2.9 counts them together).
     const conf = (cluster: string): string => `

@@ -233,6 +233,16 @@ export class SubjectMappings {
     return { subject, tokens, mapping, results: mapping === null ? [] : new Array<Buffer | undefined>(mapping.count) };
   }
 
+  /**
+   * The `mappings` of nats-server's /accountz account info (its ExtMap): source → destinations
+   * as written, with cumulative weights, `cluster` only on cluster-scoped ones.
+   */
+  extMap(): Record<string, { subject: string; weight: number; cluster?: string }[]> {
+    const out: Record<string, { subject: string; weight: number; cluster?: string }[]> = {};
+    for (const v of this.view()) out[v.src] = v.dests.map((d) => (d.cluster === '' ? { subject: d.subject, weight: d.weight } : d));
+    return out;
+  }
+
   /** The mappings as /accountz shows them: destinations as written, cumulative weights. */
   view(): MappingView[] {
     return this.list.map((m) => ({
