@@ -156,6 +156,31 @@ describe('TLS routes', () => {
     ]);
   });
 
+  it.each(['tsnats', 'nats-server'] as const)('on %s: a peer that stalls in the handshake is cut at the TLS timeout', async (kind) => {
+    const routePort = await freePort();
+    const conf = clusterConf(routePort, []).replace('timeout: 2', 'timeout: 0.5');
+    const n = await spawnServer(kind, { config: conf });
+    spawned.push(n);
+    const s = net.connect(routePort, '127.0.0.1');
+    s.on('error', () => {});
+    let localPort = 0;
+    s.on('connect', () => {
+      localPort = s.localPort!;
+      s.write(Buffer.from([0x16, 0x03, 0x01])); // a record header, then nothing
+    });
+    const t0 = Date.now();
+    await new Promise<void>((resolve) => s.on('close', () => resolve()));
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(400);
+    expect(took).toBeLessThan(3000);
+    await waitFor(() => tlsFailures(n).length >= 3, 'the timeout in the log');
+    const local = `127.0.0.1:${routePort}->127.0.0.1:${localPort}`;
+    // nats-server's read deadline and its timer expire together: either may log first.
+    expect(tlsFailures(n).sort()).toEqual(
+      [`TLS route handshake error: read tcp ${local}: i/o timeout`, 'Router connection closed: TLS Handshake Failure', 'TLS handshake timeout'].sort(),
+    );
+  });
+
   it.each(['tsnats', 'nats-server'] as const)('a rogue certificate joining %s is refused (the joiner is tsnats)', async (kind) => {
     const honest = await node(kind);
     const rogue = await node('tsnats', [honest.routePort], 'rogue');

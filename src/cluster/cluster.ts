@@ -423,6 +423,9 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
       host = parseHostPort(url.host, 0)[0];
       if (this.tlsName !== '' && net.isIP(host) !== 0) host = this.tlsName;
     }
+    // Go's read deadline error names both ends: `read tcp 127.0.0.1:6222->127.0.0.1:50764`.
+    const addr = (ip: string | undefined, port: number | undefined): string => joinHostPort((ip ?? '').replace(/^::ffff:/, ''), port ?? 0);
+    const ends = `${addr(raw.localAddress, raw.localPort)}->${addr(raw.remoteAddress, raw.remotePort)}`;
     log('DBG', `Starting TLS route ${url === null ? 'server' : 'client'} handshake`);
     this.dialing.add(raw);
     const timeoutMs = this.copts.tlsTimeoutMs || TLS_TIMEOUT_MS;
@@ -436,10 +439,12 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
         socket!.destroy();
         return;
       }
-      log('ERR', timedOut ? 'TLS handshake timeout' : `TLS route handshake error: ${err}`);
+      // Timed out: nats-server's read deadline and its timer fire together, the deadline first.
+      log('ERR', `TLS route handshake error: ${timedOut ? `read tcp ${ends}: i/o timeout` : err}`);
       // nats-server forgets the name when the certificate did not have it (its issue 1256).
       if (host === this.tlsName && err.startsWith('x509: certificate is valid for')) this.tlsName = '';
       log('INF', `Router connection closed: ${ClosedState.TLSHandshakeError}`);
+      if (timedOut) log('ERR', 'TLS handshake timeout');
       if (url === null || !this.running) return;
       this.host.log('DBG', `Attempting reconnect for solicited route ${quote(redacted(url))}`);
       void this.reconnectToRoute(url, this.isConfigured(url) ? 'explicit' : 'implicit');
