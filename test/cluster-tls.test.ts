@@ -156,6 +156,24 @@ describe('TLS routes', () => {
     ]);
   });
 
+  it('/varz shows the cluster TLS as nats-server does', async () => {
+    const block = async (kind: ServerKind): Promise<Record<string, unknown>> => {
+      const http = await freePort();
+      const n = await spawnServer(kind, { config: clusterConf(await freePort(), []), args: ['-m', String(http)] });
+      spawned.push(n);
+      let varz: { cluster: Record<string, unknown> } | null = null;
+      await waitFor(async () => {
+        varz = (await fetch(`http://127.0.0.1:${http}/varz`).then((r) => r.json()).catch(() => null)) as typeof varz;
+        return varz !== null;
+      }, '/varz');
+      const c = varz!.cluster;
+      return { auth_timeout: c.auth_timeout, tls_timeout: c.tls_timeout, tls_required: c.tls_required, tls_verify: c.tls_verify };
+    };
+    const want = await block('nats-server');
+    expect(want).toEqual({ auth_timeout: 3, tls_timeout: 2, tls_required: true, tls_verify: true });
+    expect(await block('tsnats')).toEqual(want);
+  });
+
   it.each(['tsnats', 'nats-server'] as const)('on %s: a peer that stalls in the handshake is cut at the TLS timeout', async (kind) => {
     const routePort = await freePort();
     const conf = clusterConf(routePort, []).replace('timeout: 2', 'timeout: 0.5');

@@ -120,6 +120,8 @@ export interface ClusterOptsVarz {
   urls?: string[];
   /** seconds */
   tls_timeout?: number;
+  tls_required?: boolean;
+  tls_verify?: boolean;
 }
 
 /** The /varz `cluster` block: the live cluster name, the bound route port, the configured routes. */
@@ -137,7 +139,9 @@ function clusterVarz(server: Server): ClusterOptsVarz {
     ...(cl.port ? { cluster_port: cl.port } : {}),
     auth_timeout: (c.authTimeoutMs || AUTH_TIMEOUT_MS) / 1000,
     ...(urls.length > 0 ? { urls } : {}),
-    tls_timeout: TLS_TIMEOUT_MS / 1000,
+    tls_timeout: (c.tlsTimeoutMs || TLS_TIMEOUT_MS) / 1000,
+    // Route TLS always verifies (nats-server sets both from its TLS config).
+    ...((c.tls ?? null) !== null ? { tls_required: true, tls_verify: true } : {}),
   };
 }
 
