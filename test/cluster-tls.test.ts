@@ -199,6 +199,18 @@ describe('TLS routes', () => {
     );
   });
 
+  it.each(['tsnats', 'nats-server'] as const)('%s with TLS joining a plain-text cluster: its TLS client refuses the plain INFO', async (kind) => {
+    const plainRoutePort = await freePort();
+    const plainServer = await spawnServer('nats-server', { config: `cluster { name: tls, listen: 127.0.0.1:${plainRoutePort} }\n` });
+    spawned.push(plainServer);
+    const joiner = await node(kind, [plainRoutePort]);
+    await waitFor(() => tlsFailures(joiner.server).length >= 2, 'the refusal in the log');
+    expect(tlsFailures(joiner.server).slice(0, 2)).toEqual([
+      'TLS route handshake error: tls: first record does not look like a TLS handshake',
+      'Router connection closed: TLS Handshake Failure',
+    ]);
+  });
+
   it.each(['tsnats', 'nats-server'] as const)('a rogue certificate joining %s is refused (the joiner is tsnats)', async (kind) => {
     const honest = await node(kind);
     const rogue = await node('tsnats', [honest.routePort], 'rogue');

@@ -65,7 +65,10 @@ function goText(err: Error & { code?: string }, side: LinkTlsSide): string {
     return side.server ? `tls: failed to verify client certificate: ${UNKNOWN_AUTHORITY}` : UNKNOWN_AUTHORITY;
   }
   if (/peer did not return a certificate/i.test(err.message)) return NO_CERT;
-  return err.message.trim();
+  // The server answered in plain text (a route without TLS sends its INFO).
+  if (!side.server && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG')) return NOT_TLS;
+  // OpenSSL's reason without its error-stack prefix ("...:SSL routines:ssl3_get_record:...").
+  return (err as { reason?: string }).reason ?? err.message.trim();
 }
 
 /**
