@@ -278,6 +278,23 @@ accounts {
   });
 });
 
+describe('echo', () => {
+  it.each(['nats-server', 'tsnats'] as const)('on %s: a client without echo does not get its own mapped message', async (kind) => {
+    const conf = 'mappings { "src": "dst" }';
+    const port = kind === 'tsnats' ? (await tsnats(conf)).port : (await natsServer(conf)).port;
+    const raw = await RawClient.connect(port);
+    try {
+      await raw.expect('\r\n');
+      raw.send('CONNECT {"verbose":false,"echo":false,"protocol":1}\r\nPING\r\n');
+      await raw.expect('PONG\r\n');
+      raw.send('SUB dst 1\r\nSUB src 2\r\nPUB src 1\r\nx\r\nPING\r\n');
+      expect(await raw.expect('PONG\r\n')).toBe('PONG\r\n');
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
 describe('config errors, as nats-server -t gives them', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsnats-mapcheck-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
