@@ -73,6 +73,7 @@ describe('defaultOptions', () => {
       accounts: [],
       systemAccount: '',
       noSystemAccount: false,
+      mappings: [],
       trustedOperators: [],
       resolver: null,
       resolverPreload: {},
