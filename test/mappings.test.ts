@@ -278,6 +278,31 @@ accounts {
   });
 });
 
+describe('tracing', () => {
+  it('-V shows the mapping between the PUB and its payload, as nats-server does', async () => {
+    const traced = async (kind: 'tsnats' | 'nats-server'): Promise<string[]> => {
+      const s = await spawnServer(kind, { config: 'mappings { "in.*": "out.{{wildcard(1)}}" }', args: ['-V'] });
+      spawned.push(s);
+      const nc = await client(s.port);
+      nc.publish('in.x', 'hi');
+      await nc.flush();
+      let lines: string[] = [];
+      for (let i = 0; i < 100 && lines.length < 3; i++) {
+        await sleep(20);
+        lines = s
+          .output()
+          .split('\n')
+          .filter((l) => /<<- (\[PUB in|\[MAPPING|MSG_PAYLOAD)/.test(l))
+          .map((l) => l.slice(l.indexOf('<<-')).trim());
+      }
+      return lines;
+    };
+    const want = await traced('nats-server');
+    expect(want).toEqual(['<<- [PUB in.x 2]', '<<- [MAPPING in.x -> out.x]', '<<- MSG_PAYLOAD: ["hi"]']);
+    expect(await traced('tsnats')).toEqual(want);
+  });
+});
+
 describe('echo', () => {
   it.each(['nats-server', 'tsnats'] as const)('on %s: a client without echo does not get its own mapped message', async (kind) => {
     const conf = 'mappings { "src": "dst" }';
