@@ -11,6 +11,7 @@
 import { bytesToSubject, isSubsetMatch, isValidSubject, subjectEqualsBytes } from '../subjects/subject.js';
 import { subjectHash } from '../subjects/hash.js';
 import { SubjectTransform, transformTokenize, validateMappingDestination } from '../subjects/transform.js';
+import { goQuote } from '../config/values.js';
 
 /** One destination of a mapping as configured (nats-server's MapDest). */
 export interface MapDest {
@@ -34,11 +35,11 @@ export function jwtMappingIssues(maps: JwtMappings | undefined): string[] {
     let total = 0;
     for (const d of list ?? []) {
       if (d.subject.split('.').some((t) => t === '*' || t === '>')) {
-        issues.push(`Subject ${quote(d.subject)} in weighted mapping ${quote(src)} is not allowed to contains wildcard`);
+        issues.push(`Subject ${goQuote(d.subject)} in weighted mapping ${goQuote(src)} is not allowed to contains wildcard`);
       }
       total = (total + (d.weight || 100)) & 0xff;
     }
-    if (total > 100) issues.push(`Mapping ${quote(src)} exceeds 100% among all of it's weighted to mappings`);
+    if (total > 100) issues.push(`Mapping ${goQuote(src)} exceeds 100% among all of it's weighted to mappings`);
   }
   return issues;
 }
@@ -81,11 +82,6 @@ const CACHE_MAX = 4096;
 /** The result of a mapping whose weights leave a share unmapped and whose source is listed: the message is dropped. */
 export const DROPPED = Buffer.alloc(0);
 
-/** Go's `%q` of a (printable) subject. */
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
-
 /**
  * Makes a mapping of `src` to `dests` (AddWeightedMappings). Throws Error with nats-server's
  * text when it cannot be made.
@@ -98,7 +94,7 @@ function newMapping(src: string, dests: readonly MapDest[]): Mapping {
   const seen = new Set<string>();
   let total = 0;
   for (const d of dests) {
-    if (seen.has(d.subject)) throw new Error(`duplicate entry for ${quote(d.subject)}`);
+    if (seen.has(d.subject)) throw new Error(`duplicate entry for ${goQuote(d.subject)}`);
     seen.add(d.subject);
     if (d.weight > 100) throw new Error('individual weights need to be <= 100');
     total += d.weight;

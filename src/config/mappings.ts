@@ -5,12 +5,21 @@
 // which stops the rest of the block: mirrored, text and position.
 
 import { ConfigError, goTypeName, type ConfMap, type ConfNode } from './conf.js';
-import { atoi, goQuote, goValueV, recovering, stringValue, type KeyContext, type OptionReader } from './values.js';
+import { atoi, goQuote, goValueV, recovering, type KeyContext, type OptionReader } from './values.js';
 import { mappingError } from '../accounts/mappings.js';
 import { isValidSubject } from '../subjects/subject.js';
 import type { MappingConfig } from './types.js';
 
 type MapDest = MappingConfig['dests'][number];
+
+/**
+ * Go's `x.(string)` on `node` inside parseAccountMappings: its panic is reported at the last
+ * token that function read, `at` (not at `node`).
+ */
+function stringAt(node: ConfNode, at: ConfNode): string {
+  if (node.kind === 'string') return node.value;
+  throw new ConfigError(`interface conversion: interface {} is ${goTypeName(node)}, not string`, at.pos);
+}
 
 /** parseAccountMappings: the block's mappings (those that could be made); errors are recorded in `c`. */
 export function parseMappings(v: ConfNode, c: KeyContext): MappingConfig[] {
@@ -26,8 +35,8 @@ export function parseMappings(v: ConfNode, c: KeyContext): MappingConfig[] {
         const err = mappingError(subj, dests);
         if (err === undefined) out.push({ src: subj, dests });
         else if (mv.kind === 'string') c.error(`Error adding mapping for ${goQuote(subj)} to ${goQuote(mv.value)} : ${err}`, mv.pos);
-        // nats-server formats the error with `v.(string)`: a panic, reported at the last value read.
-        else stringValue({ ...mv, pos: panicAt.pos });
+        // nats-server formats the error with `v.(string)`: a panic.
+        else stringAt(mv, panicAt);
       };
       if (mv.kind === 'string') adding([{ subject: mv.value, weight: 100, cluster: '' }], mv);
       else if (mv.kind === 'array') {
@@ -58,8 +67,7 @@ function mapDest(v: ConfNode, c: KeyContext): MapDest | undefined {
     switch (k.toLowerCase()) {
       case 'dest':
       case 'destination':
-        // A panic here is reported at the destination entry, as nats-server's is.
-        d.subject = stringValue({ ...dv, pos: v.pos } as ConfNode);
+        d.subject = stringAt(dv, v);
         break;
       case 'weight': {
         let w: number | undefined;
@@ -84,7 +92,7 @@ function mapDest(v: ConfNode, c: KeyContext): MapDest | undefined {
         break;
       }
       case 'cluster':
-        d.cluster = stringValue({ ...dv, pos: v.pos } as ConfNode);
+        d.cluster = stringAt(dv, v);
         break;
       default:
         c.error(`Unknown field ${goQuote(k)} for mapping destination`, dv.pos);
