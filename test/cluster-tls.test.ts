@@ -32,6 +32,7 @@ beforeAll(() => {
   signed('route', 'ca', 'IP:127.0.0.1,DNS:localhost');
   signed('rogue', 'rogue-ca', 'IP:127.0.0.1,DNS:localhost');
   signed('named', 'ca', 'DNS:other.example');
+  signed('dnsonly', 'ca', 'DNS:localhost');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -54,8 +55,8 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms 
 }
 
 /** A cluster block with TLS from the certificate `cert` (default: the cluster's own). */
-function clusterConf(routePort: number, routes: number[], cert = 'route', name = 'tls'): string {
-  const urls = routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
+function clusterConf(routePort: number, routes: number[], cert = 'route', name = 'tls', routeHost = '127.0.0.1'): string {
+  const urls = routes.map((p) => `nats-route://${routeHost}:${p}`).join(', ');
   return `cluster {
   name: ${name}
   listen: 127.0.0.1:${routePort}
@@ -70,9 +71,9 @@ interface Node {
   routePort: number;
 }
 
-async function node(kind: ServerKind, routes: number[] = [], cert = 'route'): Promise<Node> {
+async function node(kind: ServerKind, routes: number[] = [], cert = 'route', routeHost = '127.0.0.1'): Promise<Node> {
   const routePort = await freePort();
-  const server = await spawnServer(kind, { config: clusterConf(routePort, routes, cert) });
+  const server = await spawnServer(kind, { config: clusterConf(routePort, routes, cert, 'tls', routeHost) });
   spawned.push(server);
   return { server, routePort };
 }
@@ -154,6 +155,20 @@ describe('TLS routes', () => {
       'TLS route handshake error: tls: first record does not look like a TLS handshake',
       'Router connection closed: TLS Handshake Failure',
     ]);
+  });
+
+  it.each([
+    ['nats-server', 'tsnats', 'tsnats'],
+    ['tsnats', 'tsnats', 'nats-server'],
+  ] as const)('gossiped routes, dialed by IP, are checked against the configured route host name (seed %s)', async (seed, k1, k2) => {
+    // The certificates name only "localhost": the members meet each other by IP (gossip) and
+    // check that name, as nats-server's routeTLSName.
+    const a = await node(seed, [], 'dnsonly');
+    const b = await node(k1, [a.routePort], 'dnsonly', 'localhost');
+    const c = await node(k2, [a.routePort], 'dnsonly', 'localhost');
+    await waitFor(() => delivers(b.server.port, c.server.port, 'gossip.bc'), 'b → c');
+    await waitFor(() => delivers(c.server.port, b.server.port, 'gossip.cb'), 'c → b');
+    for (const n of [a, b, c]) expect(tlsFailures(n.server)).toEqual([]);
   });
 
   it('/varz shows the cluster TLS as nats-server does', async () => {
