@@ -71,10 +71,16 @@ interface Node {
   routePort: number;
 }
 
+/** Waits until `s` listens for routes (it may accept clients before). */
+async function routeListening(s: SpawnedServer): Promise<void> {
+  await waitFor(() => s.output().includes('Listening for route connections on'), 'the route listener');
+}
+
 async function node(kind: ServerKind, routes: number[] = [], cert = 'route', routeHost = '127.0.0.1'): Promise<Node> {
   const routePort = await freePort();
   const server = await spawnServer(kind, { config: clusterConf(routePort, routes, cert, 'tls', routeHost) });
   spawned.push(server);
+  await routeListening(server);
   return { server, routePort };
 }
 
@@ -194,6 +200,7 @@ describe('TLS routes', () => {
     const conf = clusterConf(routePort, []).replace('timeout: 2', 'timeout: 0.5');
     const n = await spawnServer(kind, { config: conf });
     spawned.push(n);
+    await routeListening(n);
     const s = net.connect(routePort, '127.0.0.1');
     s.on('error', () => {});
     let localPort = 0;
