@@ -419,6 +419,43 @@ describe('a mixed cluster: the publishing server maps, the others deliver as rec
   });
 });
 
+describe('a mapped publish to a queue group across a mixed cluster', () => {
+  it('each message reaches one member of the group, on either server', async () => {
+    const routePort = await freePort();
+    const maps = 'mappings { "work.*": "jobs.$1" }';
+    const ns = await natsServer(`${maps}\ncluster { name: q, listen: 127.0.0.1:${routePort} }\n`);
+    const ts = await tsnats(`${maps}\ncluster { name: q, listen: 127.0.0.1:-1, routes: [nats-route://127.0.0.1:${routePort}] }\n`);
+    for (let i = 0; i < 100 && ts.varz().routes < 1; i++) await sleep(50);
+    const counts = { ts: 0, nats: 0 };
+    let remoteProbe = false;
+    const onTs = await client(ts.port);
+    const onNats = await client(ns.port);
+    onTs.subscribe('jobs.*', { queue: 'g', callback: (_e, m) => void (m.subject !== 'jobs.probe' && counts.ts++) });
+    onNats.subscribe('jobs.*', {
+      queue: 'g',
+      callback: (_e, m) => void (m.subject === 'jobs.probe' ? (remoteProbe = true) : counts.nats++),
+    });
+    await onTs.flush();
+    await onNats.flush();
+    const pub = await client(ts.port);
+    // Both members known on the publishing server: wait until the remote one got a probe.
+    for (let i = 0; i < 100 && !remoteProbe; i++) {
+      pub.publish('work.probe');
+      await pub.flush();
+      await sleep(20);
+    }
+    expect(remoteProbe).toBe(true);
+    const N = 200;
+    for (let i = 0; i < N; i++) pub.publish(`work.${i}`);
+    await pub.flush();
+    for (let i = 0; i < 100 && counts.ts + counts.nats < N; i++) await sleep(20);
+    await sleep(100);
+    expect(counts.ts + counts.nats).toBe(N);
+    expect(counts.ts).toBeGreaterThan(0);
+    expect(counts.nats).toBeGreaterThan(0);
+  });
+});
+
 describe('mappings from account JWTs (operator mode)', () => {
   it.each(['nats-server', 'tsnats'] as const)('on %s: the `mappings` claim maps (a weight of 0 is 100)', async (kind) => {
     const op = await new Operator().init();
