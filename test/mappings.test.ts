@@ -213,6 +213,23 @@ mappings {
     });
   });
 
+  it('/accountz?acc= shows the mappings as nats-server shows them', async () => {
+    const conf = 'mappings { "a": "b", "c.*": [{destination: "d.$1", weight: 40}, {destination: "e.$1", weight: 60}] }';
+    const seen: unknown[] = [];
+    for (const kind of ['nats-server', 'tsnats'] as const) {
+      const mon = await freePort();
+      const s = await spawnServer(kind, { config: conf, args: ['-m', String(mon)] });
+      try {
+        const body = (await (await fetch(`http://127.0.0.1:${mon}/accountz?acc=$G`)).json()) as { account_detail: { mappings: unknown } };
+        seen.push(body.account_detail.mappings);
+      } finally {
+        await s.stop();
+      }
+    }
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]).toHaveProperty(['c.*', 1, 'weight'], 100);
+  });
+
   it('a reload replaces the mappings (nats-server reloads them with the accounts)', async () => {
     const ts = await tsnats('mappings { "r": "r.one" }');
     expect(await mappedSubjects(ts.port, ['r'])).toEqual(['r.one']);

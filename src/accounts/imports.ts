@@ -32,7 +32,7 @@ function streamSubjects(imp: ImportConfig): (subject: string) => string {
  * addServiceImport: a reversed transform for wildcards, the published subject when both sides
  * are the same).
  */
-function serviceSubjects(from: string, to: string): (subject: string) => string {
+export function serviceSubjects(from: string, to: string): (subject: string) => string {
   if (!hasWildcard(to)) return () => to;
   if (to === from) return (s) => s;
   const tr = new SubjectTransform(transformUntokenize(to), transformTokenize(from)).reverse();

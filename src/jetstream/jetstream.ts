@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { unlimitedJetStreamAccount } from '../config/jetstream.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
 import { matchLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
-import { findExport, mapSubject, subjectCovers } from '../accounts/imports.js';
+import { findExport, serviceSubjects, subjectCovers } from '../accounts/imports.js';
 import { JSNotEnabledForAccountErr, JSStreamNotFoundErr } from './errors.js';
 import type { JetStream, JetStreamHost, JszOptions, JszSnapshot } from './host.js';
 import type { StreamConfig, StreamSource } from './json.js';
@@ -286,7 +286,7 @@ export class JsAccount {
       if (imp.kind !== 'service' || !matchLiteral(subject, local)) continue;
       const exporter = o.accounts.find((a) => a.name === imp.account);
       if (findExport(exporter, imp, conf.name) === undefined) continue;
-      const mapped = local === imp.subject ? subject : mapSubject(local, imp.subject, subject);
+      const mapped = serviceSubjects(local, imp.subject)(subject);
       const acc = this.js.host.account(imp.account);
       const jsa = acc === null ? undefined : this.js.accounts.get(acc);
       if (!mapped.startsWith(`${JS_API_PREFIX}.`) || jsa === undefined || !jsa.answersApi) return null;

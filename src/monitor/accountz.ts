@@ -181,6 +181,7 @@ export function accountInfo(server: Server, name: string): Record<string, unknow
     leafnode_connections: 0,
     client_connections: localConnections(server, a),
     subscriptions: a.sublist.count(),
+    ...(a.mappings !== null ? { mappings: a.mappings.extMap() } : {}),
     ...(exports.length > 0 ? { exports } : {}),
     ...(imports.length > 0 ? { imports } : {}),
     ...(jwt !== '' ? { jwt, issuer_key: ja!.issuer } : {}),
