@@ -61,7 +61,7 @@ function checkPermSubjects(subjects: readonly string[]): string | undefined {
  * list-level errors: the `allow`/`deny` key, or nowhere for the old style (nats-server has lost
  * the token there). An empty list is Go's nil slice: null. undefined = error (reported).
  */
-function parsePermSubjects(v: ConfNode, pos: Position | undefined, report: Report): string[] | null | undefined {
+export function parsePermSubjects(v: ConfNode, pos: Position | undefined, report: Report): string[] | null | undefined {
   let subjects: string[] | null = null;
   if (v.kind === 'string') subjects = [v.value];
   else if (v.kind === 'array') {

@@ -3,7 +3,7 @@
 // server/server.go (validateOptions), with nats-server's error texts.
 //
 // Each subsystem owns the reader of its top-level keys (an OptionReader: auth.ts, tls.ts,
-// accounts.ts, cluster.ts, websocket.ts; the server's own keys are here), and READERS is the one table they
+// accounts.ts, cluster.ts, websocket.ts, leafnode.ts; the server's own keys are here), and READERS is the one table they
 // are registered in. To support a new top-level key, add a handler to its subsystem's reader
 // (lower-case key → handler), or register a new subsystem's reader in READERS. Keys without a
 // handler are reported as `unknown field "<key>"` at the key's position, unless the entry was
@@ -58,6 +58,7 @@ import { OPERATOR_READER } from './operator.js';
 import { JETSTREAM_READER } from './jetstream.js';
 import { WEBSOCKET_READER } from './websocket.js';
 import { MAPPINGS_READER } from './mappings.js';
+import { LEAFNODE_READER } from './leafnode.js';
 
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -121,6 +122,7 @@ export function defaultOptions(): ServerOptions {
     jetStreamDomain: '',
     jetStreamSyncIntervalMs: 0,
     websocket: null,
+    leafnode: null,
   };
 }
 
@@ -255,7 +257,6 @@ const entries: Array<[string[], KeyHandler]> = [
 
   // Subsystems tsnats does not have yet: client test launchers write these blocks, so they are
   // accepted with one notice each rather than refused.
-  [['leafnodes', 'leaf'], (_v, c) => c.notice(notSupported(c.key))],
   [['gateway'], (_v, c) => c.notice(notSupported(c.key))],
   [['mqtt'], (_v, c) => c.notice(notSupported(c.key))],
   [['server_tags'], serverTagsKey],
@@ -303,7 +304,7 @@ function lameDuckKey(v: ConfNode, c: KeyContext, field: 'lameDuckDurationMs' | '
  * The one table of option readers: the server's own keys, then each subsystem's. Their
  * prepare, baseline and validate parts run in this order.
  */
-const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER, JETSTREAM_READER, WEBSOCKET_READER, MAPPINGS_READER];
+const READERS: readonly OptionReader[] = [{ keys: entries }, AUTH_READER, TLS_READER, OPERATOR_READER, ACCOUNTS_READER, CLUSTER_READER, JETSTREAM_READER, WEBSOCKET_READER, MAPPINGS_READER, LEAFNODE_READER];
 
 /** Top-level keys tsnats understands, by lower-case name. Everything else is unknown. */
 export const CONFIG_KEYS: ReadonlyMap<string, KeyHandler> = new Map(

@@ -123,6 +123,58 @@ export interface ServerOptions {
   // WebSocket clients (nats-server's Websocket options).
   /** `websocket { }`; null = no block (no listener). */
   websocket: WebsocketOptions | null;
+
+  // Leaf nodes (nats-server's LeafNode options).
+  /** `leafnodes { }`; null = no block (no listener, no remotes). */
+  leafnode: LeafNodeOptions | null;
+}
+
+/**
+ * `leafnodes { host, port, advertise, no_advertise, authorization, tls, remotes, reconnect,
+ * min_version }` (nats-server's LeafNodeOpts).
+ */
+export interface LeafNodeOptions {
+  /** Listener host and port (-1 = random, 0 = no listener: remotes only). */
+  host: string;
+  port: number;
+  advertise: string;
+  noAdvertise: boolean;
+  /** `authorization { user, password, account, timeout }`: one user bound to `account`. */
+  username: string;
+  password: string;
+  account: string;
+  /** `authorization { users: [...] }`: users each bound to an account ('' = the global one). */
+  users: LeafUser[] | null;
+  /** ms; 0 = default. */
+  authTimeoutMs: number;
+  tls: TlsOptions | null;
+  tlsTimeoutMs: number;
+  /** `reconnect`: the wait between two attempts of a remote, ms (0 = the 1 s default). */
+  reconnectMs: number;
+  minVersion: string;
+  remotes: RemoteLeafOptions[];
+}
+
+export interface LeafUser {
+  user: string;
+  password: string;
+  /** '' = the global account. */
+  account: string;
+}
+
+/** One `remotes` entry (nats-server's RemoteLeafOpts). */
+export interface RemoteLeafOptions {
+  /** `url` / `urls`, each with a port (7422 when the URL has none, after the baseline). */
+  urls: string[];
+  /** `account`: the local account the connection binds ('' = the global one). */
+  account: string;
+  /** `credentials`: a creds file (user JWT and seed) signing the hub's nonce. */
+  credentials: string;
+  tls: TlsOptions | null;
+  hub: boolean;
+  noRandomize: boolean;
+  denyImports: string[];
+  denyExports: string[];
 }
 
 /**

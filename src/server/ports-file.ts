@@ -11,13 +11,17 @@ import { joinHostPort } from '../util/host-port.js';
 /** The server and the runtime take joinHostPort from here (it lives in util/, shared with the cluster). */
 export { joinHostPort };
 
-/** nats-server's Ports (JSON field names and order; empty lists are left out). */
+/**
+ * nats-server's Ports (JSON field names and order; empty lists are left out), and `leafnode`:
+ * the leafnode listener (`nats-leaf://host:port`), which nats-server 2.9.10 does not list.
+ */
 export interface Ports {
   nats?: string[];
   monitoring?: string[];
   cluster?: string[];
   profile?: string[];
   websocket?: string[];
+  leafnode?: string[];
 }
 
 /**
@@ -89,7 +93,7 @@ export function formatURLs(scheme: string, host: string, port: number): string[]
 /** The ports file's JSON as Go's json.Marshal writes it (compact, no trailing newline). */
 export function portsJSON(ports: Ports): string {
   const o: Ports = {};
-  for (const k of ['nats', 'monitoring', 'cluster', 'profile', 'websocket'] as const) {
+  for (const k of ['nats', 'monitoring', 'cluster', 'profile', 'websocket', 'leafnode'] as const) {
     if (ports[k] && ports[k]!.length > 0) o[k] = ports[k];
   }
   return JSON.stringify(o);
