@@ -45,8 +45,20 @@ export interface Consumer {
   readonly stalledProducers: ClientLink[];
 }
 
-/** A route connection as message delivery sees it (the cluster module implements it). */
+/**
+ * nats-server's two leaf roles: `hub` for a leaf connection this server accepted (its
+ * isHubLeafNode: the other side is our leaf), `spoke` for one it solicited (isSpokeLeafNode: the
+ * other side is our hub).
+ */
+export type LeafRole = 'hub' | 'spoke';
+
+/**
+ * A route or a leaf connection as message delivery sees it (the cluster and the leaf modules
+ * implement it). Their interest sits in the sublists as Subscriptions whose `route` is the link.
+ */
 export interface RouteLink extends Consumer {
+  /** null for a route; a leaf connection's role. */
+  readonly leaf: LeafRole | null;
   /**
    * Queues one RMSG (or HMSG when `hdrLen > 0` and the peer takes headers; headers are
    * stripped otherwise) for a message published on this server that is not a PUB record of a
@@ -100,9 +112,13 @@ export interface ClientLink {
 /** nats-server's global account. */
 export const GLOBAL_ACCOUNT = '$G';
 
-/** deliver() flags: the message came over a route / may go on to routes with interest. */
+/**
+ * deliver() flags: the message came over a route / may go on to routes and leaves with interest /
+ * came over a leaf connection (deliver's `from`).
+ */
 export const FROM_ROUTE = 1;
 export const TO_ROUTES = 2;
+export const FROM_LEAF = 4;
 
 /** Imports that feed imports: deeper chains are dropped (nats-server detects cycles). */
 const MAX_IMPORT_DEPTH = 8;
@@ -137,6 +153,24 @@ export interface AccountHost {
 
 export function internalSub(subject: string, handler: InternalHandler): Subscription {
   return { subject, queue: null, sid: '', sidBytes: EMPTY, client: null, route: null, internal: handler, max: 0, nm: 0, closed: false };
+}
+
+/** The routes and leaves a delivery goes on to, with the queue groups each was picked for. */
+interface Targets {
+  readonly links: RouteLink[];
+  readonly queues: (string[] | null)[];
+}
+
+/** Adds `link` (once) to the targets, made on first use, with `queue` when it was picked for one. */
+function addTarget(t: Targets | null, link: RouteLink, queue: string | null): Targets {
+  t ??= { links: [], queues: [] };
+  let i = t.links.indexOf(link);
+  if (i < 0) {
+    i = t.links.push(link) - 1;
+    t.queues.push(null);
+  }
+  if (queue !== null) (t.queues[i] ??= []).push(queue);
+  return t;
 }
 
 /** Whether `queue` is one of the queue names `queues` (bytes, latin1). */
@@ -192,11 +226,15 @@ export class Account {
 
   /**
    * Delivers a message that is not a PUB of a client's read: it came over a route (FROM_ROUTE:
-   * local subscribers only, queue groups only those named in `queues`, and one local member)
-   * or crossed an import (TO_ROUTES: remote interest gets it too). `hash` is the subject's
-   * FNV-1a when the caller has it. `frame`, when given, is the subject the MSG frames to local
-   * clients carry instead of `subject` (nats-server's pa.deliver: a JetStream delivery matches
-   * the pull request's inbox and shows the message's own subject). Returns the deliveries.
+   * local subscribers and our leaves, queue groups only those named in `queues`, and one local
+   * member, a leaf member when no local one is left), over the leaf connection `from`
+   * (FROM_LEAF: local subscribers, routes when `from` is our leaf, other leaves; queue groups only
+   * those named, a local or routed member before a leaf one), or crossed an import (TO_ROUTES:
+   * remote interest gets it too). nats-server's processMsgResults for those sources. `hash` is
+   * the subject's FNV-1a when the caller has it. `frame`, when given, is the subject the MSG
+   * frames to local clients carry instead of `subject` (nats-server's pa.deliver: a JetStream
+   * delivery matches the pull request's inbox and shows the message's own subject). Returns
+   * the deliveries.
    */
   deliver(
     subject: Buffer,
@@ -208,16 +246,19 @@ export class Account {
     src: ClientLink | null,
     hash: number = subjectHash(subject, 0, subject.length),
     frame: Buffer = subject,
+    from: RouteLink | null = null,
   ): number {
     if (depth >= MAX_IMPORT_DEPTH) return 0;
     depth++;
     try {
       const r = this.sublist.matchBytes(subject, 0, subject.length, hash);
       const fromRoute = (flags & FROM_ROUTE) !== 0;
+      const fromLeaf = (flags & FROM_LEAF) !== 0;
       const toRoutes = (flags & TO_ROUTES) !== 0;
-      // Route targets, made only when there are some (a message from a route has none).
-      let routes: RouteLink[] | null = null;
-      let routeQueues: (string[] | null)[] | null = null;
+      // Routes take a leaf's message only from our own leaves (not from our hub).
+      const leafToRoutes = fromLeaf && from !== null && from.leaf === 'hub';
+      // Route and leaf targets, made only when there are some.
+      let t: Targets | null = null;
       let delivered = 0;
       const plain = r.plain;
       for (let j = 0; j < plain.length; j++) {
@@ -226,9 +267,11 @@ export class Account {
           if (sub.client === src && !src.echo) continue;
           if (sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) delivered++;
         } else if (sub.route !== null) {
-          if (toRoutes && (routes === null || !routes.includes(sub.route))) {
-            (routes ??= []).push(sub.route);
-            (routeQueues ??= []).push(null);
+          const link = sub.route;
+          const send =
+            link.leaf === null ? toRoutes || leafToRoutes : link !== from && (toRoutes || fromLeaf || (fromRoute && link.leaf === 'hub'));
+          if (send && (t === null || !t.links.includes(link))) {
+            t = addTarget(t, link, null);
             delivered++;
           }
         } else if (!sub.closed && (!fromRoute || sub.internal!.clusterWide)) {
@@ -237,32 +280,39 @@ export class Account {
         }
       }
       for (const group of r.queues) {
-        if (fromRoute && !named(queues, group[0]!.queue!)) continue;
+        if ((fromRoute || fromLeaf) && !named(queues, group[0]!.queue!)) continue;
         const n = group.length;
         const first = (Math.random() * n) | 0;
+        let fallback: RouteLink | null = null;
+        let done = false;
         for (let k = 0; k < n; k++) {
           const sub = group[(first + k) % n]!;
-          if (sub.route !== null) {
-            if (fromRoute || !toRoutes) continue;
-            routes ??= [];
-            routeQueues ??= [];
-            let i = routes.indexOf(sub.route);
-            if (i < 0) {
-              i = routes.push(sub.route) - 1;
-              routeQueues.push(null);
+          const link = sub.route;
+          if (link !== null) {
+            if (link === from) continue;
+            if (fromRoute || (fromLeaf && link.leaf !== null)) {
+              if (link.leaf !== null) fallback ??= link;
+              continue;
             }
-            (routeQueues[i] ??= []).push(sub.queue!);
+            if (!toRoutes && !fromLeaf) continue;
+            t = addTarget(t, link, sub.queue);
             delivered++;
+            done = true;
             break;
           }
           if (sub.client !== null && (sub.client !== src || src.echo) && sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) {
             delivered++;
+            done = true;
             break;
           }
         }
+        if (!done && fallback !== null) {
+          t = addTarget(t, fallback, group[0]!.queue);
+          delivered++;
+        }
       }
-      if (routes !== null) {
-        for (let i = 0; i < routes.length; i++) routes[i]!.sendMsg(this, subject, reply, routeQueues![i]!, hdrLen, payload);
+      if (t !== null) {
+        for (let i = 0; i < t.links.length; i++) t.links[i]!.sendMsg(this, subject, reply, t.queues[i]!, hdrLen, payload);
       }
       return delivered;
     } finally {

@@ -508,9 +508,17 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       const group = queues[g];
       const n = group.length;
       const first = (Math.random() * n) | 0;
-      for (let k = 0; k < n; k++) {
+      // A leaf member takes the message only when no local or routed member did (nats-server
+      // prefers local queue subscribers over leaf ones for a client's message).
+      let leaf: Subscription | null = null;
+      let k = 0;
+      for (; k < n; k++) {
         const sub = group[(first + k) % n];
         if (sub.route !== null) {
+          if (sub.route.leaf !== null) {
+            leaf ??= sub;
+            continue;
+          }
           addRouteTarget(sub.route, sub.queue);
           delivered++;
           break;
@@ -519,6 +527,10 @@ export class Client implements ParserSink, ClientLink, JwtClient {
           delivered++;
           break;
         }
+      }
+      if (k === n && leaf !== null) {
+        addRouteTarget(leaf.route!, leaf.queue);
+        delivered++;
       }
     }
     if (numRouteTargets > 0) this.sendToRoutes(acc, buf, recs, rec);

@@ -858,13 +858,14 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
 
   // ---- interest ----
 
+  /** Local interest: clients', internal, and our leaves' (not a route's, nor our hub's). */
   subAdded(acc: Account, sub: Subscription): void {
-    if (sub.route !== null) return;
+    if (sub.route !== null && sub.route.leaf !== 'hub') return;
     this.interest.add(acc, sub);
   }
 
   subRemoved(acc: Account, sub: Subscription): void {
-    if (sub.route !== null) return;
+    if (sub.route !== null && sub.route.leaf !== 'hub') return;
     this.interest.remove(acc, sub);
     this.reactor.schedule();
   }

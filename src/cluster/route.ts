@@ -68,6 +68,8 @@ export function routeLabel(socket: net.Socket, rid: number): string {
 }
 
 export class Route implements RouteParserSink, RouteLink, Flushable {
+  /** RouteLink: a route, not a leaf connection. */
+  readonly leaf = null;
   readonly out = new Outbound();
   readonly parser: RouteParser;
   readonly remote: RemoteInterest;
