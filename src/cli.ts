@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { loadCluster } from './cluster/index.js';
+import { loadLeafNodes } from './leaf/index.js';
 import { ConfigError, parseConfigFile } from './config/conf.js';
 import { VERSION } from './config/defaults.js';
 import { applyFlags, FlagError, parseFlags, type ParsedFlags } from './config/flags.js';
@@ -221,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
 
   process.title = EXE;
   if (opts.cluster !== null) await loadCluster();
+  if (opts.leafnode !== null) await loadLeafNodes();
   const load = config
     ? (): ServerOptions => {
         // nats-server's Reload refuses a file with warnings too.

@@ -3,6 +3,7 @@
 
 import type { Authenticator } from './client/auth.js';
 import { loadCluster } from './cluster/index.js';
+import { loadLeafNodes } from './leaf/index.js';
 import { defaultOptions } from './config/options.js';
 import type { ServerOptions } from './config/types.js';
 import { loadImplementation, type NativeMode } from './native/load.js';
@@ -63,6 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerHan
   const opts: ServerOptions = { ...defaultOptions(), ...rest };
   const loaded = loadImplementation(native);
   if (opts.cluster !== null) await loadCluster();
+  if (opts.leafnode !== null) await loadLeafNodes();
   const logger = log !== undefined || opts.logFile === '' ? new Logger(opts, log ?? (() => {})) : Logger.forOptions(opts);
   const rt = new Runtime(opts, { impl: loaded.impl, implReason: loaded.reason, logger, authenticator: authenticate });
   try {

@@ -46,9 +46,10 @@ export class MsgArgs {
   /** The control line (op name included, CRLF excluded), for tracing. */
   lineStart = 0;
   lineEnd = 0;
-  /** LMSG only: the origin cluster; -1 otherwise. */
+  /** Route LMSG only: the origin cluster; -1 otherwise. */
   originStart = -1;
   originEnd = -1;
+  /** The account; -1 on a leaf connection (its messages carry none). */
   accStart = 0;
   accEnd = 0;
   subjectStart = 0;
@@ -138,7 +139,15 @@ export class RouteParser {
   private numToks = 0;
   private stopped = false;
 
-  constructor(private readonly sink: RouteParserSink) {}
+  /**
+   * `leaf`: the leafnode protocol instead (nats-server's parser for kind LEAF): LMSG and HMSG
+   * carry no account (`LMSG <subject> [reply | + reply queues | | queues] <size>`), and RMSG is
+   * not an op.
+   */
+  constructor(
+    private readonly sink: RouteParserSink,
+    private readonly leaf = false,
+  ) {}
 
   /** No more calls to the sink (the connection closed). */
   stop(): void {
@@ -166,7 +175,8 @@ export class RouteParser {
         continue;
       }
       // Message lines whole in this read are split into tokens while looking for their LF.
-      const fast = this.partialLen === 0 ? msgOp(buf, i, n) : 0;
+      let fast = this.partialLen === 0 ? msgOp(buf, i, n) : 0;
+      if (fast === RouteOp.RMSG && this.leaf) fast = 0;
       const nl = fast !== 0 ? this.tokenizeLine(buf, i + 4, n) : buf.indexOf(LF, i);
       if (nl < 0) {
         if (this.partialLen + n - i > MAX_ROUTE_LINE) return ERR_LINE_TOO_LONG;
@@ -199,7 +209,7 @@ export class RouteParser {
           lookupOp(OPS, line, start, opEnd) ||
           lookupOp(BARE, line, start, Math.min(start + 4, end)) ||
           lookupOp(BARE, line, start, Math.min(start + 3, end));
-        if (op === 0) return ERR_UNKNOWN_OP;
+        if (op === 0 || (op === RouteOp.RMSG && this.leaf)) return ERR_UNKNOWN_OP;
         a = opEnd;
         while (a < end && isSpace(line[a])) a++;
         if (op === RouteOp.PING || op === RouteOp.PONG || op === RouteOp.OK) {
@@ -311,22 +321,30 @@ export class RouteParser {
     m.replyEnd = -1;
     m.numQueues = 0;
     m.hdr = -1;
-    // Leading fixed arguments: [origin] account subject.
-    const lead = op === RouteOp.LMSG ? 3 : 2;
+    // Leading fixed arguments: [origin] account subject (a leaf's: the subject).
+    const leaf = this.leaf;
+    const lead = leaf ? 1 : op === RouteOp.LMSG ? 3 : 2;
     // Trailing sizes: [hdr] size.
-    const tail = op === RouteOp.RMSG ? 1 : 2;
-    const name = ARGS_FUNC[op];
+    const tail = op === RouteOp.RMSG || (leaf && op === RouteOp.LMSG) ? 1 : 2;
+    const name = leaf ? LEAF_ARGS_FUNC[op] : ARGS_FUNC[op];
     if (n < lead + tail) return `${name} Parse Error`;
     let k = 0;
-    if (op === RouteOp.LMSG) {
-      m.originStart = t[0];
-      m.originEnd = t[1];
-      k = 1;
+    if (leaf) {
+      m.accStart = -1;
+      m.accEnd = -1;
+      m.subjectStart = t[0];
+      m.subjectEnd = t[1];
+    } else {
+      if (op === RouteOp.LMSG) {
+        m.originStart = t[0];
+        m.originEnd = t[1];
+        k = 1;
+      }
+      m.accStart = t[2 * k];
+      m.accEnd = t[2 * k + 1];
+      m.subjectStart = t[2 * k + 2];
+      m.subjectEnd = t[2 * k + 3];
     }
-    m.accStart = t[2 * k];
-    m.accEnd = t[2 * k + 1];
-    m.subjectStart = t[2 * k + 2];
-    m.subjectEnd = t[2 * k + 3];
     const mid = n - lead - tail;
     if (mid === 1) {
       m.replyStart = t[2 * lead];
@@ -365,6 +383,12 @@ const ARGS_FUNC: Partial<Record<RouteOpCode, string>> = {
   [RouteOp.RMSG]: 'processRoutedMsgArgs',
   [RouteOp.HMSG]: 'processRoutedHeaderMsgArgs',
   [RouteOp.LMSG]: 'processRoutedOriginClusterMsgArgs',
+};
+
+/** The same for a leaf connection's messages. */
+const LEAF_ARGS_FUNC: Partial<Record<RouteOpCode, string>> = {
+  [RouteOp.LMSG]: 'processLeafMsgArgs',
+  [RouteOp.HMSG]: 'processLeafHeaderMsgArgs',
 };
 
 function isSpace(c: number): boolean {

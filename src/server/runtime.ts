@@ -164,6 +164,15 @@ export class Runtime implements SignalTarget {
       this.monitor = null;
       this.fail(`Error listening on router port: ${o.cluster!.port} - ${listenError(e, o.cluster!.host, o.cluster!.port)}`);
     }
+    try {
+      await s.startLeafNodes();
+    } catch (e) {
+      this.stopWebsocket();
+      await s.shutdown();
+      await this.monitor?.close();
+      this.monitor = null;
+      this.fail(`Error listening on leafnode port: ${o.leafnode!.port} - ${listenError(e, o.leafnode!.host, o.leafnode!.port)}`);
+    }
     // nats-server writes it from a goroutine once the listeners are up: after "Server is ready".
     this.writePorts();
   }
@@ -226,6 +235,10 @@ export class Runtime implements SignalTarget {
     }
     if (this.monitor) p.monitoring = formatURLs('http', this.monitor.host, this.monitor.port);
     if (this.websocket) p.websocket = formatURLs(this.websocket.scheme, this.websocket.host, this.websocket.port);
+    const ln = this.opts.leafnode;
+    if (this.server.leafnodes !== null && ln !== null && this.server.leafnodes.port > 0) {
+      p.leafnode = formatURLs('nats-leaf', ln.host, this.server.leafnodes.port);
+    }
     return p;
   }
 

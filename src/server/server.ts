@@ -4,16 +4,17 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import { type Client as ClientT, Client, type ClientHost, type ClientSocket, type Counters } from '../client/client.js';
-import { type Authenticator, authenticate, findUser, infoAuthRequired } from '../client/auth.js';
+import { type Authenticator, authenticate, authRequired, comparePasswords, findUser, infoAuthRequired } from '../client/auth.js';
 import { ClosedState, type ClosedReason, ERR_MAX_CONNECTIONS } from '../client/errors.js';
 import type { MappingConfig, NkeyUser, ServerOptions, UserEntry } from '../config/types.js';
 import { DEFAULT_SYSTEM_ACCOUNT } from '../config/accounts.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Account, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
+import { Account, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
 import type { JetStream, JetStreamHost } from '../jetstream/host.js';
 import type { EventClient, SystemEvents, SystemHost, SystemViews } from '../sys/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
+import { createLeafNodes, type LeafHost, type LeafNodes } from '../leaf/index.js';
 import { wireImports } from '../accounts/imports.js';
 import { SubjectMappings } from '../accounts/mappings.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
@@ -52,6 +53,8 @@ export class Server implements ClientHost {
   readonly globalAccount: Account;
   /** The routes, when `cluster` is configured. */
   readonly cluster: Cluster | null;
+  /** The leaf node connections, when `leafnodes` is configured. */
+  readonly leafnodes: LeafNodes | null;
   /** JetStream, once startJetStream ran (only when enabled: the module is loaded then). */
   jetstream: JetStream | null = null;
   /** The system account's services, once startSystem found a system account. */
@@ -113,6 +116,7 @@ export class Server implements ClientHost {
     this.globalAccount = new Account(GLOBAL_ACCOUNT);
     this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
     this.cluster = opts.cluster !== null ? createCluster(this.clusterHost()) : null;
+    this.leafnodes = opts.leafnode !== null ? createLeafNodes(this.leafHost()) : null;
     this.operator =
       opts.trustedOperators.length > 0
         ? new OperatorMode(opts, {
@@ -163,6 +167,55 @@ export class Server implements ClientHost {
       nextCid: () => this.nextCid++,
       clusterNameChanged: () => this.infoChanged(),
     };
+  }
+
+  /** What the leaf module sees of this server. */
+  private leafHost(): LeafHost {
+    const server = this;
+    return {
+      get opts() {
+        return server.opts;
+      },
+      serverId: this.id,
+      serverName: this.name,
+      log: (level, text) => this.logger.log(level, text),
+      account: (name) => this.accounts.get(name) ?? this.routedAccount(name),
+      clusterName: () => this.cluster?.name ?? '',
+      authorizeWithClientUsers: (user, pass) => this.authorizeLeaf(user, pass),
+      addSub: (acc, sub) => this.addSub(acc, sub),
+      removeSub: (acc, sub) => this.removeSub(acc, sub),
+      leafMessage: (from, acc, subject, hash, reply, queues, hdrLen, payload) => {
+        this.stats.inMsgs++;
+        this.stats.inBytes += payload.length;
+        this.beginDelivery();
+        try {
+          acc.deliver(subject, reply, hdrLen, payload, FROM_LEAF, queues, null, hash, subject, from);
+        } finally {
+          this.endDelivery();
+        }
+      },
+      slowConsumer: () => {
+        this.stats.slowConsumers++;
+      },
+      nextCid: () => this.nextCid++,
+    };
+  }
+
+  /**
+   * nats-server's isClientAuthorized for a leaf CONNECT (no leafnodes authorization): without
+   * client auth every leaf is welcome ('' = the leafnodes block's account); with users, the
+   * user's account; with a single user or token, the global account. null: refused.
+   */
+  private authorizeLeaf(user: string, pass: string): string | null {
+    const o = this.opts;
+    if (!authRequired(o)) return '';
+    if (o.users !== null && o.users.length > 0 && user !== '') {
+      const u = findUser(o, user);
+      if (u === undefined || !comparePasswords(u.password, pass)) return null;
+      return u.account || GLOBAL_ACCOUNT;
+    }
+    if (o.username !== '') return o.username === user && comparePasswords(o.password, pass) ? GLOBAL_ACCOUNT : null;
+    return null;
   }
 
   /**
@@ -420,6 +473,11 @@ export class Server implements ClientHost {
   /** Starts routing (the route listener and the configured routes), after the client listener. */
   async startCluster(): Promise<void> {
     await this.cluster?.start();
+  }
+
+  /** Starts the leafnode listener and solicits the remotes, after the routes (as nats-server). */
+  async startLeafNodes(): Promise<void> {
+    await this.leafnodes?.start();
   }
 
   /** (Re)starts the coarse timer, its period derived from the shortest configured timer. */
@@ -752,6 +810,7 @@ export class Server implements ClientHost {
   addSub(acc: Account, sub: Subscription): boolean {
     if (!acc.sublist.insert(sub)) return false;
     if (this.cluster !== null && (sub.internal === null || sub.internal.clusterWide)) this.cluster.subAdded(acc, sub);
+    this.leafnodes?.subAdded(acc, sub);
     return true;
   }
 
@@ -763,6 +822,7 @@ export class Server implements ClientHost {
   private dropSub(acc: Account, sub: Subscription): void {
     if (!acc.sublist.remove(sub)) return;
     if (this.cluster !== null && (sub.internal === null || sub.internal.clusterWide)) this.cluster.subRemoved(acc, sub);
+    this.leafnodes?.subRemoved(acc, sub);
   }
 
   clientConnected(c: ClientT): void {
@@ -836,11 +896,13 @@ export class Server implements ClientHost {
     listener?.close();
     const jsDown = this.jetstream?.shutdown();
     const routesDown = this.cluster?.shutdown();
+    const leafsDown = this.leafnodes?.shutdown();
     const clients = [...this.clients.values()];
     for (const c of clients) c.close(ClosedState.ServerShutdown);
     await Promise.all([
       jsDown,
       routesDown,
+      leafsDown,
       settleSockets(
         clients.map((c) => transportOf(c.socket)),
         Math.max(SHUTDOWN_MIN_FLUSH_MS, this.opts.writeDeadlineMs),

@@ -1,0 +1,747 @@
+// The leaf node manager: nats-server 2.9's leafnode.go in both roles. As a hub it listens for
+// leaf connections, sends its INFO (client_id, nonce, leafnode_urls, auth_required), authorizes
+// the CONNECT and binds the account, answers with the `connect_info` INFO and sends the
+// account's interest. As a leaf it solicits each remote, waits for the hub's INFO, sends its
+// CONNECT (credentials from the URL or a creds file signing the nonce), and once the hub's
+// `connect_info` INFO came sends its own interest; it reconnects every `reconnect` interval.
+// Interest goes to each leaf as nats-server's smap does (updateLeafNodes), with the `$LDS.`
+// subscription that detects loops. Leaf output is flushed once per loop turn; one coarse timer
+// runs every leaf's keep-alive.
+
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Account, Subscription } from '../accounts/account.js';
+import { newNonce } from '../client/auth.js';
+import { ClosedState } from '../client/errors.js';
+import { AUTH_TIMEOUT_MS, DEFAULT_CONNECT_ERROR_REPORTS, DEFAULT_ROUTE_DIAL_MS, GO_VERSION, VERSION } from '../config/defaults.js';
+import type { LeafNodeOptions, RemoteLeafOptions } from '../config/types.js';
+import { goJSON, marshalInfo, type RouteInfoDoc } from '../cluster/route-info.js';
+import { joinHostPort } from '../util/host-port.js';
+import { natsNkeys } from '../util/lazy.js';
+import { listenTcp } from '../util/listen.js';
+import { Reactor } from '../util/reactor.js';
+import type { LeafHost, LeafNodes, LeafSnapshot } from './host.js';
+import { LDS_PREFIX, LEAF_JS_DENY, Leaf, LeafClosed, type LeafOwner, leafDenied } from './leaf.js';
+
+/** nats-server's DEFAULT_LEAFNODE_INFO_WAIT: a solicited leaf waits this long for the hub's INFO. */
+const LEAFNODE_INFO_WAIT_MS = 1000;
+/** nats-server's connectProcessTimeout: the hub's `connect_info` INFO is due within this. */
+const CONNECT_PROCESS_TIMEOUT_MS = 2000;
+/** nats-server's leafNodeReconnectDelayAfterLoopDetected. */
+const RECONNECT_DELAY_AFTER_LOOP_MS = 30_000;
+/** nats-server's leafNodeReconnectDelayAfterClusterNameSame. */
+const RECONNECT_DELAY_AFTER_CLUSTER_NAME_SAME_MS = 30_000;
+const SHUTDOWN_FLUSH_MS = 1000;
+const MIN_TICK_MS = 10;
+const MAX_TICK_MS = 250;
+const NUID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** nats-server's credsRe: the user JWT, then the seed, each between dashed lines. */
+const CREDS_RE = /\s*(?:(?:[-]{3,}[^\n]*[-]{3,}\n)(.+)(?:\n\s*[-]{3,}[^\n]*[-]{3,}\n))/g;
+
+/** A nuid-like token (22 base62 characters). */
+function nuid(): string {
+  let s = '';
+  for (const b of randomBytes(22)) s += NUID_ALPHABET[b % 62];
+  return s;
+}
+
+/** The leafnode CONNECT fields (nats-server's leafConnectInfo, in struct order, omitempty). */
+interface LeafConnectDoc {
+  version?: string;
+  jwt?: string;
+  sig?: string;
+  user?: string;
+  pass?: string;
+  tls_required: boolean;
+  server_id?: string;
+  domain?: string;
+  name?: string;
+  is_hub?: boolean;
+  cluster?: string;
+  headers?: boolean;
+  jetstream?: boolean;
+  deny_pub?: string[];
+}
+
+const CONNECT_FIELDS: readonly (keyof LeafConnectDoc)[] = [
+  'version',
+  'jwt',
+  'sig',
+  'user',
+  'pass',
+  'tls_required',
+  'server_id',
+  'domain',
+  'name',
+  'is_hub',
+  'cluster',
+  'headers',
+  'jetstream',
+  'deny_pub',
+];
+
+/** json.Marshal(leafConnectInfo). */
+function marshalConnect(c: LeafConnectDoc): string {
+  const parts: string[] = [];
+  for (const k of CONNECT_FIELDS) {
+    const v = c[k];
+    if (k !== 'tls_required' && (v === undefined || v === '' || v === false || (Array.isArray(v) && v.length === 0))) continue;
+    parts.push(`"${k}":${goJSON(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** An accepted leaf's CONNECT, as far as the hub reads it. */
+interface AcceptedConnect {
+  lang: string;
+  user: string;
+  pass: string;
+  name: string;
+  cluster: string;
+  gateway: string;
+  headers: boolean;
+  is_hub: boolean;
+}
+
+function decodeLeafConnect(json: string): AcceptedConnect | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  const str = (k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
+  return {
+    lang: str('lang'),
+    user: str('user'),
+    pass: str('pass'),
+    name: str('name'),
+    cluster: str('cluster'),
+    gateway: str('gateway'),
+    headers: o.headers === true,
+    is_hub: o.is_hub === true,
+  };
+}
+
+/** One configured remote and its connect state (nats-server's leafNodeCfg). */
+interface RemoteState {
+  readonly opts: RemoteLeafOptions;
+  /** The URLs to dial, rotated after each use (nats-server's pickNextURL). */
+  readonly urls: URL[];
+  /** Wait before the next connect (a loop or a cluster name conflict was detected), ms. */
+  connectDelay: number;
+}
+
+/** A dial error as Go words it (`dial tcp 127.0.0.1:1: connect: connection refused`). */
+function dialError(address: string, e: NodeJS.ErrnoException): string {
+  const why =
+    e.code === 'ECONNREFUSED' ? 'connect: connection refused' : e.code === 'ETIMEDOUT' ? 'i/o timeout' : e.code === 'EHOSTUNREACH' ? 'connect: no route to host' : e.message;
+  return `dial tcp ${address}: ${why}`;
+}
+
+/** The host a listener on every interface advertises (nats-server's getNonLocalIPsIfHostIsIPAny: the first one). */
+function advertisedHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  }
+  return host;
+}
+
+export class LeafManager implements LeafNodes, LeafOwner {
+  private readonly ln: LeafNodeOptions;
+  private listener: net.Server | null = null;
+  private boundPort = 0;
+  /** The INFO fields every accepted leaf gets (nats-server's leafNodeInfo). */
+  private info: RouteInfoDoc | null = null;
+  /** Registered leaves by cid; those in their handshake. */
+  private readonly byCid = new Map<number, Leaf>();
+  private readonly pending = new Set<Leaf>();
+  /** Each account's loop detection subject (nats-server's Account.lds). */
+  private readonly lds = new Map<Account, string>();
+  private readonly remotes: RemoteState[];
+  private readonly remoteOf = new Map<Leaf, RemoteState>();
+  private readonly reactor = new Reactor<Leaf>({ highWater: Infinity });
+  private timer: NodeJS.Timeout | null = null;
+  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private readonly dialing = new Set<net.Socket>();
+  private running = false;
+  private stopping = false;
+
+  constructor(readonly host: LeafHost) {
+    const ln = host.opts.leafnode;
+    if (ln === null) throw new Error('leafnodes: no leafnode options');
+    this.ln = ln;
+    this.remotes = ln.remotes.map((r) => {
+      const urls: URL[] = [];
+      for (const raw of r.urls) {
+        try {
+          urls.push(new URL(raw));
+        } catch {
+          host.log('ERR', `Leafnode remote URL ${JSON.stringify(raw)} has no host to connect to: ignored`);
+        }
+      }
+      if (!r.noRandomize) urls.sort(() => Math.random() - 0.5);
+      return { opts: r, urls, connectDelay: 0 };
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get numLeafs(): number {
+    return this.byCid.size;
+  }
+
+  // ---- start and stop ----
+
+  /** nats-server's startLeafNodeAcceptLoop (with a port), then solicitLeafNodeRemotes. */
+  async start(): Promise<void> {
+    const ln = this.ln;
+    const o = this.host.opts;
+    if (ln.port !== 0) {
+      const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+      await listenTcp(server, ln.host, ln.port === -1 ? 0 : ln.port, 1024);
+      this.listener = server;
+      this.boundPort = (server.address() as net.AddressInfo).port;
+      this.host.log('INF', `Listening for leafnode connections on ${joinHostPort(ln.host, this.boundPort)}`);
+      let host = advertisedHost(ln.host);
+      let port = this.boundPort;
+      if (ln.advertise !== '') {
+        const i = ln.advertise.lastIndexOf(':');
+        if (i > 0 && /^[0-9]+$/.test(ln.advertise.slice(i + 1))) [host, port] = [ln.advertise.slice(0, i), Number(ln.advertise.slice(i + 1))];
+        else host = ln.advertise;
+      }
+      const ip = joinHostPort(host, port);
+      if (ln.advertise !== '') this.host.log('INF', `Advertise address for leafnode is set to ${ip}`);
+      this.info = {
+        server_id: this.host.serverId,
+        server_name: this.host.serverName,
+        version: VERSION,
+        proto: 1,
+        go: GO_VERSION,
+        host,
+        port,
+        headers: !o.noHeaderSupport,
+        auth_required: true,
+        max_payload: o.maxPayload,
+        jetstream: o.jetstream,
+        ip,
+        info_on_connect: true,
+        leafnode_urls: [ip],
+      };
+    }
+    this.running = true;
+    const shortest = Math.min(o.pingIntervalMs, o.writeDeadlineMs, ln.authTimeoutMs || AUTH_TIMEOUT_MS, LEAFNODE_INFO_WAIT_MS);
+    this.timer = setInterval(() => this.tick(), Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, Math.floor(shortest / 20))));
+    this.timer.unref();
+    for (const r of this.remotes) void this.connectToRemote(r, true);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.listener?.close();
+    this.listener = null;
+    for (const [t, wake] of this.waits) {
+      clearTimeout(t);
+      wake();
+    }
+    this.waits.clear();
+    for (const s of this.dialing) s.destroy();
+    const all = [...this.byCid.values(), ...this.pending];
+    for (const l of all) {
+      l.noReconnect = true;
+      l.close(ClosedState.ServerShutdown);
+    }
+    const sockets = all.map((l) => l.socket).filter((s) => !s.destroyed);
+    await new Promise<void>((resolve) => {
+      let left = sockets.length;
+      if (left === 0) return resolve();
+      const t = setTimeout(resolve, SHUTDOWN_FLUSH_MS);
+      for (const s of sockets) {
+        s.once('close', () => {
+          if (--left === 0) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+      }
+    });
+    for (const s of sockets) s.destroy();
+  }
+
+  // ---- connections ----
+
+  private createLeaf(socket: net.Socket, remote: RemoteState | null, url: URL | null): Leaf {
+    const l = new Leaf(this, socket, this.host.nextCid(), remote?.opts ?? null, url, Date.now());
+    LEAF_OF.set(socket, l);
+    socket.setNoDelay(true);
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('end', onSocketClose);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    this.pending.add(l);
+    if (remote !== null) this.remoteOf.set(l, remote);
+    return l;
+  }
+
+  /** An accepted leaf connection (nats-server's createLeafNode without a remote). */
+  private accept(socket: net.Socket): void {
+    if (this.stopping || this.info === null) {
+      socket.destroy();
+      return;
+    }
+    const l = this.createLeaf(socket, null, null);
+    l.log('INF', 'Leafnode connection created ');
+    l.nonce = newNonce();
+    l.sendProto(`INFO ${marshalInfo({ ...this.info, client_id: l.cid, nonce: l.nonce })} \r\n`, true);
+    l.authDue = l.start + (this.ln.authTimeoutMs || AUTH_TIMEOUT_MS);
+  }
+
+  /**
+   * nats-server's connectToRemoteLeafNode: after the remote's connect delay, dial its URLs in
+   * turn (1 s dial timeout), waiting `reconnect` between two failures, until one connects.
+   */
+  private async connectToRemote(r: RemoteState, firstConnect: boolean): Promise<void> {
+    if (r.urls.length === 0) {
+      this.host.log('DBG', 'Empty remote leafnode definition, nothing to connect');
+      return;
+    }
+    if (r.connectDelay > 0) {
+      const d = r.connectDelay;
+      r.connectDelay = 0;
+      if (!(await this.sleep(d))) return;
+    }
+    let attempts = 0;
+    while (this.running) {
+      const url = r.urls[0]!;
+      if (r.urls.length > 1) r.urls.push(r.urls.shift()!);
+      const hostPort = url.host;
+      let socket: net.Socket;
+      try {
+        this.host.log('DBG', `Trying to connect as leafnode to remote server on ${JSON.stringify(hostPort)}`);
+        socket = await this.dial(url);
+      } catch (e) {
+        if (!this.running) return;
+        attempts++;
+        const text = `Error trying to connect as leafnode to remote server ${JSON.stringify(hostPort)} (attempt ${attempts}): ${(e as Error).message}`;
+        const report = attempts === 1 || !firstConnect || attempts % DEFAULT_CONNECT_ERROR_REPORTS === 0;
+        this.host.log(report ? 'ERR' : 'DBG', text);
+        if (!(await this.sleep(this.ln.reconnectMs))) return;
+        continue;
+      }
+      if (!this.running) {
+        socket.destroy();
+        return;
+      }
+      this.solicited(socket, r, url);
+      return;
+    }
+  }
+
+  /** A solicited connection: wait for the hub's INFO (nats-server's createLeafNode with a remote). */
+  private solicited(socket: net.Socket, r: RemoteState, url: URL): void {
+    const acc = this.host.account(r.opts.account || '$G');
+    const l = this.createLeaf(socket, r, url);
+    if (acc === null) {
+      l.close(LeafClosed.MissingAccount);
+      this.host.log('ERR', `Unable to lookup account ${r.opts.account} for solicited leafnode connection: account not found`);
+      return;
+    }
+    l.acc = acc;
+    l.log('INF', `Leafnode connection created for account: ${acc.name} `);
+    l.authDue = l.start + LEAFNODE_INFO_WAIT_MS;
+  }
+
+  private dial(url: URL): Promise<net.Socket> {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port);
+    const address = joinHostPort(host, port);
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port, noDelay: true });
+      this.dialing.add(s);
+      const t = setTimeout(() => s.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })), DEFAULT_ROUTE_DIAL_MS);
+      const failed = (e: NodeJS.ErrnoException | null): void => {
+        clearTimeout(t);
+        this.dialing.delete(s);
+        s.removeListener('error', failed);
+        s.removeListener('close', closed);
+        reject(new Error(e === null ? `dial tcp ${address}: closed` : dialError(address, e)));
+      };
+      const closed = (): void => failed(null);
+      s.once('error', failed);
+      s.once('close', closed);
+      s.once('connect', () => {
+        clearTimeout(t);
+        this.dialing.delete(s);
+        s.removeListener('error', failed);
+        s.removeListener('close', closed);
+        resolve(s);
+      });
+    });
+  }
+
+  private sleep(ms: number): Promise<boolean> {
+    if (!this.running) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.waits.delete(t);
+        resolve(this.running);
+      }, ms);
+      this.waits.set(t, () => resolve(false));
+    });
+  }
+
+  // ---- the handshake (LeafOwner) ----
+
+  /** nats-server's processLeafnodeInfo. */
+  leafInfo(l: Leaf, info: RouteInfoDoc): void {
+    if (l.closed) return;
+    const first = !l.infoReceived;
+    if (first) {
+      l.infoReceived = true;
+      if (l.solicited && (!info.client_id || info.leafnode_urls === undefined)) {
+        l.log('ERR', 'attempted to connect to wrong port');
+        l.close(LeafClosed.WrongPort);
+        return;
+      }
+      l.nonce = info.nonce ?? '';
+      l.headers = !this.host.opts.noHeaderSupport && info.headers;
+      l.remoteServer = info.server_name || info.server_id;
+      l.remoteCluster = info.cluster ?? '';
+    }
+    if (!l.solicited) return;
+    let finish = info.connect_info === true;
+    if (first) {
+      if (!this.sendConnect(l)) return;
+      l.authDue = Date.now() + CONNECT_PROCESS_TIMEOUT_MS;
+      if (!info.info_on_connect) finish = true;
+    }
+    if (finish && !l.connectFinished) this.finishConnect(l);
+  }
+
+  /** nats-server's sendLeafConnect: our CONNECT, signed with the creds file or with the URL's user. */
+  private sendConnect(l: Leaf): boolean {
+    const remote = l.remote!;
+    const doc: LeafConnectDoc = {
+      version: VERSION,
+      tls_required: false,
+      server_id: this.host.serverId,
+      domain: this.host.opts.jetStreamDomain,
+      name: this.host.serverName,
+      is_hub: remote.hub,
+      cluster: this.host.clusterName(),
+      headers: !this.host.opts.noHeaderSupport,
+      deny_pub: remote.denyImports,
+    };
+    if (remote.credentials !== '') {
+      l.log('DBG', `Authenticating with credentials file ${JSON.stringify(remote.credentials)}`);
+      let contents: string;
+      try {
+        contents = readFileSync(remote.credentials, 'utf8');
+      } catch (e) {
+        l.log('ERR', (e as Error).message);
+        l.close(ClosedState.WriteError);
+        return false;
+      }
+      const items = [...contents.matchAll(CREDS_RE)].map((m) => m[1]!.trim());
+      if (items.length < 2) {
+        l.log('ERR', 'Credentials file malformed');
+        l.close(ClosedState.WriteError);
+        return false;
+      }
+      try {
+        const kp = natsNkeys().fromSeed(Buffer.from(items[1]!, 'latin1'));
+        doc.jwt = items[0]!;
+        doc.sig = Buffer.from(kp.sign(Buffer.from(l.nonce, 'latin1'))).toString('base64url');
+      } catch {
+        l.log('ERR', 'Credentials file has malformed seed');
+        l.close(ClosedState.WriteError);
+        return false;
+      }
+    } else if (l.url !== null && l.url.username !== '') {
+      doc.user = decodeURIComponent(l.url.username);
+      doc.pass = decodeURIComponent(l.url.password);
+    } else {
+      // A URL learnt from the hub has no user: the configured URLs' one (nats-server's saveUserPassword).
+      const withUser = this.remoteOf.get(l)?.urls.find((u) => u.username !== '');
+      if (withUser !== undefined) {
+        doc.user = decodeURIComponent(withUser.username);
+        doc.pass = decodeURIComponent(withUser.password);
+      }
+    }
+    l.sendProto(`CONNECT ${marshalConnect(doc)}\r\n`, true);
+    l.log('DBG', 'Remote leafnode connect msg sent');
+    return true;
+  }
+
+  /** nats-server's leafNodeFinishConnectProcess: registered, interest sent, keep-alive on. */
+  private finishConnect(l: Leaf): void {
+    l.connectFinished = true;
+    l.authDue = 0;
+    this.register(l);
+    if (l.closed) return;
+    this.sendInitialInterest(l);
+    l.startPings(Date.now());
+  }
+
+  /** nats-server's processLeafNodeConnect (after the CONNECT's authorization). */
+  leafConnect(l: Leaf, json: string): void {
+    if (l.solicited || l.registered) return;
+    const c = decodeLeafConnect(json);
+    if (c === null) {
+      l.protocolError(`Bad CONNECT: ${json}`);
+      return;
+    }
+    if (c.lang !== '') {
+      const text = 'attempted to connect to leaf node port';
+      l.sendErr(text);
+      l.log('ERR', text);
+      l.close(LeafClosed.WrongPort);
+      return;
+    }
+    const accName = this.authorize(c);
+    if (accName === null) {
+      l.authViolation();
+      return;
+    }
+    const acc = this.host.account(accName === '' ? '$G' : accName);
+    if (acc === null) {
+      l.log('ERR', `authentication of user ${JSON.stringify(c.user)} failed, unable to lookup account ${JSON.stringify(accName)}: account not found`);
+      l.authViolation();
+      return;
+    }
+    l.acc = acc;
+    const cn = this.host.clusterName();
+    if (cn !== '' && c.cluster !== '' && c.cluster === cn) {
+      const text = 'remote leafnode has same cluster name';
+      l.sendErr(text);
+      l.log('ERR', text);
+      l.close(LeafClosed.ClusterNamesIdentical);
+      return;
+    }
+    if (c.gateway !== '') {
+      const text = `Rejecting connection from gateway ${JSON.stringify(c.gateway)} on the leafnode port`;
+      l.log('ERR', text);
+      l.sendErr(text);
+      l.close(LeafClosed.WrongGateway);
+      return;
+    }
+    l.headers = !this.host.opts.noHeaderSupport && c.headers;
+    l.remoteServer = c.name;
+    if (c.is_hub) l.leaf = 'spoke';
+    l.remoteCluster = c.cluster;
+    l.startPings(Date.now());
+    this.register(l, c.name, c.cluster);
+    if (l.closed) return;
+    // sendPermsAndAccountInfo: the leaf learns its account here (and waits for it before its interest).
+    const info = this.info!;
+    l.sendProto(`INFO ${marshalInfo({ ...info, client_id: l.cid, connect_info: true, remote_account: acc.name })} \r\n`, true);
+    this.sendInitialInterest(l);
+  }
+
+  /**
+   * nats-server's isLeafNodeAuthorized: the leafnodes block's user, else its users, else the
+   * client users (through the host). The account name ('' = the default), or null: refused.
+   */
+  private authorize(c: AcceptedConnect): string | null {
+    const ln = this.ln;
+    const check = (user: string, pass: string, acc: string): string | null => (user === c.user && pass === c.pass ? acc : null);
+    if (ln.username !== '') return check(ln.username, ln.password, ln.account);
+    if (ln.users !== null && ln.users.length > 0) {
+      const u = ln.users.find((x) => x.user === c.user);
+      return u === undefined ? null : check(u.user, u.password, u.account);
+    }
+    const acc = this.host.authorizeWithClientUsers(c.user, c.pass);
+    if (acc === null) return null;
+    return acc === '' ? ln.account : acc;
+  }
+
+  /** nats-server's addLeafNodeConnection: registered; a stale connection from the same server is replaced. */
+  private register(l: Leaf, srvName = '', clusterName = ''): void {
+    let old: Leaf | null = null;
+    if (!l.solicited && srvName !== '') {
+      for (const o of this.byCid.values()) {
+        if (!o.solicited && o.remoteServer === srvName && o.remoteCluster === clusterName && o.acc === l.acc) {
+          old = o;
+          break;
+        }
+      }
+    }
+    this.pending.delete(l);
+    this.byCid.set(l.cid, l);
+    l.registered = true;
+    if (old !== null) {
+      old.sendErr(LeafClosed.DuplicateRemoteLeafnodeConnection);
+      old.log('ERR', LeafClosed.DuplicateRemoteLeafnodeConnection);
+      old.close(LeafClosed.DuplicateRemoteLeafnodeConnection);
+      l.log('WRN', 'Replacing connection from same server');
+    }
+    const o = this.host.opts;
+    const deny = `[${LEAF_JS_DENY.join(' ')}]`;
+    const accName = l.acc!.name;
+    if (!o.jetstream || o.systemAccount === '') l.log('INF', `JetStream Not Extended, adding deny ${deny} for account ${JSON.stringify(accName)}`);
+    else l.log('INF', `Adding deny ${deny} for account ${JSON.stringify(accName)}`);
+  }
+
+  /**
+   * nats-server's initLeafNodeSmapAndSendSubs: the account's interest (a leaf we solicited hears
+   * only local interest: clients', internal, and our own leaves'), not the leaf's own, plus our
+   * loop detection subject, as LS+ lines.
+   */
+  private sendInitialInterest(l: Leaf): void {
+    const acc = l.acc!;
+    const smap = l.smap;
+    smap.clear();
+    for (const sub of acc.sublist.all()) {
+      if (!this.audience(l, sub)) continue;
+      const key = sub.queue === null ? sub.subject : `${sub.subject} ${sub.queue}`;
+      smap.set(key, (smap.get(key) ?? 0) + 1);
+    }
+    const lds = this.loopSubject(acc);
+    smap.set(lds, (smap.get(lds) ?? 0) + 1);
+    let text = '';
+    for (const [key, n] of smap) text += subLine(key, n);
+    if (text !== '') l.sendProto(text);
+  }
+
+  /** Whether `sub` is interest that leaf `l` hears about (nats-server's updateLeafNodes and updateSmap). */
+  private audience(l: Leaf, sub: Subscription): boolean {
+    if (sub.route === l) return false;
+    if (l.leaf === 'spoke' && sub.route !== null && sub.route.leaf !== 'hub') return false;
+    if (sub.route !== null && sub.route.leaf !== null && (sub.route as Leaf).remoteCluster !== '' && (sub.route as Leaf).remoteCluster === l.remoteCluster) {
+      return false;
+    }
+    if (sub.subject.startsWith(LDS_PREFIX)) return true;
+    return !leafDenied(sub.subject);
+  }
+
+  /** The account's `$LDS.<id>` subject, made on first use. */
+  loopSubject(acc: Account): string {
+    let s = this.lds.get(acc);
+    if (s === undefined) {
+      s = LDS_PREFIX + nuid();
+      this.lds.set(acc, s);
+    }
+    return s;
+  }
+
+  /** nats-server's handleLeafNodeLoop. */
+  loopDetected(l: Leaf, sendErr: boolean): void {
+    const delay = RECONNECT_DELAY_AFTER_LOOP_MS;
+    const remote = this.remoteOf.get(l);
+    if (remote !== undefined) remote.connectDelay = delay;
+    const text = `Loop detected for leafnode account=${JSON.stringify(l.acc?.name ?? '')}. Delaying attempt to reconnect for ${delay / 1000}s`;
+    if (sendErr) l.sendErr(text);
+    l.log('ERR', text);
+    l.close(ClosedState.ProtocolViolation);
+  }
+
+  /** A cluster name conflict reported by the hub delays the next connect (nats-server's leafProcessErr). */
+  clusterNameConflict(l: Leaf): void {
+    const remote = this.remoteOf.get(l);
+    if (remote !== undefined) remote.connectDelay = RECONNECT_DELAY_AFTER_CLUSTER_NAME_SAME_MS;
+  }
+
+  /** A leaf closed: unregistered; a solicited one reconnects after `reconnect`. */
+  leafClosed(l: Leaf): void {
+    this.pending.delete(l);
+    this.byCid.delete(l.cid);
+    const remote = this.remoteOf.get(l);
+    this.remoteOf.delete(l);
+    if (remote === undefined || l.noReconnect || !this.running) return;
+    void (async () => {
+      if (await this.sleep(this.ln.reconnectMs)) await this.connectToRemote(remote, false);
+    })();
+  }
+
+  // ---- interest ----
+
+  subAdded(acc: Account, sub: Subscription): void {
+    this.update(acc, sub, 1);
+  }
+
+  subRemoved(acc: Account, sub: Subscription): void {
+    this.update(acc, sub, -1);
+  }
+
+  /** nats-server's updateLeafNodes and updateSmap. */
+  private update(acc: Account, sub: Subscription, delta: number): void {
+    if (this.byCid.size === 0) return;
+    const key = sub.queue === null ? sub.subject : `${sub.subject} ${sub.queue}`;
+    for (const l of this.byCid.values()) {
+      if (l.acc !== acc || l.closed || !this.audience(l, sub)) continue;
+      const smap = l.smap;
+      let n = smap.get(key) ?? 0;
+      const send = sub.queue !== null || n === 0 || n + delta <= 0;
+      n += delta;
+      if (n > 0) smap.set(key, n);
+      else smap.delete(key);
+      if (send) l.sendProto(n > 0 ? subLine(key, n) : `LS- ${key}\r\n`);
+    }
+  }
+
+  // ---- the loop turn and the timer ----
+
+  markDirty(l: Leaf): void {
+    this.reactor.markDirty(l);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const l of [...this.byCid.values(), ...this.pending]) l.tick(now);
+  }
+
+  // ---- monitoring ----
+
+  leafs(): LeafSnapshot[] {
+    const out: LeafSnapshot[] = [];
+    for (const l of this.byCid.values()) {
+      out.push({
+        cid: l.cid,
+        name: l.remoteServer,
+        isSpoke: l.leaf === 'spoke',
+        account: l.acc?.name ?? '',
+        ip: l.ip,
+        port: l.port,
+        rtt: l.rtt,
+        inMsgs: l.inMsgs,
+        outMsgs: l.outMsgs,
+        inBytes: l.inBytes,
+        outBytes: l.outBytes,
+        subscriptions: [...l.subs.keys()],
+      });
+    }
+    return out;
+  }
+}
+
+/** `LS+ <key>[ <n>]\r\n` (nats-server's writeLeafSub: a queue key carries its weight). */
+function subLine(key: string, n: number): string {
+  return key.includes(' ') ? `LS+ ${key} ${n}\r\n` : `LS+ ${key}\r\n`;
+}
+
+// Socket event handlers shared by all leaf connections (no closures per connection).
+const LEAF_OF = new WeakMap<net.Socket, Leaf>();
+function onSocketData(this: net.Socket, chunk: Buffer): void {
+  LEAF_OF.get(this)?.read(chunk);
+}
+function onSocketDrain(this: net.Socket): void {
+  LEAF_OF.get(this)?.drained();
+}
+function onSocketClose(this: net.Socket): void {
+  LEAF_OF.get(this)?.close(ClosedState.ClientClosed);
+}
+function onSocketError(this: net.Socket): void {
+  LEAF_OF.get(this)?.close(ClosedState.ReadError);
+}
