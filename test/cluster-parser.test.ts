@@ -308,7 +308,7 @@ describe('local interest', () => {
 });
 
 describe('remote interest', () => {
-  const link: RouteLink = { sendMsg: () => undefined, sendRecord: () => 0, closed: false, stalledProducers: [] };
+  const link: RouteLink = { leaf: null, sendMsg: () => undefined, sendRecord: () => 0, closed: false, stalledProducers: [] };
 
   it('a queue weight is that many sublist entries; changes add and remove; RS- removes all', () => {
     const acc = new Account('$G');

@@ -1,0 +1,359 @@
+// Leaf nodes end to end, in both roles, against real nats-server 2.9.10 processes and with the
+// official client (@nats-io/transport-node): tsnats as the hub of a nats-server leaf, tsnats as
+// the leaf of a nats-server hub, and tsnats on both sides. Pub/sub both ways, queue groups
+// (local members first), request/reply, headers, leafnode authorization with account binding
+// and isolation, a remote bound to a local account, a hub restart, and raw leaf connections for
+// the protocol rules (the hub's INFO, LMSG without a queue list, loop detection).
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { freePort, RawClient, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
+import { eventually, monitor } from './helpers/cluster.js';
+
+let servers: SpawnedServer[] = [];
+let conns: NatsConnection[] = [];
+let raws: RawClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(conns.map((nc) => (nc.isClosed() ? undefined : nc.close().catch(() => undefined))));
+  for (const r of raws) await r.close();
+  await Promise.all(servers.map((s) => s.stop()));
+  conns = [];
+  servers = [];
+  raws = [];
+});
+
+/** A server of `kind` with a config file; its monitoring port is `http`. */
+async function server(kind: ServerKind, config: string, http = 0): Promise<SpawnedServer> {
+  const s = await spawnServer(kind, { config, args: http > 0 ? ['-m', String(http)] : [] });
+  servers.push(s);
+  return s;
+}
+
+async function client(s: SpawnedServer, o: { user?: string; pass?: string } = {}): Promise<NatsConnection> {
+  const nc = await connect({ servers: `127.0.0.1:${s.port}`, user: o.user, pass: o.pass, reconnect: false });
+  conns.push(nc);
+  return nc;
+}
+
+/** A hub of `kind` listening for leaves on a free port. */
+async function hub(kind: ServerKind, extra = '', http = 0): Promise<{ srv: SpawnedServer; leafPort: number }> {
+  const leafPort = await freePort();
+  const srv = await server(kind, `leafnodes { listen: "127.0.0.1:${leafPort}" ${extra} }\n`, http);
+  return { srv, leafPort };
+}
+
+/** A leaf of `kind` soliciting `url`; `remote` is extra text in the remote, `config` outside the block. */
+async function leaf(kind: ServerKind, url: string, remote = '', config = '', http = 0): Promise<SpawnedServer> {
+  return server(kind, `${config}\nleafnodes { reconnect: 1, remotes: [ { url: "${url}" ${remote} } ] }\n`, http);
+}
+
+/** Waits until the server's log says a leaf connection is up (a nats-server logs the JetStream deny then). */
+async function connected(s: SpawnedServer, n = 1): Promise<void> {
+  await eventually(() => (s.output().match(/JetStream Not Extended|Adding deny/g) ?? []).length >= n, `leaf connection on ${s.kind}`, 15_000);
+}
+
+/** Waits until publishing on `subject` from `nc` reaches the interest at the other end (interest crossed the leaf). */
+async function crossed(pub: NatsConnection, sub: NatsConnection, subject: string): Promise<void> {
+  const probe = `${subject}-probe`;
+  const s = sub.subscribe(probe);
+  await sub.flush();
+  let got = false;
+  void (async () => {
+    for await (const _m of s) {
+      got = true;
+      break;
+    }
+  })();
+  await eventually(
+    async () => {
+      pub.publish(probe);
+      await pub.flush();
+      await new Promise((r) => setTimeout(r, 30));
+      return got;
+    },
+    `interest on ${probe} across the leaf`,
+    10_000,
+  );
+}
+
+/** Collects the payloads of `subject` on `nc` (queue group optional). */
+function collect(nc: NatsConnection, subject: string, queue?: string): string[] {
+  const got: string[] = [];
+  const sub = nc.subscribe(subject, { queue });
+  void (async () => {
+    for await (const m of sub) got.push(m.string());
+  })();
+  return got;
+}
+
+const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const ROLES: [string, ServerKind, ServerKind][] = [
+  ['tsnats hub, nats-server leaf', 'tsnats', 'nats-server'],
+  ['nats-server hub, tsnats leaf', 'nats-server', 'tsnats'],
+  ['tsnats hub, tsnats leaf', 'tsnats', 'tsnats'],
+];
+
+describe.each(ROLES)('%s', (_name, hubKind, leafKind) => {
+  it('pub/sub both ways, request/reply and headers', async () => {
+    const h = await hub(hubKind);
+    const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${h.leafPort}`);
+    await connected(h.srv);
+    await connected(l);
+    const hc = await client(h.srv);
+    const lc = await client(l);
+    const onLeaf = collect(lc, 'down.>');
+    const onHub = collect(hc, 'up.>');
+    await lc.flush();
+    await hc.flush();
+    await crossed(hc, lc, 'down');
+    await crossed(lc, hc, 'up');
+    for (let i = 0; i < 20; i++) hc.publish(`down.${i}`, `d${i}`);
+    for (let i = 0; i < 20; i++) lc.publish(`up.${i}`, `u${i}`);
+    await eventually(() => onLeaf.length >= 20 && onHub.length >= 20, 'messages both ways');
+    await settle();
+    expect(onLeaf).toEqual(Array.from({ length: 20 }, (_, i) => `d${i}`));
+    expect(onHub).toEqual(Array.from({ length: 20 }, (_, i) => `u${i}`));
+
+    // Request/reply both ways (the reply's interest crosses the leaf with the request).
+    const svcHub = hc.subscribe('svc.hub');
+    void (async () => {
+      for await (const m of svcHub) m.respond(`hub:${m.string()}`);
+    })();
+    const svcLeaf = lc.subscribe('svc.leaf');
+    void (async () => {
+      for await (const m of svcLeaf) m.respond(`leaf:${m.string()}`, { headers: m.headers });
+    })();
+    await hc.flush();
+    await lc.flush();
+    await crossed(lc, hc, 'svc');
+    await crossed(hc, lc, 'svc');
+    expect((await lc.request('svc.hub', 'a', { timeout: 5000 })).string()).toBe('hub:a');
+    const h1 = headers();
+    h1.set('X-Leaf', 'yes');
+    const r = await hc.request('svc.leaf', 'b', { timeout: 5000, headers: h1 });
+    expect(r.string()).toBe('leaf:b');
+    expect(r.headers?.get('X-Leaf')).toBe('yes');
+  });
+
+  it('queue groups: one delivery per group, local members first, a remote member when no local one is left', async () => {
+    const h = await hub(hubKind);
+    const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${h.leafPort}`);
+    await connected(h.srv);
+    await connected(l);
+    const hc = await client(h.srv);
+    const lc = await client(l);
+    const hubQ = collect(hc, 'work', 'q');
+    const leafQ = collect(lc, 'work', 'q');
+    // Only the leaf has members of group r: the hub's messages reach one of them across.
+    const leafOnly = collect(lc, 'job', 'r');
+    const leafOnly2 = collect(lc, 'job', 'r');
+    await hc.flush();
+    await lc.flush();
+    await crossed(hc, lc, 'work');
+    await crossed(lc, hc, 'work');
+    await eventually(
+      async () => {
+        hc.publish('job', 'probe');
+        await hc.flush();
+        await settle(50);
+        return leafOnly.length + leafOnly2.length > 0;
+      },
+      'queue interest across the leaf',
+    );
+    leafOnly.length = 0;
+    leafOnly2.length = 0;
+    for (let i = 0; i < 30; i++) hc.publish('work', `h${i}`);
+    for (let i = 0; i < 30; i++) lc.publish('work', `l${i}`);
+    for (let i = 0; i < 30; i++) hc.publish('job', `j${i}`);
+    await hc.flush();
+    await lc.flush();
+    await eventually(() => hubQ.length + leafQ.length >= 60 && leafOnly.length + leafOnly2.length >= 30, 'queue deliveries');
+    await settle();
+    // Each side's messages stay with its local member, once each.
+    expect(hubQ.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `h${i}`).sort());
+    expect(leafQ.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `l${i}`).sort());
+    expect([...leafOnly, ...leafOnly2].sort()).toEqual(Array.from({ length: 30 }, (_, i) => `j${i}`).sort());
+  });
+});
+
+describe('leafnode authorization and accounts', () => {
+  const ACCOUNTS = `accounts { A: { users: [ { user: a, password: a } ] }, B: { users: [ { user: b, password: b } ] } }`;
+
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])(
+    '%s hub: leafnodes users bind leaves to accounts; a wrong password is refused; accounts stay apart',
+    async (hubKind) => {
+      const leafPort = await freePort();
+      const hubSrv = await server(
+        hubKind,
+        `${ACCOUNTS}\nleafnodes { listen: "127.0.0.1:${leafPort}", authorization { users: [ { user: la, password: pa, account: A }, { user: lb, password: pb, account: B } ] } }\n`,
+      );
+      const other = hubKind === 'tsnats' ? 'nats-server' : 'tsnats';
+      const leafA = await leaf(other, `nats-leaf://la:pa@127.0.0.1:${leafPort}`);
+      const bad = await leaf(other, `nats-leaf://lb:wrong@127.0.0.1:${leafPort}`);
+      await connected(leafA);
+      await eventually(() => /Authorization Violation/.test(bad.output()), 'the refused leaf hears why', 10_000);
+      expect(bad.output()).not.toMatch(/JetStream Not Extended|Adding deny/);
+      const a = await client(hubSrv, { user: 'a', pass: 'a' });
+      const b = await client(hubSrv, { user: 'b', pass: 'b' });
+      const lc = await client(leafA);
+      const inA = collect(a, 'iso.>');
+      const inB = collect(b, 'iso.>');
+      const onLeaf = collect(lc, 'back');
+      await a.flush();
+      await b.flush();
+      await lc.flush();
+      await crossed(lc, a, 'iso');
+      await crossed(a, lc, 'back');
+      lc.publish('iso.x', 'to-A');
+      b.publish('back', 'from-B');
+      a.publish('back', 'from-A');
+      await eventually(() => inA.includes('to-A') && onLeaf.includes('from-A'), 'account A traffic');
+      await settle();
+      expect(inB.filter((s) => s === 'to-A')).toEqual([]);
+      expect(onLeaf).toEqual(['from-A']);
+    },
+  );
+
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])(
+    '%s leaf: a remote with `account` binds its local account (others do not cross)',
+    async (leafKind) => {
+      const h = await hub(leafKind === 'tsnats' ? 'nats-server' : 'tsnats');
+      const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${h.leafPort}`, ', account: A', ACCOUNTS);
+      await connected(l);
+      const hc = await client(h.srv);
+      const a = await client(l, { user: 'a', pass: 'a' });
+      const b = await client(l, { user: 'b', pass: 'b' });
+      const gotA = collect(a, 'bound');
+      const gotB = collect(b, 'bound');
+      const onHub = collect(hc, 'from.>');
+      await a.flush();
+      await b.flush();
+      await hc.flush();
+      await crossed(hc, a, 'bound');
+      await crossed(a, hc, 'from');
+      hc.publish('bound', 'x');
+      a.publish('from.a', 'A');
+      b.publish('from.b', 'B');
+      await eventually(() => gotA.length === 1 && onHub.includes('A'), 'bound account traffic');
+      await settle();
+      expect(gotB).toEqual([]);
+      expect(onHub).toEqual(['A']);
+    },
+  );
+});
+
+describe('reconnect', () => {
+  it.each([['tsnats' as ServerKind, 'nats-server' as ServerKind], ['nats-server' as ServerKind, 'tsnats' as ServerKind]])(
+    'a %s leaf reconnects to a restarted %s hub every `reconnect` interval, and traffic resumes',
+    async (leafKind, hubKind) => {
+      const leafPort = await freePort();
+      const hubConf = `leafnodes { listen: "127.0.0.1:${leafPort}" }\n`;
+      const first = await server(hubKind, hubConf);
+      const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${leafPort}`);
+      await connected(l);
+      await first.stop();
+      await eventually(() => /Leafnode connection closed/.test(l.output()), 'the leaf sees its hub go', 10_000);
+      await settle(1500);
+      const again = await server(hubKind, hubConf);
+      await connected(l, 2);
+      const hc = await client(again);
+      const lc = await client(l);
+      const got = collect(lc, 'after');
+      await lc.flush();
+      await crossed(hc, lc, 'after');
+      hc.publish('after', 'ok');
+      await eventually(() => got.length === 1, 'traffic after the restart');
+      if (leafKind === 'tsnats') expect(l.output()).toMatch(/Error trying to connect as leafnode to remote server "127\.0\.0\.1:\d+" \(attempt 1\): dial tcp 127\.0\.0\.1:\d+: connect: connection refused/);
+    },
+  );
+});
+
+describe('the hub protocol on a raw leaf connection (tsnats and nats-server alike)', () => {
+  /** A raw leaf connection through the handshake; returns it and the hub's first INFO. */
+  async function rawLeaf(port: number): Promise<{ raw: RawClient; info: Record<string, unknown>; second: string }> {
+    const raw = await RawClient.connect(port);
+    raws.push(raw);
+    const line = await raw.expect(/^INFO (\{.*\}) \r\n/);
+    const info = JSON.parse(/^INFO (\{.*\}) \r\n/.exec(line)![1]!) as Record<string, unknown>;
+    raw.send('CONNECT {"version":"2.9.10","tls_required":false,"server_id":"NRAWLEAF","name":"rawleaf","headers":true}\r\n');
+    const second = await raw.expect(/INFO \{[^\r]*"connect_info":true[^\r]*\} \r\n/);
+    return { raw, info, second };
+  }
+
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])('%s: INFO, connect_info INFO, then LS+ $LDS.', async (kind) => {
+    const h = await hub(kind);
+    const { raw, info, second } = await rawLeaf(h.leafPort);
+    expect(second).toMatch(/"remote_account":"\$G"/);
+    expect(info.client_id).toBeGreaterThan(0);
+    expect(info.auth_required).toBe(true);
+    expect(info.info_on_connect).toBe(true);
+    expect(typeof info.nonce).toBe('string');
+    expect(info.leafnode_urls).toEqual([`127.0.0.1:${h.leafPort}`]);
+    await raw.expect(/LS\+ \$LDS\.[A-Za-z0-9]{22}\r\n/);
+  });
+
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])(
+    '%s: an LMSG without a queue list reaches plain subscribers, never queue subscribers',
+    async (kind) => {
+      const h = await hub(kind);
+      const { raw } = await rawLeaf(h.leafPort);
+      await raw.expect(/LS\+ \$LDS\./);
+      const nc = await client(h.srv);
+      const plain = collect(nc, 'lm');
+      const queued = collect(nc, 'lm', 'g');
+      await nc.flush();
+      await raw.expect(/LS\+ lm\r\n/);
+      await raw.expect(/LS\+ lm g 1\r\n/);
+      raw.send('LMSG lm 5\r\nplain\r\nLMSG lm | g 6\r\nqueued\r\nLMSG lm + r.1 g 4\r\nboth\r\nPING\r\n');
+      await raw.expect(/PONG\r\n/);
+      await eventually(() => plain.length === 3 && queued.length === 2, 'deliveries');
+      await settle();
+      expect(plain).toEqual(['plain', 'queued', 'both']);
+      expect(queued).toEqual(['queued', 'both']);
+    },
+  );
+
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])('%s: its own $LDS. subject coming back is a loop', async (kind) => {
+    const h = await hub(kind);
+    const { raw } = await rawLeaf(h.leafPort);
+    const lds = /LS\+ (\$LDS\.[A-Za-z0-9]{22})\r\n/.exec(await raw.expect(/LS\+ \$LDS\.[A-Za-z0-9]{22}\r\n/))![1]!;
+    raw.send(`LS+ ${lds}\r\n`);
+    await raw.expect(/-ERR 'Loop detected for leafnode account="\$G"\. Delaying attempt to reconnect for 30s'\r\n/);
+    expect(await raw.closedWithin(3000)).toBe(true);
+  });
+});
+
+describe('monitoring', () => {
+  it('/leafz and the /varz leaf blocks of a tsnats hub', async () => {
+    const http = await freePort();
+    const h = await hub('tsnats', '', http);
+    const l = await leaf('nats-server', `nats-leaf://127.0.0.1:${h.leafPort}`);
+    await connected(h.srv);
+    const lc = await client(l);
+    const hc = await client(h.srv);
+    collect(lc, 'mon.x');
+    await lc.flush();
+    await crossed(hc, lc, 'mon');
+    hc.publish('mon.x', 'hello');
+    await hc.flush();
+    interface Leafz {
+      leafnodes: number;
+      leafs: { account: string; ip: string; port: number; rtt: string; in_msgs: number; out_msgs: number; out_bytes: number; subscriptions: number; subscriptions_list?: string[] }[];
+    }
+    await eventually(async () => (await monitor<Leafz>(http, '/leafz')).leafs[0]?.out_msgs >= 1, '/leafz out_msgs');
+    const z = await monitor<Leafz>(http, '/leafz?subs=1');
+    expect(z.leafnodes).toBe(1);
+    const one = z.leafs[0]!;
+    expect(one.account).toBe('$G');
+    expect(one.ip).toBe('127.0.0.1');
+    expect(one.port).toBeGreaterThan(0);
+    expect(one.subscriptions).toBeGreaterThan(0);
+    expect(one.subscriptions_list).toContain('mon.x');
+    const v = await monitor<{ leafnodes: number; leaf: { host: string; port: number; auth_timeout: number } }>(http, '/varz');
+    expect(v.leafnodes).toBe(1);
+    expect(v.leaf.port).toBe(h.leafPort);
+    expect(v.leaf.host).toBe('127.0.0.1');
+  });
+});
