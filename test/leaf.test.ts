@@ -326,9 +326,17 @@ describe('the hub protocol on a raw leaf connection (tsnats and nats-server alik
 });
 
 describe('monitoring', () => {
-  it('/leafz and the /varz leaf blocks of a tsnats hub', async () => {
+  interface Leafz {
+    server_id: string;
+    now: string;
+    leafnodes: number;
+    leafs: Record<string, unknown>[];
+  }
+
+  /** A hub of `kind` with a nats-server leaf whose client subscribes mon.x; the hub published one message to it. */
+  async function scene(kind: ServerKind): Promise<{ http: number; leafPort: number }> {
     const http = await freePort();
-    const h = await hub('tsnats', '', http);
+    const h = await hub(kind, '', http);
     const l = await leaf('nats-server', `nats-leaf://127.0.0.1:${h.leafPort}`);
     await connected(h.srv);
     const lc = await client(l);
@@ -338,22 +346,35 @@ describe('monitoring', () => {
     await crossed(hc, lc, 'mon');
     hc.publish('mon.x', 'hello');
     await hc.flush();
-    interface Leafz {
-      leafnodes: number;
-      leafs: { account: string; ip: string; port: number; rtt: string; in_msgs: number; out_msgs: number; out_bytes: number; subscriptions: number; subscriptions_list?: string[] }[];
-    }
-    await eventually(async () => (await monitor<Leafz>(http, '/leafz')).leafs[0]?.out_msgs >= 1, '/leafz out_msgs');
-    const z = await monitor<Leafz>(http, '/leafz?subs=1');
-    expect(z.leafnodes).toBe(1);
-    const one = z.leafs[0]!;
-    expect(one.account).toBe('$G');
-    expect(one.ip).toBe('127.0.0.1');
-    expect(one.port).toBeGreaterThan(0);
-    expect(one.subscriptions).toBeGreaterThan(0);
-    expect(one.subscriptions_list).toContain('mon.x');
-    const v = await monitor<{ leafnodes: number; leaf: { host: string; port: number; auth_timeout: number } }>(http, '/varz');
-    expect(v.leafnodes).toBe(1);
-    expect(v.leaf.port).toBe(h.leafPort);
-    expect(v.leaf.host).toBe('127.0.0.1');
+    await eventually(async () => ((await monitor<Leafz>(http, '/leafz')).leafs[0]?.out_msgs as number) >= 2, '/leafz out_msgs');
+    return { http, leafPort: h.leafPort };
+  }
+
+  it('/leafz and the /varz leaf blocks of a tsnats hub agree with nats-server', async () => {
+    const ts = await scene('tsnats');
+    const ns = await scene('nats-server');
+    const [zt, zn] = [await monitor<Leafz>(ts.http, '/leafz?subs=1'), await monitor<Leafz>(ns.http, '/leafz?subs=1')];
+    expect(Object.keys(zt)).toEqual(Object.keys(zn));
+    expect(zt.leafnodes).toBe(1);
+    expect(zn.leafnodes).toBe(1);
+    const [t, n] = [zt.leafs[0]!, zn.leafs[0]!];
+    expect(Object.keys(t)).toEqual(Object.keys(n));
+    expect(t.account).toBe('$G');
+    expect(t.ip).toBe('127.0.0.1');
+    expect(t.port).toBeGreaterThan(0);
+    expect(t.rtt).toMatch(/s$/);
+    // The leaf's interest: its client's subscriptions and the $SYS imports a nats-server leaf has.
+    const subs = (z: Record<string, unknown>): string[] => (z.subscriptions_list as string[]).filter((x) => !x.startsWith('$LDS.')).sort();
+    expect(subs(t)).toEqual(subs(n));
+    expect(subs(t)).toContain('mon.x');
+    expect(t.out_msgs).toBe(n.out_msgs);
+    expect(t.out_bytes).toBe(n.out_bytes);
+    expect((await monitor<Leafz>(ts.http, '/leafz?acc=NONE')).leafnodes).toBe(0);
+    type Varz = { leafnodes: number; leaf: Record<string, unknown> };
+    const [vt, vn] = [await monitor<Varz>(ts.http, '/varz'), await monitor<Varz>(ns.http, '/varz')];
+    expect(vt.leafnodes).toBe(1);
+    expect(vn.leafnodes).toBe(1);
+    expect(vt.leaf).toEqual({ ...vn.leaf, port: ts.leafPort });
+    expect(vn.leaf.port).toBe(ns.leafPort);
   });
 });

@@ -13,6 +13,7 @@ const LINKS: [string, string][] = [
   ['Account Stats', '/accstatz'],
   ['Subscriptions', '/subsz'],
   ['Routes', '/routez'],
+  ['LeafNodes', '/leafz'],
   ['Health Probe', '/healthz'],
   ['Metrics', '/metrics'],
   ['Dashboard', '/dashboard'],

@@ -21,6 +21,7 @@ import { MonitorError } from './monitor-error.js';
 import { connzQuery, decodeBool, decodeSubs, healthzQuery, subszQuery } from './query.js';
 import { countRequest } from './req-stats.js';
 import { routez } from './routez.js';
+import { leafz } from './leafz.js';
 import { subsz, subszBody } from './subsz.js';
 import { varz } from './varz.js';
 
@@ -30,6 +31,7 @@ export { healthz, type HealthStatus } from './healthz.js';
 export { metrics } from './metrics.js';
 export { MonitorError } from './monitor-error.js';
 export { routez, type Routez } from './routez.js';
+export { leafz, type Leafz } from './leafz.js';
 export { subsz, type Subsz, type SubszOptions, type SublistStatsJson } from './subsz.js';
 export { varz, type Varz } from './varz.js';
 export type { SubDetail } from './client-view.js';
@@ -48,6 +50,7 @@ const ROOT = '/';
 const VARZ = '/varz';
 const CONNZ = '/connz';
 const ROUTEZ = '/routez';
+const LEAFZ = '/leafz';
 const SUBSZ = '/subsz';
 const HEALTHZ = '/healthz';
 const ACCOUNTZ = '/accountz';
@@ -100,6 +103,11 @@ const HANDLERS: Record<string, Handler> = {
     const subs = decodeSubs(q);
     countRequest(s, ROUTEZ);
     return respond(q, marshalIndent(routez(s, subs)));
+  },
+  [LEAFZ]: (s, q) => {
+    const subs = decodeBool(q, 'subs');
+    countRequest(s, LEAFZ);
+    return respond(q, marshalIndent(leafz(s, { subs, account: q.get('acc') ?? '' })));
   },
   [SUBSZ]: (s, q) => {
     countRequest(s, SUBSZ);

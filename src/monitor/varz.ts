@@ -39,7 +39,7 @@ export interface Varz {
   max_pending: number;
   cluster: ClusterOptsVarz;
   gateway: Record<string, never>;
-  leaf: Record<string, never>;
+  leaf: LeafNodeOptsVarz;
   mqtt: Record<string, never>;
   websocket: WebsocketOptsVarz;
   /** nats-server's JetStreamVarz: config and stats while JetStream runs (no meta: not clustered). */
@@ -89,6 +89,51 @@ export interface WebsocketOptsVarz {
   same_origin?: boolean;
   allowed_origins?: string[];
   compression?: boolean;
+}
+
+/** nats-server's LeafNodeOptsVarz (every field omitempty: `{}` without a leafnodes block). */
+export interface LeafNodeOptsVarz {
+  host?: string;
+  port?: number;
+  /** seconds */
+  auth_timeout?: number;
+  /** seconds */
+  tls_timeout?: number;
+  tls_required?: boolean;
+  tls_verify?: boolean;
+  remotes?: { local_account?: string; tls_timeout?: number; urls?: string[]; deny?: { exports?: string[]; imports?: string[] } }[];
+}
+
+/** The leafnodes block as /varz shows it: the bound port once listening, each remote's hosts. */
+function leafVarz(server: Server): LeafNodeOptsVarz {
+  const ln = server.opts.leafnode;
+  if (ln === null) return {};
+  const port = server.leafnodes !== null && server.leafnodes.port !== 0 ? server.leafnodes.port : ln.port;
+  const remotes = ln.remotes.map((r) => {
+    const hosts: string[] = [];
+    for (const u of r.urls) {
+      try {
+        hosts.push(new URL(u).host);
+      } catch {
+        hosts.push('');
+      }
+    }
+    const deny = r.denyImports.length > 0 || r.denyExports.length > 0;
+    return {
+      ...(r.account !== '' ? { local_account: r.account } : {}),
+      ...(hosts.length > 0 ? { urls: hosts } : {}),
+      ...(deny
+        ? { deny: { ...(r.denyExports.length > 0 ? { exports: r.denyExports } : {}), ...(r.denyImports.length > 0 ? { imports: r.denyImports } : {}) } }
+        : {}),
+    };
+  });
+  return {
+    ...(ln.host !== '' ? { host: ln.host } : {}),
+    ...(port !== 0 ? { port } : {}),
+    ...(ln.authTimeoutMs !== 0 ? { auth_timeout: ln.authTimeoutMs / 1000 } : {}),
+    ...(ln.tlsTimeoutMs !== 0 ? { tls_timeout: ln.tlsTimeoutMs / 1000 } : {}),
+    ...(remotes.length > 0 ? { remotes } : {}),
+  };
 }
 
 /** The websocket block as /varz shows it: the bound port once listening, as nats-server does. */
@@ -216,7 +261,7 @@ export function varz(server: Server): Varz {
     max_pending: o.maxPending,
     cluster: clusterVarz(server),
     gateway: {},
-    leaf: {},
+    leaf: leafVarz(server),
     mqtt: {},
     websocket: websocketVarz(server),
     jetstream: jetstreamVarz(server),
@@ -233,7 +278,7 @@ export function varz(server: Server): Varz {
     total_connections: server.totalConnections,
     routes: server.cluster?.numRoutes ?? 0,
     remotes: server.cluster?.numRoutes ?? 0,
-    leafnodes: 0,
+    leafnodes: server.leafnodes?.numLeafs ?? 0,
     in_msgs: st.inMsgs,
     out_msgs: st.outMsgs,
     in_bytes: st.inBytes,
