@@ -36,8 +36,12 @@ const FORBIDDEN: Record<string, RegExp[]> = {
   // WebSocket connections hand bytes to a Client and take its output (design.md §7): they see
   // the server only as a type (checked below), never routes or monitoring.
   websocket: [/\/cluster\//, /\/monitor\//, /\/accounts\//, /\/native\//, /\.node$/, /\/server\/(?!server\.js$|logger\.js$)/],
+  // Leaf nodes talk to the server through their host seam (leaf/host.ts) and to accounts through
+  // the delivery seam; they share the route protocol's parser, documents and interest weights with
+  // cluster/ (never its route manager or routes), and never see clients, the server or the monitor.
+  leaf: [/\/client\/client\.js$/, /\/server\//, /\/monitor\//, /\/jetstream\//, /\/native\//, /\.node$/, /\/cluster\/(?!route-parser\.js$|route-info\.js$|interest\.js$)/],
   // Helpers every layer may use (the reactor, host:port): they use no other layer.
-  util: [/\/(accounts|client|cluster|config|jetstream|monitor|native|protocol|server|subjects|sys)\//, /\.node$/],
+  util: [/\/(accounts|client|cluster|config|jetstream|leaf|monitor|native|protocol|server|subjects|sys)\//, /\.node$/],
 };
 
 describe('layer seams', () => {
@@ -137,6 +141,19 @@ describe('layer seams', () => {
     };
     for (const v of graph.keys()) if (!index.has(v)) visit(v);
     expect(circles).toEqual([]);
+  });
+
+  it('leaf nodes are loaded only when configured: outside src/leaf/, their code is reached through leaf/index.ts alone', () => {
+    const bad: string[] = [];
+    for (const file of files(SRC)) {
+      if (relative(SRC, file).startsWith('leaf/')) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
+        if (m[2].includes('/leaf/') && !m[1] && !m[2].endsWith('/leaf/index.js')) bad.push(`${relative(SRC, file)}: ${m[0]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(readFileSync(join(SRC, 'leaf', 'index.ts'), 'utf8')).toContain("await import('./leafnodes.js')");
   });
 
   it('@nats-io/jwt is loaded on first use (operator mode): src/ imports only its types', () => {

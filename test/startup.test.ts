@@ -25,11 +25,14 @@ const MONITOR = /\/monitor\/monitor\.js$|^node:http$/;
 const PROM_CLIENT = /\/node_modules\/prom-client\//;
 /** The WebSocket listener, by what only it loads (zlib, for permessage-deflate). */
 const WEBSOCKET = /\/websocket\/listener\.js$|^node:zlib$/;
+/** The leaf node code, by its module (outside the bundle) or the DNS it resolves remotes with. */
+const LEAF = /\/leaf\/leafnodes\.js$|^node:dns\/promises$/;
 /** Loaded but unused by a plain start: route code, HTTP monitor, TLS, bcrypt, pgrep. */
 const OPTIONAL: Array<[string, RegExp]> = [
   ['cluster', CLUSTER],
   ['monitor', MONITOR],
   ['websocket', WEBSOCKET],
+  ['leafnodes', LEAF],
   ['node:tls', /^node:tls$/],
   ['node:child_process', /^node:child_process$/],
   ['bcryptjs', /\/node_modules\/bcryptjs\//],
@@ -106,7 +109,7 @@ describe('start-up', () => {
     }
   });
 
-  it('a plain start loads no route code, monitor, prom-client, TLS, bcrypt, nkeys, commander, pgrep or DNS', async () => {
+  it('a plain start loads no route code, leaf code, monitor, prom-client, TLS, bcrypt, nkeys, commander, pgrep or DNS', async () => {
     const s = await start(['-a', '127.0.0.1', '-p', '-1']);
     const loaded = s.loaded();
     // The debug output is there: the entry point and the net module were seen.
@@ -129,9 +132,9 @@ describe('start-up', () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('starts, and TLS, bcrypt and nkey users, monitoring, the route port and WebSocket work', async () => {
+    it('starts, and TLS, bcrypt and nkey users, monitoring, the route port, WebSocket and the leafnode port work', async () => {
       const nk = createUser();
-      const [port, httpPort, routePort, wsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const [port, httpPort, routePort, wsPort, leafPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
       writeFileSync(
         f('all.conf'),
         `listen: 127.0.0.1:${port}
@@ -139,6 +142,7 @@ http: 127.0.0.1:${httpPort}
 tls { cert_file: "${f('server.pem')}", key_file: "${f('server-key.pem')}" }
 cluster { name: C1, listen: 127.0.0.1:${routePort} }
 websocket { listen: 127.0.0.1:${wsPort}, no_tls: true, compression: true }
+leafnodes { listen: 127.0.0.1:${leafPort} }
 accounts {
   A { users: [ { user: bob, password: "${bcrypt.hashSync('pw', 4)}" }, { nkey: ${nk.getPublicKey()} } ] }
 }
@@ -147,7 +151,7 @@ accounts {
       const s = await start(['-c', f('all.conf')]);
       // Loaded at start: what the config asks for (bcrypt only at its first CONNECT).
       const atStart = s.loaded();
-      for (const re of [CLUSTER, MONITOR, PROM_CLIENT, WEBSOCKET, /^node:tls$/]) {
+      for (const re of [CLUSTER, MONITOR, PROM_CLIENT, WEBSOCKET, LEAF, /^node:tls$/]) {
         expect(present(atStart, re), String(re)).toBe(true);
       }
       expect(present(atStart, /\/node_modules\/bcryptjs\//)).toBe(false);
@@ -203,6 +207,22 @@ accounts {
         c.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a2V5\r\nSec-WebSocket-Version: 13\r\n\r\n');
       });
       expect(upgraded).toBe('HTTP/1.1 101 Switching Protocols');
+
+      // The leafnode port speaks the leafnode protocol: its first line is the hub's INFO.
+      const leafInfo = await new Promise<string>((resolve, reject) => {
+        const c = net.connect(leafPort, '127.0.0.1');
+        let data = '';
+        c.on('data', (b) => {
+          data += b.toString('latin1');
+          if (data.includes('\r\n')) {
+            c.destroy();
+            resolve(data.slice(0, data.indexOf('\r\n')));
+          }
+        });
+        c.on('error', reject);
+      });
+      expect(leafInfo).toMatch(/^INFO \{.*"leafnode_urls":\["127\.0\.0\.1:\d+"\]/);
+      expect(s.output()).toContain(`Listening for leafnode connections on 127.0.0.1:${leafPort}`);
       expect(s.output()).toContain(`Listening for websocket clients on ws://127.0.0.1:${wsPort}`);
     });
   });

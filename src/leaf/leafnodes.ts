@@ -8,6 +8,7 @@
 // subscription that detects loops. Leaf output is flushed once per loop turn; one coarse timer
 // runs every leaf's keep-alive.
 
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -141,6 +142,23 @@ function dialError(address: string, e: NodeJS.ErrnoException): string {
   const why =
     e.code === 'ECONNREFUSED' ? 'connect: connection refused' : e.code === 'ETIMEDOUT' ? 'i/o timeout' : e.code === 'EHOSTUNREACH' ? 'connect: no route to host' : e.message;
   return `dial tcp ${address}: ${why}`;
+}
+
+/**
+ * nats-server's getRandomIP for a remote: an IP literal as is, a name resolved to one of its
+ * addresses at random (`host:port`). Throws Go's lookup error text when it does not resolve.
+ */
+async function remoteAddress(url: URL): Promise<string> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port);
+  if (net.isIP(host) !== 0) return joinHostPort(host, port);
+  let ips: string[];
+  try {
+    ips = (await lookup(host, { all: true })).map((a) => a.address);
+  } catch (e) {
+    throw new Error(`lookup for host ${JSON.stringify(host)}: ${(e as Error).message}`);
+  }
+  return joinHostPort(ips[Math.floor(Math.random() * ips.length)]!, port);
 }
 
 /** The host a listener on every interface advertises (nats-server's getNonLocalIPsIfHostIsIPAny: the first one). */
@@ -329,8 +347,10 @@ export class LeafManager implements LeafNodes, LeafOwner {
       const hostPort = url.host;
       let socket: net.Socket;
       try {
-        this.host.log('DBG', `Trying to connect as leafnode to remote server on ${JSON.stringify(hostPort)}`);
-        socket = await this.dial(url);
+        const address = await remoteAddress(url);
+        const ip = address !== hostPort ? ` (${address})` : '';
+        this.host.log('DBG', `Trying to connect as leafnode to remote server on ${JSON.stringify(hostPort)}${ip}`);
+        socket = await this.dial(address);
       } catch (e) {
         if (!this.running) return;
         attempts++;
@@ -363,10 +383,11 @@ export class LeafManager implements LeafNodes, LeafOwner {
     l.authDue = l.start + LEAFNODE_INFO_WAIT_MS;
   }
 
-  private dial(url: URL): Promise<net.Socket> {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(url.port);
-    const address = joinHostPort(host, port);
+  /** A TCP connection to `address` (`host:port`) within DEFAULT_ROUTE_DIAL_MS; rejects with Go's dial error text. */
+  private dial(address: string): Promise<net.Socket> {
+    const i = address.lastIndexOf(':');
+    const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(i + 1));
     return new Promise((resolve, reject) => {
       const s = net.connect({ host, port, noDelay: true });
       this.dialing.add(s);
