@@ -120,7 +120,7 @@ describe('starting', () => {
     const conf = join(dir, 'start.conf');
     writeFileSync(
       conf,
-      'port: 1\nhost: 0.0.0.0\nserver_name: from-file\nmqtt { port: -1 }\nleafnodes { listen: "127.0.0.1:-1" }\n',
+      'port: 1\nhost: 0.0.0.0\nserver_name: from-file\nmqtt { port: -1 }\ngateway { name: g, port: -1 }\n',
     );
     const pid = join(dir, 'srv.pid');
     const c = tsnats(['-c', conf, '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-n', 'from-flag', '-P', pid]);
@@ -128,7 +128,7 @@ describe('starting', () => {
     const lines = logLines(c.err);
     expect(lines.slice(0, 3)).toEqual([
       '[WRN] ' + conf + ':4:1: mqtt is not supported by tsnats yet: ignored',
-      '[WRN] ' + conf + ':5:1: leafnodes is not supported by tsnats yet: ignored',
+      '[WRN] ' + conf + ':5:1: gateway is not supported by tsnats yet: ignored',
       '[INF] Starting nats-server',
     ]);
     expect(lines).toContain('[INF]   Version:  2.9.10');

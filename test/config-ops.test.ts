@@ -89,7 +89,7 @@ describe('operating keys', () => {
     expect(e.natsText).toBe('lame duck grace period (2m0s) should be strictly lower than lame duck duration (1m0s)');
   });
 
-  it('subsystem blocks and server_tags are accepted with one notice each, at their position (websocket is read)', () => {
+  it('subsystem blocks and server_tags are accepted with one notice each, at their position (websocket and leafnodes are read)', () => {
     const notices: ConfigError[] = [];
     const warnings: ConfigError[] = [];
     const o = load(
@@ -106,7 +106,6 @@ describe('operating keys', () => {
     expect(o.port).toBe(-1);
     expect(warnings).toEqual([]);
     expect(notices.map((n) => n.message)).toEqual([
-      't.conf:2:1: leafnodes is not supported by tsnats yet: ignored',
       't.conf:4:1: gateway is not supported by tsnats yet: ignored',
       't.conf:5:1: mqtt is not supported by tsnats yet: ignored',
       't.conf:6:1: server_tags is not supported by tsnats yet: ignored',
@@ -159,7 +158,8 @@ authorization: {
       { notices },
     );
     expect(o).toMatchObject({ host: '127.0.0.1', port: -1, httpHost: '127.0.0.1', httpPort: -1, portsFileDir: '/tmp' });
-    expect(notices).toHaveLength(2);
+    expect(o.leafnode).toMatchObject({ host: '127.0.0.1', port: -1 });
+    expect(notices).toHaveLength(1);
   });
 
   it('goDurationString prints like Go', () => {

@@ -85,6 +85,7 @@ describe('defaultOptions', () => {
       jetStreamDomain: '',
       jetStreamSyncIntervalMs: 0,
       websocket: null,
+      leafnode: null,
     });
     expect(defaultOptions().maxPayload).toBe(D.MAX_PAYLOAD_SIZE);
   });

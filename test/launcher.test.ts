@@ -25,6 +25,7 @@ afterAll(() => {
 interface Ports {
   nats: string[];
   monitoring?: string[];
+  leafnode?: string[];
 }
 
 /** What the launcher does: generated config, `nats-server -c`, wait for the ports file. */
@@ -63,6 +64,7 @@ describe('a client test launcher starting `nats-server`', () => {
     expect(srv.err).toMatch(/\[INF\] Starting JetStream/);
     expect(ports.nats).toHaveLength(1);
     expect(ports.monitoring).toHaveLength(1);
+    expect(ports.leafnode?.[0]).toMatch(/^nats-leaf:\/\/127\.0\.0\.1:\d+$/);
 
     const nc = await connect({ servers: ports.nats[0], user: 'derek', pass: 'foobar' });
     const sub = nc.subscribe('launcher.>', { max: 1 });

@@ -6,6 +6,7 @@ import { ConfigError, goTypeName, type ConfNode } from './conf.js';
 import {
   boolValue,
   goQuote,
+  goValueV,
   intValue,
   mapValue,
   readListen,
@@ -64,9 +65,13 @@ function unknown(k: string, v: ConfNode, c: KeyContext): void {
   if (!v.usedAsVariable) c.error(`unknown field ${goQuote(k)}`, v.pos);
 }
 
-/** parseLeafAuthorization: user, password, account, timeout (seconds; a wrong type is 1 s), users. */
+/**
+ * parseLeafAuthorization: user, password, account, timeout (seconds; a wrong type is 1 s), users.
+ * A wrong type stops it, and parseLeafNodes then dereferences its nil result: the block stops
+ * with Go's nil pointer error.
+ */
 function leafAuthorization(v: ConfNode, ln: LeafNodeOptions, c: KeyContext): void {
-  recovering(c.report, undefined, () => {
+  const ok = recovering(c.report, false, () => {
     const m = mapValue(v);
     let users: LeafUser[] | null = null;
     let user = '';
@@ -105,20 +110,22 @@ function leafAuthorization(v: ConfNode, ln: LeafNodeOptions, c: KeyContext): voi
     ln.users = users;
     const bad = validateLeafAuth(ln);
     if (bad !== undefined) c.error(bad, v.pos);
+    return true;
   });
+  if (!ok) throw new ConfigError('runtime error: invalid memory address or nil pointer dereference', v.pos);
 }
 
 /** parseLeafUsers: a list of `{ user, password, account }`. */
 function leafUsers(v: ConfNode, c: KeyContext): LeafUser[] | undefined {
   return recovering<LeafUser[] | undefined>(c.report, undefined, () => {
     if (v.kind !== 'array') {
-      c.error(`Expected users field to be an array, got ${goTypeName(v)}`, v.pos);
+      c.error(`Expected users field to be an array, got ${goValueV(v)}`, v.pos);
       return undefined;
     }
     const out: LeafUser[] = [];
     for (const u of v.value) {
       if (u.kind !== 'map') {
-        c.error(`Expected user entry to be a map/struct, got ${goTypeName(u)}`, u.pos);
+        c.error(`Expected user entry to be a map/struct, got ${goValueV(u)}`, u.pos);
         continue;
       }
       const user: LeafUser = { user: '', password: '', account: '' };
@@ -165,7 +172,7 @@ function remoteLeafNodes(v: ConfNode, c: KeyContext): RemoteLeafOptions[] | unde
     const remotes: RemoteLeafOptions[] = [];
     for (const r of v.value) {
       if (r.kind !== 'map') {
-        c.error(`Expected remote leafnode entry to be a map/struct, got ${goTypeName(r)}`, r.pos);
+        c.error(`Expected remote leafnode entry to be a map/struct, got ${goValueV(r)}`, r.pos);
         continue;
       }
       const remote: RemoteLeafOptions = {
@@ -207,7 +214,7 @@ function remoteLeafNodes(v: ConfNode, c: KeyContext): RemoteLeafOptions[] | unde
               const u = leafUrl(rv.value, rv, c);
               if (u !== undefined) remote.urls.push(u);
             } else {
-              c.error(`Expected remote leafnode url to be an array or string, got ${goTypeName(rv)}`, rv.pos);
+              c.error(`Expected remote leafnode url to be an array or string, got ${goValueV(rv)}`, rv.pos);
             }
             break;
           case 'account':
@@ -406,7 +413,7 @@ function validateLeafNode(o: ServerOptions): void {
     if (r.urls.length < 2) continue;
     const ws = r.urls.map((u) => /^wss?:\/\//i.test(u));
     if (ws.some((w) => w !== ws[0])) {
-      fail(`remote leaf node configuration cannot have a mix of websocket and non-websocket urls: ${goQuote(`[${r.urls.map(redactUrl).join(' ')}]`)}`);
+      fail(`remote leaf node configuration cannot have a mix of websocket and non-websocket urls: [${r.urls.map((u) => goQuote(redactUrl(u))).join(' ')}]`);
     }
   }
 }

@@ -87,6 +87,7 @@ const FIELDS: FieldRule[] = [
   { go: 'StoreDir', keys: ['storeDir'] },
   { go: 'JetStreamSyncInterval', keys: ['jetStreamSyncIntervalMs'], show: dur },
   { go: 'Websocket', keys: ['websocket'] }, // not reloadable (the values print as JSON, not Go's %v)
+  { go: 'LeafNode', keys: ['leafnode'] }, // not reloadable in tsnats (nats-server reloads its TLS only)
   {
     go: 'PidFile',
     keys: ['pidFile'],
