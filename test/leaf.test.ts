@@ -378,3 +378,51 @@ describe('monitoring', () => {
     expect(vn.leaf.port).toBe(ns.leafPort);
   });
 });
+
+describe('a hub in a cluster', () => {
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])(
+    'a tsnats hub routed to a %s node: the leaf hears the other node’s interest and its messages, and the other node hears the leaf’s',
+    async (otherKind) => {
+      const [rA, rB, leafPort] = [await freePort(), await freePort(), await freePort()];
+      const route = (p: number): string => `nats-route://127.0.0.1:${p}`;
+      const a = await server('tsnats', `cluster { name: C, listen: "127.0.0.1:${rA}", routes: ["${route(rB)}"] }\nleafnodes { listen: "127.0.0.1:${leafPort}" }\n`);
+      const b = await server(otherKind, `cluster { name: C, listen: "127.0.0.1:${rB}", routes: ["${route(rA)}"] }\n`);
+      const l = await leaf('nats-server', `nats-leaf://127.0.0.1:${leafPort}`);
+      await connected(l);
+      const bc = await client(b);
+      const lc = await client(l);
+      const onB = collect(bc, 'c.x');
+      const onLeaf = collect(lc, 'c.y');
+      await bc.flush();
+      await lc.flush();
+      await crossed(lc, bc, 'c.x');
+      await crossed(bc, lc, 'c.y');
+      lc.publish('c.x', 'leaf-to-b');
+      bc.publish('c.y', 'b-to-leaf');
+      await eventually(() => onB.includes('leaf-to-b') && onLeaf.includes('b-to-leaf'), 'messages across route and leaf');
+      await settle();
+      expect(onB).toEqual(['leaf-to-b']);
+      expect(onLeaf).toEqual(['b-to-leaf']);
+      // A queue group with members only on the other node: the leaf's messages reach one of them once.
+      const q1 = collect(bc, 'c.q', 'g');
+      const q2 = collect(bc, 'c.q', 'g');
+      await bc.flush();
+      await eventually(
+        async () => {
+          lc.publish('c.q', 'probe');
+          await lc.flush();
+          await settle(50);
+          return q1.length + q2.length > 0;
+        },
+        'queue interest across route and leaf',
+      );
+      q1.length = 0;
+      q2.length = 0;
+      for (let i = 0; i < 10; i++) lc.publish('c.q', `m${i}`);
+      await lc.flush();
+      await eventually(() => q1.length + q2.length >= 10, 'queue deliveries');
+      await settle();
+      expect([...q1, ...q2].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
+    },
+  );
+});

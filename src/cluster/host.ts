@@ -43,6 +43,11 @@ export interface ClusterHost {
     hdrLen: number,
     payload: Buffer,
   ): void;
+  /**
+   * Set when something else follows the routes' interest (the leaf nodes): told of each sublist
+   * entry a route's RS+ / RS- adds or removes.
+   */
+  readonly remoteInterest?: (acc: Account, sub: Subscription, added: boolean) => void;
   /** A route was a slow consumer (write deadline): counted in the server's slow_consumers. */
   slowConsumer(): void;
   /** A new connection id from the clients' sequence (nats-server's routes share it: `rid` = cid). */

@@ -136,11 +136,22 @@ export interface RemoteSub {
   weight: number;
 }
 
+/** Told of each sublist entry a route's interest adds or removes (the leaf nodes pass it on). */
+export type RemoteInterestListener = (acc: Account, sub: Subscription, added: boolean) => void;
+
 /** A route's remote interest. All sublist changes for the route go through here. */
 export class RemoteInterest {
   readonly subs = new Map<string, RemoteSub>();
 
-  constructor(private readonly route: RouteLink) {}
+  constructor(
+    private readonly route: RouteLink,
+    private readonly changed: RemoteInterestListener | null = null,
+  ) {}
+
+  private tell(acc: Account, subs: readonly Subscription[], added: boolean): void {
+    const f = this.changed;
+    if (f !== null) for (const sub of subs) f(acc, sub, added);
+  }
 
   /**
    * RS+ / LS+: inserts the key, or for a queue key already known, sets its new weight.
@@ -158,6 +169,7 @@ export class RemoteInterest {
     if (!acc.sublist.insert(first)) return false;
     rs.entries.push(first);
     rs.weight = 1;
+    this.tell(acc, rs.entries, true);
     this.subs.set(key, rs);
     if (queue !== null) this.reweigh(rs, weight);
     return true;
@@ -170,6 +182,7 @@ export class RemoteInterest {
     this.subs.delete(key);
     for (const sub of rs.entries) sub.closed = true;
     rs.acc.sublist.removeBatch(rs.entries);
+    this.tell(rs.acc, rs.entries, false);
   }
 
   /** Removes every key `drop` picks (the cluster permissions were reloaded). */
@@ -192,7 +205,10 @@ export class RemoteInterest {
       }
     }
     this.subs.clear();
-    for (const [acc, list] of byAcc) acc.sublist.removeBatch(list);
+    for (const [acc, list] of byAcc) {
+      acc.sublist.removeBatch(list);
+      this.tell(acc, list, false);
+    }
   }
 
   private reweigh(rs: RemoteSub, weight: number): void {
@@ -206,11 +222,13 @@ export class RemoteInterest {
         const sub = this.entry(rs, sidBytes);
         sl.insert(sub);
         entries.push(sub);
+        this.tell(rs.acc, [sub], true);
       }
     } else if (entries.length > want) {
       const gone = entries.splice(want);
       for (const sub of gone) sub.closed = true;
       sl.removeBatch(gone);
+      this.tell(rs.acc, gone, false);
     }
   }
 

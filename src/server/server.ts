@@ -115,8 +115,8 @@ export class Server implements ClientHost {
     this.name = opts.serverName || this.id;
     this.globalAccount = new Account(GLOBAL_ACCOUNT);
     this.accounts.set(GLOBAL_ACCOUNT, this.globalAccount);
-    this.cluster = opts.cluster !== null ? createCluster(this.clusterHost()) : null;
     this.leafnodes = opts.leafnode !== null ? createLeafNodes(this.leafHost()) : null;
+    this.cluster = opts.cluster !== null ? createCluster(this.clusterHost()) : null;
     this.operator =
       opts.trustedOperators.length > 0
         ? new OperatorMode(opts, {
@@ -135,6 +135,7 @@ export class Server implements ClientHost {
   /** What the cluster sees of this server. */
   private clusterHost(): ClusterHost {
     const server = this;
+    const leafs = this.leafnodes;
     return {
       get opts() {
         return server.opts;
@@ -166,6 +167,8 @@ export class Server implements ClientHost {
       },
       nextCid: () => this.nextCid++,
       clusterNameChanged: () => this.infoChanged(),
+      // Our leaves hear about the other servers' interest (nats-server's updateLeafNodes from processRemoteSub).
+      ...(leafs !== null ? { remoteInterest: (acc: Account, sub: Subscription, added: boolean) => (added ? leafs.subAdded(acc, sub) : leafs.subRemoved(acc, sub)) } : {}),
     };
   }
 
