@@ -47,7 +47,7 @@ export interface ClusterHost {
    * Set when something else follows the routes' interest (the leaf nodes): told of each sublist
    * entry a route's RS+ / RS- adds or removes.
    */
-  readonly remoteInterest?: (acc: Account, sub: Subscription, added: boolean) => void;
+  readonly routeInterestChanged?: (acc: Account, sub: Subscription, added: boolean) => void;
   /** A route was a slow consumer (write deadline): counted in the server's slow_consumers. */
   slowConsumer(): void;
   /** A new connection id from the clients' sequence (nats-server's routes share it: `rid` = cid). */

@@ -158,7 +158,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   ) {
     this.opts = owner.host.opts;
     this.parser = new RouteParser(this);
-    this.remote = new RemoteInterest(this, owner.host.remoteInterest ?? null);
+    this.remote = new RemoteInterest(this, owner.host.routeInterestChanged ?? null);
     this.ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.port = socket.remotePort ?? 0;
     this.label = routeLabel(socket, rid);

@@ -168,7 +168,7 @@ export class Server implements ClientHost {
       nextCid: () => this.nextCid++,
       clusterNameChanged: () => this.infoChanged(),
       // Our leaves hear about the other servers' interest (nats-server's updateLeafNodes from processRemoteSub).
-      ...(leafs !== null ? { remoteInterest: (acc: Account, sub: Subscription, added: boolean) => (added ? leafs.subAdded(acc, sub) : leafs.subRemoved(acc, sub)) } : {}),
+      ...(leafs !== null ? { routeInterestChanged: (acc: Account, sub: Subscription, added: boolean) => (added ? leafs.subAdded(acc, sub) : leafs.subRemoved(acc, sub)) } : {}),
     };
   }
 
