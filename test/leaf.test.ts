@@ -9,6 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { freePort, RawClient, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
 import { eventually, monitor } from './helpers/cluster.js';
+import { Operator } from './helpers/operator.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { credsAuthenticator } from '@nats-io/transport-node';
 
 let servers: SpawnedServer[] = [];
 let conns: NatsConnection[] = [];
@@ -385,7 +389,7 @@ describe('a hub in a cluster', () => {
     async (otherKind) => {
       const [rA, rB, leafPort] = [await freePort(), await freePort(), await freePort()];
       const route = (p: number): string => `nats-route://127.0.0.1:${p}`;
-      const a = await server('tsnats', `cluster { name: C, listen: "127.0.0.1:${rA}", routes: ["${route(rB)}"] }\nleafnodes { listen: "127.0.0.1:${leafPort}" }\n`);
+      await server('tsnats', `cluster { name: C, listen: "127.0.0.1:${rA}", routes: ["${route(rB)}"] }\nleafnodes { listen: "127.0.0.1:${leafPort}" }\n`);
       const b = await server(otherKind, `cluster { name: C, listen: "127.0.0.1:${rB}", routes: ["${route(rA)}"] }\n`);
       const l = await leaf('nats-server', `nats-leaf://127.0.0.1:${leafPort}`);
       await connected(l);
@@ -425,4 +429,42 @@ describe('a hub in a cluster', () => {
       expect([...q1, ...q2].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
     },
   );
+});
+
+describe('credentials', () => {
+  it('a tsnats leaf signs the nonce of an operator-mode nats-server hub with a creds file, and is bound to the user’s account', async () => {
+    const op = await new Operator().init();
+    const acc = await op.account('A', { limits: { conn: -1, subs: -1, payload: -1, data: -1, leaf: -1 } });
+    const leafUser = await Operator.user(acc);
+    const hubUser = await Operator.user(acc);
+    const creds = (u: { kp: { getSeed(): Uint8Array }; jwt: string }): string =>
+      `-----BEGIN NATS USER JWT-----\n${u.jwt}\n------END NATS USER JWT------\n\n************************* IMPORTANT *************************\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(u.kp.getSeed())}\n------END USER NKEY SEED------\n`;
+    const file = join(op.dir, 'leaf.creds');
+    writeFileSync(file, creds(leafUser));
+    const leafPort = await freePort();
+    const hubSrv = await server('nats-server', op.config(`leafnodes { listen: "127.0.0.1:${leafPort}" }`));
+    const l = await leaf('tsnats', `nats-leaf://127.0.0.1:${leafPort}`, `, credentials: "${file}"`);
+    await connected(l);
+    await eventually(() => hubSrv.output().includes(`for account "${acc.pub}"`), 'the hub binds the leaf to A', 10_000);
+    const hc = await connect({ servers: `127.0.0.1:${hubSrv.port}`, authenticator: credsAuthenticator(new TextEncoder().encode(creds(hubUser))), reconnect: false });
+    conns.push(hc);
+    const lc = await client(l);
+    const onLeaf = collect(lc, 'cr.down');
+    const onHub = collect(hc, 'cr.up');
+    await lc.flush();
+    await hc.flush();
+    await crossed(hc, lc, 'cr.down');
+    await crossed(lc, hc, 'cr.up');
+    hc.publish('cr.down', 'd');
+    lc.publish('cr.up', 'u');
+    await eventually(() => onLeaf.length === 1 && onHub.length === 1, 'messages both ways');
+
+    // A creds file the hub does not trust: refused, and the leaf keeps trying.
+    const other = await new Operator().init();
+    const stranger = await Operator.user(await other.account('X', {}));
+    const bad = join(op.dir, 'bad.creds');
+    writeFileSync(bad, creds(stranger));
+    const refused = await leaf('tsnats', `nats-leaf://127.0.0.1:${leafPort}`, `, credentials: "${bad}"`);
+    await eventually(() => (refused.output().match(/Authorization Violation/g) ?? []).length >= 2, 'refused, then refused again', 10_000);
+  });
 });
