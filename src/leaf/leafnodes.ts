@@ -313,6 +313,12 @@ export class LeafManager implements LeafNodes, LeafOwner {
     return l;
   }
 
+  /** The hub's INFO fields now (nats-server's generateLeafNodeInfoJSON: the cluster name as it is now). */
+  private ownInfo(): RouteInfoDoc {
+    const cluster = this.host.clusterName();
+    return cluster === '' ? this.info! : { ...this.info!, cluster };
+  }
+
   /** An accepted leaf connection (nats-server's createLeafNode without a remote). */
   private accept(socket: net.Socket): void {
     if (this.stopping || this.info === null) {
@@ -322,7 +328,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     const l = this.createLeaf(socket, null, null);
     l.log('INF', 'Leafnode connection created ');
     l.nonce = newNonce();
-    l.sendProto(`INFO ${marshalInfo({ ...this.info, client_id: l.cid, nonce: l.nonce })} \r\n`, true);
+    l.sendProto(`INFO ${marshalInfo({ ...this.ownInfo(), client_id: l.cid, nonce: l.nonce })} \r\n`, true);
     l.authDue = l.start + (this.ln.authTimeoutMs || AUTH_TIMEOUT_MS);
   }
 
@@ -566,8 +572,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     this.register(l, c.name, c.cluster);
     if (l.closed) return;
     // sendPermsAndAccountInfo: the leaf learns its account here (and waits for it before its interest).
-    const info = this.info!;
-    l.sendProto(`INFO ${marshalInfo({ ...info, client_id: l.cid, connect_info: true, remote_account: acc.name })} \r\n`, true);
+    l.sendProto(`INFO ${marshalInfo({ ...this.ownInfo(), client_id: l.cid, connect_info: true, remote_account: acc.name })} \r\n`, true);
     this.sendInitialInterest(l);
   }
 

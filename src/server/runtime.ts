@@ -145,6 +145,16 @@ export class Runtime implements SignalTarget {
       this.fail(`Can't start JetStream: ${(e as Error).message}`);
     }
     if (o.websocket !== null && o.websocket.port !== 0) await this.startWebsocket();
+    // nats-server's order: the leafnode listener and the remotes before the client listener.
+    try {
+      await s.startLeafNodes();
+    } catch (e) {
+      this.stopWebsocket();
+      await s.shutdown();
+      await this.monitor?.close();
+      this.monitor = null;
+      this.fail(`Error listening on leafnode port: ${o.leafnode!.port} - ${listenError(e, o.leafnode!.host, o.leafnode!.port)}`);
+    }
     try {
       await s.listen();
     } catch (e) {
@@ -163,15 +173,6 @@ export class Runtime implements SignalTarget {
       await this.monitor?.close();
       this.monitor = null;
       this.fail(`Error listening on router port: ${o.cluster!.port} - ${listenError(e, o.cluster!.host, o.cluster!.port)}`);
-    }
-    try {
-      await s.startLeafNodes();
-    } catch (e) {
-      this.stopWebsocket();
-      await s.shutdown();
-      await this.monitor?.close();
-      this.monitor = null;
-      this.fail(`Error listening on leafnode port: ${o.leafnode!.port} - ${listenError(e, o.leafnode!.host, o.leafnode!.port)}`);
     }
     // nats-server writes it from a goroutine once the listeners are up: after "Server is ready".
     this.writePorts();
