@@ -10,8 +10,11 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { freePort, RawClient, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
 import { eventually, monitor } from './helpers/cluster.js';
 import { Operator } from './helpers/operator.js';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { credsAuthenticator } from '@nats-io/transport-node';
 
 let servers: SpawnedServer[] = [];
@@ -467,4 +470,60 @@ describe('credentials', () => {
     const refused = await leaf('tsnats', `nats-leaf://127.0.0.1:${leafPort}`, `, credentials: "${bad}"`);
     await eventually(() => (refused.output().match(/Authorization Violation/g) ?? []).length >= 2, 'refused, then refused again', 10_000);
   });
+});
+
+describe('leafnode TLS', () => {
+  let dir = '';
+  const f = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore', timeout: 10_000 });
+  /** A CA `name` and a certificate for 127.0.0.1 signed by it. */
+  function ca(name: string): void {
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}-ca-key.pem`), '-out', f(`${name}-ca.pem`), '-days', '2', '-subj', `/CN=${name} CA`);
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.csr`), '-subj', '/CN=127.0.0.1');
+    writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${name}-ca.pem`), '-CAkey', f(`${name}-ca-key.pem`), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '2', '-extfile', f('san.ext'));
+  }
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsnats-leaftls-'));
+    ca('good');
+    ca('rogue');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['tsnats' as ServerKind, 'nats-server' as ServerKind],
+    ['nats-server' as ServerKind, 'tsnats' as ServerKind],
+    ['tsnats' as ServerKind, 'tsnats' as ServerKind],
+  ])('a %s hub with leafnode TLS and a %s leaf trusting its CA: INFO in clear, then TLS; traffic both ways', async (hubKind, leafKind) => {
+    const h = await hub(hubKind, `, tls { cert_file: "${f('good.pem')}", key_file: "${f('good-key.pem')}" }`);
+    const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${h.leafPort}`, `, tls { ca_file: "${f('good-ca.pem')}" }`);
+    await connected(h.srv);
+    await connected(l);
+    const hc = await client(h.srv);
+    const lc = await client(l);
+    const down = collect(lc, 'tls.down');
+    const up = collect(hc, 'tls.up');
+    await lc.flush();
+    await hc.flush();
+    await crossed(hc, lc, 'tls.down');
+    await crossed(lc, hc, 'tls.up');
+    hc.publish('tls.down', 'd');
+    lc.publish('tls.up', 'u');
+    await eventually(() => down.length === 1 && up.length === 1, 'messages over TLS');
+    // The hub's first INFO says TLS is required.
+    const raw = await RawClient.connect(h.leafPort);
+    raws.push(raw);
+    await raw.expect(/^INFO \{[^\r]*"tls_required":true[^\r]*\} \r\n/);
+  });
+
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])(
+    'a tsnats leaf refuses a %s hub whose certificate its CA did not sign (TLS Handshake Failure), and keeps trying',
+    async (hubKind) => {
+      const h = await hub(hubKind, `, tls { cert_file: "${f('rogue.pem')}", key_file: "${f('rogue-key.pem')}" }`);
+      const l = await leaf('tsnats', `nats-leaf://127.0.0.1:${h.leafPort}`, `, tls { ca_file: "${f('good-ca.pem')}" }`);
+      await eventually(() => (l.output().match(/Leafnode connection closed: TLS Handshake Failure/g) ?? []).length >= 2, 'refused twice', 10_000);
+      expect(l.output()).toMatch(/\[ERR\] 127\.0\.0\.1:\d+ - lid:\d+ - TLS leafnode handshake error: /);
+      expect(l.output()).not.toMatch(/JetStream Not Extended|Adding deny/);
+    },
+  );
 });

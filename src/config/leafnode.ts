@@ -227,10 +227,7 @@ function remoteLeafNodes(v: ConfNode, c: KeyContext): RemoteLeafOptions[] | unde
             break;
           case 'tls': {
             const parsed = parseTls(rv, c, true);
-            if (parsed !== undefined) {
-              remote.tls = parsed.tls;
-              c.notice('leafnode remote tls is not supported by tsnats yet: this remote connects in plain text', rv.pos);
-            }
+            if (parsed !== undefined) remote.tls = parsed.tls;
             break;
           }
           case 'hub':
@@ -315,7 +312,6 @@ function leafnodesKey(v: ConfNode, c: KeyContext): void {
           if (parsed !== undefined) {
             ln.tls = parsed.tls;
             ln.tlsTimeoutMs = parsed.timeoutMs;
-            c.notice('leafnode tls is not supported by tsnats yet: leafnode connections are not encrypted', mv.pos);
           }
           break;
         }

@@ -112,6 +112,10 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   infoReceived = false;
   /** Solicited: the hub's INFO with `connect_info` (or none expected) finished the handshake. */
   connectFinished = false;
+  /** Solicited: whether the hub's first INFO said `info_on_connect` (the `connect_info` INFO follows the CONNECT). */
+  infoOnConnect = false;
+  /** The connection runs over TLS (CONNECT `tls_required`). */
+  tls = false;
   /** Registered with the manager (interest exchanged). */
   registered = false;
   /** nats-server's smap: the interest this leaf was told, key → count. */
@@ -149,7 +153,8 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
 
   constructor(
     private readonly owner: LeafOwner,
-    readonly socket: net.Socket,
+    /** The connection's socket: the TCP socket, then the TLS socket over it once secured. */
+    public socket: net.Socket,
     readonly cid: number,
     remote: RemoteLeafOptions | null,
     url: URL | null,

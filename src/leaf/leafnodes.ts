@@ -17,10 +17,12 @@ import type { Account, Subscription } from '../accounts/account.js';
 import { newNonce } from '../client/auth.js';
 import { ClosedState } from '../client/errors.js';
 import { AUTH_TIMEOUT_MS, DEFAULT_CONNECT_ERROR_REPORTS, DEFAULT_ROUTE_DIAL_MS, GO_VERSION, VERSION } from '../config/defaults.js';
-import type { LeafNodeOptions, RemoteLeafOptions } from '../config/types.js';
+import type { LeafNodeOptions, RemoteLeafOptions, TlsOptions } from '../config/types.js';
+import type tls from 'node:tls';
+import { createTlsContext, startTlsHandshake } from '../server/tls.js';
 import { goJSON, marshalInfo, type RouteInfoDoc } from '../cluster/route-info.js';
 import { joinHostPort } from '../util/host-port.js';
-import { natsNkeys } from '../util/lazy.js';
+import { natsNkeys, nodeTls } from '../util/lazy.js';
 import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import type { LeafHost, LeafNodes, LeafSnapshot } from './host.js';
@@ -28,6 +30,8 @@ import { LDS_PREFIX, LEAF_JS_DENY, Leaf, LeafClosed, type LeafOwner, leafDenied 
 
 /** nats-server's DEFAULT_LEAFNODE_INFO_WAIT: a solicited leaf waits this long for the hub's INFO. */
 const LEAFNODE_INFO_WAIT_MS = 1000;
+/** nats-server's DEFAULT_LEAF_TLS_TIMEOUT: a solicited TLS handshake is due within this. */
+const TLS_HANDSHAKE_MS = 2000;
 /** nats-server's connectProcessTimeout: the hub's `connect_info` INFO is due within this. */
 const CONNECT_PROCESS_TIMEOUT_MS = 2000;
 /** nats-server's leafNodeReconnectDelayAfterLoopDetected. */
@@ -172,6 +176,8 @@ function advertisedHost(host: string): string {
 
 export class LeafManager implements LeafNodes, LeafOwner {
   private readonly ln: LeafNodeOptions;
+  /** The leafnode listener's TLS context (`tls` in the block), null without. */
+  private tlsContext: tls.SecureContext | null = null;
   private listener: net.Server | null = null;
   private boundPort = 0;
   /** The INFO fields every accepted leaf gets (nats-server's leafNodeInfo). */
@@ -222,6 +228,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
   async start(): Promise<void> {
     const ln = this.ln;
     const o = this.host.opts;
+    if (ln.tls !== null) this.tlsContext = createTlsContext(ln.tls);
     if (ln.port !== 0) {
       const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
       await listenTcp(server, ln.host, ln.port === -1 ? 0 : ln.port, 1024);
@@ -247,6 +254,8 @@ export class LeafManager implements LeafNodes, LeafOwner {
         port,
         headers: !o.noHeaderSupport,
         auth_required: true,
+        tls_required: ln.tls !== null,
+        tls_verify: ln.tls !== null && ln.tls.verify,
         max_payload: o.maxPayload,
         jetstream: o.jetstream,
         ip,
@@ -301,13 +310,8 @@ export class LeafManager implements LeafNodes, LeafOwner {
 
   private createLeaf(socket: net.Socket, remote: RemoteState | null, url: URL | null): Leaf {
     const l = new Leaf(this, socket, this.host.nextCid(), remote?.opts ?? null, url, Date.now());
-    LEAF_OF.set(socket, l);
     socket.setNoDelay(true);
-    socket.on('data', onSocketData);
-    socket.on('drain', onSocketDrain);
-    socket.on('end', onSocketClose);
-    socket.on('close', onSocketClose);
-    socket.on('error', onSocketError);
+    bind(socket, l);
     this.pending.add(l);
     if (remote !== null) this.remoteOf.set(l, remote);
     return l;
@@ -330,6 +334,24 @@ export class LeafManager implements LeafNodes, LeafOwner {
     l.nonce = newNonce();
     l.sendProto(`INFO ${marshalInfo({ ...this.ownInfo(), client_id: l.cid, nonce: l.nonce })} \r\n`, true);
     l.authDue = l.start + (this.ln.authTimeoutMs || AUTH_TIMEOUT_MS);
+    if (this.tlsContext === null) return;
+    // The INFO goes out in plain text, then the server side of the TLS handshake.
+    l.flush();
+    unbind(socket);
+    const verify = this.ln.tls!.verify;
+    const secured = startTlsHandshake(socket, this.tlsContext, verify, {
+      secure: (ts) => {
+        if (l.closed) return;
+        l.tls = true;
+        l.socket = ts;
+        bind(ts, l);
+      },
+      failed: (reason) => {
+        l.log('ERR', `TLS leafnode handshake error: ${reason}`);
+        l.close(ClosedState.TLSHandshakeError);
+      },
+    });
+    l.socket = secured;
   }
 
   /**
@@ -448,13 +470,62 @@ export class LeafManager implements LeafNodes, LeafOwner {
       l.remoteCluster = info.cluster ?? '';
     }
     if (!l.solicited) return;
-    let finish = info.connect_info === true;
     if (first) {
-      if (!this.sendConnect(l)) return;
-      l.authDue = Date.now() + CONNECT_PROCESS_TIMEOUT_MS;
-      if (!info.info_on_connect) finish = true;
+      l.infoOnConnect = info.info_on_connect === true;
+      // nats-server's leafNodeResumeConnectProcess: TLS first when the hub or the remote asks for it.
+      if (info.tls_required || l.remote!.tls !== null) {
+        this.secureSolicited(l, l.remote!.tls);
+        return;
+      }
+      this.resumeConnect(l);
+      return;
     }
-    if (finish && !l.connectFinished) this.finishConnect(l);
+    if (info.connect_info === true && !l.connectFinished) this.finishConnect(l);
+  }
+
+  /** CONNECT sent; the handshake finishes with the hub's `connect_info` INFO (or at once without info_on_connect). */
+  private resumeConnect(l: Leaf): void {
+    if (l.closed || !this.sendConnect(l)) return;
+    l.authDue = Date.now() + CONNECT_PROCESS_TIMEOUT_MS;
+    if (!l.infoOnConnect) this.finishConnect(l);
+  }
+
+  /**
+   * The client side of the TLS handshake on a solicited connection (after the hub's INFO):
+   * verified against the remote's `ca_file` (or the system's roots) and the URL's host.
+   */
+  private secureSolicited(l: Leaf, t: TlsOptions | null): void {
+    const raw = l.socket;
+    unbind(raw);
+    const host = l.url!.hostname.replace(/^\[|\]$/g, '');
+    let ts: tls.TLSSocket;
+    try {
+      ts = nodeTls().connect({
+        socket: raw,
+        host,
+        ...(net.isIP(host) === 0 ? { servername: host } : {}),
+        ...(t !== null ? { secureContext: createTlsContext(t) } : {}),
+        minVersion: 'TLSv1.2',
+      });
+    } catch (e) {
+      l.log('ERR', `TLS leafnode handshake error: ${(e as Error).message}`);
+      l.close(ClosedState.TLSHandshakeError);
+      return;
+    }
+    l.socket = ts;
+    l.authDue = Date.now() + (t !== null && this.ln.tlsTimeoutMs > 0 ? this.ln.tlsTimeoutMs : TLS_HANDSHAKE_MS);
+    const failed = (e: Error): void => {
+      l.log('ERR', `TLS leafnode handshake error: ${e.message}`);
+      l.close(ClosedState.TLSHandshakeError);
+    };
+    ts.once('error', failed);
+    ts.once('secureConnect', () => {
+      ts.off('error', failed);
+      if (l.closed) return;
+      l.tls = true;
+      bind(ts, l);
+      this.resumeConnect(l);
+    });
   }
 
   /** nats-server's sendLeafConnect: our CONNECT, signed with the creds file or with the URL's user. */
@@ -462,7 +533,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     const remote = l.remote!;
     const doc: LeafConnectDoc = {
       version: VERSION,
-      tls_required: false,
+      tls_required: l.tls,
       server_id: this.host.serverId,
       domain: this.host.opts.jetStreamDomain,
       name: this.host.serverName,
@@ -759,6 +830,26 @@ function subLine(key: string, n: number): string {
 
 // Socket event handlers shared by all leaf connections (no closures per connection).
 const LEAF_OF = new WeakMap<net.Socket, Leaf>();
+
+/** `socket`'s events go to `l` (a new connection, or its TLS socket once secured). */
+function bind(socket: net.Socket, l: Leaf): void {
+  LEAF_OF.set(socket, l);
+  socket.on('data', onSocketData);
+  socket.on('drain', onSocketDrain);
+  socket.on('end', onSocketClose);
+  socket.on('close', onSocketClose);
+  socket.on('error', onSocketError);
+}
+
+/** The TCP socket's events stop going to its leaf: the TLS socket over it takes them. */
+function unbind(socket: net.Socket): void {
+  LEAF_OF.delete(socket);
+  socket.off('data', onSocketData);
+  socket.off('drain', onSocketDrain);
+  socket.off('end', onSocketClose);
+  socket.off('close', onSocketClose);
+  socket.off('error', onSocketError);
+}
 function onSocketData(this: net.Socket, chunk: Buffer): void {
   LEAF_OF.get(this)?.read(chunk);
 }

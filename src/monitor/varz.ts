@@ -121,6 +121,7 @@ function leafVarz(server: Server): LeafNodeOptsVarz {
     const deny = r.denyImports.length > 0 || r.denyExports.length > 0;
     return {
       ...(r.account !== '' ? { local_account: r.account } : {}),
+      ...(r.tls !== null ? { tls_timeout: 2 } : {}),
       ...(hosts.length > 0 ? { urls: hosts } : {}),
       ...(deny
         ? { deny: { ...(r.denyExports.length > 0 ? { exports: r.denyExports } : {}), ...(r.denyImports.length > 0 ? { imports: r.denyImports } : {}) } }
@@ -132,6 +133,8 @@ function leafVarz(server: Server): LeafNodeOptsVarz {
     ...(port !== 0 ? { port } : {}),
     ...(ln.authTimeoutMs !== 0 ? { auth_timeout: ln.authTimeoutMs / 1000 } : {}),
     ...(ln.tlsTimeoutMs !== 0 ? { tls_timeout: ln.tlsTimeoutMs / 1000 } : {}),
+    ...(ln.tls !== null ? { tls_required: true } : {}),
+    ...(ln.tls !== null && ln.tls.verify ? { tls_verify: true } : {}),
     ...(remotes.length > 0 ? { remotes } : {}),
   };
 }
