@@ -527,3 +527,31 @@ describe('leafnode TLS', () => {
     },
   );
 });
+
+describe('deny_imports and deny_exports', () => {
+  it.each([
+    ['tsnats' as ServerKind, 'nats-server' as ServerKind],
+    ['tsnats' as ServerKind, 'tsnats' as ServerKind],
+    ['nats-server' as ServerKind, 'tsnats' as ServerKind],
+  ])('a %s leaf with deny lists on its remote to a %s hub: denied subjects do not cross, others do', async (leafKind, hubKind) => {
+    const h = await hub(hubKind);
+    const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${h.leafPort}`, ', deny_exports: ["secret.>"], deny_imports: ["private.>"]');
+    await connected(l);
+    const hc = await client(h.srv);
+    const lc = await client(l);
+    const onHub = collect(hc, '*.up');
+    const onLeaf = collect(lc, '*.down');
+    await hc.flush();
+    await lc.flush();
+    await crossed(hc, lc, 'open.down');
+    await crossed(lc, hc, 'open.up');
+    lc.publish('secret.up', 'no');
+    lc.publish('open.up', 'yes');
+    hc.publish('private.down', 'no');
+    hc.publish('open.down', 'yes');
+    await eventually(() => onHub.length >= 1 && onLeaf.length >= 1, 'allowed messages');
+    await settle(500);
+    expect(onHub).toEqual(['yes']);
+    expect(onLeaf).toEqual(['yes']);
+  });
+});

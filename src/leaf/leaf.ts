@@ -8,6 +8,7 @@ import type net from 'node:net';
 import type { Account, ClientLink, LeafRole, RouteLink, Subscription } from '../accounts/account.js';
 import { ClosedState, type ClosedReason, ERR_AUTH_TIMEOUT, ERR_STALE_CONNECTION, ERR_UNKNOWN_PROTOCOL, skipsFlush } from '../client/errors.js';
 import { Outbound } from '../client/outbound.js';
+import { CompiledPermissions } from '../client/permissions.js';
 import type { RemoteLeafOptions, ServerOptions } from '../config/types.js';
 import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
 import { copySpan, writeDecimal } from '../protocol/batcher.js';
@@ -73,14 +74,15 @@ const DENY_PREFIXES = ['$JS.API.', '$KV.', '$OBJ.'];
 /** Whether a (literal or wildcard) subject falls under LEAF_JS_DENY. */
 export function leafDenied(subject: string): boolean {
   if (subject.charCodeAt(0) !== 0x24) return false;
-  for (const p of DENY_PREFIXES) if (subject.startsWith(p)) return true;
+  for (let i = 0; i < DENY_PREFIXES.length; i++) if (subject.startsWith(DENY_PREFIXES[i]!)) return true;
   return false;
 }
 
 /** The same for subject bytes buf[s, e) (no allocation). */
 function leafDeniedBytes(buf: Buffer, s: number, e: number): boolean {
   if (buf[s] !== 0x24) return false;
-  for (const p of DENY_PREFIXES) {
+  for (let i = 0; i < DENY_PREFIXES.length; i++) {
+    const p = DENY_PREFIXES[i]!;
     if (e - s < p.length) continue;
     let k = 0;
     while (k < p.length && buf[s + k] === p.charCodeAt(k)) k++;
@@ -116,6 +118,12 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   infoOnConnect = false;
   /** The connection runs over TLS (CONNECT `tls_required`). */
   tls = false;
+  /**
+   * What may cross (null: everything but LEAF_JS_DENY): publish = messages we send it, subscribe
+   * = interest we send it and messages we take from it. A remote's deny_exports / deny_imports,
+   * or the deny_pub of an accepted leaf's CONNECT.
+   */
+  perms: CompiledPermissions | null = null;
   /** Registered with the manager (interest exchanged). */
   registered = false;
   /** nats-server's smap: the interest this leaf was told, key → count. */
@@ -168,9 +176,20 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     this.remote = remote;
     this.url = url;
     this.leaf = remote !== null && !remote.hub ? 'spoke' : 'hub';
+    if (remote !== null) this.setDenies(remote.denyExports, remote.denyImports);
     this.start = now;
     this.last = now;
     this.pingDue = Infinity;
+  }
+
+  /** Deny lists: `pub` for the messages we send, `sub` for the interest we send and the messages we take. */
+  setDenies(pub: readonly string[], sub: readonly string[]): void {
+    if (pub.length === 0 && sub.length === 0) return;
+    this.perms = new CompiledPermissions({
+      publish: pub.length > 0 ? { allow: null, deny: [...pub] } : null,
+      subscribe: sub.length > 0 ? { allow: null, deny: [...sub] } : null,
+      response: null,
+    });
   }
 
   toString(): string {
@@ -412,6 +431,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     const s0 = m.subjectStart;
     const s1 = m.subjectEnd;
     if (leafDeniedBytes(line, s0, s1)) return;
+    if (this.perms !== null && this.perms.deliveryDenied(line.toString('latin1', s0, s1))) return;
     if (!sameBytes(this.subject, line, s0, s1)) {
       this.subject = Buffer.from(line.subarray(s0, s1));
       this.subjectHash = subjectHash(line, s0, s1);
@@ -440,6 +460,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   /** RouteLink: one LMSG/HMSG for a message (nats-server's msgHeaderForRouteOrLeaf for a leaf). */
   sendMsg(_acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly string[] | null, hdrLen: number, payload: Buffer): void {
     if (this.closed || leafDeniedBytes(subject, 0, subject.length)) return;
+    if (this.perms !== null && !this.perms.pubAllowed(subject.toString('latin1'))) return;
     const hmsg = hdrLen > 0 && this.headers;
     const a = hdrLen > 0 && !this.headers ? hdrLen : 0;
     const ob = this.out;
@@ -457,7 +478,9 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
 
   /** RouteLink: sendMsg for the PUB/HPUB record `rec` of a client's read, sizes copied verbatim. */
   sendRecord(_acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number {
-    if (this.closed || leafDeniedBytes(buf, recs[rec + F_A0S], recs[rec + F_A0E])) return this.closed ? 0 : this.queued();
+    if (this.closed) return 0;
+    if (leafDeniedBytes(buf, recs[rec + F_A0S], recs[rec + F_A0E])) return this.queued();
+    if (this.perms !== null && !this.perms.pubAllowed(buf.toString('latin1', recs[rec + F_A0S], recs[rec + F_A0E]))) return this.queued();
     const hpub = recs[rec + F_OP] === OP_HPUB;
     const nargs = recs[rec + F_NARGS];
     const pay = recs[rec + F_PAY];

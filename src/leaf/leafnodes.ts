@@ -108,6 +108,7 @@ interface AcceptedConnect {
   gateway: string;
   headers: boolean;
   is_hub: boolean;
+  deny_pub: string[];
 }
 
 function decodeLeafConnect(json: string): AcceptedConnect | null {
@@ -129,6 +130,7 @@ function decodeLeafConnect(json: string): AcceptedConnect | null {
     gateway: str('gateway'),
     headers: o.headers === true,
     is_hub: o.is_hub === true,
+    deny_pub: Array.isArray(o.deny_pub) ? o.deny_pub.filter((x): x is string => typeof x === 'string') : [],
   };
 }
 
@@ -639,6 +641,8 @@ export class LeafManager implements LeafNodes, LeafOwner {
     l.remoteServer = c.name;
     if (c.is_hub) l.leaf = 'spoke';
     l.remoteCluster = c.cluster;
+    // The leaf's deny_imports: what it does not want from us (nats-server's mergeDenyPermissions(pub, DenyPub)).
+    l.setDenies(c.deny_pub, []);
     l.startPings(Date.now());
     this.register(l, c.name, c.cluster);
     if (l.closed) return;
@@ -720,6 +724,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
       return false;
     }
     if (sub.subject.startsWith(LDS_PREFIX)) return true;
+    if (l.perms !== null && !l.perms.canSubscribe(sub.subject, null)) return false;
     return !leafDenied(sub.subject);
   }
 
