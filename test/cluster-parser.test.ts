@@ -342,3 +342,67 @@ describe('remote interest', () => {
     expect(ri.subs.size).toBe(0);
   });
 });
+
+describe('route parser in leaf mode (the leafnode protocol)', () => {
+  function leafParse(chunks: Buffer[]): { events: string[]; err: string | null } {
+    const r = new Recorder();
+    const p = new RouteParser(r, true);
+    for (const c of chunks) {
+      const err = p.parse(c);
+      if (err !== null) return { events: r.events, err: err.text };
+    }
+    return { events: r.events, err: null };
+  }
+  const LEAF_STREAM = Buffer.from(
+    [
+      'LS+ foo\r\n',
+      'LS+ bar q 3\r\n',
+      'LS- bar q\r\n',
+      'LMSG foo 5\r\nhello\r\n',
+      'LMSG foo r.1 2\r\nhi\r\n',
+      'LMSG foo + r.2 q1 q2 3\r\nabc\r\n',
+      'LMSG foo | q1 1\r\nx\r\n',
+      'HMSG foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n',
+      'HMSG foo r.3 12 12\r\nNATS/1.0\r\n\r\n\r\n',
+      'HMSG foo + r.4 q1 12 13\r\nNATS/1.0\r\n\r\nx\r\n',
+      'PING\r\n',
+    ].join(''),
+    'latin1',
+  );
+
+  it('every LMSG and HMSG form: no account, the subject first', () => {
+    const { events, err } = leafParse([LEAF_STREAM]);
+    expect(err).toBeNull();
+    expect(events).toEqual([
+      'LS_SUB|foo|LS+ foo',
+      'LS_SUB|bar q 3|LS+ bar q 3',
+      'LS_UNSUB|bar q|LS- bar q',
+      'LMSG|-|-|foo|-||-1|5|hello|LMSG foo 5',
+      'LMSG|-|-|foo|r.1||-1|2|hi|LMSG foo r.1 2',
+      'LMSG|-|-|foo|r.2|q1,q2|-1|3|abc|LMSG foo + r.2 q1 q2 3',
+      'LMSG|-|-|foo|-|q1|-1|1|x|LMSG foo | q1 1',
+      'HMSG|-|-|foo|-||12|14|NATS/1.0\r\n\r\nhi|HMSG foo 12 14',
+      'HMSG|-|-|foo|r.3||12|12|NATS/1.0\r\n\r\n|HMSG foo r.3 12 12',
+      'HMSG|-|-|foo|r.4|q1|12|13|NATS/1.0\r\n\r\nx|HMSG foo + r.4 q1 12 13',
+      'PING||PING',
+    ]);
+  });
+
+  it('the same events byte at a time and split at every offset', () => {
+    const whole = leafParse([LEAF_STREAM]).events;
+    expect(leafParse([...LEAF_STREAM].map((b) => Buffer.from([b]))).events).toEqual(whole);
+    for (let i = 1; i < LEAF_STREAM.length; i++) {
+      expect(leafParse([LEAF_STREAM.subarray(0, i), LEAF_STREAM.subarray(i)]).events, `split at ${i}`).toEqual(whole);
+    }
+  });
+
+  it("errors name nats-server's leaf argument parsers; RMSG is no leaf op", () => {
+    expect(leafParse([Buffer.from('LMSG 5\r\n')]).err).toBe('processLeafMsgArgs Parse Error');
+    expect(leafParse([Buffer.from('LMSG foo x q 5\r\n')]).err).toBe('processLeafMsgArgs Bad or Missing Reply Indicator');
+    expect(leafParse([Buffer.from('HMSG foo 5\r\n')]).err).toBe('processLeafHeaderMsgArgs Parse Error');
+    expect(leafParse([Buffer.from('HMSG foo 9 5\r\n')]).err).toBe('processLeafHeaderMsgArgs Header Size larger then TotalSize');
+    expect(leafParse([Buffer.from('RMSG $G foo 5\r\nhello\r\n')]).err).toBe('Unknown Protocol Operation');
+    // The same bytes are a route's RMSG in route mode.
+    expect(parseChunks([Buffer.from('RMSG $G foo 5\r\nhello\r\n')]).err).toBeNull();
+  });
+});
