@@ -555,3 +555,47 @@ describe('deny_imports and deny_exports', () => {
     expect(onLeaf).toEqual(['yes']);
   });
 });
+
+describe('an operator-mode tsnats hub', () => {
+  it.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])(
+    'takes a %s leaf with a creds file into the user’s account; a user not allowed LEAFNODE connections and an untrusted one are refused',
+    async (leafKind) => {
+      const op = await new Operator().init();
+      const acc = await op.account('A', { limits: { conn: -1, subs: -1, payload: -1, data: -1, leaf: -1 } });
+      const other = await op.account('B', { limits: { conn: -1, subs: -1, payload: -1, data: -1, leaf: -1 } });
+      const creds = (u: { kp: { getSeed(): Uint8Array }; jwt: string }): string =>
+        `-----BEGIN NATS USER JWT-----\n${u.jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(u.kp.getSeed())}\n------END USER NKEY SEED------\n`;
+      const write = (name: string, u: { kp: { getSeed(): Uint8Array }; jwt: string }): string => {
+        const file = join(op.dir, name);
+        writeFileSync(file, creds(u));
+        return file;
+      };
+      const good = write('leaf.creds', await Operator.user(acc));
+      const clientOnly = write('std.creds', await Operator.user(acc, { allowed_connection_types: ['STANDARD'] }));
+      const stranger = write('x.creds', await Operator.user(await (await new Operator().init()).account('X', {})));
+      const leafPort = await freePort();
+      const hubSrv = await server('tsnats', op.config(`leafnodes { listen: "127.0.0.1:${leafPort}" }`));
+      const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${leafPort}`, `, credentials: "${good}"`);
+      await connected(l);
+      await eventually(() => hubSrv.output().includes(`for account "${acc.pub}"`), 'the hub binds the leaf to A', 10_000);
+      const inA = await connect({ servers: `127.0.0.1:${hubSrv.port}`, authenticator: credsAuthenticator(new TextEncoder().encode(creds(await Operator.user(acc)))), reconnect: false });
+      const inB = await connect({ servers: `127.0.0.1:${hubSrv.port}`, authenticator: credsAuthenticator(new TextEncoder().encode(creds(await Operator.user(other)))), reconnect: false });
+      conns.push(inA, inB);
+      const lc = await client(l);
+      const gotA = collect(inA, 'op.up');
+      const gotB = collect(inB, 'op.up');
+      await inA.flush();
+      await inB.flush();
+      await crossed(lc, inA, 'op.up');
+      lc.publish('op.up', 'x');
+      await eventually(() => gotA.length === 1, 'the leaf reaches account A');
+      await settle();
+      expect(gotB).toEqual([]);
+      for (const file of [clientOnly, stranger]) {
+        const refused = await leaf(leafKind, `nats-leaf://127.0.0.1:${leafPort}`, `, credentials: "${file}"`);
+        await eventually(() => /Authorization Violation/.test(refused.output()), `refused: ${file}`, 10_000);
+        expect(refused.output()).not.toMatch(/JetStream Not Extended|Adding deny/);
+      }
+    },
+  );
+});

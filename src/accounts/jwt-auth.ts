@@ -469,9 +469,10 @@ export class OperatorMode {
 
   /**
    * processClientOrLeafAuthentication with trusted keys: the CONNECT's user JWT and nonce
-   * signature (`sig`), checked in nats-server's order. `ip` is the client's address.
+   * signature (`sig`), checked in nats-server's order. `ip` is the client's address; `type` the
+   * connection type the user's allowed_connection_types must include (a leaf's is LEAFNODE).
    */
-  authenticate(userJwt: string, sig: string, nonce: string, ip: string, log: JwtLog): JwtOutcome {
+  authenticate(userJwt: string, sig: string, nonce: string, ip: string, log: JwtLog, type = 'STANDARD'): JwtOutcome {
     const deny: JwtOutcome = { ok: false };
     if (userJwt === '') {
       log.debug('Authentication requires a user JWT');
@@ -499,7 +500,7 @@ export class OperatorMode {
         log.debug(`invalid connection types ${JSON.stringify(unknown)}`);
       }
       if (known.length === 0) return deny;
-      if (!known.includes('STANDARD')) {
+      if (!known.some((t) => t === type)) {
         log.debug('Connection type not allowed');
         return deny;
       }

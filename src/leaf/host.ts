@@ -26,6 +26,11 @@ export interface LeafHost {
    */
   authorizeWithClientUsers(user: string, pass: string): string | null;
   /**
+   * Operator mode: an accepted leaf's CONNECT `jwt` and nonce signature `sig`, checked as a
+   * client's (connection type LEAFNODE). The account's name (its public key), or null.
+   */
+  authorizeJwt(jwt: string, sig: string, nonce: string, ip: string): string | null;
+  /**
    * Inserts a leaf's interest (a Subscription whose `route` is the leaf) into `acc`'s sublist
    * and tells the routes and the other leaves, as for a client's subscription. False for an
    * invalid subject.

@@ -103,6 +103,8 @@ interface AcceptedConnect {
   lang: string;
   user: string;
   pass: string;
+  jwt: string;
+  sig: string;
   name: string;
   cluster: string;
   gateway: string;
@@ -125,6 +127,8 @@ function decodeLeafConnect(json: string): AcceptedConnect | null {
     lang: str('lang'),
     user: str('user'),
     pass: str('pass'),
+    jwt: str('jwt'),
+    sig: str('sig'),
     name: str('name'),
     cluster: str('cluster'),
     gateway: str('gateway'),
@@ -610,7 +614,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
       l.close(LeafClosed.WrongPort);
       return;
     }
-    const accName = this.authorize(c);
+    const accName = this.authorize(c, l);
     if (accName === null) {
       l.authViolation();
       return;
@@ -652,10 +656,11 @@ export class LeafManager implements LeafNodes, LeafOwner {
   }
 
   /**
-   * nats-server's isLeafNodeAuthorized: the leafnodes block's user, else its users, else the
-   * client users (through the host). The account name ('' = the default), or null: refused.
+   * nats-server's isLeafNodeAuthorized: the leafnodes block's user, else its users, else (in
+   * operator mode) the CONNECT's user JWT and signature, else the client users (through the
+   * host). The account name ('' = the default), or null: refused.
    */
-  private authorize(c: AcceptedConnect): string | null {
+  private authorize(c: AcceptedConnect, l: Leaf): string | null {
     const ln = this.ln;
     const check = (user: string, pass: string, acc: string): string | null => (user === c.user && pass === c.pass ? acc : null);
     if (ln.username !== '') return check(ln.username, ln.password, ln.account);
@@ -663,6 +668,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
       const u = ln.users.find((x) => x.user === c.user);
       return u === undefined ? null : check(u.user, u.password, u.account);
     }
+    if (this.host.opts.trustedOperators.length > 0) return this.host.authorizeJwt(c.jwt, c.sig, l.nonce, l.ip);
     const acc = this.host.authorizeWithClientUsers(c.user, c.pass);
     if (acc === null) return null;
     return acc === '' ? ln.account : acc;

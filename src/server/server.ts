@@ -185,6 +185,13 @@ export class Server implements ClientHost {
       account: (name) => this.accounts.get(name) ?? this.routedAccount(name),
       clusterName: () => this.cluster?.name ?? '',
       authorizeWithClientUsers: (user, pass) => this.authorizeLeaf(user, pass),
+      authorizeJwt: (jwt, sig, nonce, ip) => {
+        const op = this.operator;
+        if (op === null) return null;
+        const log = { debug: (t: string) => this.logger.log('DBG', t), error: (t: string) => this.logger.log('ERR', t) };
+        const r = op.authenticate(jwt, sig, nonce, ip, log, 'LEAFNODE');
+        return r.ok ? r.account.acc.name : null;
+      },
       addSub: (acc, sub) => this.addSub(acc, sub),
       removeSub: (acc, sub) => this.removeSub(acc, sub),
       leafMessage: (from, acc, subject, hash, reply, queues, hdrLen, payload) => {
