@@ -62,7 +62,7 @@ const DASHZ = '/dashz';
 const JSZ = '/jsz';
 /** Endpoints the dashboard shows when this server has what they report. */
 const DASHBOARD_EXTRAS: Record<string, (s: Server) => boolean> = {
-  '/leafz': () => '/leafz' in HANDLERS,
+  [LEAFZ]: (s) => s.leafnodes !== null,
   [JSZ]: (s) => s.jetstream !== null,
 };
 

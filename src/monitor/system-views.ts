@@ -11,6 +11,7 @@ import { connz, type ConnState } from './connz.js';
 import { goTime } from './go-format.js';
 import { healthz } from './healthz.js';
 import { jszInfo } from './jsz.js';
+import { leafz } from './leafz.js';
 import { numCores, processUsage } from './process-usage.js';
 import { routez } from './routez.js';
 import { subsz } from './subsz.js';
@@ -70,11 +71,6 @@ function jszAccount(server: Server, acc: string, o: Opts): unknown {
   return details[0];
 }
 
-/** nats-server Leafz: tsnats has no leaf node connections. */
-function leafz(server: Server): unknown {
-  return { server_id: server.id, now: goTime(Date.now(), true), leafnodes: 0, leafs: [] };
-}
-
 /** nats-server Gatewayz: tsnats has no gateways. */
 function gatewayz(server: Server): unknown {
   return { server_id: server.id, now: goTime(Date.now(), true), outbound_gateways: {}, inbound_gateways: {} };
@@ -89,7 +85,7 @@ function serverEndpoints(server: Server): Record<string, ServerEndpoint> {
     CONNZ: (o) => connzOf(server, o),
     ROUTEZ: (o) => routez(server, { subs: bool(o, 'subscriptions'), detail: bool(o, 'subscriptions_detail') }),
     GATEWAYZ: () => gatewayz(server),
-    LEAFZ: () => leafz(server),
+    LEAFZ: (o) => leafz(server, { subs: bool(o, 'subscriptions'), account: str(o, 'account') }),
     ACCOUNTZ: (o) => accountz(server, str(o, 'account')),
     HEALTHZ: () => healthz(server),
     JSZ: (o) => jszInfo(server, jszOf(o)),
@@ -101,7 +97,7 @@ function accountEndpoints(server: Server): Record<string, AccountEndpoint> {
   return {
     SUBSZ: (acc, o) => subsz(server, { offset: num(o, 'offset'), limit: num(o, 'limit'), subscriptions: true, account: acc, test: str(o, 'test') }),
     CONNZ: (acc, o) => connzOf(server, o, acc),
-    LEAFZ: () => leafz(server),
+    LEAFZ: (acc, o) => leafz(server, { subs: bool(o, 'subscriptions'), account: acc }),
     INFO: (acc) => accountInfo(server, acc),
     JSZ: (acc, o) => jszAccount(server, acc, o),
   };

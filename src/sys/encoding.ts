@@ -4,7 +4,7 @@
 // valid Snappy framing stream made of uncompressed chunks: any snappy stream reader decodes it,
 // with no compressor needed here.
 
-import { gzipSync } from 'node:zlib';
+import { nodeZlib } from '../util/lazy.js';
 
 const ACCEPT_ENCODING = 'Accept-Encoding';
 const CONTENT_ENCODING = 'Content-Encoding';
@@ -33,7 +33,7 @@ export function acceptEncoding(hdrLen: number, payload: Buffer): Encoding {
 export function encodeReply(json: string, enc: Encoding): { hdrLen: number; payload: Buffer } {
   const body = Buffer.from(json, 'utf8');
   if (enc === 'none') return { hdrLen: -1, payload: body };
-  const data = body.length === 0 ? body : enc === 'gzip' ? gzipSync(body) : enc === 'snappy' ? snappyFrame(body) : body;
+  const data = body.length === 0 ? body : enc === 'gzip' ? nodeZlib().gzipSync(body) : enc === 'snappy' ? snappyFrame(body) : body;
   const hdr = Buffer.from(`NATS/1.0\r\n${CONTENT_ENCODING}: ${enc}\r\n\r\n`, 'latin1');
   return { hdrLen: hdr.length, payload: Buffer.concat([hdr, data]) };
 }

@@ -17,6 +17,8 @@ function once<T>(get: () => T): () => T {
 export const bcryptjs = once(() => load('bcryptjs') as typeof import('bcryptjs'));
 /** node:tls: only with a `tls` block or `--tls`. */
 export const nodeTls = once(() => load('node:tls') as typeof import('node:tls'));
+/** node:zlib: only for a system request that asks for a gzip reply (the WebSocket listener loads its own). */
+export const nodeZlib = once(() => load('node:zlib') as typeof import('node:zlib'));
 /** node:child_process: only for `--signal` without a pid (pgrep). */
 export const childProcess = once(() => load('node:child_process') as typeof import('node:child_process'));
 /** @nats-io/jwt: only in operator mode (decode verifies a JWT's signature against its issuer). */
