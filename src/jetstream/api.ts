@@ -165,6 +165,7 @@ function streamCreate(r: Request): void {
     } else {
       if (overlaps(jsa, cfg.subjects, null)) throw new JsApiError(JSStreamSubjectOverlapErr);
       stream = jsa.addStream(cfg);
+      jsa.adviseStream(name, 'create');
     }
     jsa.respond(r.reply, `{"type":"${STREAM_CREATE_TYPE}",${stream.renderInfoFields()},"did_create":true}`, false);
   });
@@ -185,6 +186,7 @@ function streamUpdate(r: Request): void {
     if (cfg.max_bytes > stream.cfg.max_bytes) checkBytesLimits(jsa, cfg);
     stream.update(cfg);
     jsa.saveStreamMeta(stream);
+    jsa.adviseStream(name, 'modify');
     const domain = jsa.js.config.domain;
     const tail = domain !== '' ? `,"domain":${goJSON(domain)}` : '';
     jsa.respond(r.reply, `{"type":"${STREAM_UPDATE_TYPE}",${stream.renderInfoFields()}${tail}${stream.renderSourcing()}}`, false);

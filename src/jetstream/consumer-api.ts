@@ -7,6 +7,7 @@ import { randomToken } from '../accounts/account.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
 import { enabled, guarded, isEmptyRequest, lookup, num, object, type Handler, type Request } from './api-common.js';
 import { Consumer } from './consumer.js';
+import { consumerAction, CONSUMER_CREATED_PRE } from './advisories.js';
 import { e, JsApiError, JSStreamMismatchErr, JSStreamReplicasNotSupportedErr, streamInvalidConfig } from './errors.js';
 import { decodeConsumerRequest, goJSON, type ConsumerConfig } from './json.js';
 import type { Stream } from './stream.js';
@@ -36,6 +37,11 @@ const JSConsumerMaxDeliverBackoffErr = e(400, 10116, 'max deliver is required to
 const JSConsumerPullRequiresAckErr = e(400, 10084, 'consumer in pull mode requires ack policy');
 const JSConsumerWQConsumerNotDeliverAllErr = e(400, 10101, 'consumer must be deliver all on workqueue stream');
 const JSConsumerWQRequiresExplicitAckErr = e(400, 10098, 'workqueue stream requires explicit ack');
+const JSConsumerSmallHeartbeatErr = e(400, 10083, 'consumer idle heartbeat needs to be >= 100ms');
+const JSConsumerPullWithRateLimitErr = e(400, 10086, 'consumer in pull mode can not have rate limit set');
+const JSConsumerHBRequiresPushErr = e(400, 10088, 'consumer idle heartbeat requires a push based consumer');
+const JSConsumerFCRequiresPushErr = e(400, 10089, 'consumer flow control requires a push based consumer');
+const JSConsumerWithFlowControlNeedsHeartbeats = e(400, 10108, 'consumer with flow control also needs heartbeats');
 
 /** nats-server's JsAckWaitDefault, JsDefaultMaxAckPending, JSWaitQueueDefaultMax, JsDeleteWaitTimeDefault. */
 const ACK_WAIT_DEFAULT = 30_000_000_000;
@@ -84,7 +90,13 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
     if (stream.cfg.subjects.some((s) => subjectIsSubsetMatch(c.deliver_subject, s))) throw new JsApiError(JSConsumerDeliverCycleErr);
     if (c.max_waiting !== 0) throw new JsApiError(JSConsumerPushMaxWaitingErr);
     if (c.ack_policy === 'none' && c.max_ack_pending > 0) throw new JsApiError(JSConsumerMaxPendingAckPolicyRequiredErr);
-  } else if (c.ack_policy === 'none' && stream.cfg.retention === 'workqueue') throw new JsApiError(JSConsumerPullRequiresAckErr);
+    if (c.idle_heartbeat > 0 && c.idle_heartbeat < 100_000_000) throw new JsApiError(JSConsumerSmallHeartbeatErr);
+  } else {
+    if (c.ack_policy === 'none' && stream.cfg.retention === 'workqueue') throw new JsApiError(JSConsumerPullRequiresAckErr);
+    if (c.rate_limit_bps > 0) throw new JsApiError(JSConsumerPullWithRateLimitErr);
+    if (c.idle_heartbeat > 0) throw new JsApiError(JSConsumerHBRequiresPushErr);
+    if (c.flow_control) throw new JsApiError(JSConsumerFCRequiresPushErr);
+  }
   if (c.filter_subject !== '') {
     if (!isValidSubject(c.filter_subject)) throw new JsApiError(JSConsumerFilterNotSubsetErr);
     const subjects = stream.cfg.subjects;
@@ -102,6 +114,7 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
   if (c.deliver_policy === 'by_start_time' && c.opt_start_time === null) {
     throw new JsApiError(streamInvalidConfig('consumer delivery policy is deliver by start time, but optional start time is not set'));
   }
+  if (c.flow_control && c.idle_heartbeat === 0) throw new JsApiError(JSConsumerWithFlowControlNeedsHeartbeats);
   return c;
 }
 
@@ -142,6 +155,7 @@ function consumerCreate(r: Request): void {
       // A mem_storage consumer of a file stream keeps its state in memory, as nats-server's.
       c = new Consumer(stream, cname, checked, Date.now(), checked.mem_storage ? null : stream.store.consumerStore(cname));
       stream.consumers.set(cname, c);
+      r.jsa.advise(`${CONSUMER_CREATED_PRE}.${stream.name}.${cname}`, () => consumerAction(stream.name, cname, 'create', stream.owner.domain));
     }
     r.jsa.respond(r.reply, `{"type":"${CONSUMER_CREATE_TYPE}",${c.renderInfo()}}`, false);
     // A push consumer starts delivering after the reply, as nats-server's goroutine does.

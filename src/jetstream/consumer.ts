@@ -3,10 +3,23 @@
 // pull requests (`$JS.API.CONSUMER.MSG.NEXT`: batch, expires, no_wait, idle heartbeats and the
 // 404/408/409 status messages) and push delivery, acks on the 9-token reply subject
 // `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (+ACK, -NAK, +WPI,
-// +TERM, +NXT) and redelivery after ack_wait.
+// +TERM, +NXT) and redelivery after ack_wait; push flow control (`$JS.FC.<stream>.<consumer>.<n>`),
+// replay original, rate limits, and the consumer advisories (max deliveries, nak, terminated,
+// ack samples).
 
-import { internalSub, type InternalHandler, type Subscription } from '../accounts/account.js';
+import { internalSub, randomToken, type InternalHandler, type Subscription } from '../accounts/account.js';
 import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
+import {
+  ackMetric,
+  consumerAction,
+  CONSUMER_ACK_METRIC_PRE,
+  CONSUMER_DELETED_PRE,
+  CONSUMER_MAX_DELIVERIES_PRE,
+  CONSUMER_MSG_NAKED_PRE,
+  CONSUMER_MSG_TERMINATED_PRE,
+  deliveryEvent,
+  maxDeliver,
+} from './advisories.js';
 import { filterMatches } from '../subjects/subject.js';
 import type { ConsumerState, ConsumerStore, StoreMsg } from './store/store.js';
 import type { Stream } from './stream.js';
@@ -42,6 +55,11 @@ const PUSH_INTEREST_POLL_MS = 250;
 const NO_MESSAGES = 'NATS/1.0 404 No Messages\r\n\r\n';
 const EXCEEDED_MAX_WAITING = 'NATS/1.0 409 Exceeded MaxWaiting\r\n\r\n';
 const CONSUMER_DELETED = 'NATS/1.0 409 Consumer Deleted\r\n\r\n';
+const FLOW_CONTROL_REQUEST = Buffer.from('NATS/1.0 100 FlowControl Request\r\n\r\n', 'latin1');
+/** nats-server's JsFlowControlMaxPending: the largest flow control window, bytes; the first is 1/16 of it. */
+const FLOW_CONTROL_MAX_PENDING = 32 * 1024 * 1024;
+/** nats-server's default max_payload: a rate limiter's burst when neither the stream nor the options set one. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 export class Consumer {
   readonly stream: Stream;
@@ -71,6 +89,33 @@ export class Consumer {
   private lastSent = Date.now();
   private readonly waiting: WaitingRequest[] = [];
   private readonly ackSub: Subscription;
+  /**
+   * Flow control of a `flow_control` push consumer (nats-server's maxpb, pblimit, pbytes, fcsz,
+   * fcid): delivery stops once pbytes, the bytes sent since the client last answered, pass the
+   * window maxpb; a request goes out past half of it, and its answer frees the bytes sent
+   * before it and doubles the window up to pblimit. maxpb 0: no flow control.
+   */
+  private maxpb = 0;
+  private pblimit = 0;
+  private pbytes = 0;
+  private fcsz = 0;
+  /** The outstanding flow control request's reply subject ('' = none). */
+  private fcid = '';
+  private readonly fcSub: Subscription | null = null;
+  /** replay_policy original: replaying (up to the stream's last sequence at the start) with the messages' original gaps. */
+  private replay: boolean;
+  private readonly replayLseq: number;
+  /** The time of the last message delivered (replay original), ms. */
+  private lts = 0;
+  /** The next message waits until then (replay original's gap, the rate limit), ms; 0: no wait. */
+  private holdUntil = 0;
+  /** rate_limit_bps as nats-server's rate.Limiter: a bucket of `burst` bytes refilled at `rate` bytes/ms (0: no limit). */
+  private readonly rate: number;
+  private readonly burst: number;
+  private tokens: number;
+  private tokensAt = Date.now();
+  /** sample_freq as a percentage (0: no ack samples). */
+  private readonly sfreq: number;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Ephemeral consumers: deleted after inactive_threshold without interest (pull: without requests). */
@@ -116,6 +161,22 @@ export class Consumer {
     const handler: InternalHandler = { clusterWide: false, receive: (subject, reply, hdrLen, payload) => this.ack(subject, reply, hdrLen, payload) };
     this.ackSub = internalSub(`$JS.ACK.${stream.name}.${name}.>`, handler);
     stream.owner.addSub(this.ackSub);
+    if (cfg.flow_control && !this.isPull) {
+      // nats-server's setMaxPendingBytes(JsFlowControlMaxPending) and its `$JS.FC.<stream>.<consumer>.*` subscription.
+      this.pblimit = FLOW_CONTROL_MAX_PENDING;
+      this.maxpb = FLOW_CONTROL_MAX_PENDING / 16;
+      this.fcSub = internalSub(`$JS.FC.${stream.name}.${name}.*`, { clusterWide: false, receive: (subject) => this.flowControlReply(subject) });
+      stream.owner.addSub(this.fcSub);
+    }
+    this.replay = cfg.replay_policy === 'original';
+    this.replayLseq = this.replay ? stream.store.state().lastSeq : 0;
+    this.rate = cfg.rate_limit_bps > 0 ? cfg.rate_limit_bps / 8 / 1000 : 0;
+    // The burst: the stream's max_msg_size, else the server's max_payload (nats-server's setRateLimit).
+    const maxPayload = stream.owner.maxPayload > 0 ? stream.owner.maxPayload : DEFAULT_MAX_PAYLOAD;
+    this.burst = stream.cfg.max_msg_size > 0 ? stream.cfg.max_msg_size : maxPayload;
+    this.tokens = this.burst;
+    const freq = /^(\d+)%?$/.exec(cfg.sample_freq);
+    this.sfreq = freq !== null ? Number(freq[1]) : 0;
     this.schedule();
   }
 
@@ -235,8 +296,10 @@ export class Consumer {
 
   /** Delivers while there is a target (a waiting request, or the push subject) and a message. */
   private deliver(): void {
+    if (this.closed) return;
     const c = this.cfg;
     const sublist = this.stream.owner.account.sublist;
+    if (!this.isPull && !this.pushBound()) return;
     for (;;) {
       let target: WaitingRequest | null = null;
       if (this.isPull) {
@@ -247,9 +310,11 @@ export class Consumer {
           this.waiting.shift();
           continue;
         }
-      } else if (!this.pushBound()) return;
+      } else if (this.maxpb > 0 && this.pbytes > this.maxpb) return; // stalled until the client answers flow control
       if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
+      if (this.holdUntil > 0 && this.holdUntil > Date.now()) return; // the timer delivers it
       const sm = this.nextMessage();
+      if (this.replay && this.sseq > this.replayLseq) this.replay = false;
       if (sm === null) {
         // Nothing more now: a no_wait request ends here.
         if (target !== null && target.noWait) {
@@ -257,6 +322,11 @@ export class Consumer {
           this.status(target.reply, target.d === 0 ? NO_MESSAGES : this.timeoutStatus(target));
           continue;
         }
+        return;
+      }
+      if (this.mustHold(sm)) {
+        this.unread(sm);
+        this.schedule();
         return;
       }
       if (target !== null && target.b > 0) {
@@ -281,6 +351,36 @@ export class Consumer {
     }
   }
 
+  /**
+   * replay_policy original and rate_limit_bps (nats-server's loopAndGatherMsgs): whether `sm`
+   * must wait (holdUntil is set); the message that waited goes when it is due.
+   */
+  private mustHold(sm: StoreMsg): boolean {
+    if (!this.replay && this.rate === 0 && this.holdUntil === 0) return false;
+    const now = Date.now();
+    if (this.holdUntil > 0) {
+      this.holdUntil = 0;
+      this.lts = sm.ts;
+      return false;
+    }
+    let wait = 0;
+    // Replaying: the gap to the previous message, when more than 1 ms.
+    if (this.replay && this.lts > 0 && sm.ts - this.lts > 1) wait = sm.ts - this.lts;
+    if (this.rate > 0) {
+      // ReserveN: the bytes are taken now (the bucket may go below zero); the wait pays the debt back.
+      this.tokens = Math.min(this.burst, this.tokens + (now - this.tokensAt) * this.rate);
+      this.tokensAt = now;
+      this.tokens -= sm.subject.length + this.ackSubjectLength(sm) + sm.hdr.length + (this.cfg.headers_only ? 0 : sm.msg.length);
+      if (this.tokens < 0) wait = Math.max(wait, Math.ceil(-this.tokens / this.rate));
+    }
+    if (wait <= 0) {
+      this.lts = sm.ts;
+      return false;
+    }
+    this.holdUntil = now + wait;
+    return true;
+  }
+
   /** Puts back the message nextMessage() just gave (it was not sent). */
   private unread(sm: StoreMsg): void {
     if (this.pending.has(sm.seq)) this.rdq.unshift(sm.seq);
@@ -299,10 +399,23 @@ export class Consumer {
 
   /** The next message to deliver: a redelivery first, then the next stored one matching the filter. */
   private nextMessage(): StoreMsg | null {
+    const maxdc = this.cfg.max_deliver;
     while (this.rdq.length > 0) {
       const seq = this.rdq.shift()!;
+      if (!this.pending.has(seq)) continue;
+      const dc = (this.rdc.get(seq) ?? 1) + 1;
+      if (maxdc > 0 && dc > maxdc) {
+        // Delivered max_deliver times: no longer pending, and the advisory goes out once (nats-server's getNextMsg).
+        this.rdc.set(seq, dc);
+        this.pending.delete(seq);
+        if (dc === maxdc + 1) {
+          const subject = `${CONSUMER_MAX_DELIVERIES_PRE}.${this.stream.name}.${this.name}`;
+          this.advise(subject, () => maxDeliver(this.stream.name, this.name, seq, dc - 1, this.stream.owner.domain));
+        }
+        continue;
+      }
       const sm = this.stream.store.load(seq);
-      if (sm !== null && this.pending.has(seq)) return sm;
+      if (sm !== null) return sm;
       this.pending.delete(seq);
     }
     this.lastFromLps = false;
@@ -324,9 +437,60 @@ export class Consumer {
     return sm;
   }
 
-  /** A push consumer delivers only while its deliver subject has interest (nats-server's push_bound). */
+  /**
+   * A push consumer delivers only while its deliver subject has interest (push_bound), as
+   * nats-server's registerNotification sees it: a subscription on exactly that subject, a plain
+   * one, or with `deliver_group` one in that queue group.
+   */
   pushBound(): boolean {
-    return !this.isPull && this.stream.owner.account.sublist.hasInterest(this.cfg.deliver_subject);
+    if (this.isPull) return false;
+    const subject = this.cfg.deliver_subject;
+    const group = this.cfg.deliver_group;
+    const r = this.stream.owner.account.sublist.match(subject);
+    if (group === '') {
+      for (const sub of r.plain) if (sub.subject === subject && !sub.closed) return true;
+      return false;
+    }
+    for (const members of r.queues) {
+      if (members[0]!.queue !== group) continue;
+      for (const sub of members) if (sub.subject === subject && !sub.closed) return true;
+    }
+    return false;
+  }
+
+  /** Publishes an advisory built by `build` in the stream's account, when someone listens. */
+  private advise(subject: string, build: () => string): void {
+    if (!this.stream.owner.account.sublist.hasInterest(subject)) return;
+    this.stream.owner.publish(Buffer.from(subject, 'latin1'), null, -1, Buffer.from(build()));
+  }
+
+  // ---- flow control (nats-server's needFlowControl, sendFlowControl, processFlowControl) ----
+
+  /** Whether to ask for flow control after a message of `sz` bytes: past half the window with none outstanding. */
+  private needFlowControl(sz: number): boolean {
+    if (this.fcid === '' && this.pbytes > this.maxpb / 2) return true;
+    // An outstanding request's answer will cover the bytes sent past a full window too.
+    if (this.fcid !== '' && this.pbytes - this.fcsz >= this.maxpb) this.fcsz += sz;
+    return false;
+  }
+
+  /** `NATS/1.0 100 FlowControl Request` on the deliver subject, its reply `$JS.FC.<stream>.<consumer>.<4 base-62 digits>`. */
+  private sendFlowControl(): void {
+    this.fcid = `$JS.FC.${this.stream.name}.${this.name}.${randomToken(4)}`;
+    this.fcsz = this.pbytes;
+    const b = FLOW_CONTROL_REQUEST;
+    this.stream.owner.publish(Buffer.from(this.cfg.deliver_subject, 'latin1'), Buffer.from(this.fcid, 'latin1'), b.length, b);
+  }
+
+  /** The client answered flow control: only the latest request counts; the window grows for a slow start. */
+  private flowControlReply(subject: Buffer): void {
+    if (this.closed || this.fcid === '' || subject.toString('latin1') !== this.fcid) return;
+    if (this.maxpb < this.pblimit) this.maxpb = Math.min(this.maxpb * 2, this.pblimit);
+    this.pbytes = Math.max(0, this.pbytes - this.fcsz);
+    this.fcid = '';
+    this.fcsz = 0;
+    this.deliver();
+    this.schedule();
   }
 
   private send(to: Buffer, sm: StoreMsg): void {
@@ -356,6 +520,12 @@ export class Consumer {
     const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
     if (this.cstore !== null) this.cstore.update(this.state);
     this.stream.owner.publish(to, Buffer.from(ack, 'latin1'), hdr.length > 0 ? hdr.length : -1, payload, Buffer.from(sm.subject, 'latin1'));
+    if (this.maxpb > 0) {
+      // nats-server's jsPubMsg size: deliver subject, ack reply, headers and payload.
+      const psz = to.length + ack.length + payload.length;
+      this.pbytes += psz;
+      if (this.needFlowControl(psz)) this.sendFlowControl();
+    }
     // Without acks a delivered message is done for this consumer (interest retention may drop it).
     if (c.ack_policy === 'none') this.stream.consumerAcked(this, seq);
   }
@@ -386,13 +556,22 @@ export class Consumer {
   private ack(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void {
     const tokens = subject.toString('latin1').split('.');
     if (tokens.length !== 9 || this.closed) return;
+    const dc = Number(tokens[4]);
     const seq = Number(tokens[5]);
+    const dseq = Number(tokens[6]);
     const body = (hdrLen > 0 ? payload.subarray(hdrLen) : payload).toString('latin1');
     const now = Date.now();
-    if (body === '' || body.startsWith('+ACK') || body.startsWith('+NXT') || body.startsWith('+TERM')) this.acked(seq, now);
-    else if (body.startsWith('-NAK')) {
+    if (body === '' || body.startsWith('+ACK') || body.startsWith('+NXT')) this.acked(seq, now, dseq, dc, true);
+    else if (body.startsWith('+TERM')) {
+      // Acked without a sample, then the advisory (nats-server's processTerm sends it for any +TERM).
+      this.acked(seq, now, dseq, dc, false);
+      const subject = `${CONSUMER_MSG_TERMINATED_PRE}.${this.stream.name}.${this.name}`;
+      this.advise(subject, () => deliveryEvent('terminated', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
+    } else if (body.startsWith('-NAK')) {
       const p = this.pending.get(seq);
-      if (p === undefined) return;
+      if (p === undefined || dseq <= this.adflr || dseq > this.dseq) return;
+      const subject = `${CONSUMER_MSG_NAKED_PRE}.${this.stream.name}.${this.name}`;
+      this.advise(subject, () => deliveryEvent('nak', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
       let delay = 0;
       const json = body.slice(4).trim();
       if (json.startsWith('{')) {
@@ -414,9 +593,17 @@ export class Consumer {
     this.schedule();
   }
 
-  private acked(seq: number, now: number): void {
+  /** An ack of `seq` (delivered as `dseq`, `dc` times); `sample`: an ack metric may be sampled (sample_freq). */
+  private acked(seq: number, now: number, dseq: number, dc: number, sample: boolean): void {
     const c = this.cfg;
     if (c.ack_policy === 'none') return;
+    if (sample && this.sfreq > 0 && c.ack_policy === 'explicit' && (this.sfreq >= 100 || Math.floor(Math.random() * 100) <= this.sfreq)) {
+      const p = this.pending.get(seq);
+      if (p !== undefined) {
+        const subject = `${CONSUMER_ACK_METRIC_PRE}.${this.stream.name}.${this.name}`;
+        this.advise(subject, () => ackMetric(this.stream.name, this.name, dseq, seq, (now - p.ts) * NS, dc, this.stream.owner.domain));
+      }
+    }
     if (c.ack_policy === 'all') {
       for (const s of [...this.pending.keys()]) {
         if (s > seq) continue;
@@ -481,6 +668,7 @@ export class Consumer {
     if (!this.isPull && this.cfg.idle_heartbeat > 0) next = Math.min(next, this.lastSent + this.cfg.idle_heartbeat / NS);
     // A push consumer without interest looks again for a subscriber on its deliver subject.
     if (!this.isPull && !this.pushBound()) next = Math.min(next, Date.now() + PUSH_INTEREST_POLL_MS);
+    if (this.holdUntil > 0) next = Math.min(next, this.holdUntil);
     if (next === Infinity) return;
     this.timer = setTimeout(() => this.tick(), Math.max(1, next - Date.now()));
     this.timer.unref();
@@ -498,8 +686,6 @@ export class Consumer {
         continue;
       }
       if (p.ts + this.deadline(seq) > now || this.rdq.includes(seq)) continue;
-      const dc = this.rdc.get(seq) ?? 1;
-      if (this.cfg.max_deliver > 0 && dc >= this.cfg.max_deliver) continue;
       p.ts = now;
       due.push(seq);
     }
@@ -527,7 +713,9 @@ export class Consumer {
 
   /** nats-server's sendIdleHeartbeat: the last consumer and stream sequences delivered. */
   private heartbeat(): string {
-    return `NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: ${this.dseq}\r\nNats-Last-Stream: ${this.lastDeliveredSseq}\r\n\r\n`;
+    const h = `NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: ${this.dseq}\r\nNats-Last-Stream: ${Math.max(0, this.sseq - 1)}\r\n`;
+    // Stalled on flow control: the client can answer the outstanding request from here.
+    return this.fcid !== '' ? `${h}Nats-Consumer-Stalled: ${this.fcid}\r\n\r\n` : h + '\r\n';
   }
 
   /** Stops; `deleted` (not a shutdown): waiting requests get 409 Consumer Deleted. */
@@ -537,9 +725,13 @@ export class Consumer {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.stream.owner.removeSub(this.ackSub);
+    if (this.fcSub !== null) this.stream.owner.removeSub(this.fcSub);
     if (this.cstore !== null) void (deleted ? this.cstore.delete() : this.cstore.stop());
     const waiting = this.waiting.splice(0);
-    if (deleted) for (const w of waiting) this.status(w.reply, CONSUMER_DELETED);
+    if (!deleted) return;
+    for (const w of waiting) this.status(w.reply, CONSUMER_DELETED);
+    const subject = `${CONSUMER_DELETED_PRE}.${this.stream.name}.${this.name}`;
+    this.advise(subject, () => consumerAction(this.stream.name, this.name, 'delete', this.stream.owner.domain));
   }
 
   // ---- info ----

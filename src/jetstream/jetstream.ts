@@ -2,7 +2,8 @@
 // configuration and limits, the JetStream state of each account (its streams, limits and API
 // counters), and the `$JS.API.>` subscription every account gets.
 
-import { internalSub, type Account, type Subscription } from '../accounts/account.js';
+import { internalSub, type Account, type ClientLink, type Subscription } from '../accounts/account.js';
+import { apiAudit, clientInfo, JS_API_AUDIT, STREAM_CREATED_PRE, STREAM_DELETED_PRE, STREAM_UPDATED_PRE, streamAction, type Action } from './advisories.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { unlimitedJetStreamAccount } from '../config/jetstream.js';
@@ -82,6 +83,11 @@ export class JsAccount {
   private readonly apiSub: Subscription;
   /** Whether apiSub is subscribed (not while a service import of the API shadows it). */
   private apiSubscribed = false;
+  /** The API request being answered (its audit advisory quotes it); subject null: none. */
+  private reqSubject: Buffer | null = null;
+  private reqHdrLen = -1;
+  private reqPayload: Buffer | null = null;
+  private reqSrc: ClientLink | null = null;
 
   constructor(js: JetStreamManager, account: Account, limits: JetStreamAccountLimits | null) {
     this.js = js;
@@ -89,7 +95,18 @@ export class JsAccount {
     this.limits = limits;
     this.apiSub = internalSub('$JS.API.>', {
       clusterWide: false,
-      receive: (subject, reply, hdrLen, payload) => js.api(this, subject, reply, hdrLen, payload),
+      receive: (subject, reply, hdrLen, payload, src) => {
+        const prev = [this.reqSubject, this.reqHdrLen, this.reqPayload, this.reqSrc] as const;
+        this.reqSubject = subject;
+        this.reqHdrLen = hdrLen;
+        this.reqPayload = payload;
+        this.reqSrc = src;
+        try {
+          js.api(this, subject, reply, hdrLen, payload);
+        } finally {
+          [this.reqSubject, this.reqHdrLen, this.reqPayload, this.reqSrc] = prev;
+        }
+      },
     });
     this.subscribeApi();
   }
@@ -159,6 +176,29 @@ export class JsAccount {
       this.js.apiErrors++;
     }
     this.reply(reply, json);
+    if (this.reqSubject !== null) this.audit(this.reqSubject, this.reqHdrLen, this.reqPayload!, this.reqSrc, json);
+  }
+
+  /** nats-server's sendJetStreamAPIAuditAdvisory: the request (body as text), who sent it and the response. */
+  private audit(subject: Buffer, hdrLen: number, payload: Buffer, src: ClientLink | null, response: string): void {
+    this.advise(JS_API_AUDIT, () => {
+      const host = this.js.host;
+      const ci = clientInfo(this.account.name, src !== null ? Math.round(src.rtt * 1e6) : 0, host.serverName, host.opts.cluster?.name ?? '');
+      const body = (hdrLen > 0 ? payload.subarray(hdrLen) : payload).toString('utf8');
+      return apiAudit(host.serverName, ci, subject.toString('latin1'), body, response, this.js.config.domain);
+    });
+  }
+
+  /** Publishes an advisory built by `build` in this account, when someone listens (nats-server's publishAdvisory). */
+  advise(subject: string, build: () => string): void {
+    if (!this.account.sublist.hasInterest(subject)) return;
+    this.js.host.publish(this.account, Buffer.from(subject, 'latin1'), null, -1, Buffer.from(build()));
+  }
+
+  /** A stream was created, updated or deleted through the API: `$JS.EVENT.ADVISORY.STREAM.<CREATED|UPDATED|DELETED>.<stream>`. */
+  adviseStream(name: string, action: Action): void {
+    const pre = action === 'create' ? STREAM_CREATED_PRE : action === 'modify' ? STREAM_UPDATED_PRE : STREAM_DELETED_PRE;
+    this.advise(`${pre}.${name}`, () => streamAction(name, action, this.js.config.domain));
   }
 
   /** Publishes `json` on `reply` (when there is one) without counting it. */
@@ -298,9 +338,12 @@ export class JsAccount {
     return null;
   }
 
+  /** Deletes a stream (the API): its consumers and then the stream are advised deleted. */
   async deleteStream(stream: Stream): Promise<void> {
     this.streams.delete(stream.name);
-    await stream.stop(true);
+    const done = stream.stop(true);
+    this.adviseStream(stream.name, 'delete');
+    await done;
   }
 
   private owner(): StreamOwner {
@@ -309,6 +352,7 @@ export class JsAccount {
     return {
       account: acc,
       domain: this.js.config.domain,
+      maxPayload: host.opts.maxPayload,
       publish: (subject, reply, hdrLen, payload, frame) => host.publish(acc, subject, reply, hdrLen, payload, frame),
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),

@@ -62,6 +62,8 @@ export interface StreamOwner {
   readonly account: Account;
   /** The JetStream domain ('' = none). */
   readonly domain: string;
+  /** The server's max_payload (a consumer's rate limit burst). */
+  readonly maxPayload: number;
   /** Publishes in the stream's account (replies, republish, deliveries; `frame` as JetStreamHost.publish). */
   publish(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
   addSub(sub: Subscription): void;
