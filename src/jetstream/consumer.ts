@@ -313,8 +313,9 @@ export class Consumer {
       } else if (this.maxpb > 0 && this.pbytes > this.maxpb) return; // stalled until the client answers flow control
       if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
       if (this.holdUntil > 0 && this.holdUntil > Date.now()) return; // the timer delivers it
-      const sm = this.nextMessage();
+      // Replay original ends once what the stream held at the start was delivered.
       if (this.replay && this.sseq > this.replayLseq) this.replay = false;
+      const sm = this.nextMessage();
       if (sm === null) {
         // Nothing more now: a no_wait request ends here.
         if (target !== null && target.noWait) {

@@ -1,0 +1,347 @@
+// JetStream consumer features against `nats-server -js`, with the official clients: push flow
+// control (the FlowControl Request, its `$JS.FC` reply, the stall and the stalled heartbeat, at
+// the same message counts as nats-server), the ordered push consumer and the KV watcher over
+// many messages, `deliver_group` and the exact-interest push_bound, `replay_policy: original`,
+// `rate_limit_bps`, the push/pull config checks, and the `$JS.EVENT.ADVISORY.>` / `$JS.EVENT.METRIC.>`
+// events of one script compared field by field.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { startServer } from '../src/index.js';
+import { spawnServer } from './helpers/spawn-server.js';
+
+type Kind = 'tsnats' | 'nats-server';
+const KINDS: Kind[] = ['tsnats', 'nats-server'];
+
+/** A JetStream server of `kind` on a loopback port, with its store in a fresh directory. */
+async function jsServer(kind: Kind): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-jscons-'));
+  if (kind === 'nats-server') {
+    const s = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dir}" }\n` });
+    return { port: s.port, stop: async () => (await s.stop(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  const s = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
+  return { port: s.port, stop: async () => (await s.shutdown(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+async function errCode(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e instanceof JetStreamApiError ? e : (e as Error).cause;
+    if (err instanceof JetStreamApiError) return err.code;
+    throw e;
+  }
+  throw new Error('expected a JetStream API error');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `cond()` holds (polling), or fails after `ms`. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** The raw header block of a status message (`NATS/1.0 100 ...\r\n...\r\n\r\n`). */
+function rawHeaders(m: Msg): string {
+  // The client's MsgHdrsImpl writes the block back as it read it (status line, then the headers in order).
+  return Buffer.from((m.headers as unknown as { encode(): Uint8Array }).encode()).toString('latin1');
+}
+
+describe.each(KINDS)('JetStream consumers on %s', (kind) => {
+  let srv: { port: number; stop: () => Promise<void> };
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    srv = await jsServer(kind);
+    nc = await connect({ port: srv.port });
+    jsm = await jetstreamManager(nc);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await srv?.stop();
+  });
+
+  it('flow control: a request past half the window, a stall at the window, the stalled heartbeat, resumed by the answer', async () => {
+    // The stream and consumer names and the deliver subject set the ack reply's and the message's sizes, so the counts below.
+    await jsm.streams.add({ name: 'F', subjects: ['fc.>'], storage: 'memory' as never });
+    const pay = Buffer.alloc(1024, 120);
+    for (let i = 0; i < 3000; i++) nc.publish('fc.x', pay);
+    await nc.flush();
+    let n = 0;
+    let answer = false;
+    const fcs: { at: number; reply: string; raw: string }[] = [];
+    const hbs: { at: number; raw: string; stalled: string | undefined }[] = [];
+    nc.subscribe('fcd', {
+      callback: (_e, m) => {
+        if (m.headers?.code === 100) {
+          if (m.headers.description === 'FlowControl Request') {
+            fcs.push({ at: n, reply: m.reply!, raw: rawHeaders(m) });
+            if (answer) m.respond();
+          } else hbs.push({ at: n, raw: rawHeaders(m), stalled: m.headers.get('Nats-Consumer-Stalled') || undefined });
+          return;
+        }
+        n++;
+      },
+    });
+    await nc.flush();
+    const ci = await jsm.consumers.add('F', { name: 'P', deliver_subject: 'fcd', ack_policy: 'none' as never, flow_control: true, idle_heartbeat: 300_000_000 });
+    expect(ci.config).toMatchObject({ flow_control: true, idle_heartbeat: 300_000_000 });
+    expect(ci.push_bound).toBe(true);
+    // nats-server's window starts at 2 MiB (32 MiB / 16): the request goes out past 1 MiB, delivery stops past 2 MiB.
+    await until(() => hbs.some((h) => h.stalled !== undefined), 10_000, 'a stalled heartbeat');
+    expect(n).toBe(1953);
+    expect(fcs).toHaveLength(1);
+    expect(fcs[0]!.at).toBe(978);
+    expect(fcs[0]!.raw).toBe('NATS/1.0 100 FlowControl Request\r\n\r\n');
+    expect(fcs[0]!.reply).toMatch(/^\$JS\.FC\.F\.P\.[0-9A-Za-z]{4}$/);
+    const stalled = hbs.find((h) => h.stalled !== undefined)!;
+    expect(stalled.raw).toBe(`NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1953\r\nNats-Last-Stream: 1953\r\nNats-Consumer-Stalled: ${fcs[0]!.reply}\r\n\r\n`);
+    // A stale reply subject is ignored; the latest request's answer frees the window (and doubles it).
+    nc.publish('$JS.FC.F.P.zzzz');
+    await nc.flush();
+    await sleep(100);
+    expect(n).toBe(1953);
+    answer = true;
+    nc.publish(fcs[0]!.reply);
+    await until(() => n === 3000, 10_000, 'every message');
+    expect(fcs.map((f) => f.at)).toEqual([978, 2930]);
+    const hbCount = hbs.length;
+    await until(() => hbs.length > hbCount, 5_000, 'an idle heartbeat');
+    expect(hbs[hbs.length - 1]!.raw).toBe('NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3000\r\nNats-Last-Stream: 3000\r\n\r\n');
+    const info = await jsm.consumers.info('F', 'P');
+    expect(info.delivered).toMatchObject({ consumer_seq: 3000, stream_seq: 3000 });
+    await jsm.streams.delete('F');
+  }, 60_000);
+
+  it('the ordered push consumer and the KV watcher get 50,000 messages in order, through flow control', async () => {
+    const N = 50_000;
+    await jsm.streams.add({ name: 'ORD', subjects: ['ord.*'], storage: 'memory' as never });
+    const pay = Buffer.alloc(100, 97);
+    for (let i = 0; i < N; i++) {
+      nc.publish(`ord.${i % 10}`, pay);
+      if (i % 5000 === 4999) await nc.flush();
+    }
+    await nc.flush();
+    const js = jetstream(nc);
+    const oc = await js.consumers.getPushConsumer('ORD');
+    const iter = await oc.consume();
+    const status: string[] = [];
+    void (async () => {
+      for await (const s of iter.status()) status.push(s.type);
+    })();
+    let next = 1;
+    for await (const m of iter) {
+      if (m.seq !== next) throw new Error(`got stream sequence ${m.seq}, wanted ${next}`);
+      if (m.info.deliverySequence !== next) throw new Error(`got consumer sequence ${m.info.deliverySequence}, wanted ${next}`);
+      if (next++ === N) break;
+    }
+    expect(next).toBe(N + 1);
+    // 50,000 deliveries of ~150 bytes pass the 1 MiB half window several times.
+    expect(status.filter((s) => s === 'flow_control').length).toBeGreaterThanOrEqual(3);
+    await jsm.streams.delete('ORD');
+
+    // A KV bucket written without acks, watched from the start: every key once.
+    const kv = await new Kvm(nc).create('many', { history: 1 });
+    const KEYS = 20_000;
+    for (let i = 0; i < KEYS; i++) {
+      nc.publish(`$KV.many.k${i}`, pay);
+      if (i % 5000 === 4999) await nc.flush();
+    }
+    await nc.flush();
+    const w = await kv.watch();
+    const keys = new Set<string>();
+    for await (const e of w) {
+      keys.add(e.key);
+      if (keys.size === KEYS) break;
+    }
+    expect(keys.size).toBe(KEYS);
+    await kv.destroy();
+  }, 120_000);
+
+  it('deliver_group: push_bound only with a queue subscription of that group on exactly the deliver subject', async () => {
+    await jsm.streams.add({ name: 'DG', subjects: ['dg.*'], storage: 'memory' as never });
+    const js = jetstream(nc);
+    for (let i = 0; i < 20; i++) await js.publish('dg.a', `m${i}`);
+    const plain: string[] = [];
+    const wild = nc.subscribe('dgq.>', { callback: () => void plain.push('wild') });
+    const plainSub = nc.subscribe('dgq.in', { callback: () => void plain.push('plain') });
+    await nc.flush();
+    await jsm.consumers.add('DG', { durable_name: 'g', deliver_subject: 'dgq.in', deliver_group: 'workers', ack_policy: 'explicit' as never });
+    await sleep(400);
+    // Neither a wildcard nor a plain subscriber is the group's interest.
+    expect((await jsm.consumers.info('DG', 'g')).push_bound).toBeFalsy();
+    expect(plain).toEqual([]);
+    wild.unsubscribe();
+    plainSub.unsubscribe();
+    const nc2 = await connect({ port: srv.port });
+    try {
+      const got: string[][] = [[], []];
+      for (const [i, c] of [nc, nc2].entries()) {
+        c.subscribe('dgq.in', {
+          queue: 'workers',
+          callback: (_e, m) => {
+            got[i]!.push(m.string());
+            m.respond();
+          },
+        });
+        await c.flush();
+      }
+      await until(() => got[0]!.length + got[1]!.length === 20, 10_000, 'the group to get every message');
+      expect([...got[0]!, ...got[1]!].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+      const info = await jsm.consumers.info('DG', 'g');
+      expect(info.push_bound).toBe(true);
+      expect(info.config.deliver_group).toBe('workers');
+    } finally {
+      await nc2.close();
+    }
+    await jsm.streams.delete('DG');
+  }, 30_000);
+
+  it('a plain push consumer binds only to a subscription on exactly its deliver subject', async () => {
+    await jsm.streams.add({ name: 'PB', subjects: ['pb.*'], storage: 'memory' as never });
+    const got: string[] = [];
+    const wild = nc.subscribe('pbd.*', { callback: (_e, m) => void got.push(m.subject) });
+    await nc.flush();
+    await jsm.consumers.add('PB', { durable_name: 'p', deliver_subject: 'pbd.x', ack_policy: 'none' as never });
+    await jetstream(nc).publish('pb.a', 'x');
+    await sleep(400);
+    expect((await jsm.consumers.info('PB', 'p')).push_bound).toBeFalsy();
+    expect(got).toEqual([]);
+    nc.subscribe('pbd.x', { callback: (_e, m) => void got.push(m.subject) });
+    await until(() => got.length === 2, 5_000, 'delivery to both subscriptions');
+    expect((await jsm.consumers.info('PB', 'p')).push_bound).toBe(true);
+    wild.unsubscribe();
+    await jsm.streams.delete('PB');
+  }, 30_000);
+
+  it('replay_policy original keeps the stored gaps until caught up; rate_limit_bps paces delivery', async () => {
+    await jsm.streams.add({ name: 'RP', subjects: ['rp.*'], storage: 'memory' as never, max_msg_size: 1000 });
+    const js = jetstream(nc);
+    await js.publish('rp.a', '1');
+    await sleep(400);
+    await js.publish('rp.a', '2');
+    await sleep(400);
+    await js.publish('rp.a', '3');
+    const at: number[] = [];
+    nc.subscribe('rpd', { callback: (_e, m) => void (m.headers?.code === undefined && at.push(Date.now())) });
+    await nc.flush();
+    await jsm.consumers.add('RP', { durable_name: 'r', deliver_subject: 'rpd', ack_policy: 'none' as never, replay_policy: 'original' as never });
+    await until(() => at.length === 3, 10_000, 'the replay');
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(300);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(300);
+    // Caught up: a new message goes at once.
+    const t0 = Date.now();
+    await js.publish('rp.b', '4');
+    await until(() => at.length === 4, 5_000, 'the live message');
+    expect(at[3]! - t0).toBeLessThan(300);
+
+    // 8,000 bits/s = 1,000 bytes/s with a burst of max_msg_size (1,000 bytes): 2,000 bytes more take ~2 s.
+    await jsm.streams.purge('RP');
+    for (let i = 0; i < 30; i++) await js.publish('rp.c', Buffer.alloc(100, 120));
+    const rl: number[] = [];
+    nc.subscribe('rld', { callback: (_e, m) => void (m.headers?.code === undefined && rl.push(Date.now())) });
+    await nc.flush();
+    const start = Date.now();
+    await jsm.consumers.add('RP', { durable_name: 'l', deliver_subject: 'rld', ack_policy: 'none' as never, rate_limit_bps: 8000, filter_subject: 'rp.c' });
+    await until(() => rl.length === 30, 20_000, 'the rate limited delivery');
+    // About 150 bytes a message (subject, ack reply, payload): 4,500 bytes, of which 1,000 at once.
+    expect(rl[29]! - start).toBeGreaterThanOrEqual(2_500);
+    expect(rl[5]! - start).toBeLessThan(1_500);
+    await jsm.streams.delete('RP');
+  }, 60_000);
+
+  it('push and pull config checks: 10083, 10086, 10088, 10089, 10108', async () => {
+    await jsm.streams.add({ name: 'CK', subjects: ['ck.*'], storage: 'memory' as never });
+    const push = { deliver_subject: 'ckd', ack_policy: 'none' as never };
+    expect(await errCode(jsm.consumers.add('CK', { ...push, idle_heartbeat: 50_000_000 }))).toBe(10083);
+    expect(await errCode(jsm.consumers.add('CK', { ...push, flow_control: true }))).toBe(10108);
+    const pull = { durable_name: 'pl', ack_policy: 'explicit' as never };
+    expect(await errCode(jsm.consumers.add('CK', { ...pull, rate_limit_bps: 1000 }))).toBe(10086);
+    expect(await errCode(jsm.consumers.add('CK', { ...pull, idle_heartbeat: 1_000_000_000 }))).toBe(10088);
+    expect(await errCode(jsm.consumers.add('CK', { ...pull, flow_control: true }))).toBe(10089);
+    await jsm.streams.delete('CK');
+  });
+});
+
+/** The script whose advisories are compared; returns them normalised (ids, times, rtt, server names). */
+async function advisories(port: number): Promise<string[]> {
+  const nc = await connect({ port });
+  const events: { subject: string; body: Record<string, unknown> }[] = [];
+  nc.subscribe('$JS.EVENT.>', { callback: (_e, m) => void events.push({ subject: m.subject, body: m.json() }) });
+  await nc.flush();
+  const req = async (subject: string, body?: unknown): Promise<Record<string, unknown>> =>
+    (await nc.request(subject, body === undefined ? '' : JSON.stringify(body), { timeout: 5000 })).json();
+  const next = async (consumer: string, body: unknown): Promise<Msg> =>
+    nc.request(`$JS.API.CONSUMER.MSG.NEXT.S.${consumer}`, JSON.stringify(body), { noMux: true, timeout: 5000 });
+  await req('$JS.API.INFO');
+  await req('$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory' });
+  await req('$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory' });
+  await req('$JS.API.STREAM.UPDATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory', max_msgs: 10 });
+  await req('$JS.API.STREAM.CREATE.BAD', { name: 'X' });
+  await req('s.a', 'one');
+  await req('s.b', 'two');
+  await req('$JS.API.CONSUMER.CREATE.S.C', { stream_name: 'S', config: { name: 'C', ack_policy: 'explicit', max_deliver: 2, ack_wait: 200_000_000 } });
+  await req('$JS.API.CONSUMER.DURABLE.CREATE.S.D', { stream_name: 'S', config: { durable_name: 'D', ack_policy: 'explicit', sample_freq: '100%' } });
+  const m1 = await next('C', { batch: 1 });
+  await nc.request(m1.reply!, '-NAK', { timeout: 5000 });
+  const m2 = await next('C', { batch: 1 });
+  expect(m2.reply!.split('.').slice(4, 7)).toEqual(['2', '1', '2']);
+  await sleep(400);
+  // seq 1 was delivered twice (max_deliver): dropped with the advisory; then seq 2.
+  const m3 = await next('C', { batch: 1, expires: 2_000_000_000 });
+  expect(m3.reply!.split('.').slice(4, 7)).toEqual(['1', '2', '3']);
+  await nc.request(m3.reply!, '+TERM', { timeout: 5000 });
+  const d1 = await next('D', { batch: 1 });
+  await nc.request(d1.reply!, '+ACK', { timeout: 5000 });
+  await req('$JS.API.STREAM.MSG.GET.S', { seq: 1 });
+  await req('$JS.API.CONSUMER.DELETE.S.C');
+  await req('$JS.API.STREAM.DELETE.S');
+  await nc.flush();
+  await sleep(300);
+  await nc.close();
+  const TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
+  return events
+    .map(({ subject, body }) => {
+      expect(body.id).toMatch(/^[0-9A-Za-z]{22}$/);
+      expect(body.timestamp).toMatch(TIME);
+      body.id = 'ID';
+      body.timestamp = 'T';
+      if (body.server !== undefined) body.server = 'SRV';
+      const client = body.client as Record<string, unknown> | undefined;
+      if (client !== undefined) {
+        expect(client.rtt).toBeGreaterThan(0);
+        client.rtt = 'RTT';
+        client.server = 'SRV';
+      }
+      if (typeof body.ack_time === 'number') body.ack_time = 'ACK_TIME';
+      if (typeof body.response === 'string') body.response = body.response.replace(TIME, 'T');
+      return `${subject} ${JSON.stringify(body)}`;
+    })
+    .sort();
+}
+
+describe('JetStream advisories, tsnats against nats-server', () => {
+  it('the same $JS.EVENT advisories and metrics, field by field, for one script', async () => {
+    const got: Record<Kind, string[]> = { tsnats: [], 'nats-server': [] };
+    for (const kind of KINDS) {
+      const srv = await jsServer(kind);
+      try {
+        got[kind] = await advisories(srv.port);
+      } finally {
+        await srv.stop();
+      }
+    }
+    expect(got.tsnats.length).toBeGreaterThanOrEqual(20);
+    expect(got.tsnats).toEqual(got['nats-server']);
+  }, 60_000);
+});
