@@ -123,7 +123,7 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.delete('F');
   }, 60_000);
 
-  it('the ordered push consumer and the KV watcher get 50,000 messages in order, through flow control', async () => {
+  it('the ordered push and pull consumers and the KV watcher get 50,000 messages in order, through flow control', async () => {
     const N = 50_000;
     await jsm.streams.add({ name: 'ORD', subjects: ['ord.*'], storage: 'memory' as never });
     const pay = Buffer.alloc(100, 97);
@@ -148,6 +148,15 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     expect(next).toBe(N + 1);
     // 50,000 deliveries of ~150 bytes pass the 1 MiB half window several times.
     expect(status.filter((s) => s === 'flow_control').length).toBeGreaterThanOrEqual(3);
+    // The ordered pull consumer (js.consumers.get without a name) reads them all too.
+    const op = await js.consumers.get('ORD');
+    const pulled = await op.consume({ max_messages: 1000 });
+    next = 1;
+    for await (const m of pulled) {
+      if (m.seq !== next) throw new Error(`got stream sequence ${m.seq}, wanted ${next}`);
+      if (next++ === N) break;
+    }
+    expect(next).toBe(N + 1);
     await jsm.streams.delete('ORD');
 
     // A KV bucket written without acks, watched from the start: every key once.
