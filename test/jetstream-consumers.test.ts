@@ -269,6 +269,51 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.delete('RP');
   }, 60_000);
 
+  it('consumer updates: what nats-server lets change, its refusals (10012 texts, 10013 while bound)', async () => {
+    await jsm.streams.add({ name: 'UP', subjects: ['up.*'], storage: 'memory' as never });
+    const js = jetstream(nc);
+    for (let i = 0; i < 3; i++) await js.publish('up.a', `m${i}`);
+    await jsm.consumers.add('UP', { durable_name: 'u', ack_policy: 'explicit' as never, max_ack_pending: 10, description: 'a' });
+    const up = await jsm.consumers.update('UP', 'u', { description: 'b', max_ack_pending: 20, max_deliver: 5, sample_freq: '50%' });
+    expect(up.config).toMatchObject({ description: 'b', max_ack_pending: 20, max_deliver: 5, sample_freq: '50%' });
+    expect((await jsm.consumers.info('UP', 'u')).config.description).toBe('b');
+    const refused = async (cfg: Record<string, unknown>): Promise<string> => {
+      try {
+        await jsm.consumers.update('UP', 'u', cfg);
+      } catch (e) {
+        const err = e instanceof JetStreamApiError ? e : ((e as Error).cause as JetStreamApiError);
+        return `${err.status}/${err.code} ${err.message}`;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(await refused({ deliver_policy: 'last' })).toBe('500/10012 deliver policy can not be updated');
+    expect(await refused({ ack_policy: 'all' })).toBe('500/10012 ack policy can not be updated');
+    expect(await refused({ max_waiting: 7 })).toBe('500/10012 max waiting can not be updated');
+    // The pull consumer's max_waiting comes along (the client merges the info's config): checked first.
+    expect(await refused({ deliver_subject: 'upd' })).toBe('400/10080 consumer in push mode can not set max waiting');
+    // A push consumer moves to another deliver subject only while nothing listens on the old one.
+    const got: string[] = [];
+    const sub1 = nc.subscribe('upd.1', { callback: (_e, m) => void got.push(`1:${m.string()}`) });
+    await nc.flush();
+    await jsm.consumers.add('UP', { durable_name: 'p', ack_policy: 'explicit' as never, deliver_subject: 'upd.1' });
+    await until(() => got.length === 3, 5_000, 'the first deliveries');
+    let err = '';
+    try {
+      await jsm.consumers.update('UP', 'p', { deliver_subject: 'upd.2' });
+    } catch (e) {
+      err = String((e as Error).message);
+    }
+    expect(err).toBe('consumer name already in use');
+    // Unbound, it moves; its unacked messages go again to the new subject.
+    sub1.unsubscribe();
+    await nc.flush();
+    expect((await jsm.consumers.update('UP', 'p', { deliver_subject: 'upd.2' })).config.deliver_subject).toBe('upd.2');
+    nc.subscribe('upd.2', { callback: (_e, m) => void got.push(`2:${m.string()}`) });
+    await until(() => got.length === 6, 5_000, 'the redeliveries');
+    expect(got.slice(3)).toEqual(['2:m0', '2:m1', '2:m2']);
+    await jsm.streams.delete('UP');
+  });
+
   it('push and pull config checks: 10083, 10086, 10088, 10089, 10108', async () => {
     await jsm.streams.add({ name: 'CK', subjects: ['ck.*'], storage: 'memory' as never });
     const push = { deliver_subject: 'ckd', ack_policy: 'none' as never };

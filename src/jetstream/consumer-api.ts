@@ -6,7 +6,7 @@
 import { randomToken } from '../accounts/account.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
 import { enabled, guarded, isEmptyRequest, lookup, num, object, type Handler, type Request } from './api-common.js';
-import { Consumer } from './consumer.js';
+import { Consumer, renderConsumerConfig } from './consumer.js';
 import { consumerAction, CONSUMER_CREATED_PRE } from './advisories.js';
 import { e, JsApiError, JSStreamMismatchErr, JSStreamReplicasNotSupportedErr, streamInvalidConfig } from './errors.js';
 import { decodeConsumerRequest, goJSON, type ConsumerConfig } from './json.js';
@@ -118,6 +118,29 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
   return c;
 }
 
+/** nats-server's checkNewConsumerConfig for configs that differ: what may not change is refused (500/10012, or its API error). */
+function checkNewConsumerConfig(r: Request, a: ConsumerConfig, b: ConsumerConfig): void {
+  const refuse = (what: string): never => {
+    throw new JsApiError(e(500, 10012, what));
+  };
+  if (a.deliver_policy !== b.deliver_policy) refuse('deliver policy can not be updated');
+  if (a.opt_start_seq !== b.opt_start_seq) refuse('start sequence can not be updated');
+  // nats-server compares the *time.Time pointers: any start time differs from another config's.
+  if (a.opt_start_time !== null || b.opt_start_time !== null) refuse('start time can not be updated');
+  if (a.ack_policy !== b.ack_policy) refuse('ack policy can not be updated');
+  if (a.replay_policy !== b.replay_policy) refuse('replay policy can not be updated');
+  if (a.idle_heartbeat !== b.idle_heartbeat) refuse('heart beats can not be updated');
+  if (a.flow_control !== b.flow_control) refuse('flow control can not be updated');
+  if (a.max_waiting !== b.max_waiting) refuse('max waiting can not be updated');
+  if (a.deliver_subject !== b.deliver_subject) {
+    if (a.deliver_subject === '') refuse('can not update pull consumer to push based');
+    if (b.deliver_subject === '') refuse('can not update push consumer to pull based');
+    // Only while nothing listens on the old deliver subject.
+    if (r.jsa.account.sublist.hasInterest(a.deliver_subject)) throw new JsApiError(JSConsumerNameExistErr);
+  }
+  if (b.backoff.length > 0 && b.max_deliver <= b.backoff.length) throw new JsApiError(JSConsumerMaxDeliverBackoffErr);
+}
+
 function consumerCreate(r: Request): void {
   if (!enabled(r, CONSUMER_CREATE_TYPE)) return;
   guarded(r, CONSUMER_CREATE_TYPE, '', () => {
@@ -146,7 +169,11 @@ function consumerCreate(r: Request): void {
     const existing = stream.consumers.get(cname) as Consumer | undefined;
     let c: Consumer;
     if (existing !== undefined) {
-      if (goJSON(existing.cfg) !== goJSON(checked)) throw new JsApiError(JSConsumerNameExistErr);
+      // An existing consumer: its config may change where nats-server allows it.
+      if (renderConsumerConfig(existing.cfg) !== renderConsumerConfig(checked)) {
+        checkNewConsumerConfig(r, existing.cfg, checked);
+        existing.update(checked);
+      }
       c = existing;
     } else {
       const max = stream.cfg.max_consumers;

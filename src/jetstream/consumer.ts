@@ -110,12 +110,12 @@ export class Consumer {
   /** The next message waits until then (replay original's gap, the rate limit), ms; 0: no wait. */
   private holdUntil = 0;
   /** rate_limit_bps as nats-server's rate.Limiter: a bucket of `burst` bytes refilled at `rate` bytes/ms (0: no limit). */
-  private readonly rate: number;
-  private readonly burst: number;
-  private tokens: number;
+  private rate = 0;
+  private burst = 0;
+  private tokens = 0;
   private tokensAt = Date.now();
   /** sample_freq as a percentage (0: no ack samples). */
-  private readonly sfreq: number;
+  private sfreq = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Ephemeral consumers: deleted after inactive_threshold without interest (pull: without requests). */
@@ -170,13 +170,39 @@ export class Consumer {
     }
     this.replay = cfg.replay_policy === 'original';
     this.replayLseq = this.replay ? stream.store.state().lastSeq : 0;
-    this.rate = cfg.rate_limit_bps > 0 ? cfg.rate_limit_bps / 8 / 1000 : 0;
-    // The burst: the stream's max_msg_size, else the server's max_payload (nats-server's setRateLimit).
-    const maxPayload = stream.owner.maxPayload > 0 ? stream.owner.maxPayload : DEFAULT_MAX_PAYLOAD;
-    this.burst = stream.cfg.max_msg_size > 0 ? stream.cfg.max_msg_size : maxPayload;
+    this.setRateAndSampling();
+    this.schedule();
+  }
+
+  /** rate_limit_bps and sample_freq from the config (nats-server's setRateLimit and sfreq). */
+  private setRateAndSampling(): void {
+    const c = this.cfg;
+    this.rate = c.rate_limit_bps > 0 ? c.rate_limit_bps / 8 / 1000 : 0;
+    // The burst: the stream's max_msg_size, else the server's max_payload; the bucket starts full.
+    const maxPayload = this.stream.owner.maxPayload > 0 ? this.stream.owner.maxPayload : DEFAULT_MAX_PAYLOAD;
+    this.burst = this.stream.cfg.max_msg_size > 0 ? this.stream.cfg.max_msg_size : maxPayload;
     this.tokens = this.burst;
-    const freq = /^(\d+)%?$/.exec(cfg.sample_freq);
+    this.tokensAt = Date.now();
+    const freq = /^(\d+)%?$/.exec(c.sample_freq);
     this.sfreq = freq !== null ? Number(freq[1]) : 0;
+  }
+
+  /**
+   * A checked new configuration for this consumer (nats-server's updateConfig; the API checked
+   * what may change): saved, and what depends on it follows. A new deliver subject gets every
+   * pending message again.
+   */
+  update(cfg: ConsumerConfig): void {
+    const old = this.cfg;
+    this.cfg = cfg;
+    if (this.cstore !== null) this.cstore.saveConfig({ name: this.name, created: this.created, config: cfg });
+    if (cfg.deliver_subject !== old.deliver_subject) {
+      for (const seq of [...this.pending.keys()].sort((a, b) => a - b)) if (!this.rdq.includes(seq)) this.rdq.push(seq);
+    }
+    if (cfg.filter_subject !== old.filter_subject) this.np = -1;
+    if (cfg.rate_limit_bps !== old.rate_limit_bps || cfg.sample_freq !== old.sample_freq) this.setRateAndSampling();
+    if (cfg.inactive_threshold !== old.inactive_threshold) this.inactiveSince = Date.now();
+    this.deliver();
     this.schedule();
   }
 
