@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startServer } from '../src/index.js';
@@ -312,6 +312,38 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await until(() => got.length === 6, 5_000, 'the redeliveries');
     expect(got.slice(3)).toEqual(['2:m0', '2:m1', '2:m2']);
     await jsm.streams.delete('UP');
+  });
+
+  it('pull requests: 409 for a push consumer, MaxRequestExpires and MaxRequestMaxBytes, 408 Requests Pending, +NXT', async () => {
+    await jsm.streams.add({ name: 'PR', subjects: ['pr.*'], storage: 'memory' as never });
+    const js = jetstream(nc);
+    for (let i = 0; i < 3; i++) await js.publish('pr.a', `m${i}`);
+    await jsm.consumers.add('PR', { durable_name: 'push', ack_policy: 'none' as never, deliver_subject: 'prd' });
+    await jsm.consumers.add('PR', { durable_name: 'q', ack_policy: 'explicit' as never, max_expires: 1_500_000_000, max_bytes: 1000 });
+    const next = async (consumer: string, body: unknown): Promise<string> => {
+      const m = await nc.request(`$JS.API.CONSUMER.MSG.NEXT.PR.${consumer}`, typeof body === 'string' ? body : JSON.stringify(body), { noMux: true, timeout: 5000 });
+      return m.headers?.code !== undefined ? rawHeaders(m) : `${m.subject} ${m.string()}`;
+    };
+    expect(await next('push', { batch: 1 })).toBe('NATS/1.0 409 Consumer is push based\r\n\r\n');
+    expect(await next('q', { batch: 1, expires: 2_000_000_000 })).toBe('NATS/1.0 409 Exceeded MaxRequestExpires of 1.5s\r\n\r\n');
+    expect(await next('q', { batch: 1, max_bytes: 2000 })).toBe('NATS/1.0 409 Exceeded MaxRequestMaxBytes of 1000\r\n\r\n');
+    // A waiting request still wants 9 (max_ack_pending 1 holds the rest); 2 are there: a no_wait request would get none.
+    await jsm.consumers.add('PR', { durable_name: 'w', ack_policy: 'explicit' as never, max_ack_pending: 1 });
+    const inbox = createInbox();
+    nc.subscribe(inbox, { callback: () => {} });
+    await nc.flush();
+    nc.publish('$JS.API.CONSUMER.MSG.NEXT.PR.w', JSON.stringify({ batch: 10, expires: 1_000_000_000 }), { reply: inbox });
+    await nc.flush();
+    await sleep(100);
+    expect(await next('w', { batch: 1, no_wait: true })).toBe('NATS/1.0 408 Requests Pending\r\n\r\n');
+    // +NXT acks and asks for the next one on the same reply.
+    const m = await nc.request('$JS.API.CONSUMER.MSG.NEXT.PR.q', '', { noMux: true, timeout: 5000 });
+    expect(m.string()).toBe('m0');
+    const n = await nc.request(m.reply!, '+NXT', { noMux: true, timeout: 5000 });
+    expect(n.string()).toBe('m1');
+    const info = await jsm.consumers.info('PR', 'q');
+    expect(info.ack_floor.stream_seq).toBeGreaterThanOrEqual(1);
+    await jsm.streams.delete('PR');
   });
 
   it('push and pull config checks: 10083, 10086, 10088, 10089, 10108', async () => {

@@ -239,11 +239,11 @@ function consumerList(r: Request): void {
   });
 }
 
-/** MSG.NEXT: handed to the pull consumer; unknown streams and consumers get no reply. */
+/** MSG.NEXT: handed to the consumer (a push consumer answers 409); unknown streams and consumers get no reply. */
 function msgNext(r: Request): void {
   const stream = r.jsa.streams.get(r.tokens[5]!);
   const c = stream?.consumers.get(r.tokens[6]!) as Consumer | undefined;
-  if (c === undefined || !c.isPull) return;
+  if (c === undefined) return;
   c.nextRequest(r.reply, r.body);
 }
 

@@ -9,6 +9,7 @@
 
 import { internalSub, randomToken, type InternalHandler, type Subscription } from '../accounts/account.js';
 import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
+import { goDurationString } from '../config/values.js';
 import {
   ackMetric,
   consumerAction,
@@ -240,6 +241,7 @@ export class Consumer {
   /** A pull request (MSG.NEXT): body empty, a batch count, or the JSON request. */
   nextRequest(reply: Buffer | null, body: Buffer): void {
     if (reply === null || reply.length === 0 || this.closed) return;
+    if (!this.isPull) return this.status(reply, 'NATS/1.0 409 Consumer is push based\r\n\r\n');
     const text = body.toString('utf8').trim();
     let batch = 1;
     let expiresNs = 0;
@@ -263,11 +265,19 @@ export class Consumer {
     if (batch <= 0) batch = 1;
     const c = this.cfg;
     if (c.max_batch > 0 && batch > c.max_batch) return this.status(reply, `NATS/1.0 409 Exceeded MaxRequestBatch of ${c.max_batch}\r\n\r\n`);
+    if (expiresNs > 0 && c.max_expires > 0 && expiresNs > c.max_expires) {
+      return this.status(reply, `NATS/1.0 409 Exceeded MaxRequestExpires of ${goDurationString(BigInt(c.max_expires))}\r\n\r\n`);
+    }
+    if (maxBytes > 0 && c.max_bytes > 0 && maxBytes > c.max_bytes) return this.status(reply, `NATS/1.0 409 Exceeded MaxRequestMaxBytes of ${c.max_bytes}\r\n\r\n`);
     const now = Date.now();
     this.expireWaiting(now);
     if (noWait) {
       const avail = this.numPending() + this.rdq.length;
       if (avail === 0 && expiresNs === 0) return this.status(reply, NO_MESSAGES);
+      // Fewer messages than the waiting requests still want: this one would get none.
+      let wanted = 0;
+      for (const w of this.waiting) wanted += w.n;
+      if (avail > 0 && avail < wanted) return this.status(reply, 'NATS/1.0 408 Requests Pending\r\n\r\n');
     }
     if (this.waiting.length >= c.max_waiting) return this.status(reply, EXCEEDED_MAX_WAITING);
     const hb = hbNs / NS;
@@ -588,8 +598,14 @@ export class Consumer {
     const dseq = Number(tokens[6]);
     const body = (hdrLen > 0 ? payload.subarray(hdrLen) : payload).toString('latin1');
     const now = Date.now();
-    if (body === '' || body.startsWith('+ACK') || body.startsWith('+NXT')) this.acked(seq, now, dseq, dc, true);
-    else if (body.startsWith('+TERM')) {
+    let ackReply = reply !== null && reply.length > 0;
+    if (body === '' || body.startsWith('+ACK')) this.acked(seq, now, dseq, dc, true);
+    else if (body.startsWith('+NXT')) {
+      // Acked, and a pull request for the ack's reply subject (the rest of the body is its batch or JSON).
+      this.acked(seq, now, dseq, dc, true);
+      if (ackReply) this.nextRequest(reply, payload.subarray(Math.max(hdrLen, 0) + 4));
+      ackReply = false;
+    } else if (body.startsWith('+TERM')) {
       // Acked without a sample, then the advisory (nats-server's processTerm sends it for any +TERM).
       this.acked(seq, now, dseq, dc, false);
       const subject = `${CONSUMER_MSG_TERMINATED_PRE}.${this.stream.name}.${this.name}`;
@@ -615,7 +631,7 @@ export class Consumer {
       if (p !== undefined) p.ts = now;
     }
     // An ack with a reply (the clients' ackAck) is confirmed with an empty message.
-    if (reply !== null && reply.length > 0) this.stream.owner.publish(reply, null, -1, EMPTY);
+    if (ackReply) this.stream.owner.publish(reply!, null, -1, EMPTY);
     this.deliver();
     this.schedule();
   }
