@@ -346,6 +346,21 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.delete('PR');
   });
 
+  it('a durable with inactive_threshold is deleted once idle, as an ephemeral', async () => {
+    await jsm.streams.add({ name: 'IT', subjects: ['it.*'], storage: 'memory' as never });
+    await jsm.consumers.add('IT', { durable_name: 'idle', ack_policy: 'explicit' as never, inactive_threshold: 300_000_000 });
+    await jsm.consumers.add('IT', { durable_name: 'kept', ack_policy: 'explicit' as never });
+    let gone = false;
+    const end = Date.now() + 5_000;
+    while (!gone && Date.now() < end) {
+      await sleep(100);
+      gone = (await jsm.consumers.list('IT').next()).every((c) => c.name !== 'idle');
+    }
+    expect(gone).toBe(true);
+    expect((await jsm.consumers.info('IT', 'kept')).name).toBe('kept');
+    await jsm.streams.delete('IT');
+  }, 15_000);
+
   it('push and pull config checks: 10083, 10086, 10088, 10089, 10108', async () => {
     await jsm.streams.add({ name: 'CK', subjects: ['ck.*'], storage: 'memory' as never });
     const push = { deliver_subject: 'ckd', ack_policy: 'none' as never };

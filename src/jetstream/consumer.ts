@@ -119,7 +119,7 @@ export class Consumer {
   private sfreq = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Ephemeral consumers: deleted after inactive_threshold without interest (pull: without requests). */
+  /** A consumer with inactive_threshold (every ephemeral; durables that set it): deleted after it without interest (pull: without requests). */
   private inactiveSince = Date.now();
   /** Where the state persists (a file stream's consumer), or null (kept in memory only). */
   private readonly cstore: ConsumerStore | null;
@@ -707,7 +707,7 @@ export class Consumer {
       if (w.expires > 0) next = Math.min(next, w.expires);
       if (w.hbNext > 0) next = Math.min(next, w.hbNext);
     }
-    if (this.cfg.inactive_threshold > 0 && this.cfg.durable_name === '') next = Math.min(next, this.inactiveSince + this.cfg.inactive_threshold / NS);
+    if (this.cfg.inactive_threshold > 0) next = Math.min(next, this.inactiveSince + this.cfg.inactive_threshold / NS);
     if (!this.isPull && this.cfg.idle_heartbeat > 0) next = Math.min(next, this.lastSent + this.cfg.idle_heartbeat / NS);
     // A push consumer without interest looks again for a subscriber on its deliver subject.
     if (!this.isPull && !this.pushBound()) next = Math.min(next, Date.now() + PUSH_INTEREST_POLL_MS);
@@ -746,7 +746,7 @@ export class Consumer {
       if (this.pushBound()) this.status(Buffer.from(this.cfg.deliver_subject, 'latin1'), this.heartbeat());
     }
     if (this.waiting.length > 0 || this.pushBound()) this.inactiveSince = now;
-    if (this.cfg.durable_name === '' && this.cfg.inactive_threshold > 0 && now - this.inactiveSince >= this.cfg.inactive_threshold / NS) {
+    if (this.cfg.inactive_threshold > 0 && now - this.inactiveSince >= this.cfg.inactive_threshold / NS) {
       void this.stream.deleteConsumer(this);
       return;
     }
