@@ -90,6 +90,10 @@ export class Consumer {
   private lastSent = Date.now();
   private readonly waiting: WaitingRequest[] = [];
   private readonly ackSub: Subscription;
+  /** pushBound()'s answer, for the account's sublist generation and the config it was found for. */
+  private bound = false;
+  private boundGen = -1;
+  private boundCfg: ConsumerConfig | null = null;
   /**
    * Flow control of a `flow_control` push consumer (nats-server's maxpb, pblimit, pbytes, fcsz,
    * fcid): delivery stops once pbytes, the bytes sent since the client last answered, pass the
@@ -481,18 +485,24 @@ export class Consumer {
    */
   pushBound(): boolean {
     if (this.isPull) return false;
+    const sublist = this.stream.owner.account.sublist;
+    // Known while the account's subscriptions did not change (and the config did not).
+    if (sublist.generation === this.boundGen && this.cfg === this.boundCfg) return this.bound;
+    this.boundGen = sublist.generation;
+    this.boundCfg = this.cfg;
+    this.bound = false;
     const subject = this.cfg.deliver_subject;
     const group = this.cfg.deliver_group;
-    const r = this.stream.owner.account.sublist.match(subject);
+    const r = sublist.match(subject);
     if (group === '') {
-      for (const sub of r.plain) if (sub.subject === subject && !sub.closed) return true;
-      return false;
+      for (const sub of r.plain) if (sub.subject === subject && !sub.closed) this.bound = true;
+      return this.bound;
     }
     for (const members of r.queues) {
       if (members[0]!.queue !== group) continue;
-      for (const sub of members) if (sub.subject === subject && !sub.closed) return true;
+      for (const sub of members) if (sub.subject === subject && !sub.closed) this.bound = true;
     }
-    return false;
+    return this.bound;
   }
 
   /** Publishes an advisory built by `build` in the stream's account, when someone listens. */
