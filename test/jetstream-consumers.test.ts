@@ -361,6 +361,30 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.delete('IT');
   }, 15_000);
 
+  it('-NAK with a Go duration delays the redelivery; a bad delay is a plain NAK; a NAK of an acked message is still confirmed', async () => {
+    await jsm.streams.add({ name: 'NK', subjects: ['nk.*'], storage: 'memory' as never });
+    const js = jetstream(nc);
+    await js.publish('nk.a', 'x');
+    await js.publish('nk.a', 'y');
+    await jsm.consumers.add('NK', { durable_name: 'n', ack_policy: 'explicit' as never, ack_wait: 10_000_000_000 });
+    const next = (expires: number): Promise<Msg> =>
+      nc.request('$JS.API.CONSUMER.MSG.NEXT.NK.n', JSON.stringify({ batch: 1, expires: expires * 1e6 }), { noMux: true, timeout: 5000 });
+    const m1 = await next(1000);
+    await nc.request(m1.reply!, '-NAK 700ms', { timeout: 5000 });
+    const t0 = Date.now();
+    // Meanwhile the next message; then the NAKed one once its delay is over.
+    expect((await next(1000)).string()).toBe('y');
+    const again = await next(3000);
+    expect(again.string()).toBe('x');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    await nc.request(again.reply!, '-NAK later', { timeout: 5000 });
+    expect((await next(1000)).string()).toBe('x');
+    await nc.request(again.reply!, '+ACK', { timeout: 5000 });
+    // Not pending any more: no effect, but the ack is still confirmed.
+    expect((await nc.request(again.reply!, '-NAK', { timeout: 5000 })).data.length).toBe(0);
+    await jsm.streams.delete('NK');
+  }, 20_000);
+
   it('push and pull config checks: 10083, 10086, 10088, 10089, 10108', async () => {
     await jsm.streams.add({ name: 'CK', subjects: ['ck.*'], storage: 'memory' as never });
     const push = { deliver_subject: 'ckd', ack_policy: 'none' as never };

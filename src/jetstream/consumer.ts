@@ -9,7 +9,7 @@
 
 import { internalSub, randomToken, type InternalHandler, type Subscription } from '../accounts/account.js';
 import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
-import { goDurationString } from '../config/values.js';
+import { goDurationString, parseGoDuration } from '../config/values.js';
 import {
   ackMetric,
   consumerAction,
@@ -620,23 +620,8 @@ export class Consumer {
       this.acked(seq, now, dseq, dc, false);
       const subject = `${CONSUMER_MSG_TERMINATED_PRE}.${this.stream.name}.${this.name}`;
       this.advise(subject, () => deliveryEvent('terminated', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
-    } else if (body.startsWith('-NAK')) {
-      const p = this.pending.get(seq);
-      if (p === undefined || dseq <= this.adflr || dseq > this.dseq) return;
-      const subject = `${CONSUMER_MSG_NAKED_PRE}.${this.stream.name}.${this.name}`;
-      this.advise(subject, () => deliveryEvent('nak', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
-      let delay = 0;
-      const json = body.slice(4).trim();
-      if (json.startsWith('{')) {
-        try {
-          delay = Number(JSON.parse(json).delay ?? 0) / NS;
-        } catch {
-          delay = 0;
-        }
-      }
-      if (delay > 0) p.ts = now - this.deadline(seq) + delay;
-      else this.rdq.push(seq);
-    } else if (body.startsWith('+WPI')) {
+    } else if (body.startsWith('-NAK')) this.nak(seq, dseq, dc, body.slice(4).trim(), now);
+    else if (body.startsWith('+WPI')) {
       const p = this.pending.get(seq);
       if (p !== undefined) p.ts = now;
     }
@@ -644,6 +629,34 @@ export class Consumer {
     if (ackReply) this.stream.owner.publish(reply!, null, -1, EMPTY);
     this.deliver();
     this.schedule();
+  }
+
+  /**
+   * nats-server's processNak: a pending message in range is advised and redelivered at once, or
+   * after the delay of `-NAK {"delay":ns}` / `-NAK <Go duration>` (counted from now).
+   */
+  private nak(seq: number, dseq: number, dc: number, arg: string, now: number): void {
+    const p = this.pending.get(seq);
+    if (p === undefined || dseq <= this.adflr || dseq > this.dseq) return;
+    const subject = `${CONSUMER_MSG_NAKED_PRE}.${this.stream.name}.${this.name}`;
+    this.advise(subject, () => deliveryEvent('nak', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
+    if (arg !== '') {
+      let delay: number | null = null;
+      try {
+        delay = arg.startsWith('{') ? Number(JSON.parse(arg).delay ?? 0) / NS : Number(parseGoDuration(arg)) / NS;
+      } catch {
+        const acc = this.stream.owner.account.name;
+        this.stream.owner.log('WRN', `JetStream consumer '${acc} > ${this.stream.name} > ${this.name}' bad NAK delay value: ${goJSON(arg)}`);
+      }
+      if (delay !== null && Number.isFinite(delay)) {
+        // ack_wait ago is due now: the delay counts from there.
+        const i = this.rdq.indexOf(seq);
+        if (i >= 0) this.rdq.splice(i, 1);
+        p.ts = now - this.ackWait() + delay;
+        return;
+      }
+    }
+    if (!this.rdq.includes(seq)) this.rdq.push(seq);
   }
 
   /** An ack of `seq` (delivered as `dseq`, `dc` times); `sample`: an ack metric may be sampled (sample_freq). */

@@ -353,6 +353,7 @@ export class JsAccount {
       account: acc,
       domain: this.js.config.domain,
       maxPayload: host.opts.maxPayload,
+      log: (level, text) => host.log(level, text),
       publish: (subject, reply, hdrLen, payload, frame) => host.publish(acc, subject, reply, hdrLen, payload, frame),
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),

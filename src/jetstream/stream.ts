@@ -64,6 +64,8 @@ export interface StreamOwner {
   readonly domain: string;
   /** The server's max_payload (a consumer's rate limit burst). */
   readonly maxPayload: number;
+  /** Logs in nats-server's style (JetStreamHost.log). */
+  log(level: 'INF' | 'ERR' | 'WRN' | 'DBG' | 'TRC', text: string): void;
   /** Publishes in the stream's account (replies, republish, deliveries; `frame` as JetStreamHost.publish). */
   publish(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
   addSub(sub: Subscription): void;
