@@ -238,22 +238,24 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.add({ name: 'RP', subjects: ['rp.*'], storage: 'memory' as never, max_msg_size: 1000 });
     const js = jetstream(nc);
     await js.publish('rp.a', '1');
-    await sleep(400);
+    await sleep(500);
     await js.publish('rp.a', '2');
-    await sleep(400);
+    await sleep(500);
     await js.publish('rp.a', '3');
     const at: number[] = [];
     nc.subscribe('rpd', { callback: (_e, m) => void (m.headers?.code === undefined && at.push(Date.now())) });
     await nc.flush();
     await jsm.consumers.add('RP', { durable_name: 'r', deliver_subject: 'rpd', ack_policy: 'none' as never, replay_policy: 'original' as never });
     await until(() => at.length === 3, 10_000, 'the replay');
-    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(300);
-    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(300);
-    // Caught up: a new message goes at once.
+    // The stored gaps are 500 ms or more (a loaded machine may deliver the first one late).
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(250);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(250);
+    // Caught up: a new message goes at once, not after its 2 s gap.
+    await sleep(2_000);
     const t0 = Date.now();
     await js.publish('rp.b', '4');
     await until(() => at.length === 4, 5_000, 'the live message');
-    expect(at[3]! - t0).toBeLessThan(300);
+    expect(at[3]! - t0).toBeLessThan(1_500);
 
     // 8,000 bits/s = 1,000 bytes/s with a burst of max_msg_size (1,000 bytes): 2,000 bytes more take ~2 s.
     await jsm.streams.purge('RP');
@@ -432,8 +434,10 @@ async function advisories(port: number): Promise<string[]> {
   await req('$JS.API.STREAM.MSG.GET.S', { seq: 1 });
   await req('$JS.API.CONSUMER.DELETE.S.C');
   await req('$JS.API.STREAM.DELETE.S');
-  await nc.flush();
-  await sleep(300);
+  // nats-server sends some advisories from other goroutines: wait for the last ones, then a little more.
+  const seen = (subject: string): boolean => events.some((e) => e.subject === subject);
+  for (let i = 0; i < 100 && !(seen('$JS.EVENT.ADVISORY.STREAM.DELETED.S') && seen('$JS.EVENT.ADVISORY.CONSUMER.DELETED.S.D')); i++) await sleep(50);
+  await sleep(200);
   await nc.close();
   const TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
   return events
