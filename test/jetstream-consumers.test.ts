@@ -388,7 +388,7 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.delete('NK');
   }, 20_000);
 
-  it('push and pull config checks: 10083, 10086, 10088, 10089, 10108', async () => {
+  it('push and pull config checks: 10083, 10086, 10088, 10089, 10108, sample_freq 10095', async () => {
     await jsm.streams.add({ name: 'CK', subjects: ['ck.*'], storage: 'memory' as never });
     const push = { deliver_subject: 'ckd', ack_policy: 'none' as never };
     expect(await errCode(jsm.consumers.add('CK', { ...push, idle_heartbeat: 50_000_000 }))).toBe(10083);
@@ -397,6 +397,15 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     expect(await errCode(jsm.consumers.add('CK', { ...pull, rate_limit_bps: 1000 }))).toBe(10086);
     expect(await errCode(jsm.consumers.add('CK', { ...pull, idle_heartbeat: 1_000_000_000 }))).toBe(10088);
     expect(await errCode(jsm.consumers.add('CK', { ...pull, flow_control: true }))).toBe(10089);
+    for (const [freq, text] of [
+      ['abc%', 'failed to parse consumer sampling configuration: strconv.Atoi: parsing "abc": invalid syntax'],
+      ['-5', 'failed to parse consumer sampling configuration: <nil>'],
+    ]) {
+      const err = await jsm.consumers.add('CK', { ...pull, sample_freq: freq }).catch((e: JetStreamApiError) => e);
+      expect(err).toBeInstanceOf(JetStreamApiError);
+      expect(`${(err as JetStreamApiError).code} ${(err as JetStreamApiError).message}`).toBe(`10095 ${text}`);
+    }
+    expect((await jsm.consumers.add('CK', { ...pull, sample_freq: '+7%' })).config.sample_freq).toBe('+7%');
     await jsm.streams.delete('CK');
   });
 });

@@ -114,6 +114,15 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
   if (c.deliver_policy === 'by_start_time' && c.opt_start_time === null) {
     throw new JsApiError(streamInvalidConfig('consumer delivery policy is deliver by start time, but optional start time is not set'));
   }
+  if (c.sample_freq !== '') {
+    // strconv.Atoi of the value without one trailing '%'; a negative one fails with a nil error.
+    const t = c.sample_freq.endsWith('%') ? c.sample_freq.slice(0, -1) : c.sample_freq;
+    let err = '';
+    if (!/^[+-]?\d+$/.test(t)) err = `strconv.Atoi: parsing ${JSON.stringify(t)}: invalid syntax`;
+    else if (Math.abs(Number(t)) > Number.MAX_SAFE_INTEGER) err = `strconv.Atoi: parsing ${JSON.stringify(t)}: value out of range`;
+    else if (Number(t) < 0) err = '<nil>';
+    if (err !== '') throw new JsApiError(e(400, 10095, `failed to parse consumer sampling configuration: ${err}`));
+  }
   if (c.flow_control && c.idle_heartbeat === 0) throw new JsApiError(JSConsumerWithFlowControlNeedsHeartbeats);
   return c;
 }

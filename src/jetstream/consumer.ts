@@ -188,8 +188,9 @@ export class Consumer {
     this.burst = this.stream.cfg.max_msg_size > 0 ? this.stream.cfg.max_msg_size : maxPayload;
     this.tokens = this.burst;
     this.tokensAt = Date.now();
-    const freq = /^(\d+)%?$/.exec(c.sample_freq);
-    this.sfreq = freq !== null ? Number(freq[1]) : 0;
+    // Checked by the API: an integer, with or without a trailing '%'.
+    const freq = Number(c.sample_freq.endsWith('%') ? c.sample_freq.slice(0, -1) : c.sample_freq);
+    this.sfreq = Number.isInteger(freq) && freq > 0 ? freq : 0;
   }
 
   /**
