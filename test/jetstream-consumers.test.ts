@@ -469,6 +469,64 @@ async function advisories(port: number): Promise<string[]> {
     .sort();
 }
 
+/** Consumer configs nats-server refuses (or takes), in checkConsumerCfg's order and addConsumer's work queue rules. */
+const CONFIGS: [stream: string, config: Record<string, unknown>][] = [
+  ['S', { durable_name: 'a', deliver_policy: 'by_start_sequence', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'by_start_time', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'all', opt_start_seq: 5, ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'last', opt_start_time: '2020-01-01T00:00:00Z', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'last_per_subject', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'new', opt_start_seq: 1, ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'by_start_sequence', opt_start_seq: 1, opt_start_time: '2020-01-01T00:00:00Z', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', deliver_policy: 'by_start_time', opt_start_seq: 1, opt_start_time: '2020-01-01T00:00:00Z', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', max_waiting: -1 }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', max_batch: -1 }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', max_expires: 1000 }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', description: 'x'.repeat(5000) }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', deliver_subject: 'a..b' }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', num_replicas: -1 }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', num_replicas: 3 }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', direct: true }],
+  ['S', { durable_name: 'a', name: 'b', ack_policy: 'explicit' }],
+  ['S', { durable_name: 'a', ack_policy: 'none', deliver_subject: 'dd', max_ack_pending: 5 }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', filter_subject: 'x.*' }],
+  ['S', { durable_name: 'a', ack_policy: 'explicit', filter_subject: '>' }],
+  ['W', { durable_name: 'w1', ack_policy: 'explicit' }],
+  ['W', { durable_name: 'w2', ack_policy: 'explicit' }],
+  ['W', { durable_name: 'w3', ack_policy: 'explicit', filter_subject: 'w.a' }],
+  ['W', { durable_name: 'w4', ack_policy: 'all', filter_subject: 'w.b' }],
+  ['V', { durable_name: 'v1', ack_policy: 'explicit', filter_subject: 'v.a.>' }],
+  ['V', { durable_name: 'v2', ack_policy: 'explicit', filter_subject: 'v.*.b' }],
+  ['V', { durable_name: 'v3', ack_policy: 'explicit', filter_subject: 'v.a.b' }],
+  ['V', { durable_name: 'v4', ack_policy: 'explicit', filter_subject: 'v.b', deliver_policy: 'new' }],
+];
+
+describe('JetStream consumer configs, tsnats against nats-server', () => {
+  it('the same create replies for the same configs (times normalised)', async () => {
+    const got: Record<Kind, string[]> = { tsnats: [], 'nats-server': [] };
+    for (const kind of KINDS) {
+      const srv = await jsServer(kind);
+      const nc = await connect({ port: srv.port });
+      try {
+        const req = async (subject: string, body: unknown): Promise<string> =>
+          (await nc.request(subject, JSON.stringify(body), { timeout: 5000 })).string().replace(/\d{4}-\d{2}-\d{2}T[0-9:.]+Z/g, 'T');
+        await req('$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory' });
+        await req('$JS.API.STREAM.CREATE.W', { name: 'W', subjects: ['w.>'], storage: 'memory', retention: 'workqueue' });
+        await req('$JS.API.STREAM.CREATE.V', { name: 'V', subjects: ['v.>'], storage: 'memory', retention: 'workqueue' });
+        for (const [stream, config] of CONFIGS) {
+          const name = (config.durable_name as string) ?? '';
+          got[kind].push(await req(`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${name}`, { stream_name: stream, config }));
+        }
+      } finally {
+        await nc.close();
+        await srv.stop();
+      }
+    }
+    expect(got.tsnats.filter((r) => r.includes('"error"')).length).toBeGreaterThanOrEqual(20);
+    expect(got.tsnats).toEqual(got['nats-server']);
+  }, 60_000);
+});
+
 describe('JetStream advisories, tsnats against nats-server', () => {
   it('the same $JS.EVENT advisories and metrics, field by field, for one script', async () => {
     const got: Record<Kind, string[]> = { tsnats: [], 'nats-server': [] };

@@ -4,11 +4,11 @@
 // consumers, with nats-server's defaults (setConsumerConfigDefaults) and main checks.
 
 import { randomToken } from '../accounts/account.js';
-import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch, subjectsCollide } from '../subjects/subject.js';
+import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
 import { enabled, guarded, isEmptyRequest, lookup, num, object, type Handler, type Request } from './api-common.js';
 import { Consumer, renderConsumerConfig } from './consumer.js';
 import { consumerAction, CONSUMER_CREATED_PRE } from './advisories.js';
-import { e, JsApiError, JSStreamMismatchErr, JSStreamReplicasNotSupportedErr, streamInvalidConfig } from './errors.js';
+import { e, JsApiError, JSStreamMismatchErr, JSStreamReplicasNotSupportedErr, type ApiError } from './errors.js';
 import { decodeConsumerRequest, goJSON, type ConsumerConfig } from './json.js';
 import type { Stream } from './stream.js';
 
@@ -42,6 +42,18 @@ const JSConsumerPullWithRateLimitErr = e(400, 10086, 'consumer in pull mode can 
 const JSConsumerHBRequiresPushErr = e(400, 10088, 'consumer idle heartbeat requires a push based consumer');
 const JSConsumerFCRequiresPushErr = e(400, 10089, 'consumer flow control requires a push based consumer');
 const JSConsumerWithFlowControlNeedsHeartbeats = e(400, 10108, 'consumer with flow control also needs heartbeats');
+const JSReplicasCountCannotBeNegativeErr = e(400, 10133, 'replicas count cannot be negative');
+const JSConsumerInvalidDeliverSubject = e(400, 10112, 'invalid push consumer deliver subject');
+const JSConsumerMaxWaitingNegativeErr = e(400, 10087, 'consumer max waiting needs to be positive');
+const JSConsumerMaxRequestBatchNegativeErr = e(400, 10114, 'consumer max request batch needs to be > 0');
+const JSConsumerMaxRequestExpiresToSmall = e(400, 10115, 'consumer max request expires needs to be >= 1ms');
+const JSConsumerDirectRequiresPushErr = e(400, 10090, 'consumer direct requires a push based consumer');
+const JSConsumerDirectRequiresEphemeralErr = e(400, 10091, 'consumer direct requires an ephemeral consumer');
+const JSConsumerCreateDurableAndNameMismatch = e(400, 10132, 'Consumer Durable and Name have to be equal if both are provided');
+const JSConsumerWQMultipleUnfilteredErr = e(400, 10099, 'multiple non-filtered consumers not allowed on workqueue stream');
+const JSConsumerWQConsumerNotUniqueErr = e(400, 10100, 'filtered consumer not unique on workqueue stream');
+/** nats-server's JSMaxDescriptionLen. */
+const MAX_DESCRIPTION_LEN = 4 * 1024;
 
 /** nats-server's JsAckWaitDefault, JsDefaultMaxAckPending, JSWaitQueueDefaultMax, JsDeleteWaitTimeDefault. */
 const ACK_WAIT_DEFAULT = 30_000_000_000;
@@ -71,7 +83,7 @@ function consumer(stream: Stream, name: string): Consumer {
   return c as Consumer;
 }
 
-/** setConsumerConfigDefaults and the checks of checkConsumerCfg that apply on one server. */
+/** setConsumerConfigDefaults, then nats-server's checkConsumerCfg in its order (the checks that apply on one server). */
 function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): ConsumerConfig {
   const c = { ...cfg, backoff: [...cfg.backoff] };
   const limits = r.jsa.limits!;
@@ -82,37 +94,62 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
   if (c.ack_policy !== 'none' && c.max_ack_pending === 0) {
     c.max_ack_pending = limits.maxAckPending > 0 && limits.maxAckPending < MAX_ACK_PENDING_DEFAULT ? limits.maxAckPending : MAX_ACK_PENDING_DEFAULT;
   }
-  if (c.durable_name === '' && c.inactive_threshold === 0) c.inactive_threshold = INACTIVE_THRESHOLD_DEFAULT;
-  if (c.backoff.length > 0 && c.max_deliver <= c.backoff.length) throw new JsApiError(JSConsumerMaxDeliverBackoffErr);
-  if (c.durable_name !== '' && /[.*>]/.test(c.durable_name)) throw new JsApiError(JSConsumerBadDurableNameErr);
+  // updateInactiveThreshold: an ephemeral always has one.
+  if (c.durable_name === '' && c.inactive_threshold <= 0) c.inactive_threshold = INACTIVE_THRESHOLD_DEFAULT;
+  const fail = (err: ApiError): never => {
+    throw new JsApiError(err);
+  };
+  if (c.num_replicas < 0) fail(JSReplicasCountCannotBeNegativeErr);
+  if (c.backoff.length > 0 && c.max_deliver <= c.backoff.length) fail(JSConsumerMaxDeliverBackoffErr);
+  if (Buffer.byteLength(c.description) > MAX_DESCRIPTION_LEN) fail(e(400, 10107, `consumer description is too long, maximum allowed is ${MAX_DESCRIPTION_LEN}`));
   if (c.deliver_subject !== '') {
-    if (!subjectIsLiteral(c.deliver_subject)) throw new JsApiError(JSConsumerDeliverToWildcardsErr);
-    if (stream.cfg.subjects.some((s) => subjectIsSubsetMatch(c.deliver_subject, s))) throw new JsApiError(JSConsumerDeliverCycleErr);
-    if (c.max_waiting !== 0) throw new JsApiError(JSConsumerPushMaxWaitingErr);
-    if (c.ack_policy === 'none' && c.max_ack_pending > 0) throw new JsApiError(JSConsumerMaxPendingAckPolicyRequiredErr);
-    if (c.idle_heartbeat > 0 && c.idle_heartbeat < 100_000_000) throw new JsApiError(JSConsumerSmallHeartbeatErr);
+    if (!subjectIsLiteral(c.deliver_subject)) fail(JSConsumerDeliverToWildcardsErr);
+    if (!isValidSubject(c.deliver_subject)) fail(JSConsumerInvalidDeliverSubject);
+    if (stream.cfg.subjects.some((s) => subjectIsSubsetMatch(c.deliver_subject, s))) fail(JSConsumerDeliverCycleErr);
+    if (c.max_waiting !== 0) fail(JSConsumerPushMaxWaitingErr);
+    if (c.ack_policy === 'none' && c.max_ack_pending > 0) fail(JSConsumerMaxPendingAckPolicyRequiredErr);
+    if (c.idle_heartbeat > 0 && c.idle_heartbeat < 100_000_000) fail(JSConsumerSmallHeartbeatErr);
   } else {
-    if (c.ack_policy === 'none' && stream.cfg.retention === 'workqueue') throw new JsApiError(JSConsumerPullRequiresAckErr);
-    if (c.rate_limit_bps > 0) throw new JsApiError(JSConsumerPullWithRateLimitErr);
-    if (c.idle_heartbeat > 0) throw new JsApiError(JSConsumerHBRequiresPushErr);
-    if (c.flow_control) throw new JsApiError(JSConsumerFCRequiresPushErr);
+    if (c.ack_policy === 'none' && stream.cfg.retention === 'workqueue') fail(JSConsumerPullRequiresAckErr);
+    if (c.rate_limit_bps > 0) fail(JSConsumerPullWithRateLimitErr);
+    if (c.max_waiting < 0) fail(JSConsumerMaxWaitingNegativeErr);
+    if (c.idle_heartbeat > 0) fail(JSConsumerHBRequiresPushErr);
+    if (c.flow_control) fail(JSConsumerFCRequiresPushErr);
+    if (c.max_batch < 0) fail(JSConsumerMaxRequestBatchNegativeErr);
+    if (c.max_expires !== 0 && c.max_expires < 1_000_000) fail(JSConsumerMaxRequestExpiresToSmall);
   }
-  if (c.filter_subject !== '') {
-    if (!isValidSubject(c.filter_subject)) throw new JsApiError(JSConsumerFilterNotSubsetErr);
-    const subjects = stream.cfg.subjects;
-    if (!subjects.some((s) => subjectIsSubsetMatch(c.filter_subject, s) || subjectsCollide(c.filter_subject, s))) {
-      throw new JsApiError(JSConsumerFilterNotSubsetErr);
-    }
+  if (limits.maxAckPending > 0 && c.max_ack_pending > limits.maxAckPending) {
+    fail(e(400, 10121, `consumer max ack pending exceeds system limit of ${limits.maxAckPending}`));
   }
-  if (stream.cfg.retention === 'workqueue') {
-    if (c.deliver_policy !== 'all') throw new JsApiError(JSConsumerWQConsumerNotDeliverAllErr);
-    if (c.ack_policy !== 'explicit') throw new JsApiError(JSConsumerWQRequiresExplicitAckErr);
+  if (c.direct) {
+    if (c.deliver_subject === '') fail(JSConsumerDirectRequiresPushErr);
+    if (c.durable_name !== '') fail(JSConsumerDirectRequiresEphemeralErr);
   }
-  if (c.deliver_policy === 'by_start_sequence' && c.opt_start_seq === 0) {
-    throw new JsApiError(streamInvalidConfig('consumer delivery policy is deliver by start sequence, but optional start sequence is not set'));
-  }
-  if (c.deliver_policy === 'by_start_time' && c.opt_start_time === null) {
-    throw new JsApiError(streamInvalidConfig('consumer delivery policy is deliver by start time, but optional start time is not set'));
+  if (c.filter_subject !== '' && !validFilteredSubject(c.filter_subject, stream.cfg.subjects)) fail(JSConsumerFilterNotSubsetErr);
+  const policy = (text: string): never => fail(e(400, 10094, `consumer delivery policy is deliver ${text}`));
+  const seqSet = c.opt_start_seq > 0;
+  const timeSet = c.opt_start_time !== null;
+  switch (c.deliver_policy) {
+    case 'all':
+    case 'last':
+    case 'new':
+      if (seqSet) policy(`${c.deliver_policy}, but optional start sequence is also set`);
+      if (timeSet) policy(`${c.deliver_policy}, but optional start time is also set`);
+      break;
+    case 'last_per_subject':
+      if (seqSet) policy('last per subject, but optional start sequence is also set');
+      if (timeSet) policy('last per subject, but optional start time is also set');
+      if (c.filter_subject === '') policy('last per subject, but optional filter subject is not set');
+      break;
+    case 'by_start_sequence':
+      if (!seqSet) policy('by start sequence, but optional start sequence is not set');
+      if (timeSet) policy('by start sequence, but optional start time is also set');
+      break;
+    case 'by_start_time':
+      if (!timeSet) policy('by start time, but optional start time is not set');
+      // nats-server's text, with its doubled "start".
+      if (c.opt_start_seq !== 0) policy('by start time, but optional start start sequence is also set');
+      break;
   }
   if (c.sample_freq !== '') {
     // strconv.Atoi of the value without one trailing '%'; a negative one fails with a nil error.
@@ -121,10 +158,37 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
     if (!/^[+-]?\d+$/.test(t)) err = `strconv.Atoi: parsing ${JSON.stringify(t)}: invalid syntax`;
     else if (Math.abs(Number(t)) > Number.MAX_SAFE_INTEGER) err = `strconv.Atoi: parsing ${JSON.stringify(t)}: value out of range`;
     else if (Number(t) < 0) err = '<nil>';
-    if (err !== '') throw new JsApiError(e(400, 10095, `failed to parse consumer sampling configuration: ${err}`));
+    if (err !== '') fail(e(400, 10095, `failed to parse consumer sampling configuration: ${err}`));
   }
-  if (c.flow_control && c.idle_heartbeat === 0) throw new JsApiError(JSConsumerWithFlowControlNeedsHeartbeats);
+  if (c.flow_control && c.idle_heartbeat === 0) fail(JSConsumerWithFlowControlNeedsHeartbeats);
+  if (c.durable_name !== '' && c.name !== '' && c.name !== c.durable_name) fail(JSConsumerCreateDurableAndNameMismatch);
   return c;
+}
+
+/** nats-server's validFilteredSubject: within one of the stream's subjects, or a wildcard filter wider than one. */
+function validFilteredSubject(filter: string, subjects: readonly string[]): boolean {
+  if (!isValidSubject(filter)) return false;
+  const wc = !subjectIsLiteral(filter);
+  return subjects.some((s) => subjectIsSubsetMatch(filter, s) || (wc && subjectIsSubsetMatch(s, filter)));
+}
+
+/** The checks of addConsumer for a new consumer, after checkConsumerCfg: limits, work queue rules, the name. */
+function checkNewConsumer(r: Request, stream: Stream, c: ConsumerConfig, name: string): void {
+  const max = stream.cfg.max_consumers;
+  const accMax = r.jsa.limits!.maxConsumers;
+  if ((max > 0 && stream.consumers.size >= max) || (accMax > 0 && r.jsa.consumerCount() >= accMax)) throw new JsApiError(JSMaximumConsumersLimitErr);
+  if (stream.cfg.retention === 'workqueue' && !c.direct) {
+    if (c.ack_policy !== 'explicit') throw new JsApiError(JSConsumerWQRequiresExplicitAckErr);
+    if (stream.consumers.size > 0) {
+      if (c.filter_subject === '') throw new JsApiError(JSConsumerWQMultipleUnfilteredErr);
+      for (const o of stream.consumers.values()) {
+        const f = o.cfg.filter_subject;
+        if (f === '' || subjectIsSubsetMatch(c.filter_subject, f) || subjectIsSubsetMatch(f, c.filter_subject)) throw new JsApiError(JSConsumerWQConsumerNotUniqueErr);
+      }
+    }
+    if (c.deliver_policy !== 'all') throw new JsApiError(JSConsumerWQConsumerNotDeliverAllErr);
+  }
+  if (/[ \t\r\n\f.*>]/.test(name)) throw new JsApiError(JSConsumerBadDurableNameErr);
 }
 
 /** nats-server's checkNewConsumerConfig for configs that differ: what may not change is refused (500/10012, or its API error). */
@@ -185,9 +249,7 @@ function consumerCreate(r: Request): void {
       }
       c = existing;
     } else {
-      const max = stream.cfg.max_consumers;
-      const accMax = r.jsa.limits!.maxConsumers;
-      if ((max > 0 && stream.consumers.size >= max) || (accMax > 0 && r.jsa.consumerCount() >= accMax)) throw new JsApiError(JSMaximumConsumersLimitErr);
+      checkNewConsumer(r, stream, checked, cname);
       // A mem_storage consumer of a file stream keeps its state in memory, as nats-server's.
       c = new Consumer(stream, cname, checked, Date.now(), checked.mem_storage ? null : stream.store.consumerStore(cname));
       stream.consumers.set(cname, c);
