@@ -13,19 +13,22 @@ import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/tr
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startServer } from '../src/index.js';
+import { parseConfigString } from '../src/config/conf.js';
+import { optionsFromConfig } from '../src/config/options.js';
 import { spawnServer } from './helpers/spawn-server.js';
 
 type Kind = 'tsnats' | 'nats-server';
 const KINDS: Kind[] = ['tsnats', 'nats-server'];
 
 /** A JetStream server of `kind` on a loopback port, with its store in a fresh directory. */
-async function jsServer(kind: Kind): Promise<{ port: number; stop: () => Promise<void> }> {
+async function jsServer(kind: Kind, config = ''): Promise<{ port: number; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'tsnats-jscons-'));
   if (kind === 'nats-server') {
-    const s = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dir}" }\n` });
+    const s = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dir}" }\n${config}` });
     return { port: s.port, stop: async () => (await s.stop(), rmSync(dir, { recursive: true, force: true })) };
   }
-  const s = await startServer({ host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
+  const opts = optionsFromConfig(parseConfigString(config, 'js.conf'));
+  const s = await startServer({ ...opts, host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
   return { port: s.port, stop: async () => (await s.shutdown(), rmSync(dir, { recursive: true, force: true })) };
 }
 
@@ -500,6 +503,37 @@ const CONFIGS: [stream: string, config: Record<string, unknown>][] = [
   ['V', { durable_name: 'v3', ack_policy: 'explicit', filter_subject: 'v.a.b' }],
   ['V', { durable_name: 'v4', ack_policy: 'explicit', filter_subject: 'v.b', deliver_policy: 'new' }],
 ];
+
+describe.each(KINDS)('JetStream consumer limits on %s', (kind) => {
+  it("max_consumers: the stream's, or the account's when lower, per stream; direct consumers are neither counted nor listed", async () => {
+    const srv = await jsServer(kind, 'accounts { A { jetstream { max_consumers: 2 }, users: [ { user: a, password: a } ] } }');
+    const nc = await connect({ port: srv.port, user: 'a', pass: 'a' });
+    try {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      await jsm.streams.add({ name: 'L1', subjects: ['l1.*'], storage: 'memory' as never });
+      await jsm.streams.add({ name: 'L2', subjects: ['l2.*'], storage: 'memory' as never, max_consumers: 1 });
+      const pull = (name: string): Record<string, unknown> => ({ durable_name: name, ack_policy: 'explicit' });
+      await jsm.consumers.add('L1', pull('a'));
+      await jsm.consumers.add('L1', pull('b'));
+      expect(await errCode(jsm.consumers.add('L1', pull('c')))).toBe(10026);
+      await jsm.consumers.add('L2', pull('a'));
+      expect(await errCode(jsm.consumers.add('L2', pull('b')))).toBe(10026);
+      // A direct consumer (as a mirror makes) does not count against the limit, and is not listed.
+      await jsm.streams.add({ name: 'L3', subjects: ['l3.*'], storage: 'memory' as never });
+      const reply = await nc.request('$JS.API.CONSUMER.CREATE.L3', JSON.stringify({ stream_name: 'L3', config: { ack_policy: 'none', deliver_subject: 'dir.x', direct: true } }));
+      const ci = reply.json<{ name: string; config: { direct?: boolean }; error?: unknown }>();
+      expect(ci.error).toBeUndefined();
+      expect(ci.config.direct).toBe(true);
+      await jsm.consumers.add('L3', pull('a'));
+      await jsm.consumers.add('L3', pull('b'));
+      expect(await errCode(jsm.consumers.add('L3', pull('c')))).toBe(10026);
+      expect((await jsm.consumers.list('L3').next()).map((c) => c.name).sort()).toEqual(['a', 'b']);
+    } finally {
+      await nc.close();
+      await srv.stop();
+    }
+  }, 30_000);
+});
 
 describe('JetStream consumer configs, tsnats against nats-server', () => {
   it('the same create replies for the same configs (times normalised)', async () => {

@@ -174,9 +174,11 @@ function validFilteredSubject(filter: string, subjects: readonly string[]): bool
 
 /** The checks of addConsumer for a new consumer, after checkConsumerCfg: limits, work queue rules, the name. */
 function checkNewConsumer(r: Request, stream: Stream, c: ConsumerConfig, name: string): void {
-  const max = stream.cfg.max_consumers;
+  // The stream's limit, or the account's when lower (nats-server's numPublicConsumers: direct consumers do not count).
+  let max = stream.cfg.max_consumers;
   const accMax = r.jsa.limits!.maxConsumers;
-  if ((max > 0 && stream.consumers.size >= max) || (accMax > 0 && r.jsa.consumerCount() >= accMax)) throw new JsApiError(JSMaximumConsumersLimitErr);
+  if (max <= 0 || (accMax > 0 && accMax < max)) max = accMax;
+  if (max > 0 && publicConsumers(stream).length >= max) throw new JsApiError(JSMaximumConsumersLimitErr);
   if (stream.cfg.retention === 'workqueue' && !c.direct) {
     if (c.ack_policy !== 'explicit') throw new JsApiError(JSConsumerWQRequiresExplicitAckErr);
     if (stream.consumers.size > 0) {
@@ -250,8 +252,8 @@ function consumerCreate(r: Request): void {
       c = existing;
     } else {
       checkNewConsumer(r, stream, checked, cname);
-      // A mem_storage consumer of a file stream keeps its state in memory, as nats-server's.
-      c = new Consumer(stream, cname, checked, Date.now(), checked.mem_storage ? null : stream.store.consumerStore(cname));
+      // A mem_storage consumer of a file stream keeps its state in memory, as nats-server's; a direct one has no store.
+      c = new Consumer(stream, cname, checked, Date.now(), checked.mem_storage || checked.direct ? null : stream.store.consumerStore(cname));
       stream.consumers.set(cname, c);
       r.jsa.advise(`${CONSUMER_CREATED_PRE}.${stream.name}.${cname}`, () => consumerAction(stream.name, cname, 'create', stream.owner.domain));
     }
@@ -280,8 +282,13 @@ function consumerDelete(r: Request): void {
   });
 }
 
+/** The consumers that are not `direct` (nats-server's getPublicConsumers: a mirror's or source's own are not listed). */
+function publicConsumers(stream: Stream): Consumer[] {
+  return ([...stream.consumers.values()] as Consumer[]).filter((c) => !c.cfg.direct);
+}
+
 function sortedConsumers(stream: Stream): Consumer[] {
-  return ([...stream.consumers.values()] as Consumer[]).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return publicConsumers(stream).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function consumerNames(r: Request): void {
