@@ -237,6 +237,20 @@ describe.each(KINDS)('JetStream consumers on %s', (kind) => {
     await jsm.streams.delete('PB');
   }, 30_000);
 
+  it('a push consumer delivers as soon as a subscriber comes (the clients subscribe after creating it)', async () => {
+    await jsm.streams.add({ name: 'LATE', subjects: ['late.*'], storage: 'memory' as never });
+    await jetstream(nc).publish('late.a', 'x');
+    await jsm.consumers.add('LATE', { durable_name: 'l', deliver_subject: 'lated', ack_policy: 'none' as never });
+    await sleep(30);
+    let at = 0;
+    const t0 = Date.now();
+    nc.subscribe('lated', { callback: () => void (at = Date.now()) });
+    await until(() => at > 0, 5_000, 'the delivery');
+    // nats-server is told of the subscription at once; tsnats looks every 10 ms.
+    expect(at - t0).toBeLessThan(150);
+    await jsm.streams.delete('LATE');
+  });
+
   it('replay_policy original keeps the stored gaps until caught up; rate_limit_bps paces delivery', async () => {
     await jsm.streams.add({ name: 'RP', subjects: ['rp.*'], storage: 'memory' as never, max_msg_size: 1000 });
     const js = jetstream(nc);

@@ -51,8 +51,8 @@ interface Pending {
 
 const NS = 1e6;
 const EMPTY = Buffer.alloc(0);
-/** How often a push consumer with no subscriber on its deliver subject checks again, ms. */
-const PUSH_INTEREST_POLL_MS = 250;
+/** How often the push consumers without interest look whether their account's subscriptions changed, ms. */
+const INTEREST_CHECK_MS = 10;
 const NO_MESSAGES = 'NATS/1.0 404 No Messages\r\n\r\n';
 const EXCEEDED_MAX_WAITING = 'NATS/1.0 409 Exceeded MaxWaiting\r\n\r\n';
 const CONSUMER_DELETED = 'NATS/1.0 409 Consumer Deleted\r\n\r\n';
@@ -61,6 +61,30 @@ const FLOW_CONTROL_REQUEST = Buffer.from('NATS/1.0 100 FlowControl Request\r\n\r
 const FLOW_CONTROL_MAX_PENDING = 32 * 1024 * 1024;
 /** nats-server's default max_payload: a rate limiter's burst when neither the stream nor the options set one. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/**
+ * The push consumers without interest in their deliver subject. nats-server's sublist tells a
+ * consumer at once when a subscription on it comes (registerNotification); here one timer looks
+ * at each one's account generation every INTEREST_CHECK_MS while there are any (a comparison
+ * when nothing changed), so a client that subscribes after creating the consumer (the ordered
+ * consumers and KV watchers do) gets its messages at once.
+ */
+const unbound = new Set<Consumer>();
+let interestTimer: NodeJS.Timeout | null = null;
+
+function watchInterest(c: Consumer, unboundNow: boolean): void {
+  if (unboundNow) unbound.add(c);
+  else unbound.delete(c);
+  if (unbound.size > 0 && interestTimer === null) {
+    interestTimer = setInterval(() => {
+      for (const u of unbound) u.recheckInterest();
+    }, INTEREST_CHECK_MS);
+    interestTimer.unref();
+  } else if (unbound.size === 0 && interestTimer !== null) {
+    clearInterval(interestTimer);
+    interestTimer = null;
+  }
+}
 
 export class Consumer {
   readonly stream: Stream;
@@ -340,7 +364,10 @@ export class Consumer {
     if (this.closed) return;
     const c = this.cfg;
     const sublist = this.stream.owner.account.sublist;
-    if (!this.isPull && !this.pushBound()) return;
+    if (!this.isPull && !this.pushBound()) {
+      watchInterest(this, true);
+      return;
+    }
     for (;;) {
       let target: WaitingRequest | null = null;
       if (this.isPull) {
@@ -504,6 +531,16 @@ export class Consumer {
       for (const sub of members) if (sub.subject === subject && !sub.closed) this.bound = true;
     }
     return this.bound;
+  }
+
+  /** The account's subscriptions changed since pushBound() last looked: a subscriber may have come (see watchInterest). */
+  recheckInterest(): void {
+    if (this.closed || this.stream.owner.account.sublist.generation === this.boundGen) return;
+    if (!this.pushBound()) return;
+    watchInterest(this, false);
+    this.inactiveSince = Date.now();
+    this.deliver();
+    this.schedule();
   }
 
   /** Publishes an advisory built by `build` in the stream's account, when someone listens. */
@@ -734,7 +771,7 @@ export class Consumer {
     if (this.cfg.inactive_threshold > 0) next = Math.min(next, this.inactiveSince + this.cfg.inactive_threshold / NS);
     if (!this.isPull && this.cfg.idle_heartbeat > 0) next = Math.min(next, this.lastSent + this.cfg.idle_heartbeat / NS);
     // A push consumer without interest looks again for a subscriber on its deliver subject.
-    if (!this.isPull && !this.pushBound()) next = Math.min(next, Date.now() + PUSH_INTEREST_POLL_MS);
+    if (!this.isPull) watchInterest(this, !this.pushBound());
     if (this.holdUntil > 0) next = Math.min(next, this.holdUntil);
     if (next === Infinity) return;
     this.timer = setTimeout(() => this.tick(), Math.max(1, next - Date.now()));
@@ -791,6 +828,7 @@ export class Consumer {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    watchInterest(this, false);
     this.stream.owner.removeSub(this.ackSub);
     if (this.fcSub !== null) this.stream.owner.removeSub(this.fcSub);
     if (this.cstore !== null) void (deleted ? this.cstore.delete() : this.cstore.stop());
