@@ -1,7 +1,8 @@
 // The `$JS.API.CONSUMER` requests (nats-server's jsConsumer*Request, non-clustered): create in
 // its three forms (`CREATE.<stream>` ephemeral, `CREATE.<stream>.<name>[.<filter>]` of 2.9,
-// `DURABLE.CREATE.<stream>.<durable>`), info, names, list, delete, and MSG.NEXT for pull
-// consumers, with nats-server's defaults (setConsumerConfigDefaults) and main checks.
+// `DURABLE.CREATE.<stream>.<durable>`), info, names, list, delete, and MSG.NEXT, with
+// nats-server's defaults (setConsumerConfigDefaults), its checks in its order (checkConsumerCfg,
+// then addConsumer's for a new consumer) and its updates of an existing one (updateConfig).
 
 import { randomToken } from '../accounts/account.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
