@@ -589,4 +589,41 @@ describe('JetStream advisories, tsnats against nats-server', () => {
     expect(got.tsnats.length).toBeGreaterThanOrEqual(20);
     expect(got.tsnats).toEqual(got['nats-server']);
   }, 60_000);
+
+  it('a stream on $JS.EVENT.> keeps the advisories (its own creation too, and those of its consumer)', async () => {
+    const got: Record<Kind, unknown> = { tsnats: null, 'nats-server': null };
+    for (const kind of KINDS) {
+      const srv = await jsServer(kind);
+      const nc = await connect({ port: srv.port });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const js = jetstream(nc);
+        await jsm.streams.add({ name: 'ADV', subjects: ['$JS.EVENT.>'], storage: 'memory' as never });
+        await jsm.streams.add({ name: 'S', subjects: ['s.*'], storage: 'memory' as never });
+        await js.publish('s.a', 'x');
+        await jsm.consumers.add('S', { durable_name: 'c', ack_policy: 'explicit' as never, max_deliver: 1, ack_wait: 100_000_000 });
+        await jsm.consumers.add('ADV', { durable_name: 'watch', ack_policy: 'explicit' as never });
+        const c = await js.consumers.get('S', 'c');
+        const m = await c.next();
+        m!.nak();
+        const w = await js.consumers.get('ADV', 'watch');
+        for (let i = 0; i < 3; i++) (await w.next({ expires: 1000 }))!.term();
+        await sleep(300);
+        await c.next({ expires: 1000 }).catch(() => null);
+        await jsm.streams.delete('S');
+        const want = '$JS.EVENT.ADVISORY.STREAM.DELETED.S';
+        for (let i = 0; i < 100 && (await jsm.streams.info('ADV', { subjects_filter: want })).state.subjects?.[want] === undefined; i++) await sleep(50);
+        // The API audits: as many as requests answered, the polling above included; compared apart.
+        const subjects = { ...(await jsm.streams.info('ADV', { subjects_filter: '>' })).state.subjects };
+        expect(subjects['$JS.EVENT.ADVISORY.API']).toBeGreaterThanOrEqual(7);
+        delete subjects['$JS.EVENT.ADVISORY.API'];
+        got[kind] = subjects;
+      } finally {
+        await nc.close();
+        await srv.stop();
+      }
+    }
+    expect(got.tsnats).toMatchObject({ '$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.ADV.watch': 3, '$JS.EVENT.ADVISORY.STREAM.CREATED.ADV': 1 });
+    expect(got.tsnats).toEqual(got['nats-server']);
+  }, 60_000);
 });
