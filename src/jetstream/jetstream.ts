@@ -358,7 +358,6 @@ export class JsAccount {
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),
       lookupOrigin: (src) => this.lookupOrigin(src),
-      log: (level, text) => host.log(level, text),
       sourcing: (stream) => (Sourcing.wanted(stream.cfg) ? new Sourcing(stream) : null),
       serverLimitsExceeded: (storage) => this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore),
       accountLimitsExceeded: (storage) => {

@@ -81,7 +81,6 @@ export interface StreamOwner {
    * import brings back).
    */
   lookupOrigin(src: StreamSource): OriginLookup | null;
-  log(level: 'WRN' | 'DBG', text: string): void;
   /** The mirror or sources for `stream`'s config, not started; null when it has neither. */
   sourcing(stream: Stream): StreamSourcing | null;
 }
