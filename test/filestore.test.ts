@@ -1,11 +1,11 @@
 // The StreamStore conformance suite (run over every store implementation: add a factory to
 // STORES), then what only the file store promises: restart recovery, torn tails, corrupt
 // records, kill -9, compaction, block rollover and consumer state.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, type FileStoreOptions } from '../src/jetstream/store/file.js';
 import type { ConsumerState, StoreLimits, StreamStore } from '../src/jetstream/store/store.js';
 
@@ -627,6 +627,23 @@ describe('file store', () => {
     }
   });
 
+  it('a turn past the write high-water mark: every record reaches the file whole (a crash right after the turn loses nothing)', async () => {
+    const dir = newDir();
+    const s = await openFile(dir);
+    open.push(s);
+    const p = Buffer.alloc(1000, 7);
+    // ~3 MiB in one turn: the store writes at 1 MiB buffered, in the middle of the turn.
+    for (let i = 1; i <= 3000; i++) s.store('hw', E, p, i);
+    s.writePending();
+    // The files as a kill -9 right after the turn leaves them (the store is not stopped).
+    const q = quiet();
+    const r = await openFile(dir, { log: q.log });
+    open.push(r);
+    expect(q.lines).toEqual([]);
+    expect(r.state()).toMatchObject({ msgs: 3000, lastSeq: 3000 });
+    for (let seq = 1; seq <= 3000; seq += 97) expect(r.load(seq)!.msg).toEqual(p);
+  });
+
   it('consumer state and config persist (written at most every 100 ms and on stop)', async () => {
     const dir = newDir();
     const s = await openFile(dir, { syncIntervalMs: 50 });
@@ -669,6 +686,73 @@ describe('file store', () => {
     for (let i = 0; i < 100_000; i++) s.store('idx', E, E, i);
     expect(s.indexBytes() / 100_000).toBeLessThanOrEqual(20 * 2); // arrays grow by doubling
     expect(s.indexBytes() / 100_000).toBeGreaterThanOrEqual(20);
+  });
+});
+
+// A real full disk: a small tmpfs (the suite runs as root; mount is needed, no write is faked).
+describe('file store on a full disk (a 1 MiB tmpfs)', () => {
+  let mnt = '';
+  beforeAll(() => {
+    mnt = fs.mkdtempSync(join(tmpdir(), 'tsnats-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+  });
+  afterAll(() => {
+    if (mnt === '') return;
+    execFileSync('umount', ['-l', mnt]); // lazy: a store a failed test left open must not keep it
+    fs.rmSync(mnt, { recursive: true, force: true });
+  });
+
+  it('a failed write takes the turn back and makes the store read-only; freed space makes it writable again; nothing written is lost', async () => {
+    const filler = join(mnt, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(256 * 1024));
+    const dir = join(mnt, 's');
+    const q = quiet();
+    const s = await openFile(dir, { log: q.log });
+    const p = (n: number): Buffer => Buffer.alloc(1000, n & 0xff);
+    const kept: number[] = [];
+    let failedTurn: number[] = [];
+    for (let turn = 0; turn < 2000 && failedTurn.length === 0; turn++) {
+      const seqs: number[] = [];
+      for (let k = 0; k < 10; k++) {
+        const r = s.store('full', E, p(seqs.length + kept.length + 1), Date.now());
+        expect(typeof r).toBe('number');
+        seqs.push(r as number);
+      }
+      await Promise.resolve(); // the turn's write (the microtask the first store queued)
+      if (s.writtenThrough() >= seqs[seqs.length - 1]) kept.push(...seqs);
+      else failedTurn = seqs;
+    }
+    expect(failedTurn.length).toBe(10);
+    expect(kept.length).toBeGreaterThan(0);
+    // The turn is taken back: the sequence goes back to the last written message.
+    const last = kept[kept.length - 1];
+    expect(s.writtenThrough()).toBe(last);
+    expect(s.state()).toMatchObject({ msgs: kept.length, lastSeq: last });
+    expect(s.load(failedTurn[0])).toBeNull();
+    expect(q.lines.some((l) => /No space left on device|ENOSPC/.test(l) && l.includes('read-only until a write succeeds again'))).toBe(true);
+    // Read-only: refused, reads go on.
+    expect(s.store('full', E, p(0), Date.now())).toBe('insufficient resources');
+    for (const seq of kept) expect(s.load(seq)!.msg).toEqual(p(seq));
+    // Space comes back: within a retry period or two the store takes messages again.
+    fs.rmSync(filler);
+    const t0 = Date.now();
+    let seq: number | string = 'insufficient resources';
+    while (typeof seq !== 'number' && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 100));
+      seq = s.store('full', E, p(last + 1), Date.now());
+    }
+    expect(seq).toBe(last + 1);
+    s.writePending();
+    expect(s.writtenThrough()).toBe(last + 1);
+    expect(q.lines.some((l) => l.includes('resumed'))).toBe(true);
+    // The files as a kill -9 now leaves them: every written message, nothing of the failed turn.
+    const q2 = quiet();
+    const r = await openFile(dir, { log: q2.log });
+    expect(q2.lines).toEqual([]);
+    expect(r.state()).toMatchObject({ msgs: kept.length + 1, lastSeq: last + 1 });
+    for (const k of [...kept, last + 1]) expect(r.load(k)!.msg).toEqual(p(k));
+    await r.delete();
+    await s.delete();
   });
 });
 

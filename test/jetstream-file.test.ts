@@ -4,12 +4,13 @@
 // points, every acked message is there exactly once, in order; a KV bucket with file storage
 // survives a restart. The parser path follows TSNATS_NATIVE (run the file with require and off).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { AckPolicy, JetStreamApiError, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 import { FileStore } from '../src/jetstream/store/file.js';
@@ -27,8 +28,8 @@ function storeDir(): string {
 }
 
 /** tsnats with JetStream on `dir`; the port is fixed across restarts so a client reconnects. */
-async function start(dir: string): Promise<SpawnedServer> {
-  return spawnServer('tsnats', { config: `jetstream { store_dir: "${dir}" }\n` });
+async function start(dir: string, extra = ''): Promise<SpawnedServer> {
+  return spawnServer('tsnats', { config: `jetstream { store_dir: "${dir}"${extra} }\n` });
 }
 
 /** A kill -9 and the wait for the process to be gone. */
@@ -230,4 +231,104 @@ describe('JetStream file storage across restarts', () => {
     await new Promise((r) => setImmediate(r));
     await store.stop();
   });
+});
+
+/** The API error a refused publish came back with (`{code, err_code, description}`), or the error's text. */
+function apiErrorOf(e: unknown): unknown {
+  return e instanceof JetStreamApiError ? e.apiError() : String(e);
+}
+
+// A real full disk under a running server: the store directory on a small tmpfs (the suite runs as
+// root). nats-server 2.9 disables JetStream on such a write error; tsnats keeps the stream
+// read-only and takes writes again once space is freed.
+describe('JetStream on a full disk (store_dir on a 2 MiB tmpfs)', () => {
+  let mnt = '';
+  beforeAll(() => {
+    mnt = mkdtempSync(join(tmpdir(), 'tsnats-jsfull-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  });
+  afterAll(() => {
+    if (mnt === '') return;
+    execFileSync('umount', ['-l', mnt]); // lazy: a server a failed test left running must not keep it
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  it('a publish that cannot be written gets 503/10023, never an ack; core NATS and reads go on; writes resume once space is freed', async () => {
+    const filler = join(mnt, 'filler');
+    writeFileSync(filler, Buffer.alloc(512 * 1024));
+    const dir = join(mnt, 'data');
+    // Above the disk's size (the default, 75% of the free space, would refuse first: a limit).
+    const big = ', max_file_store: 1G';
+    let srv = await start(dir, big);
+    let nc = await connect({ port: srv.port });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'FULL', subjects: ['full.>'], storage: StorageType.File });
+    const js = jetstream(nc);
+    const payload = (id: number): Buffer => {
+      const b = Buffer.alloc(1024, id & 0xff);
+      b.writeUInt32BE(id, 0);
+      return b;
+    };
+    const acked = new Map<number, number>(); // stream seq -> id
+    const errors: unknown[] = [];
+    let next = 0;
+    // Async publishes in windows of 100 until the disk is full (~1.4 MiB for 1 KiB messages).
+    while (errors.length === 0 && next < 5000) {
+      const window: Promise<unknown>[] = [];
+      for (let k = 0; k < 100; k++) {
+        const id = next++;
+        window.push(
+          js.publish(`full.${id % 5}`, payload(id)).then(
+            (a) => void acked.set(a.seq, id),
+            (e) => void errors.push(apiErrorOf(e)),
+          ),
+        );
+      }
+      await Promise.all(window);
+    }
+    const insufficient = { code: 503, err_code: 10023, description: 'insufficient resources' };
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toEqual(insufficient);
+    expect(acked.size).toBeGreaterThan(500);
+    // Read-only now: refused again, with the same error.
+    expect(await js.publish('full.x', payload(next++)).then(() => 'acked', apiErrorOf)).toEqual(insufficient);
+    expect(srv.output()).toMatch(/no space left on device.*read-only until a write succeeds again/i);
+    // Core NATS and stream reads go on.
+    const sub = nc.subscribe('core.ping', { max: 1 });
+    const got = (async () => {
+      for await (const m of sub) return m.string();
+      return null;
+    })();
+    nc.publish('core.ping', 'pong');
+    expect(await got).toBe('pong');
+    const si = await jsm.streams.info('FULL');
+    expect(si.state.messages).toBe(acked.size);
+    const seqs = [...acked.keys()].sort((a, b) => a - b);
+    for (const seq of seqs.filter((_, i) => i % 50 === 0)) expect(Buffer.from((await jsm.streams.getMessage('FULL', { seq }))!.data)).toEqual(payload(acked.get(seq)!));
+    // Space is freed: within a retry period or two the stream takes messages again.
+    rmSync(filler);
+    const t0 = Date.now();
+    let after: unknown = null;
+    while (Date.now() - t0 < 5000) {
+      const id = next++;
+      after = await js.publish('full.after', payload(id)).then((a) => {
+        acked.set(a.seq, id);
+        return a.seq;
+      }, apiErrorOf);
+      if (typeof after === 'number') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(after).toBe(seqs[seqs.length - 1]! + 1);
+    expect(srv.output()).toMatch(/writes to .* resumed/);
+    // kill -9 and restart: every acked message is there, once, at its sequence.
+    await nc.close();
+    await kill9(srv);
+    srv = await start(dir, big);
+    nc = await connect({ port: srv.port });
+    const jsm2 = await jetstreamManager(nc);
+    expect((await jsm2.streams.info('FULL')).state.messages).toBe(acked.size);
+    for (const [seq, id] of acked) if (seq % 25 === 0 || seq === after) expect(Buffer.from((await jsm2.streams.getMessage('FULL', { seq }))!.data)).toEqual(payload(id));
+    await nc.close();
+    await srv.stop();
+  }, 60_000);
 });

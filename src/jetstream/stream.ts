@@ -21,6 +21,7 @@ import {
 import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
 import { filterMatches } from '../subjects/subject.js';
 import { SubjectTransform } from '../subjects/transform.js';
+import { HeldAcks } from './held-acks.js';
 
 /**
  * A stream reading from an origin (a mirror or a source, sourcing.ts), in the origin's `readers`
@@ -172,6 +173,9 @@ export class Stream implements InternalHandler {
   /** This stream's mirror or sources; null when it has neither. */
   private sourcing: StreamSourcing | null = null;
   private closed = false;
+  /** File streams: acks (and consumer signals) held until the turn's records are written (held-acks.ts). */
+  private readonly held = new HeldAcks();
+  private readonly releaseTask = (): void => this.releaseHeld();
 
   constructor(owner: StreamOwner, cfg: StreamConfig, store: StreamStore, created = Date.now()) {
     this.owner = owner;
@@ -346,7 +350,7 @@ export class Stream implements InternalHandler {
     const seq = this.store.store(subject, hdr, msg, ts);
     if (typeof seq !== 'number') {
       this.lseq = this.store.state().lastSeq;
-      return this.refuse(reply, streamStoreFailed(seq));
+      return this.refuse(reply, seq === 'insufficient resources' ? JSInsufficientResourcesErr : streamStoreFailed(seq));
     }
     if (this.owner.accountLimitsExceeded(cfg.storage)) {
       this.store.remove(seq, false);
@@ -359,6 +363,10 @@ export class Stream implements InternalHandler {
     if (rollup === 'sub') this.purge({ filter: subject, keep: 1 });
     else if (rollup === 'all') this.purge({ keep: 1 });
     if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
+    if (this.store.type === 'file') {
+      if (this.held.push(reply, seq, subject, msgId)) queueMicrotask(this.releaseTask);
+      return null;
+    }
     if (reply !== null) this.ack(reply, seq, false);
     for (const c of this.consumers.values()) c.signal(seq, subject);
     for (const r of this.readers) r.signal();
@@ -369,6 +377,39 @@ export class Stream implements InternalHandler {
   private refuse(reply: Buffer | null, err: ApiError): string {
     if (reply !== null) this.ackError(reply, err);
     return err.description;
+  }
+
+  /**
+   * The end of a turn of a file stream's publishes: the store writes what it buffers, then each
+   * held message is acked and signalled to the consumers, or, when the write failed and the store
+   * took it back, answered with 503/10023 and forgotten (its Nats-Msg-Id too, so a retry stores it).
+   */
+  private releaseHeld(): void {
+    const h = this.held;
+    if (this.closed) return h.clear();
+    this.store.writePending();
+    const through = this.store.writtenThrough();
+    let lost = false;
+    for (let i = 0; i < h.count; i++) {
+      const seq = h.seqs[i]!;
+      const reply = h.reply(i);
+      if (seq <= through) {
+        if (reply !== null) this.ack(reply, seq, false);
+        for (const c of this.consumers.values()) c.signal(seq, h.subjects[i]);
+        continue;
+      }
+      lost = true;
+      if (reply !== null) this.ackError(reply, JSInsufficientResourcesErr);
+      const id = h.msgIds[i]!;
+      if (id !== '' && this.ddmap.get(id)?.seq === seq) this.ddmap.delete(id);
+    }
+    const written = h.count > 0 && h.seqs[0]! <= through;
+    h.clear();
+    if (written) for (const r of this.readers) r.signal();
+    if (lost) {
+      this.lseq = this.store.state().lastSeq;
+      this.lmsgId = '';
+    }
   }
 
   /** Purges through the store (nats-server's PurgeEx; throws its errors) and tells the consumers. */

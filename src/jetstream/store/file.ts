@@ -67,6 +67,10 @@ export const DEFAULT_SYNC_INTERVAL_MS = 2 * 60 * 1000;
 /** Buffered bytes past which the write block is written without waiting for the turn's end. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 const FIRST_BUF = 64 * 1024;
+/** How often a store that could not write tries again. */
+const RETRY_MS = 1000;
+/** A read-only store without buffered records resumes when its file system has this much free. */
+const RESUME_FREE = 64 * 1024;
 
 interface Block {
   id: number;
@@ -150,6 +154,11 @@ export class FileStore implements StreamStore {
   private ageTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly consumers = new Map<string, FileConsumerStore>();
+  /** The last sequence whose record was handed to the OS while bytes were still buffered (see writtenThrough). */
+  private durableSeq = 0;
+  /** Why the last write failed: the store refuses stores ('insufficient resources') until a retry writes. */
+  private writeError: string | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
 
   private readonly flushTask = (): void => {
     this.flushQueued = false;
@@ -472,21 +481,36 @@ export class FileStore implements StreamStore {
     return nb;
   }
 
-  /** Starts a new write block at base lastSeq + 1 (the current one is written out first). */
-  private newBlock(): void {
+  /**
+   * Starts a new write block at base lastSeq + 1 (the current one is written out first). False
+   * when that write or the new file failed: the store is then read-only (see writeFailed).
+   */
+  private newBlock(): boolean {
     if (this.wb !== undefined && this.blocks.includes(this.wb)) {
-      this.writeOut();
+      if (!this.writeOut()) return false;
       this.cachePut(this.wb);
     }
-    const id = this.nextBlockId++;
+    const id = this.nextBlockId;
     const buf = Buffer.allocUnsafe(FIRST_BUF);
     writeBlockHeader(buf, this.lastSeq + 1);
-    const fd = fs.openSync(join(this.msgDir, blockName(id)), 'w+');
-    fs.writeSync(fd, buf, 0, BLOCK_HDR, 0);
+    const path = join(this.msgDir, blockName(id));
+    let fd = -1;
+    try {
+      fd = fs.openSync(path, 'w+');
+      fs.writeSync(fd, buf, 0, BLOCK_HDR, 0);
+    } catch (e) {
+      if (fd >= 0) fs.closeSync(fd);
+      fs.rmSync(path, { force: true });
+      if (this.wb === undefined) throw e;
+      this.writeFailed(e as Error);
+      return false;
+    }
+    this.nextBlockId++;
     this.dirtyFds.add(fd);
     const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false };
     this.blocks.push(b);
     this.wb = b;
+    return true;
   }
 
   /** The whole block in memory (loaded into the LRU when it is not). */
@@ -586,7 +610,7 @@ export class FileStore implements StreamStore {
     }
     this.appendMeta(KIND_FIRST, this.firstSeq);
     // On disk before `b` is removed or replaced, so a crash in between cannot lose them.
-    this.writeOut();
+    if (!this.writeOut()) throw new Error(`block ${b.id} kept: its removal records could not be written`);
   }
 
   /** Rewrites a block with only its live messages (temp file + rename). */
@@ -649,6 +673,8 @@ export class FileStore implements StreamStore {
 
   /** The end-of-turn work: compactions, the first record, then one write of the buffered bytes. */
   private flushNow(): void {
+    // A store that could not write waits for its retry timer (retryWrite), which flushes again.
+    if (this.writeError !== null) return;
     if (this.toCompact.size > 0) {
       for (const b of [...this.toCompact]) {
         this.toCompact.delete(b);
@@ -666,36 +692,155 @@ export class FileStore implements StreamStore {
     this.writeOut();
   }
 
-  /** Hands the write block's buffered bytes to the OS (one write). */
-  private writeOut(): void {
+  /**
+   * Hands the write block's buffered bytes to the OS (one write). False when the write failed:
+   * the unwritten messages are taken back and the store is read-only (writeFailed).
+   */
+  private writeOut(): boolean {
     const b = this.wb;
-    if (b.size === b.written) return;
+    if (b.size === b.written) return true;
     try {
       let at = b.written;
       while (at < b.size) at += fs.writeSync(b.fd, b.buf as Buffer, at, b.size - at, at);
-      b.written = b.size;
-      this.dirtyFds.add(b.fd);
     } catch (e) {
-      // Kept buffered (and readable); the next turn tries again. Issue 12 makes the stream read-only here.
-      this.log(`write to block ${b.id} failed: ${(e as Error).message}`);
+      this.writeFailed(e as Error);
+      return false;
+    }
+    b.written = b.size;
+    this.durableSeq = this.lastSeq;
+    this.dirtyFds.add(b.fd);
+    return true;
+  }
+
+  /**
+   * A write failed (ENOSPC, EIO, ...): the messages not yet written are taken back (their
+   * publishes were not acked: the stream answers them with an error), the file is cut back to
+   * what was written, and the store refuses stores until a retry (every RETRY_MS) writes again.
+   */
+  private writeFailed(e: Error): void {
+    const first = this.writeError === null;
+    this.writeError = e.message;
+    const b = this.wb;
+    let n = 0;
+    if (b.size > b.written) {
+      n = this.rollback();
+      try {
+        fs.ftruncateSync(b.fd, b.written);
+      } catch {
+        // The recovery cuts a torn tail anyway.
+      }
+    }
+    if (!first && n === 0) return;
+    const taken = n > 0 ? `; ${n} unwritten message(s) taken back (not acked)` : '';
+    const ro = first ? `; the stream is read-only until a write succeeds again (retried every ${RETRY_MS} ms)` : '';
+    this.log(`write to ${join(this.msgDir, blockName(b.id))} failed: ${e.message}${taken}${ro}`);
+    if (first) {
+      this.retryTimer = setInterval(() => this.retryWrite(), RETRY_MS);
+      this.retryTimer.unref();
     }
   }
 
-  /** Room for a record of `len` bytes in the write block (a new block when this one is full). */
+  /** The read-only store tries to write again: its buffered records, else a probe of the free space. */
+  private retryWrite(): void {
+    if (this.closed) return;
+    if (this.wb.size > this.wb.written) {
+      if (!this.writeOut()) return;
+    } else {
+      try {
+        const st = fs.statfsSync(this.msgDir);
+        if (st.bavail * st.bsize < RESUME_FREE) return;
+      } catch {
+        // No statfs here: the next store finds out.
+      }
+    }
+    if (this.retryTimer !== null) clearInterval(this.retryTimer);
+    this.retryTimer = null;
+    this.log(`writes to ${this.msgDir} resumed (was: ${this.writeError})`);
+    this.writeError = null;
+    this.scheduleFlush();
+  }
+
+  /**
+   * Takes back what the write block holds beyond what was written: the messages (newest first,
+   * so the sequence goes back to the last written one) and skips; removal records (tombstones,
+   * first) of messages still there stay buffered for the next write. Returns the messages taken.
+   */
+  private rollback(): number {
+    const b = this.wb;
+    const buf = b.buf as Buffer;
+    let from = 0;
+    for (let at = b.written; at < b.size; at += buf.readUInt32LE(at)) {
+      const k = recKind(buf, at);
+      if (k === KIND_MSG || k === KIND_SKIP || k === KIND_ERASED) {
+        from = recSeq(buf, at);
+        break;
+      }
+    }
+    let n = 0;
+    if (from > 0) {
+      const st = this.subj;
+      for (let s = this.lastSeq; s >= from; s--) {
+        const i = s - this.idx.base;
+        const id = this.idx.sid[i];
+        if (id === 0) continue;
+        const size = this.idx.size[i];
+        this.idx.sid[i] = 0;
+        this.msgs--;
+        this.bytes -= size;
+        b.live--;
+        b.liveBytes -= size + REC_EXTRA;
+        if (--st.msgs[id] === 0) st.release(id);
+        else st.last[id] = this.prevOf(id, s);
+        n++;
+      }
+      this.lastSeq = from - 1;
+      if (this.lastSeq >= this.idx.base) this.lastTs = this.idx.ts[this.lastSeq - this.idx.base];
+      if (this.msgs === 0) this.firstSeq = this.lastSeq + 1;
+    }
+    // Removal records of messages below `from` stay; a first record past it is written again later
+    // (with the first sequence of then), as the sequences above `from` will be used again.
+    let w = b.written;
+    for (let at = b.written; at < b.size; ) {
+      const len = buf.readUInt32LE(at);
+      const k = recKind(buf, at);
+      if ((k === KIND_TOMB || k === KIND_FIRST) && (from === 0 || recSeq(buf, at) < from)) {
+        if (w !== at) buf.copy(buf, w, at, at + len);
+        w += len;
+      } else if (k === KIND_FIRST) {
+        this.firstDirty = true;
+      }
+      at += len;
+    }
+    b.size = w;
+    this.durableSeq = this.lastSeq;
+    return n;
+  }
+
+  /** The sequence of the message on subject id `id` before `seq` (one exists). */
+  private prevOf(id: number, seq: number): number {
+    const sid = this.idx.sid;
+    let s = seq - 1;
+    while (sid[s - this.idx.base] !== id) s--;
+    return s;
+  }
+
+  /**
+   * Room for a record of `len` bytes in the write block (a new block when this one is full), or
+   * -1 when a write failed (the store is read-only). Past WRITE_HIGH_WATER buffered bytes, what
+   * is buffered is written first (never the reserved room: the caller fills it after).
+   */
   private reserve(len: number): number {
     let b = this.wb;
     if (b.size + len > this.blockSize && b.size > BLOCK_HDR) {
-      this.newBlock();
+      if (!this.newBlock()) return -1;
       b = this.wb;
+    } else if (b.size - b.written + len > WRITE_HIGH_WATER) {
+      if (!this.writeOut()) return -1;
     }
     b.buf = this.growBuf(b.buf as Buffer, b.size, len);
     const at = b.size;
     b.size += len;
-    if (b.size - b.written > WRITE_HIGH_WATER) {
-      this.writeOut();
-    } else {
-      this.scheduleFlush();
-    }
+    this.scheduleFlush();
     return at;
   }
 
@@ -728,6 +873,7 @@ export class FileStore implements StreamStore {
 
   store(subject: string, hdr: Buffer, msg: Buffer, ts: number): number | StoreRefusal {
     if (this.closed) throw new Error('file store is closed');
+    if (this.writeError !== null) return 'insufficient resources';
     const lim = this.limits;
     const dataLen = hdr.length + msg.length;
     if (lim.maxMsgSize > 0 && dataLen > lim.maxMsgSize) return 'message size exceeds maximum allowed';
@@ -748,6 +894,7 @@ export class FileStore implements StreamStore {
     const size = subject.length + dataLen + MSG_OVERHEAD;
     const len = size + REC_EXTRA;
     const at = this.reserve(len);
+    if (at < 0) return 'insufficient resources';
     const buf = this.wb.buf as Buffer;
     let w = at + REC_HDR;
     const sl = subject.length;
@@ -1164,12 +1311,23 @@ export class FileStore implements StreamStore {
     if (!this.closed) this.writeOut();
   }
 
+  writtenThrough(): number {
+    return this.wb.size === this.wb.written ? this.lastSeq : this.durableSeq;
+  }
+
+  /** Why the store is read-only (a write failed and no retry succeeded yet), or null. */
+  writeErrorText(): string | null {
+    return this.writeError;
+  }
+
   async stop(): Promise<void> {
     if (this.closed) return;
     for (const c of this.consumers.values()) await c.stop();
     this.flushNow();
     this.closed = true;
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    if (this.retryTimer !== null) clearInterval(this.retryTimer);
+    this.retryTimer = null;
     if (this.ageTimer !== null) clearTimeout(this.ageTimer);
     this.syncTimer = this.ageTimer = null;
     try {

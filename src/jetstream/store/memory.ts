@@ -266,6 +266,10 @@ export class MemoryStore implements StreamStore {
 
   writePending(): void {}
 
+  writtenThrough(): number {
+    return this.lastSeq;
+  }
+
   consumerStore(_name: string): null {
     return null;
   }

@@ -72,7 +72,13 @@ export interface StoreLimits {
 export const NO_LIMITS: Readonly<StoreLimits> = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
 
 /** Why a store refused a message (the stream maps each to nats-server's error). */
-export type StoreRefusal = 'maximum messages exceeded' | 'maximum bytes exceeded' | 'maximum messages per subject exceeded' | 'message size exceeds maximum allowed';
+export type StoreRefusal =
+  | 'maximum messages exceeded'
+  | 'maximum bytes exceeded'
+  | 'maximum messages per subject exceeded'
+  | 'message size exceeds maximum allowed'
+  /** The store cannot write (disk full, I/O error): it is read-only until a write succeeds again. */
+  | 'insufficient resources';
 
 /** A removal the store made on its own (limits, age): consumers and interest tracking hear of it. */
 export type RemovedListener = (seq: number, subject: string) => void;
@@ -113,6 +119,12 @@ export interface StreamStore {
   state(): StreamState;
   /** Called for every message the store removes by itself (limits, max_age); not for remove() or purge(). */
   onRemoved(listener: RemovedListener): void;
+  /**
+   * The highest sequence whose record is handed to the OS (the memory store: the last one). A
+   * publish ack for `seq` may leave only once writtenThrough() >= seq; a stored message above it
+   * may still be taken back by a failed write (the store then refuses stores until it can write).
+   */
+  writtenThrough(): number;
   /**
    * Hands buffered writes to the OS at once (synchronous; a no-op when nothing is buffered or
    * for the memory store). The server calls it before output leaves ahead of the turn's end.
