@@ -332,3 +332,64 @@ describe('JetStream on a full disk (store_dir on a 2 MiB tmpfs)', () => {
     await srv.stop();
   }, 60_000);
 });
+
+// The server's max_file_store / max_memory_store and an account's max_file / max_mem refuse a
+// publish before the disk or the memory runs out, with nats-server's replies and log lines: the
+// same script against both servers.
+describe('JetStream storage limits, side by side with nats-server', () => {
+  /** Publishes 100 B messages until one is refused; returns how many were acked, the refusal and the raw reply after it. */
+  async function fill(nc: NatsConnection, storage: StorageType, name: string): Promise<unknown> {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name, subjects: [`${name}.>`], storage });
+    const js = jetstream(nc);
+    let n = 0;
+    let refusal: unknown = null;
+    while (refusal === null && n < 100) {
+      await js.publish(`${name}.a`, new Uint8Array(100)).then(
+        () => n++,
+        (e) => (refusal = apiErrorOf(e)),
+      );
+    }
+    const raw = (await nc.request(`${name}.a`, new Uint8Array(100))).string();
+    const info = await jsm.streams.info(name);
+    return { acked: n, refusal, raw, messages: info.state.messages };
+  }
+
+  async function both(config: (dir: string) => string, opts: { user?: string; pass?: string }): Promise<{ results: unknown[]; logs: string[] }> {
+    const results: unknown[] = [];
+    const logs: string[] = [];
+    for (const kind of ['nats-server', 'tsnats'] as const) {
+      const srv = await spawnServer(kind, { config: config(storeDir()) });
+      const nc = await connect({ port: srv.port, ...opts });
+      results.push([await fill(nc, StorageType.File, 'F'), await fill(nc, StorageType.Memory, 'M')]);
+      await nc.close();
+      logs.push(srv.output());
+      await srv.stop();
+    }
+    return { results, logs };
+  }
+
+  // 100 B on 'F.a' take 133 bytes on file, on 'M.a' 119 in memory: the server checks its use before
+  // storing (16 and 18 fit under 2048), the account after (the 16th and 18th are taken back).
+  it('max_file_store and max_memory_store: 503/10023 once the server is past its limit', async () => {
+    const { results, logs } = await both((dir) => `jetstream { store_dir: "${dir}", max_file_store: 2048, max_memory_store: 2048 }\n`, {});
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toMatchObject([
+      { acked: 16, refusal: { code: 503, err_code: 10023, description: 'insufficient resources' }, messages: 16 },
+      { acked: 18, refusal: { code: 503, err_code: 10023 }, messages: 18 },
+    ]);
+    for (const log of logs) expect(log).toMatch(/\[ERR\] JetStream resource limits exceeded for server/);
+  }, 30_000);
+
+  it("an account's max_file and max_mem: 400/10002 once the account is past its limit", async () => {
+    const cfg = (dir: string): string =>
+      `jetstream { store_dir: "${dir}" }\naccounts { A { jetstream { max_file: 2048, max_mem: 2048 }, users [{user: a, password: a}] } }\n`;
+    const { results, logs } = await both(cfg, { user: 'a', pass: 'a' });
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toMatchObject([
+      { acked: 15, refusal: { code: 400, err_code: 10002, description: 'resource limits exceeded for account' }, messages: 15 },
+      { acked: 17, refusal: { code: 400, err_code: 10002 }, messages: 17 },
+    ]);
+    for (const log of logs) expect(log).toMatch(/\[WRN\] JetStream resource limits exceeded for account: "A"/);
+  }, 30_000);
+});

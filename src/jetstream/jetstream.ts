@@ -88,6 +88,8 @@ export class JsAccount {
   private reqHdrLen = -1;
   private reqPayload: Buffer | null = null;
   private reqSrc: ClientLink | null = null;
+  /** When "resource limits exceeded for account" was last logged (ms). */
+  private limitLoggedAt = 0;
 
   constructor(js: JetStreamManager, account: Account, limits: JetStreamAccountLimits | null) {
     this.js = js;
@@ -359,14 +361,28 @@ export class JsAccount {
       removeSub: (sub) => host.removeSub(acc, sub),
       lookupOrigin: (src) => this.lookupOrigin(src),
       sourcing: (stream) => (Sourcing.wanted(stream.cfg) ? new Sourcing(stream) : null),
-      serverLimitsExceeded: (storage) => this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore),
+      serverLimitsExceeded: (storage) => {
+        const over = this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore);
+        // nats-server's resourcesExeededError: at most once every 10 s.
+        if (over && Date.now() - this.js.limitLoggedAt > 10_000) {
+          this.js.limitLoggedAt = Date.now();
+          host.log('ERR', 'JetStream resource limits exceeded for server');
+        }
+        return over;
+      },
       accountLimitsExceeded: (storage) => {
         const l = this.limits;
         if (l === null) return true;
         const used = this.used(storage);
         const perStream = storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
         const max = storage === 'memory' ? l.maxMemory : l.maxStore;
-        return (perStream > 0 && used > perStream) || (max >= 0 && used > max);
+        const over = (perStream > 0 && used > perStream) || (max >= 0 && used > max);
+        // nats-server's RateLimitWarnf (the same statement at most once a second).
+        if (over && Date.now() - this.limitLoggedAt >= 1000) {
+          this.limitLoggedAt = Date.now();
+          host.log('WRN', `JetStream resource limits exceeded for account: ${goQuote(acc.name)}`);
+        }
+        return over;
       },
     };
   }
@@ -386,6 +402,8 @@ export class JetStreamManager implements JetStream {
   readonly accounts = new Map<Account, JsAccount>();
   apiTotal = 0;
   apiErrors = 0;
+  /** When "resource limits exceeded for server" was last logged (ms). */
+  limitLoggedAt = 0;
 
   constructor(host: JetStreamHost, config: JetStreamConfig, api: ApiHandler, snapshot: JszHandler) {
     this.host = host;
