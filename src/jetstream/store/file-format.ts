@@ -1,4 +1,4 @@
-// The on-disk records of the file store (docs/filestore.md has the full description).
+// The on-disk records of the file store (docs/jetstream-store.md has the full description).
 //
 // A block file is a 16-byte header then records, appended and never rewritten in place except
 // by erase (a record overwritten by an erased record of the same length) and by compaction

@@ -1,6 +1,6 @@
 // The file store: a stream's messages in append-only block files under <dir>/msgs/, an index in
 // memory (file-index.ts), consumers' state under <dir>/obs/ (file-consumer.ts). The format and
-// the recovery rules are in docs/filestore.md.
+// the recovery rules are in docs/jetstream-store.md.
 //
 // Writes: a record is built in the write block's buffer (the whole last block is kept in memory)
 // and the bytes of one loop turn go to the OS in one write, from a microtask queued by the first
