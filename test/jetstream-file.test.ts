@@ -2,7 +2,9 @@
 // clients: a stream and a durable pull consumer come back after SIGTERM with the same figures and
 // the consumer resumes from its ack floor; under async publishes killed with SIGKILL at random
 // points, every acked message is there exactly once, in order; a KV bucket with file storage
-// survives a restart. The parser path follows TSNATS_NATIVE (run the file with require and off).
+// survives a restart; kill -9 under publishers and a pull consumer (nothing acked is lost to the
+// consumer); a torn tail, flipped bytes and a deleted index file; a full disk (a tmpfs); the storage
+// limits beside nats-server. The parser path follows TSNATS_NATIVE (run the file with require and off).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -179,6 +181,129 @@ describe('JetStream file storage across restarts', () => {
     const have = new Set(ids);
     const missing = acked.filter((id) => !have.has(id));
     expect(missing).toEqual([]);
+    await nc.close();
+    await srv.stop();
+  }, 60_000);
+
+  it('kill -9 at random points while publishers and a durable pull consumer run: every acked message reaches the consumer (redelivery allowed, loss never)', async () => {
+    const dir = storeDir();
+    let srv = await start(dir);
+    let nc = await connect({ port: srv.port });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'WORK', subjects: ['work.>'], storage: StorageType.File });
+    await jsm.consumers.add('WORK', { durable_name: 'w', ack_policy: AckPolicy.Explicit, ack_wait: 500_000_000, max_ack_pending: 10_000 });
+    await nc.close();
+    const pubAcked = new Set<number>();
+    const consumed = new Set<number>();
+    let next = 0;
+    for (let round = 0; round < 3; round++) {
+      nc = await connect({ port: srv.port, reconnect: false });
+      const js = jetstream(nc);
+      const c = await js.consumers.get('WORK', 'w');
+      let dead = false;
+      const killAfter = pubAcked.size + 300 + Math.floor(Math.random() * 700);
+      const publisher = (async () => {
+        while (!dead) {
+          const window: Promise<unknown>[] = [];
+          for (let k = 0; k < 50; k++) {
+            const id = next++;
+            window.push(
+              js.publish(`work.${id % 3}`, String(id)).then(() => {
+                pubAcked.add(id);
+                if (pubAcked.size >= killAfter && !dead) {
+                  dead = true;
+                  srv.proc.kill('SIGKILL');
+                }
+              }),
+            );
+          }
+          const res = await Promise.allSettled(window);
+          if (res.some((r) => r.status === 'rejected')) break;
+        }
+      })();
+      const consumer = (async () => {
+        while (!dead) {
+          try {
+            const batch = await c.fetch({ max_messages: 100, expires: 1000 });
+            for await (const m of batch) {
+              consumed.add(Number(m.string()));
+              m.ack();
+            }
+          } catch {
+            break;
+          }
+        }
+      })();
+      await publisher;
+      await kill9(srv);
+      await consumer;
+      await nc.close().catch(() => undefined);
+      srv = await start(dir);
+    }
+    // After the last restart the consumer resumes from its ack floor: what it had not acked (or
+    // whose ack state had not reached the disk) comes again after ack_wait, nothing acked is skipped.
+    nc = await connect({ port: srv.port });
+    const js = jetstream(nc);
+    const c = await js.consumers.get('WORK', 'w');
+    const deadline = Date.now() + 20_000;
+    let idle = 0;
+    while (idle < 2 && Date.now() < deadline) {
+      const batch = await c.fetch({ max_messages: 500, expires: 1000 });
+      let n = 0;
+      for await (const m of batch) {
+        consumed.add(Number(m.string()));
+        await m.ackAck();
+        n++;
+      }
+      idle = n === 0 ? idle + 1 : 0;
+    }
+    expect(pubAcked.size).toBeGreaterThan(900);
+    expect([...pubAcked].filter((id) => !consumed.has(id))).toEqual([]);
+    const ci = await (await jetstreamManager(nc)).consumers.info('WORK', 'w');
+    expect(ci.num_pending).toBe(0);
+    expect(ci.num_ack_pending).toBe(0);
+    await nc.close();
+    await srv.stop();
+  }, 90_000);
+
+  it('a torn tail, flipped bytes in an older block and a deleted index file: the server starts, logs each, serves only good messages', async () => {
+    const dir = storeDir();
+    let srv = await start(dir);
+    let nc = await connect({ port: srv.port });
+    let jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BIG', subjects: ['big'], storage: StorageType.File });
+    const js = jetstream(nc);
+    const payload = (i: number): Buffer => Buffer.alloc(1000, i & 0xff);
+    // 9,000 records of 1,035 bytes: two blocks (8 MiB each at most).
+    const N = 9000;
+    for (let i = 1; i <= N; i += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, N - i + 1) }, (_, k) => js.publish('big', payload(i + k))));
+    }
+    await nc.close();
+    await srv.stop();
+    const msgs = join(dir, 'jetstream', '$G', 'streams', 'BIG', 'msgs');
+    expect(existsSync(join(msgs, '2.blk'))).toBe(true);
+    // A record is 32 + 3 + 1000 bytes after a 16-byte block header: message 1234 is in block 1.
+    const REC = 32 + 3 + 1000;
+    const bad = 1234;
+    const blk1 = join(msgs, '1.blk');
+    const b1 = readFileSync(blk1);
+    b1[16 + (bad - 1) * REC + 32 + 3 + 500] ^= 0xff;
+    writeFileSync(blk1, b1);
+    const blk2 = join(msgs, '2.blk');
+    writeFileSync(blk2, readFileSync(blk2).subarray(0, statSync(blk2).size - 100)); // message N torn
+    rmSync(join(dir, 'jetstream', '$G', 'streams', 'BIG', 'index.db'));
+    srv = await start(dir);
+    const log = srv.output();
+    expect(log).toMatch(/torn tail at offset \d+ \(\d+ bytes cut\)/);
+    expect(log).toContain(`1.blk: corrupt record at offset ${16 + (bad - 1) * REC} (checksum mismatch; it says message ${bad}), record skipped`);
+    nc = await connect({ port: srv.port });
+    jsm = await jetstreamManager(nc);
+    const si = await jsm.streams.info('BIG');
+    expect(si.state).toMatchObject({ messages: N - 2, first_seq: 1, last_seq: N - 1, num_deleted: 1 });
+    expect(await jsm.streams.getMessage('BIG', { seq: bad })).toBeNull(); // the client's form of 404 no message found
+    for (const seq of [1, bad - 1, bad + 1, 5000, N - 1]) expect(Buffer.from((await jsm.streams.getMessage('BIG', { seq }))!.data)).toEqual(payload(seq));
+    expect((await jetstream(nc).publish('big', payload(N))).seq).toBe(N);
     await nc.close();
     await srv.stop();
   }, 60_000);

@@ -235,7 +235,7 @@ export class FileStore implements StreamStore {
             break;
           }
           if (claimed >= REC_HDR && claimed <= data.length - at) {
-            this.log(`block ${path}: corrupt record at offset ${at} (checksum mismatch), record skipped`);
+            this.log(`block ${path}: corrupt record at offset ${at} (checksum mismatch; it says message ${recSeq(data, at)}), record skipped`);
             at += claimed;
             continue;
           }
