@@ -5,10 +5,10 @@
 //
 //   node bench/run.mjs [--quick] [--rounds N] [--only a,b,...] [--msgs N] [--servers native,ts,nats]
 //                      [--conns N] [--requests N] [--natsbench [--natsbench-bin PATH]]
-//                      [--no-append] [--json FILE] [--timeout MS]
+//                      [--no-append] [--json FILE] [--timeout MS] [--js-big N]
 
 import { spawn, execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -18,12 +18,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const LOADGEN = join(here, 'loadgen.mjs');
+const JSGEN = join(here, 'jsgen.mjs');
 const RESULTS = join(here, 'RESULTS.md');
 
 // ---------------------------------------------------------------- options
 
 const argv = process.argv.slice(2);
-const KNOWN = new Set(['quick', 'rounds', 'only', 'msgs', 'servers', 'conns', 'requests', 'natsbench', 'natsbench-bin', 'no-append', 'json', 'help', 'timeout']);
+const KNOWN = new Set(['quick', 'rounds', 'only', 'msgs', 'servers', 'conns', 'requests', 'natsbench', 'natsbench-bin', 'no-append', 'json', 'help', 'timeout', 'js-big']);
 const BOOL = new Set(['quick', 'natsbench', 'no-append', 'help']);
 const o = {};
 for (let i = 0; i < argv.length; i++) {
@@ -54,6 +55,11 @@ if (!(ROUNDS >= 1) || (o.msgs && !(msgsOverride >= 1))) {
 }
 
 const q = (full, quick) => msgsOverride || (QUICK ? quick : full);
+/** Messages in the stream j5, j6 and j8 use (the issue's 1M scaled down for a shared 2-core machine). */
+const JS_BIG = Number(o['js-big'] ?? (QUICK ? 1e5 : 3e5));
+function fmtCount(n) {
+  return n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n);
+}
 const SCENARIOS = [
   { id: 'a', name: '1 pub, 16 B, no subs', kind: 'pubsub', msgs: q(5e6, 1e6), size: 16, pubs: 1, subs: 0 },
   { id: 'b', name: '1 pub → 1 sub, 16 B', kind: 'pubsub', msgs: q(2e6, 5e5), size: 16, pubs: 1, subs: 1 },
@@ -65,9 +71,18 @@ const SCENARIOS = [
   { id: 'h', name: '10k idle connections', kind: 'idle', conns: Number(o.conns ?? 10000) },
   { id: 'i', name: '1 pub → 1 sub across a route, 16 B', kind: 'route', msgs: q(1e6, 2.5e5), size: 16, pubs: 1, subs: 1 },
   { id: 's', name: 'start-up, default config', kind: 'startup', reps: QUICK ? 3 : 4 },
+  // JetStream (servers started with -js on a fresh store directory each; see bench/README.md).
+  { id: 'j1', name: 'JS 1 pub, 16 B, file, async acks (window 100)', kind: 'jspub', msgs: q(2e5, 5e4), size: 16, pubs: 1, storage: 'file' },
+  { id: 'j2', name: 'JS 1 pub, 1 KiB, file, async acks', kind: 'jspub', msgs: q(1e5, 3e4), size: 1024, pubs: 1, storage: 'file' },
+  { id: 'j3', name: 'JS 1 pub, 16 B, memory, async acks', kind: 'jspub', msgs: q(2e5, 5e4), size: 16, pubs: 1, storage: 'memory' },
+  { id: 'j4', name: 'JS 4 pubs, 16 B, file, async acks', kind: 'jspub', msgs: q(2e5, 5e4), size: 16, pubs: 4, storage: 'file' },
+  { id: 'j5', name: `JS pull consumer, explicit acks, batch 100, over ${fmtCount(JS_BIG)} stored 16 B msgs`, kind: 'jspull', msgs: JS_BIG },
+  { id: 'j6', name: 'JS ordered push consumer over the same stream', kind: 'jsordered', msgs: JS_BIG },
+  { id: 'j7', name: 'JS KV put/get mix (@nats-io/kv), 10k keys', kind: 'jskv', msgs: QUICK ? 5000 : 20000, keys: 10000 },
+  { id: 'j8', name: `JS restart with the j5 stream (${fmtCount(JS_BIG)} msgs, file) after a clean stop`, kind: 'jsrestart', msgs: JS_BIG },
 ].filter((s) => !o.only || String(o.only).split(',').includes(s.id));
 if (!SCENARIOS.length) {
-  console.error(`--only ${o.only}: no such scenario (a-i, s)`);
+  console.error(`--only ${o.only}: no such scenario (a-i, s, j1-j8)`);
   process.exit(1);
 }
 
@@ -196,7 +211,7 @@ const GUARD = [
 ].join('\n');
 const serverPids = new Set();
 
-async function startServer(def) {
+async function startServer(def, wait = waitInfo) {
   const port = await freePort();
   const child = track(spawn('/bin/sh', ['-c', GUARD, def.cmd, ...def.args(port)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root }));
   const log = [];
@@ -220,10 +235,10 @@ async function startServer(def) {
   const pid = await pidP;
   if (pid) serverPids.add(pid);
   const srv = { def, port, pid, child, log, exited: () => exited };
-  const ready = pid && (await waitInfo(port, Date.now() + 15000));
+  const ready = pid && (await wait(port, Date.now() + 60000));
   if (!ready || exited) {
     await stopServer(srv);
-    throw new Error(`${def.label} did not start (${exited ?? 'no INFO within 15 s'}):\n    ${log.slice(-8).join('\n    ')}`);
+    throw new Error(`${def.label} did not start (${exited ?? 'not ready within 60 s'}):\n    ${log.slice(-8).join('\n    ')}`);
   }
   return srv;
 }
@@ -249,8 +264,8 @@ async function stopServer(s) {
 // ---------------------------------------------------------------- running the load generator
 
 // Spawns one loadgen role; `ready` resolves with the READY line's JSON, `done` with the result.
-function gen(role, args, { raised = false, timeoutMs = RUN_TIMEOUT_MS } = {}) {
-  const a = [LOADGEN, role, ...args, '--timeout', String(timeoutMs)];
+function gen(role, args, { raised = false, timeoutMs = RUN_TIMEOUT_MS, script = LOADGEN } = {}) {
+  const a = [script, role, ...args, '--timeout', String(timeoutMs)];
   const child = raised ? spawnRaised(process.execPath, a, { stdio: ['pipe', 'pipe', 'pipe'] }) : track(spawn(process.execPath, a, { stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
@@ -514,6 +529,119 @@ function timeStartServer(native) {
 /** How long scenario i waits for the route to form, and then for interest to cross it. */
 const ROUTE_SETTLE_MS = 1500;
 
+// ---------------------------------------------------------------- JetStream (j1-j8)
+
+/**
+ * One request on a fresh connection: the reply's payload as a string, or null (no connection,
+ * no reply within `timeoutMs`, a status such as 503 no responders).
+ */
+function natsRequest(port, subject, body, timeoutMs) {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v) => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(v);
+    };
+    const t = setTimeout(() => done(null), timeoutMs);
+    s.on('error', () => done(null));
+    s.on('connect', () => s.write(`CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\nSUB _R.r 1\r\nPUB ${subject} _R.r ${Buffer.byteLength(body)}\r\n${body}\r\n`));
+    s.on('data', (b) => {
+      buf += b.toString('latin1');
+      const m = /(?:^|\n)(H?)MSG [^ ]+ 1 (?:(\d+) )?(\d+)\r\n/.exec(buf);
+      if (!m) return;
+      const start = m.index + m[0].length;
+      const total = Number(m[3]);
+      if (buf.length < start + total) return;
+      done(m[1] ? null : buf.slice(start, start + total));
+    });
+  });
+}
+
+/** Ready when `$JS.API.INFO` answers (JetStream restored its streams), polled every 5 ms. */
+async function waitJsInfo(port, deadline) {
+  while (Date.now() < deadline) {
+    const r = await natsRequest(port, '$JS.API.INFO', '', 1000);
+    if (r !== null && r.includes('"type"')) return true;
+    await sleep(5);
+  }
+  return false;
+}
+
+/** The JetStream servers: one per kind, -js on its own fresh store directory, restarted by j8. */
+const jsLive = {};
+const jsDirs = [];
+const bigFilled = {};
+const jsDef = (def, dir) => ({ ...def, args: (p) => [...def.args(p), '-js', '-sd', dir] });
+async function jsServer(def) {
+  const cur = jsLive[def.key];
+  if (cur && !cur.exited()) return cur;
+  const dir = cur?.dir ?? mkdtempSync(join(os.tmpdir(), `tsnats-bench-js-${def.key}-`));
+  if (!cur) jsDirs.push(dir);
+  const srv = await startServer(jsDef(def, dir), waitJsInfo);
+  srv.dir = dir;
+  jsLive[def.key] = srv;
+  log(`${def.label} (-js): pid ${srv.pid}, port ${srv.port}, store ${dir}`);
+  return srv;
+}
+function duBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? duBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
+/** The stream BIG (subject `big`, file, n msgs of 16 B) that j5, j6 and j8 use: filled once per server, not measured. */
+async function ensureBig(srv, def, n) {
+  if (bigFilled[def.key]) return null;
+  const j = await gen('pub', ['--port', String(srv.port), '--create', '--stream', 'BIG', '--subject', 'big', '--msgs', String(n), '--size', '16', '--window', '1000'], { script: JSGEN }).done;
+  if (!j.ok) return { ok: false, error: `filling BIG: ${j.error}` };
+  bigFilled[def.key] = true;
+  log(`${def.label}: BIG filled with ${fmtCount(n)} msgs at ${fmtRate(j.msgs_per_sec)}/s (not measured)`);
+  return null;
+}
+
+async function runJs(def, sc, round) {
+  let srv = await jsServer(def);
+  if (sc.kind === 'jspull' || sc.kind === 'jsordered' || sc.kind === 'jsrestart') {
+    const bad = await ensureBig(srv, def, JS_BIG);
+    if (bad) return bad;
+  }
+  if (sc.kind === 'jsrestart') {
+    // A clean stop (SIGTERM), then spawn until $JS.API.INFO answers; RSS 0.5 s later.
+    await stopServer(srv);
+    const disk = duBytes(join(srv.dir, 'jetstream', '$G', 'streams', 'BIG'));
+    const t0 = performance.now();
+    srv = await startServer(jsDef(def, srv.dir), waitJsInfo).then((s) => Object.assign(s, { dir: srv.dir }));
+    const restart_ms = performance.now() - t0;
+    jsLive[def.key] = srv;
+    await sleep(500);
+    const rss = rssBytes(srv.pid);
+    const info = JSON.parse((await natsRequest(srv.port, '$JS.API.STREAM.INFO.BIG', '', 10000)) ?? '{}');
+    if (info.state?.messages !== JS_BIG) return { ok: false, error: `BIG has ${info.state?.messages} msgs after the restart, not ${JS_BIG}` };
+    return { ok: true, restart_ms, rss_mib: rss / 2 ** 20, disk_per_msg: disk / JS_BIG };
+  }
+  const port = ['--port', String(srv.port)];
+  let role;
+  let args;
+  if (sc.kind === 'jspub') {
+    role = 'pub';
+    const name = `${sc.id.toUpperCase()}R${round}`;
+    args = ['--create', '--delete', '--stream', name, '--subject', `js.${name}`, '--msgs', String(sc.msgs), '--size', String(sc.size), '--pubs', String(sc.pubs), '--window', '100', '--storage', sc.storage];
+  } else if (sc.kind === 'jspull') [role, args] = ['pull', ['--stream', 'BIG', '--msgs', String(sc.msgs), '--batch', '100']];
+  else if (sc.kind === 'jsordered') [role, args] = ['ordered', ['--stream', 'BIG', '--msgs', String(sc.msgs)]];
+  else [role, args] = ['kv', ['--keys', String(sc.keys), '--ops', String(sc.msgs)]];
+  const c0 = cpuTicks(srv.pid);
+  const j = await gen(role, [...port, ...args], { script: JSGEN }).done;
+  const c1 = cpuTicks(srv.pid);
+  if (!j.ok) return { ok: false, error: j.error };
+  if (srv.exited()) return { ok: false, error: `server died during the run (${srv.exited()}): ${srv.log.slice(-3).join(' | ')}` };
+  return { ok: true, mps: j.msgs_per_sec, server_ns_per_msg: ((c1 - c0) * 1e9) / CLK_TCK / sc.msgs, gen_cpu_pct: (100 * cpuOf(j)) / j.gen_cpu.wall_s };
+}
+
 async function runScenario(srv, sc) {
   if (sc.kind === 'pubsub') return runPubSub(srv, sc);
   if (sc.kind === 'registry') return runRegistry(srv, sc);
@@ -524,9 +652,16 @@ async function runScenario(srv, sc) {
 // ---------------------------------------------------------------- natsbench cross-check
 
 const NB_BIN = o['natsbench-bin'] || ['/tmp/natsbench/natsbench'].find(existsSync) || sh('sh', ['-c', 'command -v natsbench']);
-function natsbench(srv, sc) {
+/** natsbench's arguments for a JetStream scenario (its --js modes): j1-j4 publish, j5 pull, j6 ordered push over BIG. */
+function natsbenchJsArgs(sc, round) {
+  if (sc.kind === 'jspub') return [`js.nb.${sc.id}.${round}`, '--js', '--stream', `NB${sc.id.toUpperCase()}R${round}`, '--storage', sc.storage, '--pub', String(sc.pubs), '--msgs', String(sc.msgs), '--size', String(sc.size), '--pubbatch', '100', '--js-delete'];
+  return ['big', '--js', '--stream', 'BIG', '--sub', '1', '--msgs', String(sc.msgs), sc.kind === 'jspull' ? '--pull' : '--push', '--consumer', `nb${round}`];
+}
+function natsbench(srv, sc, round) {
   return new Promise((resolve) => {
-    const args = [`bench.nb.${sc.id}`, '--server', `nats://127.0.0.1:${srv.port}`, '--json', '--quiet', '--timeout', `${Math.round(RUN_TIMEOUT_MS / 1000)}s`, '--server-pid', String(srv.pid), '--pub', String(sc.pubs), '--sub', String(sc.subs), '--msgs', String(sc.msgs), '--size', String(sc.size)];
+    const common = ['--server', `nats://127.0.0.1:${srv.port}`, '--json', '--quiet', '--timeout', `${Math.round(RUN_TIMEOUT_MS / 1000)}s`, '--server-pid', String(srv.pid)];
+    const js = sc.kind.startsWith('js');
+    const args = js ? [...natsbenchJsArgs(sc, round), ...common] : [`bench.nb.${sc.id}`, ...common, '--pub', String(sc.pubs), '--sub', String(sc.subs), '--msgs', String(sc.msgs), '--size', String(sc.size)];
     const child = track(spawn(NB_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
@@ -542,6 +677,11 @@ function natsbench(srv, sc) {
         return resolve({ ok: false, error: `natsbench: ${sig || `exit ${code}`} ${err.trim().split('\n').pop() ?? ''}` });
       }
       if (!j.ok) return resolve({ ok: false, error: `natsbench: ${(j.errors || []).join('; ')}` });
+      if (js) {
+        const phase = sc.kind === 'jspub' ? j.pub : j.sub;
+        const cpu = phase?.server_cpu ?? j.server_cpu;
+        return resolve({ ok: true, mps: phase?.msgs_per_sec ?? phase?.rate, server_ns_per_msg: cpu ? (cpu.total_s * 1e9) / sc.msgs : NaN });
+      }
       const r = { ok: true, pub_mps: j.pub?.msgs_per_sec, server_ns_per_msg: j.server_cpu ? (j.server_cpu.total_s * 1e9) / j.msgs : NaN };
       if (sc.subs) r.sub_mps = j.sub?.msgs_per_sec;
       resolve(r);
@@ -583,6 +723,27 @@ const METRICS = {
     ['pub_mps', 'pub msgs/s', fmtRate, 'higher'],
     ['sub_mps', 'delivered msgs/s', fmtRate, 'higher'],
     ['server_ns_per_msg', 'CPU of both servers ns/msg', fmtNum(0), 'lower'],
+  ],
+  jspub: [
+    ['mps', 'acked msgs/s', fmtRate, 'higher'],
+    ['server_ns_per_msg', 'server CPU ns/msg', fmtNum(0), 'lower'],
+  ],
+  jspull: [
+    ['mps', 'consumed msgs/s', fmtRate, 'higher'],
+    ['server_ns_per_msg', 'server CPU ns/msg', fmtNum(0), 'lower'],
+  ],
+  jsordered: [
+    ['mps', 'consumed msgs/s', fmtRate, 'higher'],
+    ['server_ns_per_msg', 'server CPU ns/msg', fmtNum(0), 'lower'],
+  ],
+  jskv: [
+    ['mps', 'ops/s', fmtRate, 'higher'],
+    ['server_ns_per_msg', 'server CPU ns/op', fmtNum(0), 'lower'],
+  ],
+  jsrestart: [
+    ['restart_ms', 'spawn until $JS.API.INFO answers, ms', fmtNum(0), 'lower'],
+    ['rss_mib', 'RSS after the restart, MiB', fmtNum(1), 'lower'],
+    ['disk_per_msg', 'stream bytes on disk per msg', fmtNum(1), 'lower'],
   ],
   startup: [
     ['spawn_ms', 'spawn until the port accepts, ms', fmtNum(1), 'lower'],
@@ -636,7 +797,7 @@ function genTable(results, scenarios, servers) {
   const lines = ['Load generator CPU (all its processes, % of one core over the run; 200 = both cores of a 2-core machine):', ''];
   const head = ['#', ...servers.map((s) => s.label)];
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '--:').join('|')}|`);
-  for (const sc of scenarios.filter((s) => s.kind !== 'idle' && s.kind !== 'startup')) {
+  for (const sc of scenarios.filter((s) => s.kind !== 'idle' && s.kind !== 'startup' && s.kind !== 'jsrestart')) {
     lines.push(`| ${sc.id} | ${servers.map((s) => fmtNum(0)(median((results[s.key]?.[sc.id] ?? []).filter((r) => r.ok).map((r) => r.gen_cpu_pct)))).join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
@@ -689,7 +850,7 @@ async function main() {
 
   // Start the long-lived servers (scenario h starts its own fresh ones).
   const live = {};
-  const needLive = SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'route' && s.kind !== 'startup');
+  const needLive = SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'route' && s.kind !== 'startup' && !s.kind.startsWith('js'));
   for (const def of needLive ? servers.slice() : []) {
     try {
       live[def.key] = await startServer(def);
@@ -720,6 +881,10 @@ async function main() {
   const brief = (res) =>
     !res.ok
       ? `FAIL ${res.error}`
+      : res.restart_ms !== undefined
+        ? `restart ${res.restart_ms.toFixed(0)} ms, RSS ${res.rss_mib.toFixed(1)} MiB, ${res.disk_per_msg.toFixed(1)} B/msg on disk`
+      : res.mps !== undefined
+        ? `${fmtRate(res.mps)}/s, ${res.server_ns_per_msg.toFixed(0)} ns/msg, gen ${res.gen_cpu_pct.toFixed(0)}%`
       : res.spawn_ms !== undefined
         ? `${res.spawn_ms.toFixed(0)} ms (node ${res.node_ms.toFixed(0)} ms${res.inproc_ms !== undefined ? `, startServer ${res.inproc_ms.toFixed(0)} ms` : ''})`
         : res.p50_us !== undefined
@@ -739,7 +904,8 @@ async function main() {
           log(`round ${r + 1}/${ROUNDS} ${sc.id} ${def.label.padEnd(13)} ${rs.map(brief).join('; ')}`);
           continue;
         }
-        if (sc.kind === 'idle') res = await runIdle(def, sc);
+        if (sc.kind.startsWith('js')) res = await runJs(def, sc, r).catch((e) => ({ ok: false, error: e.message }));
+        else if (sc.kind === 'idle') res = await runIdle(def, sc);
         else if (sc.kind === 'route') res = await runRoute(def, sc).catch((e) => ({ ok: false, error: e.message }));
         else {
           const srv = live[def.key];
@@ -761,7 +927,7 @@ async function main() {
   }
 
   let nbResults = null;
-  const nbScenarios = SCENARIOS.filter((s) => s.kind === 'pubsub');
+  const nbScenarios = SCENARIOS.filter((s) => s.kind === 'pubsub' || s.kind === 'jspub' || s.kind === 'jspull' || s.kind === 'jsordered');
   if (o.natsbench) {
     if (!NB_BIN || !existsSync(NB_BIN)) notes.push('--natsbench: natsbench not found (build it: cp -r /work/shared/tools/natsbench /tmp/ && /tmp/natsbench/build.sh, or pass --natsbench-bin).');
     else {
@@ -770,8 +936,12 @@ async function main() {
         const order = servers.map((_, i) => servers[(i + r) % servers.length]);
         for (const sc of nbScenarios) {
           for (const def of order) {
-            const srv = live[def.key];
-            const res = srv.exited() ? { ok: false, error: `server is gone (${srv.exited()})` } : await natsbench(srv, sc);
+            let srv = live[def.key];
+            if (sc.kind.startsWith('js')) {
+              srv = await jsServer(def).catch(() => srv);
+              if (sc.kind !== 'jspub') await ensureBig(srv, def, JS_BIG);
+            }
+            const res = !srv || srv.exited() ? { ok: false, error: `server is gone (${srv?.exited()})` } : await natsbench(srv, sc, r);
             res.round = r;
             (nbResults[def.key][sc.id] ??= []).push(res);
             if (!res.ok) failures.push(`natsbench round ${r + 1}, ${sc.id}, ${def.label}: ${res.error}`);
@@ -783,6 +953,8 @@ async function main() {
   }
 
   for (const def of servers) if (live[def.key]) await stopServer(live[def.key]);
+  for (const def of servers) if (jsLive[def.key]) await stopServer(jsLive[def.key]);
+  for (const d of jsDirs) rmSync(d, { recursive: true, force: true });
 
   if (existsSync(CLI) && statSync(CLI).mtimeMs !== distMtime) notes.push('dist/ was rebuilt during this run: servers started later (scenario h starts fresh ones) may run newer code.');
 
@@ -791,7 +963,7 @@ async function main() {
   const cmd = `node bench/run.mjs${argv.length ? ' ' + argv.join(' ') : ''}`;
   const when = new Date();
   const addonNote = existsSync(ADDON) ? 'built' : 'not built';
-  const counts = SCENARIOS.map((s) => `${s.id}: ${s.kind === 'idle' ? `${s.conns} conns` : s.kind === 'reqrep' ? `${s.msgs} requests` : s.kind === 'startup' ? `${s.reps} starts per round` : `${fmtRate(s.msgs)} msgs`}`).join(', ');
+  const counts = SCENARIOS.map((s) => `${s.id}: ${s.kind === 'idle' ? `${s.conns} conns` : s.kind === 'reqrep' ? `${s.msgs} requests` : s.kind === 'startup' ? `${s.reps} starts per round` : s.kind === 'jskv' ? `${s.msgs} ops` : `${fmtRate(s.msgs)} msgs`}`).join(', ');
   const out = [];
   out.push(`## ${when.toISOString().replace('T', ' ').slice(0, 16)} UTC${QUICK ? ' (quick)' : ''}`, '');
   out.push(`- command: \`${cmd}\``);
