@@ -389,13 +389,14 @@ export class Stream implements InternalHandler {
     if (this.closed) return h.clear();
     this.store.writePending();
     const through = this.store.writtenThrough();
+    const signal = this.consumers.size > 0;
     let lost = false;
     for (let i = 0; i < h.count; i++) {
       const seq = h.seqs[i]!;
       const reply = h.reply(i);
       if (seq <= through) {
         if (reply !== null) this.ack(reply, seq, false);
-        for (const c of this.consumers.values()) c.signal(seq, h.subjects[i]);
+        if (signal) for (const c of this.consumers.values()) c.signal(seq, h.subjects[i]);
         continue;
       }
       lost = true;
