@@ -945,7 +945,7 @@ async function main() {
             res.round = r;
             (nbResults[def.key][sc.id] ??= []).push(res);
             if (!res.ok) failures.push(`natsbench round ${r + 1}, ${sc.id}, ${def.label}: ${res.error}`);
-            log(`natsbench round ${r + 1}/${ROUNDS} ${sc.id} ${def.label.padEnd(13)} ${res.ok ? `pub ${fmtRate(res.pub_mps)}/s${res.sub_mps ? `, sub ${fmtRate(res.sub_mps)}/s` : ''}, ${fmtNum(0)(res.server_ns_per_msg)} ns/msg` : `FAIL ${res.error}`}`);
+            log(`natsbench round ${r + 1}/${ROUNDS} ${sc.id} ${def.label.padEnd(13)} ${res.ok ? `${res.mps !== undefined ? fmtRate(res.mps) : `pub ${fmtRate(res.pub_mps)}`}/s${res.sub_mps ? `, sub ${fmtRate(res.sub_mps)}/s` : ''}, ${fmtNum(0)(res.server_ns_per_msg)} ns/msg` : `FAIL ${res.error}`}`);
           }
         }
       }

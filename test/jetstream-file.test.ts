@@ -398,16 +398,24 @@ describe('JetStream on a full disk (store_dir on a 2 MiB tmpfs)', () => {
     const errors: unknown[] = [];
     let next = 0;
     // Async publishes in windows of 100 until the disk is full (~1.4 MiB for 1 KiB messages).
+    // Each is sent twice with one Nats-Msg-Id: the copy (in the same read) is acked as a duplicate
+    // only if its message was written, and fails with it otherwise.
+    const dupSeqs = new Set<number>();
     while (errors.length === 0 && next < 5000) {
       const window: Promise<unknown>[] = [];
-      for (let k = 0; k < 100; k++) {
+      for (let k = 0; k < 50; k++) {
         const id = next++;
-        window.push(
-          js.publish(`full.${id % 5}`, payload(id)).then(
-            (a) => void acked.set(a.seq, id),
-            (e) => void errors.push(apiErrorOf(e)),
-          ),
-        );
+        for (let copy = 0; copy < 2; copy++) {
+          window.push(
+            js.publish(`full.${id % 5}`, payload(id), { msgID: `m${id}` }).then(
+              (a) => {
+                if (a.duplicate) dupSeqs.add(a.seq);
+                else acked.set(a.seq, id);
+              },
+              (e) => void errors.push(apiErrorOf(e)),
+            ),
+          );
+        }
       }
       await Promise.all(window);
     }
@@ -428,6 +436,8 @@ describe('JetStream on a full disk (store_dir on a 2 MiB tmpfs)', () => {
     expect(await got).toBe('pong');
     const si = await jsm.streams.info('FULL');
     expect(si.state.messages).toBe(acked.size);
+    expect(dupSeqs.size).toBeGreaterThan(0);
+    expect([...dupSeqs].filter((seq) => !acked.has(seq))).toEqual([]);
     const seqs = [...acked.keys()].sort((a, b) => a - b);
     for (const seq of seqs.filter((_, i) => i % 50 === 0)) expect(Buffer.from((await jsm.streams.getMessage('FULL', { seq }))!.data)).toEqual(payload(acked.get(seq)!));
     // Space is freed: within a retry period or two the stream takes messages again.

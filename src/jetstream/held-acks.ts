@@ -16,10 +16,12 @@ export class HeldAcks {
   readonly seqs: number[] = [];
   readonly subjects: string[] = [];
   readonly msgIds: string[] = [];
+  /** The ack says `"duplicate": true` (a Nats-Msg-Id seen again before its message was written). */
+  readonly dups: boolean[] = [];
   count = 0;
 
   /** Holds the ack of `seq`; true when it is the first of the turn (the caller queues its release). */
-  push(reply: Buffer | null, seq: number, subject: string, msgId: string): boolean {
+  push(reply: Buffer | null, seq: number, subject: string, msgId: string, dup = false): boolean {
     const i = this.count++;
     if (reply !== null) {
       const n = reply.length;
@@ -38,6 +40,7 @@ export class HeldAcks {
     this.seqs[i] = seq;
     this.subjects[i] = subject;
     this.msgIds[i] = msgId;
+    this.dups[i] = dup;
     return i === 0;
   }
 

@@ -310,7 +310,10 @@ export class Stream implements InternalHandler {
       if (msgId !== '') {
         const dde = this.checkMsgId(msgId);
         if (dde !== null) {
-          if (reply !== null) this.ack(reply, dde.seq, true);
+          // A duplicate of a message not yet written waits with it (and fails with it).
+          if (this.store.type === 'file' && dde.seq > this.store.writtenThrough()) {
+            if (this.held.push(reply, dde.seq, subject, '', true)) queueMicrotask(this.releaseTask);
+          } else if (reply !== null) this.ack(reply, dde.seq, true);
           return null;
         }
       }
@@ -394,9 +397,10 @@ export class Stream implements InternalHandler {
     for (let i = 0; i < h.count; i++) {
       const seq = h.seqs[i]!;
       const reply = h.reply(i);
+      const dup = h.dups[i]!;
       if (seq <= through) {
-        if (reply !== null) this.ack(reply, seq, false);
-        if (signal) for (const c of this.consumers.values()) c.signal(seq, h.subjects[i]);
+        if (reply !== null) this.ack(reply, seq, dup);
+        if (signal && !dup) for (const c of this.consumers.values()) c.signal(seq, h.subjects[i]);
         continue;
       }
       lost = true;
