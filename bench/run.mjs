@@ -583,7 +583,25 @@ async function jsServer(def) {
   srv.dir = dir;
   jsLive[def.key] = srv;
   log(`${def.label} (-js): pid ${srv.pid}, port ${srv.port}, store ${dir}`);
+  if (!cur) await jsWarmUp(srv, def);
   return srv;
+}
+
+/**
+ * Before its first measured run, each JetStream server gets an unmeasured warm-up (JIT, buffers,
+ * as the core servers get 200k messages of b): publishes to a file and a memory stream, a pull
+ * consumer over the file one, then both streams are deleted.
+ */
+async function jsWarmUp(srv, def) {
+  const port = ['--port', String(srv.port)];
+  const n = String(QUICK ? 30000 : 60000);
+  for (const storage of ['file', 'memory']) {
+    const stream = `WARM${storage.toUpperCase()}`;
+    const p = await gen('pub', [...port, '--create', '--stream', stream, '--subject', `warm.${storage}`, '--msgs', n, '--size', '16', '--storage', storage], { script: JSGEN }).done;
+    const c = p.ok && storage === 'file' ? await gen('pull', [...port, '--stream', stream, '--msgs', n], { script: JSGEN }).done : p;
+    await natsRequest(srv.port, `$JS.API.STREAM.DELETE.${stream}`, '', 10000);
+    if (!p.ok || !c.ok) log(`warm-up on ${def.label} (-js) failed: ${p.ok ? c.error : p.error}`);
+  }
 }
 function duBytes(dir) {
   let n = 0;
