@@ -627,6 +627,29 @@ describe('file store', () => {
     }
   });
 
+  it('a block torn at its creation (kill -9 between creating the file and its header): removed, the block before it is whole and served', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 4096 });
+    open.push(s);
+    for (let i = 1; i <= 300; i++) s.store('t', E, b(`msg-${i}`), i);
+    s.writePending();
+    const files = blockFiles(dir);
+    const next = Number(files[files.length - 1].slice(files[files.length - 1].lastIndexOf('/') + 1, -4)) + 1;
+    fs.writeFileSync(join(dir, 'msgs', `${next}.blk`), Buffer.alloc(0)); // as the crash left it
+    const q = quiet();
+    const r = await openFile(dir, { blockSize: 4096, log: q.log });
+    open.push(r);
+    expect(q.lines).toEqual([expect.stringMatching(/torn at its creation \(0 bytes\), removed/)]);
+    expect(r.state()).toMatchObject({ msgs: 300, lastSeq: 300 });
+    for (let i = 1; i <= 300; i++) expect(text(r.load(i))).toBe(`msg-${i}`);
+    expect(r.store('t', E, b('after'), 1)).toBe(301);
+    r.writePending();
+    const r2 = await openFile(dir, { blockSize: 4096 });
+    open.push(r2);
+    expect(text(r2.load(300))).toBe('msg-300');
+    expect(text(r2.load(301))).toBe('after');
+  });
+
   it('a turn past the write high-water mark: every record reaches the file whole (a crash right after the turn loses nothing)', async () => {
     const dir = newDir();
     const s = await openFile(dir);

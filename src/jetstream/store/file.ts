@@ -212,7 +212,11 @@ export class FileStore implements StreamStore {
       const isLast = k === ids.length - 1;
       const base = readBlockHeader(data);
       if (base < 0) {
-        this.log(`block ${path}: bad header, block ignored`);
+        if (isLast && data.length < BLOCK_HDR) {
+          // A crash between creating the file and writing its header: nothing was in it.
+          this.log(`block ${path}: torn at its creation (${data.length} bytes), removed`);
+          fs.rmSync(path, { force: true });
+        } else this.log(`block ${path}: bad header, block ignored`);
         continue;
       }
       if (this.blocks.length > 0 && base <= this.blocks[this.blocks.length - 1].base) {
@@ -316,7 +320,9 @@ export class FileStore implements StreamStore {
     if (last === undefined || last.size >= this.blockSize) this.newBlock();
     else {
       this.wb = last;
-      this.wb.buf = this.growBuf(last.buf ?? Buffer.alloc(0), last.size, 0);
+      // Its bytes were kept by the scan unless a later file was ignored (then read them again).
+      const data = last.buf ?? fs.readFileSync(join(this.msgDir, blockName(last.id))).subarray(0, last.size);
+      this.wb.buf = this.growBuf(data, last.size, 0);
     }
     for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.dropBlock(b);
     this.idx.ensure(this.lastSeq + 1, this.firstSeq);
@@ -1324,12 +1330,7 @@ export class FileStore implements StreamStore {
     if (this.closed) return;
     for (const c of this.consumers.values()) await c.stop();
     this.flushNow();
-    this.closed = true;
-    if (this.syncTimer !== null) clearInterval(this.syncTimer);
-    if (this.retryTimer !== null) clearInterval(this.retryTimer);
-    this.retryTimer = null;
-    if (this.ageTimer !== null) clearTimeout(this.ageTimer);
-    this.syncTimer = this.ageTimer = null;
+    this.close();
     try {
       this.writeIndexFile();
     } catch (e) {
@@ -1348,8 +1349,31 @@ export class FileStore implements StreamStore {
     this.cache.clear();
   }
 
+  /** Marks the store closed and stops its timers. */
+  private close(): void {
+    this.closed = true;
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    if (this.retryTimer !== null) clearInterval(this.retryTimer);
+    if (this.ageTimer !== null) clearTimeout(this.ageTimer);
+    this.syncTimer = this.ageTimer = this.retryTimer = null;
+  }
+
+  /**
+   * Closes and removes everything, without the flush, fsync and index file of stop(): the files
+   * are about to go (nats-server's Delete does not sync either; an fsync of a large stream's
+   * dirty pages cost more CPU than publishing it).
+   */
   async delete(): Promise<void> {
-    await this.stop();
+    if (!this.closed) {
+      for (const c of this.consumers.values()) await c.delete();
+      this.close();
+      for (const b of this.blocks) {
+        fs.closeSync(b.fd);
+        b.fd = -1;
+        b.buf = null;
+      }
+      this.cache.clear();
+    }
     // Synchronous: a stream of the same name created right after must not lose its files to it.
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
