@@ -645,16 +645,18 @@ async function runJs(def, sc, round) {
   const port = ['--port', String(srv.port)];
   let role;
   let args;
+  const name = `${sc.id.toUpperCase()}R${round}`;
   if (sc.kind === 'jspub') {
     role = 'pub';
-    const name = `${sc.id.toUpperCase()}R${round}`;
-    args = ['--create', '--delete', '--stream', name, '--subject', `js.${name}`, '--msgs', String(sc.msgs), '--size', String(sc.size), '--pubs', String(sc.pubs), '--window', '100', '--storage', sc.storage];
+    args = ['--create', '--stream', name, '--subject', `js.${name}`, '--msgs', String(sc.msgs), '--size', String(sc.size), '--pubs', String(sc.pubs), '--window', '100', '--storage', sc.storage];
   } else if (sc.kind === 'jspull') [role, args] = ['pull', ['--stream', 'BIG', '--msgs', String(sc.msgs), '--batch', '100']];
   else if (sc.kind === 'jsordered') [role, args] = ['ordered', ['--stream', 'BIG', '--msgs', String(sc.msgs)]];
   else [role, args] = ['kv', ['--keys', String(sc.keys), '--ops', String(sc.msgs)]];
   const c0 = cpuTicks(srv.pid);
   const j = await gen(role, [...port, ...args], { script: JSGEN }).done;
   const c1 = cpuTicks(srv.pid);
+  // The stream goes after the measurement (its deletion is not publishing).
+  if (sc.kind === 'jspub') await natsRequest(srv.port, `$JS.API.STREAM.DELETE.${name}`, '', 30000);
   if (!j.ok) return { ok: false, error: j.error };
   if (srv.exited()) return { ok: false, error: `server died during the run (${srv.exited()}): ${srv.log.slice(-3).join(' | ')}` };
   return { ok: true, mps: j.msgs_per_sec, server_ns_per_msg: ((c1 - c0) * 1e9) / CLK_TCK / sc.msgs, gen_cpu_pct: (100 * cpuOf(j)) / j.gen_cpu.wall_s };
