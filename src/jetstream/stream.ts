@@ -655,7 +655,7 @@ export class Stream implements InternalHandler {
 
   /** The stored size (bytes) for account usage. */
   get bytes(): number {
-    return this.store.state().bytes;
+    return this.store.storedBytes();
   }
 }
 

@@ -1317,6 +1317,10 @@ export class FileStore implements StreamStore {
     if (!this.closed) this.writeOut();
   }
 
+  storedBytes(): number {
+    return this.bytes;
+  }
+
   writtenThrough(): number {
     return this.wb.size === this.wb.written ? this.lastSeq : this.durableSeq;
   }

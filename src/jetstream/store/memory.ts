@@ -266,6 +266,10 @@ export class MemoryStore implements StreamStore {
 
   writePending(): void {}
 
+  storedBytes(): number {
+    return this.bytes;
+  }
+
   writtenThrough(): number {
     return this.lastSeq;
   }

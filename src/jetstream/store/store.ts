@@ -117,6 +117,8 @@ export interface StreamStore {
   /** The interior deleted sequences (for deleted_details). */
   deleted(): number[];
   state(): StreamState;
+  /** state().bytes without building the state (the publish path checks the storage limits with it). */
+  storedBytes(): number;
   /** Called for every message the store removes by itself (limits, max_age); not for remove() or purge(). */
   onRemoved(listener: RemovedListener): void;
   /**
