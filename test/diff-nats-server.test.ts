@@ -100,11 +100,17 @@ async function runAll(kind: ServerKind, into: Runs): Promise<void> {
   );
 }
 
-/** A difference only in *when* the close was seen may be scheduling noise under load: confirm it. */
-function onlyCloseStepDiffers(v: Variant, ref: ConnResult[], tgt: ConnResult[]): boolean {
+/**
+ * Differences that may be scheduling noise under load, confirmed by a slower run: only *when*
+ * the close was seen differs, or one server's output on every connection is the start of the
+ * other's (it had not finished answering when the connection went quiet).
+ */
+function mayBeTiming(v: Variant, ref: ConnResult[], tgt: ConnResult[]): boolean {
   if (v.sc.summarize || v.sc.refOnly) return false;
+  if (JSON.stringify(comparable(v.sc, ref)) === JSON.stringify(comparable(v.sc, tgt))) return false;
   const strip = (r: ConnResult[]): unknown => r.map((c) => ({ ...c, closedAtStep: null }));
-  return JSON.stringify(strip(ref)) === JSON.stringify(strip(tgt)) && JSON.stringify(comparable(v.sc, ref)) !== JSON.stringify(comparable(v.sc, tgt));
+  if (JSON.stringify(strip(ref)) === JSON.stringify(strip(tgt))) return true;
+  return ref.length === tgt.length && ref.every((r, i) => r.text.startsWith(tgt[i]!.text) || tgt[i]!.text.startsWith(r.text));
 }
 
 beforeAll(async () => {
@@ -113,7 +119,7 @@ beforeAll(async () => {
   const suspects = variants.filter((v) => {
     const r = results.ref.get(v.id);
     const t = results.tgt.get(v.id);
-    return Array.isArray(r) && Array.isArray(t) && onlyCloseStepDiffers(v, r, t);
+    return Array.isArray(r) && Array.isArray(t) && mayBeTiming(v, r, t);
   });
   await Promise.all(
     suspects.map(async (v) => {

@@ -167,8 +167,10 @@ describe('mirrors and sources of another account (external), as nats-server', ()
             nc = await connect({ port: srv.port, user, pass: user });
             conns.set(user, nc);
           }
-          // The links are made after the create replies: give them a moment before reading.
-          if (subject === 'ord.3' || subject === '$JS.API.STREAM.INFO.S') await new Promise((r) => setTimeout(r, 150));
+          // The links are made after the create replies, and deliver asynchronously (nats-server's
+          // internal consumers): give them a moment before reading.
+          const pause = subject === 'ord.3' ? 150 : user === 'a' && subject === '$JS.API.INFO' ? 400 : 0;
+          if (pause > 0) await new Promise((r) => setTimeout(r, pause));
           const m = await nc.request(subject, typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body), { timeout: 2000 });
           out.push(`${user} ${subject} ${m.string()}`.replace(TIME, 'TIME').replace(/"active":\d+/g, '"active":A'));
         }

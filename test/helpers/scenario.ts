@@ -221,7 +221,7 @@ export async function play(port: number, sc: Scenario, opts: PlayOptions = {}): 
       }
       mark(i);
     }
-    await waitQuiet(live(), sc.finalQuietMs ?? 80);
+    await waitQuiet(live(), Math.max(sc.finalQuietMs ?? 80, opts.settleMs ?? 0));
     mark(sc.steps.length);
     const out: ConnResult[] = [];
     const n = Math.max(conns.length, errors.length);
