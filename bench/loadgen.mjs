@@ -10,9 +10,14 @@
 //   loadgen.mjs resp  --port P --expect N --size B                         (request/reply responder)
 //   loadgen.mjs req   --port P --msgs N --size B [--warmup W]              (sequential requester)
 //   loadgen.mjs idle  --port P --conns N                                   (idle connections)
+//   --ws: P is a websocket listener (no TLS): every connection upgrades first, then speaks the
+//         same protocol in binary frames, masked as RFC 6455 requires of a client (a random key
+//         per connection; the publisher masks its whole-frame buffer once, before the clock).
 //
 // Times are CLOCK_MONOTONIC microseconds (process.hrtime), comparable across processes.
 
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 
 const role = process.argv[2];
@@ -30,6 +35,9 @@ const CONNECT = Buffer.from('CONNECT {"verbose":false,"pedantic":false,"name":"t
 const PING = Buffer.from('PING\r\n');
 const PONG = Buffer.from('PONG\r\n');
 const MAX_LINE = 64 * 1024;
+const WS = flag('ws');
+/** --ws: the publisher's frames carry at most this many payload bytes. */
+const WS_FRAME = Number(opt('ws-frame', String(16 * 1024)));
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 let cpu0 = process.cpuUsage();
@@ -203,10 +211,129 @@ class Reader {
   }
 }
 
+/** XORs `src` with `key` (from key byte 0) into `dst` at `off`. */
+function maskInto(dst, off, src, key) {
+  for (let i = 0; i < src.length; i++) dst[off + i] = src[i] ^ key[i & 3];
+}
+
+/**
+ * A raw WebSocket client over one TCP connection (no library: the generator must not be the
+ * bottleneck), with the net.Socket surface the roles use: 'connect' after the 101, 'data' with
+ * the server frames' payloads (binary frames, never compressed: no extension is offered),
+ * write() of protocol bytes as one masked binary frame, writeFrames() of bytes masked ahead.
+ */
+class WsSocket extends EventEmitter {
+  constructor(host, port) {
+    super();
+    this.key = randomBytes(4);
+    this.benchClosing = false;
+    this.head = Buffer.alloc(0); // the HTTP answer while upgrading, then null
+    this.hdr = Buffer.alloc(14); // a frame header split across reads
+    this.hdrLen = 0;
+    this.rem = -1; // payload bytes left in the current frame; -1 while reading a header
+    this.op = 0;
+    const raw = (this.raw = net.createConnection({ host, port, noDelay: true }));
+    raw.on('connect', () => {
+      const k = randomBytes(16).toString('base64');
+      raw.write(`GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${k}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    raw.on('data', (b) => this.onData(b));
+    raw.on('drain', () => this.emit('drain'));
+    raw.on('error', (e) => this.emit('error', e));
+    raw.on('close', () => this.emit('close'));
+  }
+  onData(b) {
+    if (this.head !== null) {
+      const h = Buffer.concat([this.head, b]);
+      const end = h.indexOf('\r\n\r\n');
+      if (end < 0) {
+        this.head = h;
+        return;
+      }
+      this.head = null;
+      if (!h.toString('latin1', 0, 12).startsWith('HTTP/1.1 101')) {
+        this.emit('error', new Error(`upgrade refused: ${h.toString('latin1', 0, h.indexOf('\r\n'))}`));
+        return;
+      }
+      this.emit('connect');
+      b = h.subarray(end + 4);
+    }
+    const n = b.length;
+    let i = 0;
+    while (i < n) {
+      if (this.rem < 0) {
+        const hd = this.hdr;
+        while (this.hdrLen < 2 && i < n) hd[this.hdrLen++] = b[i++];
+        if (this.hdrLen < 2) return;
+        const l7 = hd[1] & 0x7f;
+        const need = l7 === 126 ? 4 : l7 === 127 ? 10 : 2;
+        while (this.hdrLen < need && i < n) hd[this.hdrLen++] = b[i++];
+        if (this.hdrLen < need) return;
+        this.op = hd[0] & 0x0f;
+        this.rem = l7 === 126 ? hd.readUInt16BE(2) : l7 === 127 ? Number(hd.readBigUInt64BE(2)) : l7;
+        this.hdrLen = 0;
+        if (this.op !== 2 && this.op !== 0 && this.op !== 8) return void this.emit('error', new Error(`unexpected websocket opcode ${this.op}`));
+      }
+      const take = Math.min(this.rem, n - i);
+      if (this.op === 8) {
+        this.raw.destroy();
+        return;
+      }
+      if (take > 0) this.emit('data', b.subarray(i, i + take));
+      i += take;
+      this.rem -= take;
+      if (this.rem === 0) this.rem = -1;
+    }
+  }
+  /** One masked binary frame with `b` (copied: the caller may reuse it). */
+  write(b) {
+    return this.raw.write(this.frames(b));
+  }
+  /** `b` cut into masked binary frames of at most WS_FRAME payload bytes, as one buffer. */
+  frames(b) {
+    const parts = [];
+    for (let off = 0; off < b.length || off === 0; off += WS_FRAME) {
+      const p = b.subarray(off, Math.min(b.length, off + WS_FRAME));
+      const hl = p.length <= 125 ? 2 : p.length < 65536 ? 4 : 10;
+      const f = Buffer.allocUnsafe(hl + 4 + p.length);
+      f[0] = 0x82;
+      if (hl === 2) f[1] = 0x80 | p.length;
+      else if (hl === 4) {
+        f[1] = 0x80 | 126;
+        f.writeUInt16BE(p.length, 2);
+      } else {
+        f[1] = 0x80 | 127;
+        f.writeBigUInt64BE(BigInt(p.length), 2);
+      }
+      this.key.copy(f, hl);
+      maskInto(f, hl + 4, p, this.key);
+      parts.push(f);
+      if (b.length === 0) break;
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+  /** Bytes already framed and masked by frames(). */
+  writeFrames(f) {
+    return this.raw.write(f);
+  }
+  cork() {
+    this.raw.cork();
+  }
+  uncork() {
+    this.raw.uncork();
+  }
+  end(cb) {
+    this.raw.end(cb);
+  }
+  destroy() {
+    this.raw.destroy();
+  }
+}
+
 /** Connects, sends CONNECT + `setup` + PING and resolves with {sock, reader} once PONG arrives. */
 function connect(setup = [], onMsg = null) {
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection({ host: HOST, port: PORT, noDelay: true });
+    const sock = WS ? new WsSocket(HOST, PORT) : net.createConnection({ host: HOST, port: PORT, noDelay: true });
     const reader = new Reader(sock, onMsg);
     let ready = false;
     reader.onPong = () => {
@@ -317,6 +444,8 @@ async function rolePub() {
   const unwatch = watchStall();
   const cs = await Promise.all(Array.from({ length: conns }, () => connect()));
   const share = (k) => Math.floor(msgs / conns) + (k < msgs % conns ? 1 : 0);
+  // --ws: each connection's frames of `big`, masked with its key before the clock starts.
+  const bigFrames = WS ? cs.map((c) => c.sock.frames(big)) : [];
   markStart();
   const tStart = nowUs();
   const results = await Promise.all(
@@ -329,7 +458,7 @@ async function rolePub() {
         const n = left >= per ? per : left;
         left -= n;
         sent += n;
-        if (!sock.write(chunk)) await drain();
+        if (!(WS ? sock.writeFrames(chunk === big ? bigFrames[k] : sock.frames(chunk)) : sock.write(chunk))) await drain();
       }
       await pingPong(c);
       acked++;

@@ -69,6 +69,8 @@ const SCENARIOS = [
   { id: 'f', name: 'request/reply, 128 B', kind: 'reqrep', msgs: Number(o.requests ?? (QUICK ? 3000 : 10000)), size: 128 },
   { id: 'g', name: '10k subs (wildcards), 10k subjects', kind: 'registry', msgs: q(1e6, 2.5e5), size: 16, subsTotal: 10000 },
   { id: 'h', name: '10k idle connections', kind: 'idle', conns: Number(o.conns ?? 10000) },
+  // b over WebSocket: the live servers' websocket listener (no TLS, no compression), raw client frames.
+  { id: 'w', name: '1 pub → 1 sub, 16 B, over WebSocket', kind: 'pubsub', msgs: q(2e6, 5e5), size: 16, pubs: 1, subs: 1, ws: true },
   { id: 'i', name: '1 pub → 1 sub across a route, 16 B', kind: 'route', msgs: q(1e6, 2.5e5), size: 16, pubs: 1, subs: 1 },
   { id: 's', name: 'start-up, default config', kind: 'startup', reps: QUICK ? 3 : 4 },
   // JetStream (servers started with -js on a fresh store directory each; see bench/README.md).
@@ -82,7 +84,7 @@ const SCENARIOS = [
   { id: 'j8', name: `JS restart with the j5 stream (${fmtCount(JS_BIG)} msgs, file) after a clean stop`, kind: 'jsrestart', msgs: JS_BIG },
 ].filter((s) => !o.only || String(o.only).split(',').includes(s.id));
 if (!SCENARIOS.length) {
-  console.error(`--only ${o.only}: no such scenario (a-i, s, j1-j8)`);
+  console.error(`--only ${o.only}: no such scenario (a-i, w, s, j1-j8)`);
   process.exit(1);
 }
 
@@ -261,6 +263,22 @@ async function stopServer(s) {
   serverPids.delete(s.pid);
 }
 
+/**
+ * A live server with a websocket listener as well (scenario w): `-c` a config holding only
+ * `websocket { listen, no_tls: true }`, the client port from the flags as before; `wsPort` on it.
+ */
+const wsDirs = [];
+async function startWsServer(def) {
+  const wsPort = await freePort();
+  const dir = mkdtempSync(join(os.tmpdir(), 'tsnats-bench-ws-'));
+  wsDirs.push(dir);
+  const conf = join(dir, 'ws.conf');
+  writeFileSync(conf, `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }\n`);
+  const srv = await startServer({ ...def, args: (p) => [...def.args(p), '-c', conf] });
+  srv.wsPort = wsPort;
+  return srv;
+}
+
 // ---------------------------------------------------------------- running the load generator
 
 // Spawns one loadgen role; `ready` resolves with the READY line's JSON, `done` with the result.
@@ -312,7 +330,7 @@ async function settle(gens, graceMs) {
 const cpuOf = (j) => (j?.gen_cpu ? j.gen_cpu.user_s + j.gen_cpu.sys_s : 0);
 
 async function runPubSub(srv, sc) {
-  const port = ['--port', String(srv.port)];
+  const port = sc.ws ? ['--port', String(srv.wsPort), '--ws'] : ['--port', String(srv.port)];
   const subject = `bench.${sc.id}.${Math.random().toString(36).slice(2, 8)}`;
   // One process per subscriber so that on a small machine no single generator core is shared
   // by several receiving connections.
@@ -871,9 +889,10 @@ async function main() {
   // Start the long-lived servers (scenario h starts its own fresh ones).
   const live = {};
   const needLive = SCENARIOS.some((s) => s.kind !== 'idle' && s.kind !== 'route' && s.kind !== 'startup' && !s.kind.startsWith('js'));
+  const needWs = SCENARIOS.some((s) => s.ws);
   for (const def of needLive ? servers.slice() : []) {
     try {
-      live[def.key] = await startServer(def);
+      live[def.key] = needWs ? await startWsServer(def) : await startServer(def);
       log(`${def.label}: pid ${live[def.key].pid}, port ${live[def.key].port}`);
     } catch (e) {
       notes.push(`${def.label} skipped: ${e.message}`);
@@ -887,8 +906,10 @@ async function main() {
 
   // A short warm-up per server (JIT, buffers), not measured.
   for (const def of needLive ? servers : []) {
-    const w = await runPubSub(live[def.key], { id: 'w', kind: 'pubsub', msgs: 200000, size: 16, pubs: 1, subs: 1 });
+    const w = await runPubSub(live[def.key], { id: 'warm', kind: 'pubsub', msgs: 200000, size: 16, pubs: 1, subs: 1 });
     if (!w.ok) log(`warm-up on ${def.label} failed: ${w.error}`);
+    const ww = needWs && (await runPubSub(live[def.key], { id: 'warmws', kind: 'pubsub', msgs: 200000, size: 16, pubs: 1, subs: 1, ws: true }));
+    if (ww && !ww.ok) log(`websocket warm-up on ${def.label} failed: ${ww.error}`);
   }
 
   const results = Object.fromEntries(servers.map((s) => [s.key, {}]));
@@ -974,7 +995,7 @@ async function main() {
 
   for (const def of servers) if (live[def.key]) await stopServer(live[def.key]);
   for (const def of servers) if (jsLive[def.key]) await stopServer(jsLive[def.key]);
-  for (const d of jsDirs) rmSync(d, { recursive: true, force: true });
+  for (const d of [...jsDirs, ...wsDirs]) rmSync(d, { recursive: true, force: true });
 
   if (existsSync(CLI) && statSync(CLI).mtimeMs !== distMtime) notes.push('dist/ was rebuilt during this run: servers started later (scenario h starts fresh ones) may run newer code.');
 
