@@ -5,7 +5,8 @@
       "sources": [
         "native/binding.cc",
         "native/scanner.cc",
-        "native/batcher.cc"
+        "native/batcher.cc",
+        "native/mask.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,7 +1,8 @@
 // N-API registration for the tsnats addon (the only file that includes napi.h).
 // Exports: scan(buf, start, end, maxControlLine, out) -> int, writeMsgs(dst, dstOff, src, recs,
-// firstRec, count, sid, headers, state) -> int, layoutVersion, recStride, layout {NAME: value}.
-// Signatures and semantics: src/protocol/scanner.ts and src/protocol/batcher.ts.
+// firstRec, count, sid, headers, state) -> int, unmask(buf, offset, length, mask) -> undefined,
+// layoutVersion, recStride, layout {NAME: value}.
+// Signatures and semantics: src/protocol/scanner.ts, src/protocol/batcher.ts, src/protocol/unmask.ts.
 // The hot functions use the C API directly: no exceptions, no heap allocation per call (the
 // node-addon-api CallbackInfo allocates for more than 6 arguments). They never throw: wrong
 // argument types make them return 0. No state is kept (the addon is safe in worker threads).
@@ -9,6 +10,7 @@
 
 #include "batcher.h"
 #include "layout.h"
+#include "mask.h"
 #include "scanner.h"
 
 namespace {
@@ -98,12 +100,32 @@ napi_value WriteMsgs(napi_env env, napi_callback_info info) {
   return Int(env, n);
 }
 
+// unmask(buf, offset, length, mask): leaves buf alone unless 0 <= offset, 0 <= length and
+// offset + length <= buf.length (as the TS twin).
+napi_value Unmask(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 4) return nullptr;
+  uint8_t* buf = nullptr;
+  size_t len = 0;
+  if (!GetU8(env, argv[0], &buf, &len)) return nullptr;
+  const int32_t off = GetI32(env, argv[1]);
+  const int32_t n = GetI32(env, argv[2]);
+  uint32_t mask = 0;
+  if (napi_get_value_uint32(env, argv[3], &mask) != napi_ok) return nullptr;
+  if (off < 0 || n < 0 || static_cast<size_t>(off) + static_cast<size_t>(n) > len) return nullptr;
+  tsnats::Unmask(buf + off, static_cast<size_t>(n), mask);
+  return nullptr;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_value fn;
   napi_create_function(env, "scan", NAPI_AUTO_LENGTH, Scan, nullptr, &fn);
   exports.Set("scan", Napi::Value(env, fn));
   napi_create_function(env, "writeMsgs", NAPI_AUTO_LENGTH, WriteMsgs, nullptr, &fn);
   exports.Set("writeMsgs", Napi::Value(env, fn));
+  napi_create_function(env, "unmask", NAPI_AUTO_LENGTH, Unmask, nullptr, &fn);
+  exports.Set("unmask", Napi::Value(env, fn));
 
   exports.Set("layoutVersion", Napi::Number::New(env, tsnats::LAYOUT_VERSION));
   exports.Set("recStride", Napi::Number::New(env, tsnats::REC_STRIDE));

@@ -1,4 +1,4 @@
-// The only file that loads a .node: picks the native scanner/batcher or their TS twins.
+// The only file that loads a .node: picks the native scanner/batcher/unmask or their TS twins.
 //
 // Mode: TSNATS_NATIVE (read once) or the `--native` CLI flag passed as `mode`:
 //   off      never loads the addon; TS path.
@@ -23,8 +23,9 @@ import * as layout from '../protocol/layout.js';
 import { writeMsgs as tsWriteMsgs, type WriteMsgsFn } from '../protocol/batcher.js';
 import type { Implementation } from '../protocol/implementation.js';
 import { scan as tsScan, type ScanFn } from '../protocol/scanner.js';
+import { unmask as tsUnmask, type UnmaskFn } from '../protocol/unmask.js';
 
-export type { ScanFn, WriteMsgsFn };
+export type { ScanFn, UnmaskFn, WriteMsgsFn };
 
 export type NativeMode = 'off' | 'auto' | 'require';
 export const NATIVE_MODES: readonly NativeMode[] = ['off', 'auto', 'require'];
@@ -42,6 +43,7 @@ export interface LoadedImplementation {
 interface Addon {
   scan: ScanFn;
   writeMsgs: WriteMsgsFn;
+  unmask: UnmaskFn;
   layoutVersion: number;
   recStride: number;
   layout?: Record<string, number>;
@@ -51,6 +53,7 @@ export const tsImplementation: Implementation = Object.freeze({
   name: 'ts',
   scan: tsScan,
   writeMsgs: tsWriteMsgs,
+  unmask: tsUnmask,
 });
 
 /** Parses a mode string; throws on anything but off|auto|require. */
@@ -184,8 +187,8 @@ export function loadAddon(path: string): Implementation {
   if (addon.recStride !== layout.REC_STRIDE) {
     throw new Error(`native addon record stride ${String(addon.recStride)} != ${layout.REC_STRIDE}`);
   }
-  if (typeof addon.scan !== 'function' || typeof addon.writeMsgs !== 'function') {
-    throw new Error('native addon does not export scan/writeMsgs');
+  if (typeof addon.scan !== 'function' || typeof addon.writeMsgs !== 'function' || typeof addon.unmask !== 'function') {
+    throw new Error('native addon does not export scan/writeMsgs/unmask (rebuild with npm run build:native)');
   }
   const consts = layout as unknown as Record<string, unknown>;
   for (const [name, value] of Object.entries(addon.layout ?? {})) {
@@ -193,7 +196,7 @@ export function loadAddon(path: string): Implementation {
       throw new Error(`native addon constant ${name}=${value} != layout.ts ${String(consts[name])}`);
     }
   }
-  return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs });
+  return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs, unmask: addon.unmask });
 }
 
 /** The native twin; throws the load errors if no addon is available or all are mismatched. */
