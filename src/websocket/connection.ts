@@ -8,6 +8,7 @@
 import type net from 'node:net';
 import { constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Client, ClientSocket } from '../client/client.js';
+import type { UnmaskFn } from '../protocol/unmask.js';
 import { ClosedState, type ClosedReason } from '../client/errors.js';
 import {
   CLOSE_ABNORMAL,
@@ -96,11 +97,13 @@ export class WsConnection implements ClientSocket, FrameSink {
   /** A protocol error's close frame is on its way: destroy() ends instead. */
   private lingering = false;
 
+  /** `unmask`: the live implementation's (Server.impl). */
   constructor(
     readonly raw: net.Socket,
     private readonly settings: WsSettings,
+    unmask: UnmaskFn,
   ) {
-    this.reader = new FrameReader(this, settings.maskRead);
+    this.reader = new FrameReader(this, settings.maskRead, unmask);
   }
 
   /** Starts reading frames: the socket's events go to the client. */

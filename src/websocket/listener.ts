@@ -158,7 +158,7 @@ function handshake(raw: net.Socket, server: Server, logger: Logger, policy: Upgr
         maskRead: !r.noMasking,
         browser,
         noCompressFragments: browser && r.compress && ua.includes('Version/') && ua.includes('Safari/'),
-      });
+      }, server.impl.unmask);
       server.acceptWebsocket(conn, ip, port, (c) => conn.start(c));
       return;
     }
