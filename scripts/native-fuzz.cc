@@ -1,4 +1,5 @@
-// Standalone fuzz harness for the native scanner and batcher (native/scanner.cc, batcher.cc),
+// Standalone fuzz harness for the native scanner, batcher and unmask (native/scanner.cc,
+// batcher.cc, mask.cc),
 // without N-API: built by scripts/sanitize-native.sh with -fsanitize=address,undefined and
 // plainly for valgrind. Not part of the addon or of CI.
 //
@@ -11,7 +12,8 @@
 //    record, and every offset lies inside [start, end] (or is the documented -1 / past-end);
 //  - rescanning from the F_END of the last record always makes progress (no loop);
 //  - WriteMsgs, over the records found and over random garbage records, returns 0 <= k <= count,
-//    endOff inside dst, writes nothing outside [dstOff, endOff), frames start "MSG "/"HMSG ".
+//    endOff inside dst, writes nothing outside [dstOff, endOff), frames start "MSG "/"HMSG ";
+//  - Unmask over random ranges of the input equals the byte-by-byte XOR and touches nothing else.
 // On a failure the input is written to native-fuzz-failure.bin and the process aborts.
 #include <algorithm>
 #include <cinttypes>
@@ -24,6 +26,7 @@
 
 #include "batcher.h"
 #include "layout.h"
+#include "mask.h"
 #include "scanner.h"
 
 using namespace tsnats;
@@ -321,6 +324,16 @@ void RunInput(const std::string& in) {
   // 3. the batcher over the complete PUB/HPUB records, and over garbage
   if (!recs.empty()) BatchChecked(buf, len, recs);
   GarbageRecords(buf, len);
+  // 4. unmask over a random range (any alignment), against the byte loop
+  {
+    const size_t a = static_cast<size_t>(Int(0, static_cast<int64_t>(len)));
+    const size_t n = static_cast<size_t>(Int(0, static_cast<int64_t>(len - a)));
+    const uint32_t mask = static_cast<uint32_t>(Next());
+    std::vector<uint8_t> want(buf, buf + len);
+    for (size_t i = 0; i < n; i++) want[a + i] ^= static_cast<uint8_t>(mask >> (8 * (i & 3)));
+    Unmask(buf + a, n, mask);
+    Check(std::memcmp(want.data(), buf, len) == 0, "unmask differs from the byte loop", static_cast<int64_t>(a), static_cast<int64_t>(n));
+  }
   std::free(buf);
 }
 
