@@ -12,7 +12,8 @@
 //   loadgen.mjs idle  --port P --conns N                                   (idle connections)
 //   --ws: P is a websocket listener (no TLS): every connection upgrades first, then speaks the
 //         same protocol in binary frames, masked as RFC 6455 requires of a client (a random key
-//         per connection; the publisher masks its whole-frame buffer once, before the clock).
+//         per connection; the publisher masks its whole-frame buffer once, before the clock, in
+//         frames of at most --ws-frame bytes, default 16 KiB).
 //
 // Times are CLOCK_MONOTONIC microseconds (process.hrtime), comparable across processes.
 
