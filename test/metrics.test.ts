@@ -2,23 +2,33 @@
 // package), with prometheus-nats-exporter's names (gnatsd_varz_*, gnatsd_connz_*,
 // gnatsd_routez_*, gnatsd_subsz_*), our tsnats_* extras and prom-client's default Node metrics;
 // its values agree with /varz, /connz, /subsz and /routez after real traffic from the official
-// client over a real route.
+// client over a real route; the exporter's jsz, leafz and accstatz families agree with /jsz,
+// /leafz and /accstatz after JetStream traffic (a stream, a pull consumer) and traffic over a
+// real leaf connection, and are absent from a server without JetStream and leaf nodes.
 
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfigString } from '../src/config/conf.js';
+import { optionsFromConfig } from '../src/config/options.js';
 import { type ServerHandle, startServer, type StartOptions } from '../src/index.js';
-import { durationSeconds } from '../src/monitor/metrics.js';
+import { durationSeconds, localRFC3339 } from '../src/monitor/metrics.js';
 import { clusterOptions, eventually } from './helpers/cluster.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const started: ServerHandle[] = [];
 const clients: NatsConnection[] = [];
 const raws: RawClient[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
   for (const r of raws.splice(0)) await r.close();
   for (const h of started.splice(0)) await h.shutdown();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 async function server(o: StartOptions): Promise<ServerHandle> {
@@ -171,6 +181,10 @@ describe('/metrics', () => {
       expect(s.types.get(name), name).toBe(type);
     }
     expect(s.samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    // No JetStream, no leaf nodes: none of their families, not even their HELP lines.
+    expect(s.text).not.toMatch(/^# (HELP|TYPE) (jetstream_|gnatsd_leafz_|tsnats_leafz_|tsnats_jetstream_)/m);
+    expect(value(s, a, 'gnatsd_accstatz_current_connections', ',account="$G",account_id="$G",account_name=""')).toBe(2);
   });
 
   it('values follow the server between scrapes (computed on scrape, not cached)', async () => {
@@ -215,6 +229,147 @@ describe('/metrics', () => {
     expect(value(after, h, 'tsnats_producer_stalls_total')).toBe(h.server.stats.producerStalls);
   });
 
+  it('exports the exporter\'s jsz, leafz and accstatz families, agreeing with /jsz, /leafz and /accstatz', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-metrics-'));
+    dirs.push(dir);
+    const hubOpts = optionsFromConfig(parseConfigString(`leafnodes { listen: "127.0.0.1:-1" }`, 'hub.conf'));
+    const hub = await server({ serverName: 'HUB', jetstream: true, storeDir: dir, leafnode: hubOpts.leafnode });
+    const leafOpts = optionsFromConfig(parseConfigString(`leafnodes { reconnect: 1, remotes: [ { url: "nats://127.0.0.1:${hub.server.leafnodes!.port}" } ] }`, 'leaf.conf'));
+    const spoke = await server({ serverName: 'SPOKE', leafnode: leafOpts.leafnode });
+    await eventually(() => hub.server.leafnodes!.numLeafs === 1 && spoke.server.leafnodes!.numLeafs === 1, 'the leaf connection', 15_000);
+
+    // JetStream: a stream with 7 messages, a pull consumer that got 5 and acked 3.
+    const nc = await client(hub, 'js');
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'] });
+    const js = jetstream(nc);
+    for (let i = 0; i < 7; i++) await js.publish(`orders.${i}`, `order ${i}`);
+    await jsm.consumers.add('ORDERS', { durable_name: 'work', ack_policy: 'explicit' as never, description: 'the workers' });
+    const c = await js.consumers.get('ORDERS', 'work');
+    const batch = await c.fetch({ max_messages: 5, expires: 2000 });
+    let got = 0;
+    for await (const m of batch) {
+      if (got < 3) await m.ackAck();
+      if (++got === 5) break;
+    }
+    expect(got).toBe(5);
+
+    // Leaf traffic: interest on the spoke, 4 messages from the hub's client.
+    const far = await client(spoke, 'far');
+    const recv = far.subscribe('leaf.x', { max: 4 });
+    await far.flush();
+    await eventually(() => hub.server.leafnodes!.leafs()[0]!.subscriptions.length > 0, 'interest over the leaf', 10_000);
+    for (let i = 0; i < 4; i++) nc.publish('leaf.x', 'hello');
+    await nc.flush();
+    let seen = 0;
+    for await (const _m of recv) seen++;
+    expect(seen).toBe(4);
+
+    const s = await scrape(hub);
+    expect(promtool(s.text)).toBe('');
+    const jz = await json<JszJson>(hub.httpPort, '/jsz?consumers=true&config=true');
+    const lz = await json<{ leafnodes: number; leafs: LeafJson[] }>(hub.httpPort, '/leafz');
+    const az = await json<{ account_statz: AccountStatJson[] }>(hub.httpPort, '/accstatz?unused=1');
+
+    // The exporter's names, types and help texts, and nothing else under its prefixes.
+    const families = new Map<string, string>();
+    for (const m of s.text.matchAll(/^# HELP (\S+) (.*)$/gm)) families.set(m[1]!, m[2]!);
+    const ours = [...families.keys()].filter((n) => /^(jetstream_|gnatsd_leafz_|gnatsd_accstatz_|tsnats_leafz_|tsnats_jetstream_)/.test(n)).sort();
+    const extras = ['tsnats_leafz_conn_subscriptions', 'tsnats_jetstream_stream_consumers'];
+    expect(ours).toEqual([...[...EXPORTER_JSZ, ...EXPORTER_LEAFZ, ...EXPORTER_ACCSTATZ].map(([n]) => n), ...extras].sort());
+    for (const [name, help] of [...EXPORTER_JSZ, ...EXPORTER_LEAFZ, ...EXPORTER_ACCSTATZ]) {
+      expect(families.get(name), name).toBe(help);
+      expect(s.types.get(name), name).toBe('gauge');
+    }
+
+    // jetstream_server_*: /jsz's totals and config; not clustered, so is_meta_leader="true".
+    const srv = `,server_name="HUB",cluster="",domain="",meta_leader="",is_meta_leader="true"`;
+    expect(jz.streams).toBe(1);
+    expect(jz.messages).toBe(7);
+    expect(value(s, hub, 'jetstream_server_jetstream_disabled', srv)).toBe(0);
+    expect(value(s, hub, 'jetstream_server_total_streams', srv)).toBe(jz.streams);
+    expect(value(s, hub, 'jetstream_server_total_consumers', srv)).toBe(jz.consumers);
+    expect(value(s, hub, 'jetstream_server_total_messages', srv)).toBe(jz.messages);
+    expect(value(s, hub, 'jetstream_server_total_message_bytes', srv)).toBe(jz.bytes);
+    expect(value(s, hub, 'jetstream_server_max_memory', srv)).toBe(jz.config.max_memory);
+    expect(value(s, hub, 'jetstream_server_max_storage', srv)).toBe(jz.config.max_storage);
+
+    // jetstream_stream_*: ORDERS, led by this server.
+    const acc = jz.account_details[0]!;
+    const st = acc.stream_detail[0]!;
+    const stream = `${srv},account="${acc.name}",account_id="${acc.id}",stream_name="ORDERS",stream_leader="HUB",is_stream_leader="true"`;
+    expect(value(s, hub, 'jetstream_stream_total_messages', stream)).toBe(7);
+    expect(value(s, hub, 'jetstream_stream_total_bytes', stream)).toBe(st.state.bytes);
+    expect(value(s, hub, 'jetstream_stream_first_seq', stream)).toBe(1);
+    expect(value(s, hub, 'jetstream_stream_last_seq', stream)).toBe(7);
+    expect(value(s, hub, 'tsnats_jetstream_stream_consumers', stream)).toBe(1);
+
+    // jetstream_consumer_*: work, after 5 delivered and 3 acked.
+    const ci = st.consumer_detail[0]!;
+    const created = localRFC3339(ci.created);
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+    // The exporter reads the consumer's cluster leader ('' when its info has no cluster block).
+    const consumer = `${stream},consumer_name="work",consumer_leader="${ci.cluster?.leader ?? ''}",is_consumer_leader="true",consumer_desc="the workers",consumer_created="${created}"`;
+    expect(ci.delivered.consumer_seq).toBe(5);
+    expect(ci.num_ack_pending).toBe(2);
+    expect(value(s, hub, 'jetstream_consumer_delivered_consumer_seq', consumer)).toBe(ci.delivered.consumer_seq);
+    expect(value(s, hub, 'jetstream_consumer_delivered_stream_seq', consumer)).toBe(ci.delivered.stream_seq);
+    expect(value(s, hub, 'jetstream_consumer_num_ack_pending', consumer)).toBe(ci.num_ack_pending);
+    expect(value(s, hub, 'jetstream_consumer_num_redelivered', consumer)).toBe(ci.num_redelivered);
+    expect(value(s, hub, 'jetstream_consumer_num_waiting', consumer)).toBe(ci.num_waiting);
+    expect(value(s, hub, 'jetstream_consumer_num_pending', consumer)).toBe(2);
+    expect(value(s, hub, 'jetstream_consumer_ack_floor_stream_seq', consumer)).toBe(ci.ack_floor.stream_seq);
+    expect(value(s, hub, 'jetstream_consumer_ack_floor_consumer_seq', consumer)).toBe(3);
+
+    // gnatsd_leafz_*: the spoke's connection, as /leafz shows it.
+    expect(lz.leafnodes).toBe(1);
+    const lf = lz.leafs[0]!;
+    const leaf = `,account="${lf.account}",account_id="${lf.account}",ip="${lf.ip}",port="${lf.port}",name=""`;
+    expect(value(s, hub, 'gnatsd_leafz_info', leaf)).toBe(1);
+    expect(value(s, hub, 'gnatsd_leafz_conn_out_msgs', leaf)).toBe(lf.out_msgs);
+    expect(lf.out_msgs).toBeGreaterThanOrEqual(4);
+    expect(value(s, hub, 'gnatsd_leafz_conn_in_msgs', leaf)).toBe(lf.in_msgs);
+    expect(value(s, hub, 'gnatsd_leafz_conn_out_bytes', leaf)).toBe(lf.out_bytes);
+    expect(value(s, hub, 'gnatsd_leafz_conn_in_bytes', leaf)).toBe(lf.in_bytes);
+    expect(value(s, hub, 'gnatsd_leafz_conn_rtt', leaf)).toBe(durationSeconds(lf.rtt ?? '') || 0);
+    expect(value(s, hub, 'tsnats_leafz_conn_subscriptions', leaf)).toBe(lf.subscriptions);
+    expect(lf.subscriptions).toBeGreaterThanOrEqual(1);
+    expect(value(s, hub, 'gnatsd_varz_leafnodes')).toBe(lz.leafnodes);
+
+    // gnatsd_accstatz_*: every account, as /accstatz?unused=1 shows it.
+    expect(az.account_statz.length).toBeGreaterThan(0);
+    for (const a of az.account_statz) {
+      const l = `,account="${a.acc}",account_id="${a.acc}",account_name=""`;
+      expect(value(s, hub, 'gnatsd_accstatz_current_connections', l), a.acc).toBe(a.conns);
+      expect(value(s, hub, 'gnatsd_accstatz_total_connections', l), a.acc).toBe(a.total_conns);
+      expect(value(s, hub, 'gnatsd_accstatz_leaf_nodes', l), a.acc).toBe(a.leafnodes);
+      expect(value(s, hub, 'gnatsd_accstatz_sent_messages', l), a.acc).toBe(a.sent.msgs);
+      expect(value(s, hub, 'gnatsd_accstatz_sent_bytes', l), a.acc).toBe(a.sent.bytes);
+      expect(value(s, hub, 'gnatsd_accstatz_received_messages', l), a.acc).toBe(a.received.msgs);
+      expect(value(s, hub, 'gnatsd_accstatz_received_bytes', l), a.acc).toBe(a.received.bytes);
+      expect(value(s, hub, 'gnatsd_accstatz_slow_consumers', l), a.acc).toBe(a.slow_consumers);
+      const detail = await json<{ account_detail: { subscriptions: number } }>(hub.httpPort, `/accountz?acc=${encodeURIComponent(a.acc)}`);
+      expect(value(s, hub, 'gnatsd_accstatz_subscriptions', l), a.acc).toBe(detail.account_detail.subscriptions);
+    }
+    const g = az.account_statz.find((a) => a.acc === '$G')!;
+    expect(g.conns).toBe(1);
+    expect(g.received.msgs).toBeGreaterThanOrEqual(4);
+
+    // The spoke has leaf nodes and no JetStream: its leafz families, no jsz ones.
+    const sp = await scrape(spoke);
+    expect(promtool(sp.text)).toBe('');
+    expect(sp.text).not.toMatch(/^# (HELP|TYPE) (jetstream_|tsnats_jetstream_)/m);
+    expect(sp.text).toMatch(/^gnatsd_leafz_info\{/m);
+  });
+
+  it('formats a consumer\'s created time as Go\'s Local().Format(time.RFC3339)', () => {
+    const t = '2026-03-04T05:06:07.123456789Z';
+    const got = localRFC3339(t);
+    expect(got).toMatch(/^2026-03-0[345]T\d\d:\d\d:07(Z|[+-]\d\d:\d\d)$/);
+    expect(Date.parse(got)).toBe(Date.parse('2026-03-04T05:06:07Z'));
+    expect(localRFC3339('not a time')).toBe('');
+  });
+
   it('reads Go durations and nats-server uptimes as seconds', () => {
     expect(durationSeconds('1.5ms')).toBeCloseTo(0.0015, 9);
     expect(durationSeconds('250µs')).toBeCloseTo(0.00025, 9);
@@ -224,3 +379,103 @@ describe('/metrics', () => {
     expect(durationSeconds('5 s')).toBeNaN();
   });
 });
+
+/** The parts of /jsz?consumers=true&config=true the test reads. */
+interface JszJson {
+  streams: number;
+  consumers: number;
+  messages: number;
+  bytes: number;
+  config: { max_memory: number; max_storage: number };
+  account_details: Array<{
+    name: string;
+    id: string;
+    stream_detail: Array<{
+      state: { bytes: number };
+      consumer_detail: Array<{
+        created: string;
+        cluster?: { leader?: string };
+        delivered: { consumer_seq: number; stream_seq: number };
+        ack_floor: { consumer_seq: number; stream_seq: number };
+        num_ack_pending: number;
+        num_redelivered: number;
+        num_waiting: number;
+      }>;
+    }>;
+  }>;
+}
+
+interface LeafJson {
+  account: string;
+  ip: string;
+  port: number;
+  rtt?: string;
+  in_msgs: number;
+  out_msgs: number;
+  in_bytes: number;
+  out_bytes: number;
+  subscriptions: number;
+}
+
+interface AccountStatJson {
+  acc: string;
+  conns: number;
+  leafnodes: number;
+  total_conns: number;
+  sent: { msgs: number; bytes: number };
+  received: { msgs: number; bytes: number };
+  slow_consumers: number;
+}
+
+/**
+ * prometheus-nats-exporter's jsz collector (collector/jsz.go): name and help text, without
+ * jetstream_stream_consumer_count, which promtool refuses (a gauge named *_count).
+ */
+const EXPORTER_JSZ: Array<[string, string]> = [
+  ['jetstream_server_jetstream_disabled', 'JetStream disabled or not'],
+  ['jetstream_server_total_streams', 'Total number of streams in JetStream'],
+  ['jetstream_server_total_consumers', 'Total number of consumers in JetStream'],
+  ['jetstream_server_total_messages', 'Total number of stored messages in JetStream'],
+  ['jetstream_server_total_message_bytes', 'Total number of bytes stored in JetStream'],
+  ['jetstream_server_max_memory', 'JetStream Max Memory'],
+  ['jetstream_server_max_storage', 'JetStream Max Storage'],
+  ['jetstream_stream_total_messages', 'Total number of messages from a stream'],
+  ['jetstream_stream_total_bytes', 'Total stored bytes from a stream'],
+  ['jetstream_stream_first_seq', 'First sequence from a stream'],
+  ['jetstream_stream_last_seq', 'Last sequence from a stream'],
+  ['jetstream_consumer_delivered_consumer_seq', 'Latest sequence number of a stream consumer'],
+  ['jetstream_consumer_delivered_stream_seq', 'Latest sequence number of a stream'],
+  ['jetstream_consumer_num_ack_pending', 'Number of pending acks from a consumer'],
+  ['jetstream_consumer_num_redelivered', 'Number of redelivered messages from a consumer'],
+  ['jetstream_consumer_num_waiting', 'Number of inflight fetch requests from a pull consumer'],
+  ['jetstream_consumer_num_pending', 'Number of pending messages from a consumer'],
+  ['jetstream_consumer_ack_floor_stream_seq', 'Number of ack floor stream seq from a consumer'],
+  ['jetstream_consumer_ack_floor_consumer_seq', 'Number of ack floor consumer seq from a consumer'],
+];
+
+/**
+ * The exporter's leafz collector (collector/leafz.go), without its two gauges named *_total that
+ * promtool refuses (conn_nodes_total, conn_subscriptions_total) and conn_subscriptions, which
+ * needs /leafz?subs=1 (the exporter reads /leafz).
+ */
+const EXPORTER_LEAFZ: Array<[string, string]> = [
+  ['gnatsd_leafz_info', 'info'],
+  ['gnatsd_leafz_conn_rtt', 'rtt'],
+  ['gnatsd_leafz_conn_in_msgs', 'in_msgs'],
+  ['gnatsd_leafz_conn_out_msgs', 'out_msgs'],
+  ['gnatsd_leafz_conn_in_bytes', 'in_bytes'],
+  ['gnatsd_leafz_conn_out_bytes', 'out_bytes'],
+];
+
+/** The exporter's accstatz collector (collector/accstatz.go). */
+const EXPORTER_ACCSTATZ: Array<[string, string]> = [
+  ['gnatsd_accstatz_current_connections', 'current_connections'],
+  ['gnatsd_accstatz_total_connections', 'total_connections'],
+  ['gnatsd_accstatz_subscriptions', 'subscriptions'],
+  ['gnatsd_accstatz_leaf_nodes', 'leaf_nodes'],
+  ['gnatsd_accstatz_sent_messages', 'sent_messages'],
+  ['gnatsd_accstatz_sent_bytes', 'sent_bytes'],
+  ['gnatsd_accstatz_received_messages', 'received_messages'],
+  ['gnatsd_accstatz_received_bytes', 'received_bytes'],
+  ['gnatsd_accstatz_slow_consumers', 'slow_consumers'],
+];
