@@ -258,7 +258,8 @@ describe('/metrics', () => {
     const far = await client(spoke, 'far');
     const recv = far.subscribe('leaf.x', { max: 4 });
     await far.flush();
-    await eventually(() => hub.server.leafnodes!.leafs()[0]!.subscriptions.length > 0, 'interest over the leaf', 10_000);
+    const hasInterest = (): boolean => hub.server.leafnodes!.leafs()[0]!.subscriptions.some((x) => x.split(' ')[0] === 'leaf.x');
+    await eventually(hasInterest, 'interest over the leaf', 10_000);
     for (let i = 0; i < 4; i++) nc.publish('leaf.x', 'hello');
     await nc.flush();
     let seen = 0;
