@@ -354,6 +354,12 @@ describe('/metrics', () => {
     }
     const g = az.account_statz.find((a) => a.acc === '$G')!;
     expect(g.conns).toBe(1);
+    // The leaf connection is bound to $G: nats-server's statz counts it in leafnodes and total_conns.
+    expect(g.leafnodes).toBe(1);
+    expect(g.total_conns).toBe(2);
+    const gd = await json<{ account_detail: { leafnode_connections: number; client_connections: number } }>(hub.httpPort, '/accountz?acc=$G');
+    expect(gd.account_detail.leafnode_connections).toBe(1);
+    expect(gd.account_detail.client_connections).toBe(1);
     expect(g.received.msgs).toBeGreaterThanOrEqual(4);
 
     // The spoke has leaf nodes and no JetStream: its leafz families, no jsz ones.

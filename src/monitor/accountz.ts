@@ -56,14 +56,22 @@ export function localConnections(server: Server, a: Account): number {
   return n;
 }
 
+/** The leaf connections bound to `a` on this server, both roles (nats-server numLocalLeafNodes). */
+export function localLeafNodes(server: Server, a: Account): number {
+  let n = 0;
+  for (const l of server.leafnodes?.leafs() ?? []) if (l.account === a.name) n++;
+  return n;
+}
+
 /** nats-server Account.statz. */
 export function accountStat(server: Server, a: Account): AccountStatJson {
   const conns = localConnections(server, a);
+  const leafnodes = localLeafNodes(server, a);
   return {
     acc: a.name,
     conns,
-    leafnodes: 0,
-    total_conns: conns,
+    leafnodes,
+    total_conns: conns + leafnodes,
     sent: { msgs: a.outMsgs, bytes: a.outBytes },
     received: { msgs: a.inMsgs, bytes: a.inBytes },
     slow_consumers: a.slowConsumers,
@@ -178,7 +186,7 @@ export function accountInfo(server: Server, name: string): Record<string, unknow
     expired: a.expiresAt !== 0 && a.expiresAt <= Date.now(),
     complete: true,
     jetstream_enabled: server.jetstream?.enabledFor(a) ?? false,
-    leafnode_connections: 0,
+    leafnode_connections: localLeafNodes(server, a),
     client_connections: localConnections(server, a),
     subscriptions: a.sublist.count(),
     ...(a.mappings !== null ? { mappings: a.mappings.extMap() } : {}),
