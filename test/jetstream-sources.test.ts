@@ -48,7 +48,7 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.CREATE.MT', { name: 'MT', mirror: { name: 'O', opt_start_time: '2099-01-01T00:00:00+00:00' }, ...mem }],
   ['$JS.API.STREAM.CREATE.ST', { name: 'ST', sources: [{ name: 'O', opt_start_time: '2000-01-01T00:00:00.500000000Z' }], ...mem }],
   ['$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s'], sources: [{ name: 'O', filter_subject: 'o.b' }, { name: 'X' }], ...mem }],
-  ['sleep', 300],
+  ['sleep', 600],
   ['$JS.API.INFO'],
   ['$JS.API.STREAM.INFO.M'],
   ['$JS.API.STREAM.INFO.MF'],
