@@ -4,8 +4,9 @@
 // nats-server's 503/10023 error: a publish that was not stored is never acked.
 //
 // Contract: push() copies the reply subject into an arena (the caller's buffer may be a view
-// into a read buffer); after warm-up nothing is allocated per message. The holder calls
-// release() once per turn (from the microtask push() asked for) and clear() after.
+// into a read buffer), once for a run of acks to one reply subject; after warm-up nothing is
+// allocated per message. The holder calls release() once per turn (from the microtask push()
+// asked for) and clear() after.
 
 export class HeldAcks {
   private arena = Buffer.allocUnsafe(16 * 1024);
@@ -20,15 +21,26 @@ export class HeldAcks {
   readonly dups: boolean[] = [];
   count = 0;
 
+  /** The view reply() gave last, of arena[viewAt, viewAt + viewLen): acks to one reply subject share it. */
+  private view: Buffer | null = null;
+  private viewAt = 0;
+  private viewLen = -1;
+
   /** Holds the ack of `seq`; true when it is the first of the turn (the caller queues its release). */
   push(reply: Buffer | null, seq: number, subject: string, msgId: string, dup = false): boolean {
     const i = this.count++;
-    if (reply !== null) {
+    if (reply !== null && i > 0 && this.sameReply(reply, i - 1)) {
+      // The same reply subject as the previous ack (one publisher's run): stored once.
+      this.at[i] = this.at[i - 1];
+      this.len[i] = reply.length;
+    } else if (reply !== null) {
       const n = reply.length;
       if (this.used + n > this.arena.length) {
         const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + n));
         this.arena.copy(grown, 0, 0, this.used);
         this.arena = grown;
+        this.view = null;
+        this.viewLen = -1;
       }
       this.at[i] = this.used;
       this.len[i] = n;
@@ -44,15 +56,34 @@ export class HeldAcks {
     return i === 0;
   }
 
+  /** Whether `reply` has the bytes of held ack `j`'s reply. */
+  private sameReply(reply: Buffer, j: number): boolean {
+    const n = reply.length;
+    if (this.len[j] !== n) return false;
+    const a = this.arena;
+    const at = this.at[j]!;
+    for (let k = 0; k < n; k++) if (a[at + k] !== reply[k]) return false;
+    return true;
+  }
+
   /** The reply subject of held ack `i` (valid until clear()), or null. */
   reply(i: number): Buffer | null {
-    const n = this.len[i];
-    return n < 0 ? null : this.arena.subarray(this.at[i], this.at[i] + n);
+    const n = this.len[i]!;
+    if (n < 0) return null;
+    const at = this.at[i]!;
+    if (at !== this.viewAt || n !== this.viewLen || this.view === null) {
+      this.view = this.arena.subarray(at, at + n);
+      this.viewAt = at;
+      this.viewLen = n;
+    }
+    return this.view;
   }
 
   clear(): void {
     for (let i = 0; i < this.count; i++) this.subjects[i] = this.msgIds[i] = '';
     this.count = 0;
     this.used = 0;
+    this.view = null;
+    this.viewLen = -1;
   }
 }

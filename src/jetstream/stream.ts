@@ -118,6 +118,19 @@ export function addHeader(hdr: string, key: string, value: string): string {
   return `${head}${key}: ${value}\r\n\r\n`;
 }
 
+/** Writes the non-negative integer `n` in decimal at `at`; returns the offset after it. */
+export function writeDecimal(b: Buffer, at: number, n: number): number {
+  let len = 1;
+  for (let p = 10; p <= n; p *= 10) len++;
+  let i = at + len;
+  do {
+    const q = Math.floor(n / 10);
+    b[--i] = 0x30 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  return at + len;
+}
+
 /** parseInt64 of a header value: -1 when not a plain unsigned decimal (uint64(-1) never matches). */
 function headerSeq(v: string): number {
   return /^\d+$/.test(v) ? Number(v) : -1;
@@ -165,6 +178,12 @@ export class Stream implements InternalHandler {
   /** `{"stream":"S", "seq":` (nats-server's pubAck template) and room for the sequence and `}`. */
   private ackBuf: Buffer = EMPTY;
   private ackLen = 0;
+  /** Views of ackBuf by length, made once each: an ack is written in place and sent through one of them. */
+  private ackViews: Buffer[] = [];
+  /** The last published subject as bytes and as a string: a run of one subject makes one string. */
+  private subjBytes = Buffer.alloc(64);
+  private subjLen = -1;
+  private subjStr = '';
   private transform: SubjectTransform | null = null;
   /** The consumers on this stream, by name. */
   readonly consumers = new Map<string, StreamConsumer>();
@@ -206,6 +225,7 @@ export class Stream implements InternalHandler {
     this.ackLen = Buffer.byteLength(head);
     this.ackBuf = Buffer.alloc(this.ackLen + 40);
     this.ackBuf.write(head, 0);
+    this.ackViews = [];
     this.transform = cfg.republish !== null ? new SubjectTransform(cfg.republish.src || '>', cfg.republish.dest) : null;
     for (const s of this.subs) this.owner.removeSub(s);
     this.subs = cfg.subjects.map((subject) => internalSub(subject, this));
@@ -261,7 +281,24 @@ export class Stream implements InternalHandler {
     const canRespond = !this.cfg.no_ack && replyBuf !== null && replyBuf.length > 0;
     const hdr = hdrLen > 0 ? payload.subarray(0, hdrLen) : EMPTY;
     const msg = hdrLen > 0 ? payload.subarray(hdrLen) : payload;
-    this.process(subjectBuf.toString('latin1'), canRespond ? replyBuf : null, hdr, msg, 0);
+    this.process(this.subjectOf(subjectBuf), canRespond ? replyBuf : null, hdr, msg, 0);
+  }
+
+  /** `b` as a string: the last one's string again when the bytes are the same. */
+  private subjectOf(b: Buffer): string {
+    const n = b.length;
+    const last = this.subjBytes;
+    if (n === this.subjLen) {
+      let i = 0;
+      while (i < n && last[i] === b[i]) i++;
+      if (i === n) return this.subjStr;
+    }
+    const s = b.toString('latin1');
+    if (n > last.length) this.subjBytes = Buffer.alloc(Math.max(n, last.length * 2));
+    b.copy(this.subjBytes, 0, 0, n);
+    this.subjLen = n;
+    this.subjStr = s;
+    return s;
   }
 
   /**
@@ -472,12 +509,14 @@ export class Stream implements InternalHandler {
     c.stop(true);
   }
 
-  /** The PubAck from the template: `{"stream":"S", "seq":N}` (or `,"duplicate": true}`). */
+  /** The PubAck from the template: `{"stream":"S", "seq":N}` (or `,"duplicate": true}`), written in place. */
   private ack(reply: Buffer, seq: number, duplicate: boolean): void {
     const b = this.ackBuf;
-    let off = this.ackLen + b.write(String(seq), this.ackLen, 'latin1');
-    off += b.write(duplicate ? ',"duplicate": true}' : '}', off, 'latin1');
-    this.owner.publish(reply, null, -1, b.subarray(0, off));
+    let off = writeDecimal(b, this.ackLen, seq);
+    if (duplicate) off += b.write(',"duplicate": true}', off, 'latin1');
+    else b[off++] = 0x7d;
+    const view = (this.ackViews[off] ??= b.subarray(0, off));
+    this.owner.publish(reply, null, -1, view);
   }
 
   /** A publish refused: `{"error":{...},"stream":"S","seq":0}`. */
