@@ -23,7 +23,7 @@ import {
 } from './advisories.js';
 import { filterMatches } from '../subjects/subject.js';
 import type { ConsumerState, ConsumerStore, StoreMsg } from './store/store.js';
-import type { Stream } from './stream.js';
+import { writeDecimal, type Stream } from './stream.js';
 
 /** A pull request waiting for messages (nats-server's waitingRequest). */
 interface WaitingRequest {
@@ -61,6 +61,31 @@ const FLOW_CONTROL_REQUEST = Buffer.from('NATS/1.0 100 FlowControl Request\r\n\r
 const FLOW_CONTROL_MAX_PENDING = 32 * 1024 * 1024;
 /** nats-server's default max_payload: a rate limiter's burst when neither the stream nor the options set one. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** The dots of an ack subject (Consumer.ack; one at a time). */
+const ACK_DOTS = new Int32Array(8);
+
+/** Number() of the token b[s, e): digits are read in place, anything else as Number of its text. */
+function tokenNumber(b: Buffer, s: number, e: number): number {
+  if (e - s > 0 && e - s <= 15) {
+    let v = 0;
+    let i = s;
+    for (; i < e; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === e) return v;
+  }
+  return Number(b.toString('latin1', s, e));
+}
+
+/** Whether b[at, ...) starts with the ASCII `prefix`. */
+function startsWith(b: Buffer, at: number, prefix: string): boolean {
+  if (b.length - at < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (b[at + k] !== prefix.charCodeAt(k)) return false;
+  return true;
+}
 
 /**
  * The push consumers without interest in their deliver subject. nats-server's sublist tells a
@@ -101,6 +126,13 @@ export class Consumer {
   private asflr = 0;
   private ackActive = 0;
   private readonly pending = new Map<number, Pending>();
+  /**
+   * The smallest stream sequence and the smallest consumer sequence among `pending` (the ack
+   * floor follows them), kept as entries come and go; minValid false: to be found by a scan.
+   */
+  private minS = 0;
+  private minD = 0;
+  private minValid = false;
   private readonly rdc = new Map<number, number>();
   /** Stream sequences to redeliver, oldest first. */
   private rdq: number[] = [];
@@ -146,6 +178,22 @@ export class Consumer {
   /** sample_freq as a percentage (0: no ack samples). */
   private sfreq = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** When the timer fires (schedule()'s next), ms. */
+  private timerAt = Infinity;
+  /** `$JS.ACK.<stream>.<consumer>.`, then the rest of a delivery's ack subject, written in place (ackSubject()). */
+  private readonly ackBuf: Buffer;
+  private readonly ackHead: number;
+  /** Views of ackBuf by length, made once each. */
+  private readonly ackViews: Buffer[] = [];
+  /** The subject of the last message delivered, as a string and as bytes (the frame's subject). */
+  private frameSubj = '';
+  private frameBuf: Buffer = EMPTY;
+  /** The push deliver subject as bytes (for the config it was made for). */
+  private deliverBuf: Buffer = EMPTY;
+  private deliverFor = '';
+  /** The waiting request whose reply subject had interest at sublist generation interestGen. */
+  private interestFor: WaitingRequest | null = null;
+  private interestGen = -1;
   private closed = false;
   /** A consumer with inactive_threshold (every ephemeral; durables that set it): deleted after it without interest (pull: without requests). */
   private inactiveSince = Date.now();
@@ -187,6 +235,10 @@ export class Consumer {
       for (const [seq, n] of saved.redelivered) this.rdc.set(seq, n);
     } else this.sseq = this.startSequence();
     if (cstore !== null) cstore.saveConfig({ name, created, config: cfg });
+    const head = Buffer.from(`$JS.ACK.${stream.name}.${name}.`, 'latin1');
+    this.ackHead = head.length;
+    this.ackBuf = Buffer.alloc(head.length + 128);
+    head.copy(this.ackBuf);
     const handler: InternalHandler = { clusterWide: false, receive: (subject, reply, hdrLen, payload) => this.ack(subject, reply, hdrLen, payload) };
     this.ackSub = internalSub(`$JS.ACK.${stream.name}.${name}.>`, handler);
     stream.owner.addSub(this.ackSub);
@@ -310,7 +362,7 @@ export class Consumer {
     }
     if (this.waiting.length >= c.max_waiting) return this.status(reply, EXCEEDED_MAX_WAITING);
     const hb = hbNs / NS;
-    this.waiting.push({
+    const w: WaitingRequest = {
       reply: Buffer.from(reply),
       n: batch,
       d: 0,
@@ -319,10 +371,13 @@ export class Consumer {
       expires: expiresNs > 0 ? now + expiresNs / NS : 0,
       hb,
       hbNext: hb > 0 ? now + hb : 0,
-    });
+    };
+    this.waiting.push(w);
     this.inactiveSince = now;
     this.deliver();
-    this.schedule();
+    // The timer by the request's expiry and heartbeat (the rest of schedule() got no earlier).
+    if (w.expires > 0) this.armBy(w.expires);
+    if (w.hbNext > 0) this.armBy(w.hbNext);
   }
 
   /** Messages the stream holds past what was delivered, matching the filter (num_pending). */
@@ -343,7 +398,7 @@ export class Consumer {
 
   /** The store dropped `seq` by itself (limits, max_age): no longer pending, nor to be delivered. */
   removed(seq: number, subject: string): void {
-    if (this.pending.delete(seq)) this.rdc.delete(seq);
+    if (this.pendingDelete(seq)) this.rdc.delete(seq);
     if (seq >= this.sseq && this.np > 0 && filterMatches(this.cfg.filter_subject, subject)) this.np--;
   }
 
@@ -353,7 +408,7 @@ export class Consumer {
     this.np = -1;
     for (const seq of [...this.pending.keys()]) {
       if (this.stream.store.load(seq) !== null) continue;
-      this.pending.delete(seq);
+      this.pendingDelete(seq);
       this.rdc.delete(seq);
     }
     this.deliver();
@@ -373,10 +428,15 @@ export class Consumer {
       if (this.isPull) {
         if (this.waiting.length === 0) return;
         target = this.waiting[0]!;
-        // A request whose requester is gone (no interest in its reply subject) is dropped, as nats-server does.
-        if (!sublist.hasInterest(target.reply.toString('latin1'))) {
-          this.waiting.shift();
-          continue;
+        // A request whose requester is gone (no interest in its reply subject) is dropped, as
+        // nats-server does; looked up again only when the account's subscriptions changed.
+        if (target !== this.interestFor || sublist.generation !== this.interestGen) {
+          if (!sublist.hasInterest(target.reply.toString('latin1'))) {
+            this.waiting.shift();
+            continue;
+          }
+          this.interestFor = target;
+          this.interestGen = sublist.generation;
         }
       } else if (this.maxpb > 0 && this.pbytes > this.maxpb) return; // stalled until the client answers flow control
       if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
@@ -410,7 +470,7 @@ export class Consumer {
         target.b -= sz;
         if (target.b === 0) target.n = 1;
       }
-      const to = target !== null ? target.reply : Buffer.from(c.deliver_subject, 'latin1');
+      const to = target !== null ? target.reply : this.deliverSubject();
       this.send(to, sm);
       if (target !== null) {
         target.d++;
@@ -418,6 +478,16 @@ export class Consumer {
         if (--target.n === 0) this.waiting.shift();
       }
     }
+  }
+
+  /** The push deliver subject as bytes, made once per subject. */
+  private deliverSubject(): Buffer {
+    const d = this.cfg.deliver_subject;
+    if (d !== this.deliverFor) {
+      this.deliverBuf = Buffer.from(d, 'latin1');
+      this.deliverFor = d;
+    }
+    return this.deliverBuf;
   }
 
   /**
@@ -476,7 +546,7 @@ export class Consumer {
       if (maxdc > 0 && dc > maxdc) {
         // Delivered max_deliver times: no longer pending, and the advisory goes out once (nats-server's getNextMsg).
         this.rdc.set(seq, dc);
-        this.pending.delete(seq);
+        this.pendingDelete(seq);
         if (dc === maxdc + 1) {
           const subject = `${CONSUMER_MAX_DELIVERIES_PRE}.${this.stream.name}.${this.name}`;
           this.advise(subject, () => maxDeliver(this.stream.name, this.name, seq, dc - 1, this.stream.owner.domain));
@@ -485,7 +555,7 @@ export class Consumer {
       }
       const sm = this.stream.store.load(seq);
       if (sm !== null) return sm;
-      this.pending.delete(seq);
+      this.pendingDelete(seq);
     }
     this.lastFromLps = false;
     while (this.lps.length > 0) {
@@ -592,9 +662,11 @@ export class Consumer {
     if (c.ack_policy === 'none') {
       this.adflr = this.dseq;
       this.asflr = seq;
-    } else this.pending.set(seq, { consumerSeq: this.dseq, ts: now });
-    const pending = this.numPending();
-    const ack = `$JS.ACK.${this.stream.name}.${this.name}.${dc}.${seq}.${this.dseq}.${BigInt(sm.ts) * 1_000_000n}.${pending}`;
+    } else {
+      this.pendingSet(seq, this.dseq, now);
+      this.armBy(now + this.deadline(seq));
+    }
+    const ack = this.ackSubject(dc, seq, sm.ts, this.numPending());
     let hdr = sm.hdr;
     let msg = sm.msg;
     if (c.headers_only) {
@@ -604,7 +676,11 @@ export class Consumer {
     }
     const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
     if (this.cstore !== null) this.cstore.update(this.state);
-    this.stream.owner.publish(to, Buffer.from(ack, 'latin1'), hdr.length > 0 ? hdr.length : -1, payload, Buffer.from(sm.subject, 'latin1'));
+    if (sm.subject !== this.frameSubj) {
+      this.frameBuf = Buffer.from(sm.subject, 'latin1');
+      this.frameSubj = sm.subject;
+    }
+    this.stream.owner.publish(to, ack, hdr.length > 0 ? hdr.length : -1, payload, this.frameBuf);
     if (this.maxpb > 0) {
       // nats-server's jsPubMsg size: deliver subject, ack reply, headers and payload.
       const psz = to.length + ack.length + payload.length;
@@ -613,6 +689,28 @@ export class Consumer {
     }
     // Without acks a delivered message is done for this consumer (interest retention may drop it).
     if (c.ack_policy === 'none') this.stream.consumerAcked(this, seq);
+  }
+
+  /**
+   * `$JS.ACK.<stream>.<consumer>.<dc>.<seq>.<dseq>.<ts ns>.<pending>` written into ackBuf: a
+   * view of it, valid until the next call.
+   */
+  private ackSubject(dc: number, seq: number, ts: number, pending: number): Buffer {
+    const b = this.ackBuf;
+    let off = writeDecimal(b, this.ackHead, dc);
+    b[off++] = 0x2e;
+    off = writeDecimal(b, off, seq);
+    b[off++] = 0x2e;
+    off = writeDecimal(b, off, this.dseq);
+    b[off++] = 0x2e;
+    if (Number.isSafeInteger(ts) && ts >= 0) {
+      // ms to ns: the digits of the ms, then six zeros (ns past 2^53 are not exact as a double).
+      off = writeDecimal(b, off, ts);
+      if (ts > 0) off += b.write('000000', off, 'latin1');
+    } else off += b.write(String(BigInt(Math.round(ts * 1e6))), off, 'latin1');
+    b[off++] = 0x2e;
+    off = writeDecimal(b, off, pending);
+    return (this.ackViews[off] ??= b.subarray(0, off));
   }
 
   private status(reply: Buffer, hdr: string): void {
@@ -639,16 +737,31 @@ export class Consumer {
 
   /** A message on `$JS.ACK.<stream>.<consumer>.>`. */
   private ack(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer): void {
-    const tokens = subject.toString('latin1').split('.');
-    if (tokens.length !== 9 || this.closed) return;
-    const dc = Number(tokens[4]);
-    const seq = Number(tokens[5]);
-    const dseq = Number(tokens[6]);
-    const body = (hdrLen > 0 ? payload.subarray(hdrLen) : payload).toString('latin1');
+    if (this.closed) return;
+    // The 9 tokens: the 5th, 6th and 7th (after the 4th, 5th and 6th dots) are dc, seq and dseq.
+    const dots = ACK_DOTS;
+    let n = 0;
+    for (let i = 0; i < subject.length; i++) {
+      if (subject[i] !== 0x2e) continue;
+      if (n === 8) return;
+      dots[n++] = i;
+    }
+    if (n !== 8) return;
+    const dc = tokenNumber(subject, dots[3]! + 1, dots[4]!);
+    const seq = tokenNumber(subject, dots[4]! + 1, dots[5]!);
+    const dseq = tokenNumber(subject, dots[5]! + 1, dots[6]!);
+    const b0 = hdrLen > 0 ? hdrLen : 0;
     const now = Date.now();
     let ackReply = reply !== null && reply.length > 0;
-    if (body === '' || body.startsWith('+ACK')) this.acked(seq, now, dseq, dc, true);
-    else if (body.startsWith('+NXT')) {
+    if (b0 === payload.length || startsWith(payload, b0, '+ACK')) {
+      this.acked(seq, now, dseq, dc, true);
+      if (ackReply) this.stream.owner.publish(reply!, null, -1, EMPTY);
+      this.deliver();
+      this.rearm();
+      return;
+    }
+    const body = payload.toString('latin1', b0);
+    if (body.startsWith('+NXT')) {
       // Acked, and a pull request for the ack's reply subject (the rest of the body is its batch or JSON).
       this.acked(seq, now, dseq, dc, true);
       if (ackReply) this.nextRequest(reply, payload.subarray(Math.max(hdrLen, 0) + 4));
@@ -666,6 +779,21 @@ export class Consumer {
     // An ack with a reply (the clients' ackAck) is confirmed with an empty message.
     if (ackReply) this.stream.owner.publish(reply!, null, -1, EMPTY);
     this.deliver();
+    this.schedule();
+  }
+
+  /**
+   * After an ack or a new request: what schedule() would do that can have changed (a push
+   * consumer's interest). The timer needs no earlier time: acks only take deadlines away, and
+   * send() arms it for each new delivery (armBy).
+   */
+  private rearm(): void {
+    if (!this.isPull) watchInterest(this, !this.pushBound());
+  }
+
+  /** Makes sure the timer fires by `at` (ms): schedule() when it would fire later or is not set. */
+  private armBy(at: number): void {
+    if (this.closed || (this.timer !== null && this.timerAt <= at)) return;
     this.schedule();
   }
 
@@ -709,6 +837,7 @@ export class Consumer {
       }
     }
     if (c.ack_policy === 'all') {
+      this.minValid = false;
       for (const s of [...this.pending.keys()]) {
         if (s > seq) continue;
         this.pending.delete(s);
@@ -716,7 +845,7 @@ export class Consumer {
         this.stream.consumerAcked(this, s);
       }
     } else {
-      if (!this.pending.delete(seq)) return;
+      if (!this.pendingDelete(seq)) return;
       this.rdc.delete(seq);
       this.stream.consumerAcked(this, seq);
     }
@@ -726,16 +855,65 @@ export class Consumer {
       this.adflr = this.dseq;
       this.asflr = this.lastDeliveredSseq;
     } else {
-      let minS = Infinity;
-      let minD = Infinity;
-      for (const [s, p] of this.pending) {
-        if (s < minS) minS = s;
-        if (p.consumerSeq < minD) minD = p.consumerSeq;
-      }
-      this.adflr = Math.max(this.adflr, minD - 1);
-      this.asflr = Math.max(this.asflr, minS - 1);
+      if (!this.minValid) this.findMins();
+      this.adflr = Math.max(this.adflr, this.minD - 1);
+      this.asflr = Math.max(this.asflr, this.minS - 1);
     }
     if (this.cstore !== null) this.cstore.update(this.state);
+  }
+
+  /** Pending `seq` delivered now as consumer sequence `dseq` (a redelivery updates its entry). */
+  private pendingSet(seq: number, dseq: number, now: number): void {
+    const p = this.pending.get(seq);
+    if (p !== undefined) {
+      if (p.consumerSeq === this.minD) this.minValid = false;
+      p.consumerSeq = dseq;
+      p.ts = now;
+      return;
+    }
+    if (this.pending.size === 0) {
+      this.minS = seq;
+      this.minD = dseq;
+      this.minValid = true;
+    } else if (this.minValid) {
+      if (seq < this.minS) this.minS = seq;
+      if (dseq < this.minD) this.minD = dseq;
+    }
+    this.pending.set(seq, { consumerSeq: dseq, ts: now });
+  }
+
+  /**
+   * Removes pending `seq`; false when it was not pending. When it held the smallest sequences
+   * and the next stream sequence holds the next consumer sequence (acks in order), those are
+   * the new smallest; otherwise findMins() looks on the next need.
+   */
+  private pendingDelete(seq: number): boolean {
+    const p = this.pending.get(seq);
+    if (p === undefined) return false;
+    this.pending.delete(seq);
+    if (!this.minValid || (seq !== this.minS && p.consumerSeq !== this.minD)) return true;
+    this.minValid = false;
+    if (seq !== this.minS || p.consumerSeq !== this.minD) return true;
+    const q = this.pending.get(seq + 1);
+    if (q !== undefined && q.consumerSeq === this.minD + 1) {
+      this.minS = seq + 1;
+      this.minD++;
+      this.minValid = true;
+    }
+    return true;
+  }
+
+  /** The smallest stream and consumer sequences among pending (not empty). */
+  private findMins(): void {
+    let minS = Infinity;
+    let minD = Infinity;
+    for (const [s, p] of this.pending) {
+      if (s < minS) minS = s;
+      if (p.consumerSeq < minD) minD = p.consumerSeq;
+    }
+    this.minS = minS;
+    this.minD = minD;
+    this.minValid = true;
   }
 
   /** Whether this consumer no longer needs `seq` (interest retention). */
@@ -773,6 +951,7 @@ export class Consumer {
     // A push consumer without interest looks again for a subscriber on its deliver subject.
     if (!this.isPull) watchInterest(this, !this.pushBound());
     if (this.holdUntil > 0) next = Math.min(next, this.holdUntil);
+    this.timerAt = next;
     if (next === Infinity) return;
     this.timer = setTimeout(() => this.tick(), Math.max(1, next - Date.now()));
     this.timer.unref();
@@ -785,7 +964,7 @@ export class Consumer {
     const due: number[] = [];
     for (const [seq, p] of this.pending) {
       if (this.stream.store.load(seq) === null) {
-        this.pending.delete(seq);
+        this.pendingDelete(seq);
         this.rdc.delete(seq);
         continue;
       }
