@@ -433,6 +433,23 @@ describe('Sublist cache', () => {
     expect(small.cacheSize).toBeLessThanOrEqual(8);
   });
 
+  it('subjects under uncachedPrefix are matched right and never cached, from both entry points', () => {
+    const s = new Sublist<Sub>({ uncachedPrefix: '$JS.ACK.' });
+    const acks = sub('$JS.ACK.S.C.>');
+    const all = sub('>');
+    s.insert(acks);
+    s.insert(all);
+    s.match('foo');
+    expect(s.cacheSize).toBe(1);
+    for (let i = 0; i < 100; i++) {
+      expect(ids(matchB(s, `$JS.ACK.S.C.1.${i}.${i}.0.0`).plain)).toEqual(ids([acks, all]));
+      expect(ids(s.match(`$JS.ACK.S.C.1.${i}.${i}.1.0`).plain)).toEqual(ids([acks, all]));
+    }
+    expect(ids(matchB(s, '$JS.ACKX').plain)).toEqual(ids([all]));
+    expect(s.cacheSize).toBe(2);
+    expect(s.stats().numMatches).toBe(202);
+  });
+
   it('eviction gives recently hit entries a second chance', () => {
     const s = new Sublist<Sub>({ cacheMax: 64 });
     s.insert(sub('>'));

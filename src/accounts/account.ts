@@ -190,8 +190,11 @@ export class Account {
   readonly name: string;
   /** The name as bytes (route RS+/RMSG lines carry it). */
   readonly nameBytes: Buffer;
-  /** Local client subscriptions, internal (import) subscriptions and remote (route) interest. */
-  readonly sublist = new Sublist<Subscription>();
+  /**
+   * Local client subscriptions, internal (import) subscriptions and remote (route) interest.
+   * JetStream's ack subjects, each published once, are matched without filling its cache.
+   */
+  readonly sublist = new Sublist<Subscription>({ uncachedPrefix: '$JS.ACK.' });
   /** The internal subscriptions made for imports (removed when imports are rewired). */
   readonly importSubs: { acc: Account; sub: Subscription }[] = [];
   /** `_R_.xxxxxx.`: this account's service reply prefix ('' until the first request). */

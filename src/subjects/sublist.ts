@@ -79,6 +79,12 @@ export interface SublistStats {
 export interface SublistOptions {
   /** Bound on cached results; 0 disables the cache. Default DEFAULT_SUBLIST_CACHE_MAX. */
   cacheMax?: number;
+  /**
+   * Published subjects starting with this (ASCII) are matched without caching their result:
+   * subjects each used once (JetStream's ack subjects hold a message's sequences), whose entries
+   * would only evict reused ones. Default: none.
+   */
+  uncachedPrefix?: string;
 }
 
 /**
@@ -278,6 +284,9 @@ export class Sublist<T extends SubLike> {
   private readonly cache: Map<number, CacheEntry<T>> | null;
   private readonly cacheMax: number;
   private readonly sweepTo: number;
+  /** SublistOptions.uncachedPrefix, and as bytes (empty: none). */
+  private readonly uncachedPrefix: string;
+  private readonly uncached: Uint8Array;
   private subCount = 0;
   private inserts = 0;
   private removes = 0;
@@ -286,6 +295,10 @@ export class Sublist<T extends SubLike> {
   private genid = 0;
 
   constructor(opts: SublistOptions = {}) {
+    const pre = opts.uncachedPrefix ?? '';
+    this.uncachedPrefix = pre;
+    this.uncached = new Uint8Array(pre.length);
+    for (let i = 0; i < pre.length; i++) this.uncached[i] = pre.charCodeAt(i);
     const max = opts.cacheMax ?? DEFAULT_SUBLIST_CACHE_MAX;
     this.cacheMax = max > 0 ? Math.floor(max) : 0;
     this.cache = this.cacheMax > 0 ? new Map() : null;
@@ -396,7 +409,7 @@ export class Sublist<T extends SubLike> {
         return e.result;
       }
     }
-    return this.matchMiss(subject, key);
+    return this.matchMiss(subject, key, this.uncachedPrefix === '' || !subject.startsWith(this.uncachedPrefix));
   }
 
   /**
@@ -417,7 +430,16 @@ export class Sublist<T extends SubLike> {
         return e.result;
       }
     }
-    return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK);
+    return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK, !this.isUncached(buf, start, end));
+  }
+
+  /** Whether buf[start, end) starts with the uncached prefix (there is one). */
+  private isUncached(buf: Uint8Array, start: number, end: number): boolean {
+    const pre = this.uncached;
+    const n = pre.length;
+    if (n === 0 || end - start < n) return false;
+    for (let i = 0; i < n; i++) if (buf[start + i] !== pre[i]) return false;
+    return true;
   }
 
   /**
@@ -486,13 +508,13 @@ export class Sublist<T extends SubLike> {
 
   // --- internals ---------------------------------------------------------------------------
 
-  private matchMiss(subject: string, key: number): SublistResult<T> {
+  private matchMiss(subject: string, key: number, store = true): SublistResult<T> {
     const toks = publishTokens(subject);
     if (toks === null) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
     const b = new ResultBuilder<T>();
     matchLevel(this.root, toks, 0, b);
     const result = b.finish();
-    if (this.cache !== null) this.cacheStore(key, subject, result);
+    if (this.cache !== null && store) this.cacheStore(key, subject, result);
     return result;
   }
 
