@@ -27,8 +27,18 @@ export const KIND_ERASED = 4;
 
 /** nats-server's fileStoreMsgSize overhead: a stored message counts subject + hdr + msg + 30. */
 export const MSG_OVERHEAD = 30;
-/** A record is REC_HDR + subject + hdr + msg bytes: the accounted size + 2. */
+/** fileStoreMsgSize counts 4 bytes more (its header length field) for a message with headers. */
+export const HDR_OVERHEAD = 4;
+/**
+ * A record is REC_HDR + subject + hdr + msg bytes: the accounted size + REC_EXTRA without
+ * headers, the accounted size + REC_EXTRA - HDR_OVERHEAD with them.
+ */
 export const REC_EXTRA = REC_HDR - MSG_OVERHEAD;
+
+/** nats-server's fileStoreMsgSize: the bytes a stored message counts in `bytes` and `max_bytes`. */
+export function fileStoreMsgSize(subjectLen: number, hdrLen: number, msgLen: number): number {
+  return subjectLen + hdrLen + msgLen + MSG_OVERHEAD + (hdrLen > 0 ? HDR_OVERHEAD : 0);
+}
 
 export function writeBlockHeader(buf: Buffer, base: number): void {
   buf.writeUInt32LE(BLOCK_MAGIC, 0);

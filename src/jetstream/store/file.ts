@@ -33,8 +33,9 @@ import {
   KIND_MSG,
   KIND_SKIP,
   KIND_TOMB,
-  MSG_OVERHEAD,
+  HDR_OVERHEAD,
   REC_EXTRA,
+  fileStoreMsgSize,
   REC_HDR,
   checkRecord,
   readBlockHeader,
@@ -107,6 +108,8 @@ function copyInto(src: Buffer, dst: Buffer, at: number): number {
 /** The index file a clean stop writes: 'TSNI' | crc32 of [8, end) | JSON length | 0 | JSON | pad to 8 | arrays. */
 const INDEX_FILE = 'index.db';
 const INDEX_MAGIC = 0x494e5354; // 'TSNI'
+/** Bytes per sequence in the index file: ts (f64), subject id, offset, size (u32) and the header flag (u8). */
+const INDEX_SLOT = 21;
 
 interface IndexMeta {
   msgs: number;
@@ -144,6 +147,12 @@ export class FileStore implements StreamStore {
   private firstSeq = 1;
   private lastSeq = 0;
   private lastTs = 0;
+  /**
+   * A new store (no block file when opened) that has not stored, skipped or purged yet: the state
+   * says first 0 (nats-server's zero state). Once a block file exists, a reopened empty store says
+   * lastSeq + 1, as nats-server's recovery does.
+   */
+  private fresh = false;
 
   private flushQueued = false;
   /** The first sequence moved since the last "first" record. */
@@ -269,13 +278,16 @@ export class FileStore implements StreamStore {
             const i = seq - this.idx.base;
             if (this.idx.sid[i] !== 0) this.unindex(seq);
             this.idx.sid[i] = id2;
+            const hl = recHdrLen(data, at);
+            const size = fileStoreMsgSize(sl, hl, len - REC_HDR - sl - hl);
             this.idx.off[i] = at;
-            this.idx.size[i] = len - REC_EXTRA;
+            this.idx.size[i] = size;
+            this.idx.hdr[i] = hl > 0 ? 1 : 0;
             this.subj.msgs[id2]++;
             b.live++;
             b.liveBytes += len;
             this.msgs++;
-            this.bytes += len - REC_EXTRA;
+            this.bytes += size;
           }
         } else if (kind === KIND_TOMB) {
           tombs.push(seq);
@@ -297,6 +309,7 @@ export class FileStore implements StreamStore {
       if (isLast) b.buf = data;
     }
     if (floor - 1 > this.lastSeq) this.lastSeq = floor - 1;
+    this.fresh = ids.length === 0;
     // Apply the removals: tombstones, then everything below the floor.
     for (const t of tombs) if (this.idx.at(t) !== 0) this.unindex(t);
     if (this.blocks.length > 0) for (let s = this.idx.base; s < floor && s <= this.lastSeq; s++) if (this.idx.at(s) !== 0) this.unindex(s);
@@ -374,14 +387,15 @@ export class FileStore implements StreamStore {
     const n = meta.lastSeq + 1 - meta.idxBase;
     let at = 16 + jsonLen;
     at += (8 - (at % 8)) % 8;
-    if (data.length !== at + n * 20) return stale('truncated');
+    if (data.length !== at + n * INDEX_SLOT) return stale('truncated');
     this.idx.reset(meta.idxBase);
     this.idx.ensure(meta.lastSeq + 1, meta.idxBase);
-    const ab = data.buffer.slice(data.byteOffset + at, data.byteOffset + at + n * 20);
+    const ab = data.buffer.slice(data.byteOffset + at, data.byteOffset + at + n * INDEX_SLOT);
     this.idx.ts.set(new Float64Array(ab, 0, n));
     this.idx.sid.set(new Uint32Array(ab, n * 8, n));
     this.idx.off.set(new Uint32Array(ab, n * 12, n));
     this.idx.size.set(new Uint32Array(ab, n * 16, n));
+    this.idx.hdr.set(new Uint8Array(ab, n * 20, n));
     this.subj.restore(meta.subjects);
     this.msgs = meta.msgs;
     this.bytes = meta.bytes;
@@ -421,16 +435,17 @@ export class FileStore implements StreamStore {
     const n = Math.max(0, this.lastSeq + 1 - idxBase);
     let at = 16 + json.length;
     at += (8 - (at % 8)) % 8;
-    const out = Buffer.alloc(at + n * 20);
+    const out = Buffer.alloc(at + n * INDEX_SLOT);
     out.writeUInt32LE(INDEX_MAGIC, 0);
     out.writeUInt32LE(json.length, 8);
     json.copy(out, 16);
     const i0 = idxBase - this.idx.base;
-    const view = (a: Uint32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset + i0 * a.BYTES_PER_ELEMENT, n * a.BYTES_PER_ELEMENT);
+    const view = (a: Uint8Array | Uint32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset + i0 * a.BYTES_PER_ELEMENT, n * a.BYTES_PER_ELEMENT);
     view(this.idx.ts).copy(out, at);
     view(this.idx.sid).copy(out, at + n * 8);
     view(this.idx.off).copy(out, at + n * 12);
     view(this.idx.size).copy(out, at + n * 16);
+    view(this.idx.hdr).copy(out, at + n * 20);
     out.writeUInt32LE(crc32(out, 8, out.length), 4);
     const path = join(this.dir, INDEX_FILE);
     const fd = fs.openSync(path + '.tmp', 'w');
@@ -447,6 +462,11 @@ export class FileStore implements StreamStore {
     for (let id = 1; id < this.subj.names.length; id++) if (this.subj.msgs[id] === 0 && this.subj.names[id] !== '') yield id;
   }
 
+  /** The record length of the indexed message at slot `i` (its accounted size, less the header length field nats-server counts). */
+  private recLen(i: number): number {
+    return this.idx.size[i] + REC_EXTRA - HDR_OVERHEAD * this.idx.hdr[i];
+  }
+
   /** Recovery only: forgets an indexed message (duplicate, tombstoned or below the floor). */
   private unindex(seq: number): void {
     const i = seq - this.idx.base;
@@ -454,7 +474,7 @@ export class FileStore implements StreamStore {
     const b = this.blockOf(seq);
     if (b !== null) {
       b.live--;
-      b.liveBytes -= this.idx.size[i] + REC_EXTRA;
+      b.liveBytes -= this.recLen(i);
       b.dead++;
     }
     this.subj.msgs[id]--;
@@ -565,7 +585,7 @@ export class FileStore implements StreamStore {
       if (this.idx.sid[i] === 0) continue;
       const at = this.idx.off[i];
       const len = checkRecord(buf, at, buf.length);
-      if (len !== this.idx.size[i] + REC_EXTRA || recSeq(buf, at) !== s || recKind(buf, at) !== KIND_MSG) bad.push(s);
+      if (len !== this.recLen(i) || recSeq(buf, at) !== s || recKind(buf, at) !== KIND_MSG) bad.push(s);
     }
     this.corrupt(b, bad);
   }
@@ -638,7 +658,7 @@ export class FileStore implements StreamStore {
       const i = s - ib;
       if (this.idx.sid[i] === 0) continue;
       const at = this.idx.off[i];
-      const len = this.idx.size[i] + REC_EXTRA;
+      const len = this.recLen(i);
       old.copy(out, w, at, at + len);
       this.idx.off[i] = w;
       w += len;
@@ -789,12 +809,11 @@ export class FileStore implements StreamStore {
         const i = s - this.idx.base;
         const id = this.idx.sid[i];
         if (id === 0) continue;
-        const size = this.idx.size[i];
         this.idx.sid[i] = 0;
         this.msgs--;
-        this.bytes -= size;
+        this.bytes -= this.idx.size[i];
         b.live--;
-        b.liveBytes -= size + REC_EXTRA;
+        b.liveBytes -= this.recLen(i);
         if (--st.msgs[id] === 0) st.release(id);
         else st.last[id] = this.prevOf(id, s);
         n++;
@@ -897,10 +916,11 @@ export class FileStore implements StreamStore {
     }
     if (subject.length > 0xffff) throw new Error('subject too long for the file store');
     const seq = this.lastSeq + 1;
-    const size = subject.length + dataLen + MSG_OVERHEAD;
-    const len = size + REC_EXTRA;
+    const size = fileStoreMsgSize(subject.length, hdr.length, msg.length);
+    const len = REC_HDR + subject.length + dataLen;
     const at = this.reserve(len);
     if (at < 0) return 'insufficient resources';
+    this.fresh = false;
     const buf = this.wb.buf as Buffer;
     let w = at + REC_HDR;
     const sl = subject.length;
@@ -920,6 +940,7 @@ export class FileStore implements StreamStore {
     this.idx.sid[i] = id;
     this.idx.off[i] = at;
     this.idx.size[i] = size;
+    this.idx.hdr[i] = hdr.length > 0 ? 1 : 0;
     this.idx.ts[i] = ts;
     this.wb.live++;
     this.wb.liveBytes += len;
@@ -941,6 +962,7 @@ export class FileStore implements StreamStore {
   skip(): number {
     if (this.closed) throw new Error('file store is closed');
     const seq = ++this.lastSeq;
+    this.fresh = false;
     this.lastTs = Date.now();
     this.idx.ensure(seq, this.firstSeq);
     this.idx.sid[seq - this.idx.base] = 0;
@@ -966,7 +988,7 @@ export class FileStore implements StreamStore {
     } else {
       // A read out of order in a block not in memory: just its record.
       b.lastRead = seq;
-      const len = this.idx.size[i] + REC_EXTRA;
+      const len = this.recLen(i);
       buf = Buffer.allocUnsafe(len);
       const got = fs.readSync(b.fd, buf, 0, len, at);
       if (got !== len || checkRecord(buf, 0, len) !== len || recSeq(buf, 0) !== seq || recKind(buf, 0) !== KIND_MSG) {
@@ -977,7 +999,7 @@ export class FileStore implements StreamStore {
     }
     const sl = recSubjLen(buf, at);
     const hl = recHdrLen(buf, at);
-    const len = this.idx.size[i] + REC_EXTRA;
+    const len = this.recLen(i);
     const h = at + REC_HDR + sl;
     return { subject: this.subj.names[id], hdr: buf.subarray(h, h + hl), msg: buf.subarray(h + hl, at + len), seq, ts: this.idx.ts[i] };
   }
@@ -1039,14 +1061,14 @@ export class FileStore implements StreamStore {
     const i = seq - this.idx.base;
     const id = this.idx.sid[i];
     if (id === 0) return false;
-    const size = this.idx.size[i];
+    const len = this.recLen(i);
     const b = this.blockOf(seq) as Block;
-    if (erase) this.eraseRecord(b, seq, this.idx.off[i], size + REC_EXTRA, this.idx.ts[i]);
+    if (erase) this.eraseRecord(b, seq, this.idx.off[i], len, this.idx.ts[i]);
     this.idx.sid[i] = 0;
     this.msgs--;
-    this.bytes -= size;
+    this.bytes -= this.idx.size[i];
     b.live--;
-    b.liveBytes -= size + REC_EXTRA;
+    b.liveBytes -= len;
     if (!erase) b.dead++;
     // The subject's count, first and last.
     const st = this.subj;
@@ -1121,6 +1143,7 @@ export class FileStore implements StreamStore {
   /** Removes everything; the next message gets `next` (>= lastSeq + 1). */
   private purgeAll(next: number): number {
     const purged = this.msgs;
+    this.fresh = false;
     this.writeOut();
     for (const b of [...this.blocks]) {
       this.dirtyFds.delete(b.fd);
@@ -1247,7 +1270,7 @@ export class FileStore implements StreamStore {
     return {
       msgs: this.msgs,
       bytes: this.bytes,
-      firstSeq: first,
+      firstSeq: this.fresh ? 0 : first,
       firstTs: this.msgs > 0 ? this.idx.ts[first - this.idx.base] : 0,
       lastSeq: last,
       lastTs: this.lastTs,
