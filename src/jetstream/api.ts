@@ -254,16 +254,15 @@ function streamNames(r: Request): void {
 }
 
 function streamList(r: Request): void {
-  if (!enabled(r, STREAM_LIST_TYPE, NO_PAGE + ',"streams":null')) return;
-  guarded(r, STREAM_LIST_TYPE, NO_PAGE + ',"streams":null', () => {
+  if (!enabled(r, STREAM_LIST_TYPE, NO_PAGE + ',"streams":[]')) return;
+  guarded(r, STREAM_LIST_TYPE, NO_PAGE + ',"streams":[]', () => {
     const { offset: want, filter } = pagedRequest(r);
     const streams = filteredStreams(r.jsa, filter);
     const offset = Math.min(want, streams.length);
     const domain = r.jsa.js.config.domain;
     const tail = domain !== '' ? `,"domain":${goJSON(domain)}` : '';
     const infos = streams.slice(offset, offset + LIST_LIMIT).map((s) => `{${s.renderInfoFields()}${tail}${s.renderSourcing()}}`);
-    const list = infos.length > 0 ? `[${infos.join(',')}]` : 'null';
-    r.jsa.respond(r.reply, `{"type":"${STREAM_LIST_TYPE}","total":${streams.length},"offset":${offset},"limit":${LIST_LIMIT},"streams":${list}}`, false);
+    r.jsa.respond(r.reply, `{"type":"${STREAM_LIST_TYPE}","total":${streams.length},"offset":${offset},"limit":${LIST_LIMIT},"streams":[${infos.join(',')}]}`, false);
   });
 }
 

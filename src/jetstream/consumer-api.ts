@@ -293,28 +293,26 @@ function sortedConsumers(stream: Stream): Consumer[] {
 }
 
 function consumerNames(r: Request): void {
-  const tail = ',"total":0,"offset":0,"limit":0,"consumers":null';
+  const tail = ',"total":0,"offset":0,"limit":0,"consumers":[]';
   if (!enabled(r, CONSUMER_NAMES_TYPE, tail)) return;
   guarded(r, CONSUMER_NAMES_TYPE, tail, () => {
     const want = isEmptyRequest(r.body) ? 0 : num(object(r.body).offset);
     const all = sortedConsumers(lookup(r, r.tokens[4]!));
     const offset = Math.min(want, all.length);
     const names = all.slice(offset, offset + NAMES_LIMIT).map((c) => c.name);
-    const list = names.length > 0 ? goJSON(names) : 'null';
-    r.jsa.respond(r.reply, `{"type":"${CONSUMER_NAMES_TYPE}","total":${all.length},"offset":${offset},"limit":${NAMES_LIMIT},"consumers":${list}}`, false);
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_NAMES_TYPE}","total":${all.length},"offset":${offset},"limit":${NAMES_LIMIT},"consumers":${goJSON(names)}}`, false);
   });
 }
 
 function consumerList(r: Request): void {
-  const tail = ',"total":0,"offset":0,"limit":0,"consumers":null';
+  const tail = ',"total":0,"offset":0,"limit":0,"consumers":[]';
   if (!enabled(r, CONSUMER_LIST_TYPE, tail)) return;
   guarded(r, CONSUMER_LIST_TYPE, tail, () => {
     const want = isEmptyRequest(r.body) ? 0 : num(object(r.body).offset);
     const all = sortedConsumers(lookup(r, r.tokens[4]!));
     const offset = Math.min(want, all.length);
     const infos = all.slice(offset, offset + LIST_LIMIT).map((c) => `{${c.renderInfo()}}`);
-    const list = infos.length > 0 ? `[${infos.join(',')}]` : 'null';
-    r.jsa.respond(r.reply, `{"type":"${CONSUMER_LIST_TYPE}","total":${all.length},"offset":${offset},"limit":${LIST_LIMIT},"consumers":${list}}`, false);
+    r.jsa.respond(r.reply, `{"type":"${CONSUMER_LIST_TYPE}","total":${all.length},"offset":${offset},"limit":${LIST_LIMIT},"consumers":[${infos.join(',')}]}`, false);
   });
 }
 
