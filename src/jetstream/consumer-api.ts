@@ -10,7 +10,7 @@ import { enabled, guarded, isEmptyRequest, lookup, num, object, type Handler, ty
 import { Consumer, renderConsumerConfig } from './consumer.js';
 import { consumerAction, CONSUMER_CREATED_PRE } from './advisories.js';
 import { e, JsApiError, JSStreamMismatchErr, JSStreamReplicasNotSupportedErr, type ApiError } from './errors.js';
-import { decodeConsumerRequest, goJSON, type ConsumerConfig } from './json.js';
+import { decodeConsumerRequest, goJSON, type ConsumerConfig, type StreamConfig, type StreamSource } from './json.js';
 import type { Stream } from './stream.js';
 
 const T = 'io.nats.jetstream.api.v1.';
@@ -126,7 +126,10 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
     if (c.deliver_subject === '') fail(JSConsumerDirectRequiresPushErr);
     if (c.durable_name !== '') fail(JSConsumerDirectRequiresEphemeralErr);
   }
-  if (c.filter_subject !== '' && !validFilteredSubject(c.filter_subject, stream.cfg.subjects)) fail(JSConsumerFilterNotSubsetErr);
+  if (c.filter_subject !== '') {
+    const { subjects, hasExt } = gatherSourceMirrorSubjects(r.jsa.streams, stream.cfg);
+    if (!hasExt && !validFilteredSubject(c.filter_subject, subjects)) fail(JSConsumerFilterNotSubsetErr);
+  }
   const policy = (text: string): never => fail(e(400, 10094, `consumer delivery policy is deliver ${text}`));
   const seqSet = c.opt_start_seq > 0;
   const timeSet = c.opt_start_time !== null;
@@ -164,6 +167,45 @@ function checkConsumerCfg(r: Request, stream: Stream, cfg: ConsumerConfig): Cons
   if (c.flow_control && c.idle_heartbeat === 0) fail(JSConsumerWithFlowControlNeedsHeartbeats);
   if (c.durable_name !== '' && c.name !== '' && c.name !== c.durable_name) fail(JSConsumerCreateDurableAndNameMismatch);
   return c;
+}
+
+/**
+ * nats-server's gatherSourceMirrorSubjects (non-clustered): the stream's subjects and those of
+ * its mirror's or sources' origins in this account, followed through their own mirrors and
+ * sources (whole subjects: a source's filter is not applied). `hasExt`: an external origin was
+ * met, whose subjects are unknown (the filter is then not checked).
+ */
+function gatherSourceMirrorSubjects(streams: ReadonlyMap<string, Stream>, cfg: StreamConfig): { subjects: string[]; hasExt: boolean } {
+  const subjects = [...cfg.subjects];
+  let hasExt = false;
+  if (cfg.mirror !== null) {
+    hasExt = sourceSubjects(streams, cfg.mirror, new Set(), subjects);
+  } else if (cfg.sources !== null) {
+    const seen = new Set<string>();
+    for (const src of cfg.sources) if (sourceSubjects(streams, src, seen, subjects)) hasExt = true;
+  }
+  return { subjects, hasExt };
+}
+
+/** nats-server's streamSourceSubjects / streamSourceSubjectsNotClustered: appends the origin's subjects to `out`; true when external. */
+function sourceSubjects(streams: ReadonlyMap<string, Stream>, src: StreamSource, seen: Set<string>, out: string[]): boolean {
+  if (src.external !== null) return true;
+  if (seen.has(src.name)) return false;
+  const origin = streams.get(src.name);
+  if (origin === undefined) return false;
+  seen.add(src.name);
+  const cfg = origin.cfg;
+  out.push(...cfg.subjects);
+  let hasExt = false;
+  if (cfg.mirror !== null) {
+    hasExt = sourceSubjects(streams, cfg.mirror, seen, out);
+  } else if (cfg.sources !== null) {
+    for (const s of cfg.sources) {
+      hasExt = sourceSubjects(streams, s, seen, out);
+      if (hasExt) break;
+    }
+  }
+  return hasExt;
 }
 
 /** nats-server's validFilteredSubject: within one of the stream's subjects, or a wildcard filter wider than one. */
