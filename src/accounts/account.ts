@@ -151,8 +151,9 @@ export interface AccountHost {
   removeSub(acc: Account, sub: Subscription): void;
 }
 
-export function internalSub(subject: string, handler: InternalHandler): Subscription {
-  return { subject, queue: null, sid: '', sidBytes: EMPTY, client: null, route: null, internal: handler, max: 0, nm: 0, closed: false };
+/** An internal subscription; with `queue`, a member of that queue group (one member of a group takes each message). */
+export function internalSub(subject: string, handler: InternalHandler, queue: string | null = null): Subscription {
+  return { subject, queue, sid: '', sidBytes: EMPTY, client: null, route: null, internal: handler, max: 0, nm: 0, closed: false };
 }
 
 /** The routes and leaves a delivery goes on to, with the queue groups each was picked for. */
@@ -304,6 +305,12 @@ export class Account {
             break;
           }
           if (sub.client !== null && (sub.client !== src || src.echo) && sub.client.deliverParts(sub, frame, reply, hdrLen, payload)) {
+            delivered++;
+            done = true;
+            break;
+          }
+          if (sub.internal !== null && !sub.closed && (!fromRoute || sub.internal.clusterWide)) {
+            sub.internal.receive(subject, reply, hdrLen, payload, src);
             delivered++;
             done = true;
             break;

@@ -135,6 +135,7 @@ class Link implements OriginReader {
     this.timer = null;
     if (this.origin !== null) this.origin.readers.delete(this);
     this.origin = null;
+    if (this.mirror) this.target.mirrorDirect(null);
   }
 
   /** The origin stored a message (or the link is new): read what is there on the next turn. */
@@ -181,6 +182,8 @@ class Link implements OriginReader {
     }
     if (n > 0) this.last = Date.now();
     if (n === BATCH) this.signal();
+    // processInboundMirrorMsg: a mirror that took messages and caught up answers its origin's direct gets.
+    else if (n > 0 && this.mirror) this.target.mirrorDirect(this.src.name);
   }
 
   /** The message's headers with `Nats-Stream-Source: <iname> <seq>` (an older one removed: daisy chains). */

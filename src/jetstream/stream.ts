@@ -158,6 +158,9 @@ interface DedupeEntry {
   ts: number;
 }
 
+/** nats-server's dgetGroup (sysGroup): the queue group of the direct get subscriptions. */
+const DIRECT_GET_GROUP = '_sys_';
+
 export class Stream implements InternalHandler {
   readonly clusterWide = false;
   cfg: StreamConfig;
@@ -166,6 +169,8 @@ export class Stream implements InternalHandler {
   readonly owner: StreamOwner;
   private subs: Subscription[] = [];
   private directSubs: Subscription[] = [];
+  /** A mirror with mirror_direct, once caught up: its origin's direct get subjects (mirrorDirect). */
+  private mirrorDirectSubs: Subscription[] = [];
   /** The last sequence (the store's, kept here for the publish path). */
   private lseq = 0;
   private lmsgId = '';
@@ -240,10 +245,34 @@ export class Stream implements InternalHandler {
       this.directSubs = [];
       return;
     }
+    this.directSubs = this.directGetSubs(this.cfg.name);
+    for (const s of this.directSubs) this.owner.addSub(s);
+  }
+
+  /**
+   * The subscriptions that answer direct gets for stream `name` from this stream's store: queue
+   * members of DIRECT_GET_GROUP, as nats-server's (the origin and its mirrors share the requests).
+   */
+  private directGetSubs(name: string): Subscription[] {
     const byReq: InternalHandler = { clusterWide: false, receive: (_s, reply, hdrLen, payload) => this.directGet(reply, hdrLen, payload) };
     const bySubj: InternalHandler = { clusterWide: false, receive: (subject, reply, hdrLen, payload) => this.directGetLast(subject, reply, hdrLen, payload) };
-    this.directSubs = [internalSub(`$JS.API.DIRECT.GET.${this.cfg.name}`, byReq), internalSub(`$JS.API.DIRECT.GET.${this.cfg.name}.>`, bySubj)];
-    for (const s of this.directSubs) this.owner.addSub(s);
+    return [internalSub(`$JS.API.DIRECT.GET.${name}`, byReq, DIRECT_GET_GROUP), internalSub(`$JS.API.DIRECT.GET.${name}.>`, bySubj, DIRECT_GET_GROUP)];
+  }
+
+  /**
+   * nats-server's subscribeToMirrorDirect (a mirror with mirror_direct that caught up with its
+   * origin `origin` answers the origin's direct gets too) and, with null, its undoing when the
+   * mirror's link is reset or stopped (cancelSourceInfo).
+   */
+  mirrorDirect(origin: string | null): void {
+    if (origin === null || this.closed) {
+      for (const s of this.mirrorDirectSubs) this.owner.removeSub(s);
+      this.mirrorDirectSubs = [];
+      return;
+    }
+    if (!this.cfg.mirror_direct || this.mirrorDirectSubs.length > 0) return;
+    this.mirrorDirectSubs = this.directGetSubs(origin);
+    for (const s of this.mirrorDirectSubs) this.owner.addSub(s);
   }
 
   /** A validated new configuration (update): limits, subjects, direct get and the ack template follow it. */
@@ -265,9 +294,10 @@ export class Stream implements InternalHandler {
     this.readers.clear();
     for (const c of this.consumers.values()) c.stop(remove);
     this.consumers.clear();
-    for (const s of [...this.subs, ...this.directSubs]) this.owner.removeSub(s);
+    for (const s of [...this.subs, ...this.directSubs, ...this.mirrorDirectSubs]) this.owner.removeSub(s);
     this.subs = [];
     this.directSubs = [];
+    this.mirrorDirectSubs = [];
     if (this.ddtimer !== null) clearTimeout(this.ddtimer);
     this.ddtimer = null;
     await (remove ? this.store.delete() : this.store.stop());
