@@ -10,8 +10,9 @@
 //   milliseconds since the epoch plus a nanosecond remainder is not kept (nats-server keeps ns;
 //   the API renders ms precision with Go's RFC 3339 format).
 // - A message's stored size is nats-server's: the file store counts
-//   subject + headers + payload + 30 bytes, the memory store subject + headers + payload + 16.
-//   `bytes` in the state and the max_bytes limit use exactly this.
+//   subject + headers + payload + 30 bytes, 4 more when there are headers (fileStoreMsgSize),
+//   the memory store subject + headers + payload + 16 (memStoreMsgSize). `bytes` in the state
+//   and the max_bytes limit use exactly this.
 // - Calls are synchronous except open/flush/stop/delete: a store may buffer writes and persist
 //   them once per loop turn, but a stored message is visible to load*() at once. The file store
 //   persists a message before the publish ack that names its sequence leaves the server
