@@ -21,7 +21,7 @@ const H1 = { A: 'b' };
 const H2 = { 'X-One': '1', 'X-Two': 'two' };
 
 /** Streams whose state the restarts must bring back. */
-const STREAMS = ['F', 'M', 'E', 'EP', 'EM', 'FB', 'FO', 'MB', 'O', 'MI', 'SR'];
+const STREAMS = ['F', 'M', 'E', 'EP', 'EM', 'FB', 'FO', 'MB', 'FP', 'O', 'MI', 'SR'];
 
 const SCRIPT: Step[] = [
   // No streams: STREAM.NAMES says null, STREAM.LIST [], the consumer lists of a missing stream [].
@@ -95,6 +95,19 @@ const SCRIPT: Step[] = [
   ['f.f', 'at 10', H2],
   ['$JS.API.STREAM.PURGE.M'],
   ['$JS.API.STREAM.INFO.M'],
+  // nats-server 2.9.10's file store does not take a purge by subject filter (a rollup of a
+  // subject too) off the account's usage: $JS.API.INFO keeps counting those bytes until a restart.
+  ['$JS.API.STREAM.CREATE.FP', { name: 'FP', subjects: ['fp.>'], storage: 'file', allow_rollup_hdrs: true }],
+  ['fp.a', 'one', H1],
+  ['fp.a', 'two'],
+  ['fp.a', 'three'],
+  ['fp.b', 'four', H2],
+  ['$JS.API.STREAM.PURGE.FP', { filter: 'fp.a', keep: 1 }],
+  ['$JS.API.INFO'],
+  ['fp.b', 'five', { 'Nats-Rollup': 'sub' }],
+  ['$JS.API.STREAM.MSG.DELETE.FP', { seq: 3 }],
+  ['$JS.API.STREAM.INFO.FP'],
+  ['$JS.API.INFO'],
   // A consumer's filter on a mirror or a sourced stream is checked against the origins' subjects.
   ['$JS.API.STREAM.CREATE.O', { name: 'O', subjects: ['o.>'], storage: 'file' }],
   ['$JS.API.STREAM.CREATE.MI', { name: 'MI', mirror: { name: 'O' }, storage: 'file' }],
@@ -184,14 +197,20 @@ class Side {
       await nc.close();
     }
   }
-  /** Until the mirror and the source have what their origin has (bounded). */
+  /**
+   * Until the mirror and the source have what their origin has and are linked to it (bounded:
+   * after a restart nats-server may set up the mirror before its origin is back, and retries).
+   */
   async settle(): Promise<void> {
     const nc = await connect({ port: this.srv.port });
     try {
-      for (let i = 0; i < 200; i++) {
-        const info = async (s: string): Promise<number> =>
-          (JSON.parse((await nc.request(`$JS.API.STREAM.INFO.${s}`, '', { timeout: 2000 })).string()) as { state?: { messages: number } }).state?.messages ?? -1;
-        if ((await info('MI')) === 3 && (await info('SR')) === 2) return;
+      const linked = async (s: string, msgs: number): Promise<boolean> => {
+        const text = (await nc.request(`$JS.API.STREAM.INFO.${s}`, '', { timeout: 2000 })).string();
+        const info = JSON.parse(text) as { state?: { messages: number } };
+        return info.state?.messages === msgs && !text.includes('"error"');
+      };
+      for (let i = 0; i < 600; i++) {
+        if ((await linked('MI', 3)) && (await linked('SR', 2))) return;
         await new Promise((r) => setTimeout(r, 25));
       }
     } finally {
@@ -255,8 +274,11 @@ describe('JetStream state and byte accounting match nats-server -js, through res
       const before = await ours.run(AFTER);
       await Promise.all([ours.restart(kill), theirs.restart(kill)]);
       await Promise.all([ours.settle(), theirs.settle()]);
+      // The API counters restart from 0; nats-server counts a failed link of the mirror when it
+      // restores the mirror before its origin (a race of its restore), so they are not compared.
+      const api = (l: string): string => l.replace(/"api":\{[^}]*\}/, '"api":X');
       const [got, want] = await Promise.all([ours.run(AFTER), theirs.run(AFTER)]);
-      same(got, want, AFTER);
+      same(got.map(api), want.map(api), AFTER);
       // Memory streams are gone after a restart; file streams are back as they were (E, new and
       // empty, says first_seq 1 once reopened, as nats-server's: compared above).
       for (const s of ['F', 'EP', 'FB', 'FO', 'O', 'MI', 'SR']) {

@@ -90,6 +90,8 @@ export class JsAccount {
   private reqSrc: ClientLink | null = null;
   /** When "resource limits exceeded for account" was last logged (ms). */
   private limitLoggedAt = 0;
+  /** File bytes purged by subject filter that nats-server's usage still counts (StreamOwner.usageNotFreed). */
+  private fileNotFreed = 0;
 
   constructor(js: JetStreamManager, account: Account, limits: JetStreamAccountLimits | null) {
     this.js = js;
@@ -153,9 +155,9 @@ export class JsAccount {
     return n;
   }
 
-  /** Bytes used by this account's streams of one storage type. */
+  /** Bytes used by this account's streams of one storage type (nats-server's usage: with what filtered purges did not free). */
   used(storage: 'file' | 'memory'): number {
-    let n = 0;
+    let n = storage === 'file' ? this.fileNotFreed : 0;
     for (const s of this.streams.values()) if (s.cfg.storage === storage) n += s.bytes;
     return n;
   }
@@ -361,6 +363,9 @@ export class JsAccount {
       removeSub: (sub) => host.removeSub(acc, sub),
       lookupOrigin: (src) => this.lookupOrigin(src),
       sourcing: (stream) => (Sourcing.wanted(stream.cfg) ? new Sourcing(stream) : null),
+      usageNotFreed: (bytes) => {
+        this.fileNotFreed += bytes;
+      },
       serverLimitsExceeded: (storage) => {
         const over = this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore);
         // nats-server's resourcesExeededError: at most once every 10 s.

@@ -76,6 +76,12 @@ export interface StreamOwner {
   /** The account's limit for this storage type is exceeded (10002 after storing). */
   accountLimitsExceeded(storage: 'file' | 'memory'): boolean;
   /**
+   * A file stream's purge by subject filter freed `bytes` that nats-server 2.9.10 leaves in the
+   * account's storage usage (its file store's filtered PurgeEx skips the usage callback): the
+   * account keeps counting them until a restart.
+   */
+  usageNotFreed(bytes: number): void;
+  /**
    * Who answers the consumer create request of mirror or source `src`: this account, or for an
    * external one the account its API prefix reaches through this account's service imports;
    * null when nothing answers (an external prefix no import takes, or deliveries that no stream
@@ -486,7 +492,11 @@ export class Stream implements InternalHandler {
 
   /** Purges through the store (nats-server's PurgeEx; throws its errors) and tells the consumers. */
   purge(opts: { filter?: string; seq?: number; keep?: number }): number {
+    const f = opts.filter;
+    const filtered = this.store.type === 'file' && f !== undefined && f !== '' && f !== '>';
+    const before = filtered ? this.store.storedBytes() : 0;
     const n = this.store.purge(opts);
+    if (filtered) this.owner.usageNotFreed(before - this.store.storedBytes());
     for (const c of this.consumers.values()) c.purged();
     return n;
   }
