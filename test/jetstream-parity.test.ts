@@ -62,6 +62,13 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.MSG.DELETE.M', { seq: 1 }],
   ['$JS.API.STREAM.INFO.F', { deleted_details: true, subjects_filter: '>' }],
   ['$JS.API.STREAM.INFO.M', { deleted_details: true }],
+  // Deletes of what is not there: the file store's errors for a sequence out of its range.
+  ['$JS.API.STREAM.MSG.DELETE.F', { seq: 2 }],
+  ['$JS.API.STREAM.MSG.DELETE.F', { seq: 999 }],
+  ['$JS.API.STREAM.MSG.DELETE.F', { seq: 0 }],
+  ['$JS.API.STREAM.MSG.DELETE.M', { seq: 999 }],
+  ['$JS.API.STREAM.MSG.DELETE.M', { seq: 0, no_erase: true }],
+  ['$JS.API.STREAM.MSG.DELETE.E', { seq: 1 }],
   // max_bytes counts what bytes counts: discard new refuses, discard old drops the oldest.
   ['$JS.API.STREAM.CREATE.FB', { name: 'FB', subjects: ['fb.>'], storage: 'file', max_bytes: 230, discard: 'new' }],
   ['$JS.API.STREAM.CREATE.FO', { name: 'FO', subjects: ['fo.>'], storage: 'file', max_bytes: 230 }],
@@ -90,6 +97,7 @@ const SCRIPT: Step[] = [
   ['$JS.API.STREAM.PURGE.F'],
   ['$JS.API.STREAM.INFO.F'],
   ['f.e', 'after purge', H1],
+  ['$JS.API.STREAM.MSG.DELETE.F', { seq: 1, no_erase: true }],
   ['$JS.API.STREAM.PURGE.F', { seq: 10 }],
   ['$JS.API.STREAM.INFO.F'],
   ['f.f', 'at 10', H2],

@@ -316,7 +316,12 @@ function msgDelete(r: Request): void {
     if (stream.cfg.sealed) throw new JsApiError(JSStreamSealedErr);
     if (stream.cfg.deny_delete) throw new JsApiError(streamMsgDeleteFailed('message delete not permitted'));
     // nats-server answers a missing sequence through sendAPIResponse: not counted as an error.
-    if (!stream.removeMsg(seq, !noErase)) r.jsa.respond(r.reply, errorJSON(MSG_DELETE_TYPE, sequenceNotFound(seq)), false);
+    // Its file store fails a sequence outside [first, last] (or 0) with an error of its own.
+    const st = stream.store.type === 'file' ? stream.store.state() : null;
+    if (st !== null && (seq === 0 || seq < st.firstSeq || seq > st.lastSeq)) {
+      const err = seq === 0 || seq <= st.lastSeq ? 'no message found' : 'stream store EOF';
+      r.jsa.respond(r.reply, errorJSON(MSG_DELETE_TYPE, streamMsgDeleteFailed(err)), false);
+    } else if (!stream.removeMsg(seq, !noErase)) r.jsa.respond(r.reply, errorJSON(MSG_DELETE_TYPE, sequenceNotFound(seq)), false);
     else r.jsa.respond(r.reply, `{"type":"${MSG_DELETE_TYPE}","success":true}`, false);
   });
 }
