@@ -28,16 +28,16 @@ import type {
 import { NO_LIMITS } from './store.js';
 import {
   BLOCK_HDR,
+  HDR_OVERHEAD,
   KIND_ERASED,
   KIND_FIRST,
   KIND_MSG,
   KIND_SKIP,
   KIND_TOMB,
-  HDR_OVERHEAD,
   REC_EXTRA,
-  fileStoreMsgSize,
   REC_HDR,
   checkRecord,
+  fileStoreMsgSize,
   readBlockHeader,
   recHdrLen,
   recKind,
