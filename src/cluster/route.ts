@@ -24,6 +24,7 @@ import { subjectHash } from '../subjects/hash.js';
 import type { Flushable } from '../util/reactor.js';
 import type { ClusterHost } from './host.js';
 import { RemoteInterest } from './interest.js';
+import { headBound, MAX_SIZE_DIGITS, ROUTE_MSG, sameBytes, writeHead } from './msg-head.js';
 import { decodeConnect, decodeInfo, type RouteConnectDoc, type RouteInfoDoc } from './route-info.js';
 import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from './route-parser.js';
 
@@ -406,9 +407,9 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     const a = hdrLen > 0 && !this.headers ? hdrLen : 0;
     const ob = this.out;
     const replyLen = reply === null ? 0 : reply.length;
-    ob.reserve(headBound(acc, subject.length, replyLen, queues) + 2 * MAX_SIZE_DIGITS + 1 + payload.length + 4);
+    ob.reserve(headBound(acc.nameBytes, subject.length, replyLen, queues) + 2 * MAX_SIZE_DIGITS + 1 + payload.length + 4);
     const dst = ob.buf;
-    let o = writeHead(dst, ob.off, hmsg, acc, subject, 0, subject.length, reply, 0, replyLen, queues);
+    let o = writeHead(dst, ob.off, hmsg, ROUTE_MSG, acc.nameBytes, subject, 0, subject.length, reply, 0, replyLen, queues);
     if (hmsg) {
       o = writeDecimal(dst, o, hdrLen);
       dst[o++] = SP;
@@ -428,13 +429,14 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     const ob = this.out;
     // The PUB/HPUB op's own bytes bound everything but the op's extra letter, the account and
     // the queue list.
-    ob.reserve(recs[rec + F_END] - recs[rec + F_START] + headBound(acc, 0, 0, queues));
+    ob.reserve(recs[rec + F_END] - recs[rec + F_START] + headBound(acc.nameBytes, 0, 0, queues));
     const dst = ob.buf;
     let o = writeHead(
       dst,
       ob.off,
       hdr > 0 && this.headers,
-      acc,
+      ROUTE_MSG,
+      acc.nameBytes,
       buf,
       recs[rec + F_A0S],
       recs[rec + F_A0E],
@@ -617,67 +619,6 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
-/** Digits of the largest size sendMsg writes (payloads are int32-sized). */
-const MAX_SIZE_DIGITS = 10;
-
-/** Room writeHead needs beyond the subject and the reply: op, account, separators, queues. */
-function headBound(acc: Account, subjectLen: number, replyLen: number, queues: readonly string[] | null): number {
-  let n = 5 + acc.nameBytes.length + 1 + subjectLen + 1 + 2 + replyLen + 1;
-  if (queues !== null) for (let k = 0; k < queues.length; k++) n += queues[k].length + 1;
-  return n;
-}
-
-/**
- * `RMSG <account> <subject> ` (HMSG when `hmsg`) then, with queues, `+ <reply> ` or `| ` and
- * each queue name followed by a space, else `<reply> ` when there is one: the control line up
- * to the sizes (nats-server's msgHeaderForRouteOrLeaf). Returns the offset after it.
- */
-function writeHead(
-  dst: Buffer,
-  off: number,
-  hmsg: boolean,
-  acc: Account,
-  subject: Buffer,
-  s0: number,
-  s1: number,
-  reply: Buffer | null,
-  r0: number,
-  r1: number,
-  queues: readonly string[] | null,
-): number {
-  let o = off;
-  dst[o++] = hmsg ? 0x48 /* H */ : 0x52 /* R */;
-  dst[o++] = 0x4d; // M
-  dst[o++] = 0x53; // S
-  dst[o++] = 0x47; // G
-  dst[o++] = SP;
-  const name = acc.nameBytes;
-  o = copySpan(dst, o, name, 0, name.length);
-  dst[o++] = SP;
-  o = copySpan(dst, o, subject, s0, s1);
-  dst[o++] = SP;
-  const hasReply = reply !== null && r1 > r0;
-  if (queues !== null && queues.length > 0) {
-    if (hasReply) {
-      dst[o++] = 0x2b; // +
-      dst[o++] = SP;
-      o = copySpan(dst, o, reply, r0, r1);
-      dst[o++] = SP;
-    } else {
-      dst[o++] = 0x7c; // |
-      dst[o++] = SP;
-    }
-    for (let k = 0; k < queues.length; k++) {
-      const q = queues[k];
-      for (let j = 0; j < q.length; j++) dst[o++] = q.charCodeAt(j);
-      dst[o++] = SP;
-    }
-  } else if (hasReply) {
-    o = copySpan(dst, o, reply, r0, r1);
-    dst[o++] = SP;
-  }
-  return o;
-}
 
 /** Node's socket internals that tell how far a write in progress got (and its buffered writes). */
 interface SocketProgress {
@@ -696,13 +637,6 @@ function kernelBytes(s: net.Socket): number {
   const wqs = p._handle?.writeQueueSize;
   if (typeof p._bytesDispatched === 'number' && typeof wqs === 'number') return p._bytesDispatched - wqs;
   return s.bytesWritten - s.writableLength;
-}
-
-/** a equals b[s, e). */
-function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
-  if (a.length !== e - s) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[s + k]) return false;
-  return true;
 }
 
 /** nats-server's setFirstPingTimer for a route: min(ping_interval, 1 s) plus up to 20%. */

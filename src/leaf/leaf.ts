@@ -16,6 +16,7 @@ import { F_A0E, F_A0S, F_A1E, F_A1S, F_END, F_HDR, F_NARGS, F_OP, F_PAY, F_SIZE,
 import { subjectHash } from '../subjects/hash.js';
 import type { Flushable } from '../util/reactor.js';
 import { MAX_QUEUE_WEIGHT } from '../cluster/interest.js';
+import { headBound, LEAF_MSG, MAX_SIZE_DIGITS, sameBytes, writeHead } from '../cluster/msg-head.js';
 import { decodeInfo, type RouteInfoDoc } from '../cluster/route-info.js';
 import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../cluster/route-parser.js';
 import type { LeafHost } from './host.js';
@@ -465,9 +466,9 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     const a = hdrLen > 0 && !this.headers ? hdrLen : 0;
     const ob = this.out;
     const replyLen = reply === null ? 0 : reply.length;
-    ob.reserve(headBound(subject.length, replyLen, queues) + 2 * MAX_SIZE_DIGITS + 1 + payload.length + 4);
+    ob.reserve(headBound(null, subject.length, replyLen, queues) + 2 * MAX_SIZE_DIGITS + 1 + payload.length + 4);
     const dst = ob.buf;
-    let o = writeHead(dst, ob.off, hmsg, subject, 0, subject.length, reply, 0, replyLen, queues);
+    let o = writeHead(dst, ob.off, hmsg, LEAF_MSG, null, subject, 0, subject.length, reply, 0, replyLen, queues);
     if (hmsg) {
       o = writeDecimal(dst, o, hdrLen);
       dst[o++] = SP;
@@ -487,12 +488,14 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     const hdr = hpub ? recs[rec + F_HDR] : 0;
     const hasReply = nargs === (hpub ? 4 : 3);
     const ob = this.out;
-    ob.reserve(recs[rec + F_END] - recs[rec + F_START] + headBound(0, 0, queues));
+    ob.reserve(recs[rec + F_END] - recs[rec + F_START] + headBound(null, 0, 0, queues));
     const dst = ob.buf;
     let o = writeHead(
       dst,
       ob.off,
       hdr > 0 && this.headers,
+      LEAF_MSG,
+      null,
       buf,
       recs[rec + F_A0S],
       recs[rec + F_A0E],
@@ -642,64 +645,3 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
-const MAX_SIZE_DIGITS = 10;
-
-/** Room writeHead needs beyond the subject and the reply. */
-function headBound(subjectLen: number, replyLen: number, queues: readonly string[] | null): number {
-  let n = 5 + subjectLen + 1 + 2 + replyLen + 1;
-  if (queues !== null) for (let k = 0; k < queues.length; k++) n += queues[k]!.length + 1;
-  return n;
-}
-
-/**
- * `LMSG <subject> ` (HMSG when `hmsg`) then, with queues, `+ <reply> ` or `| ` and each queue
- * name followed by a space, else `<reply> ` when there is one: the control line up to the sizes.
- */
-function writeHead(
-  dst: Buffer,
-  off: number,
-  hmsg: boolean,
-  subject: Buffer,
-  s0: number,
-  s1: number,
-  reply: Buffer | null,
-  r0: number,
-  r1: number,
-  queues: readonly string[] | null,
-): number {
-  let o = off;
-  dst[o++] = hmsg ? 0x48 /* H */ : 0x4c /* L */;
-  dst[o++] = 0x4d; // M
-  dst[o++] = 0x53; // S
-  dst[o++] = 0x47; // G
-  dst[o++] = SP;
-  o = copySpan(dst, o, subject, s0, s1);
-  dst[o++] = SP;
-  const hasReply = reply !== null && r1 > r0;
-  if (queues !== null && queues.length > 0) {
-    if (hasReply) {
-      dst[o++] = 0x2b; // +
-      dst[o++] = SP;
-      o = copySpan(dst, o, reply, r0, r1);
-      dst[o++] = SP;
-    } else {
-      dst[o++] = 0x7c; // |
-      dst[o++] = SP;
-    }
-    for (let k = 0; k < queues.length; k++) {
-      const q = queues[k]!;
-      for (let j = 0; j < q.length; j++) dst[o++] = q.charCodeAt(j);
-      dst[o++] = SP;
-    }
-  } else if (hasReply) {
-    o = copySpan(dst, o, reply, r0, r1);
-    dst[o++] = SP;
-  }
-  return o;
-}
-
-function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
-  if (a.length !== e - s) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[s + k]) return false;
-  return true;
-}
