@@ -35,6 +35,7 @@ import { connectLine, gossipLine, infoLine, type RouteConnectDoc, type RouteInfo
 import { Route, RouteClosed, routeLabel, type RouteOwner, type RouteType } from './route.js';
 import { linkTlsContext, linkTlsDescription, linkTlsHandshake } from '../util/tls-link.js';
 import { TLS_TIMEOUT_MS } from '../config/defaults.js';
+import { Dialer } from '../util/dialer.js';
 
 /** nats-server's RouteProtoV2 (route INFO `proto`). */
 export const ROUTE_PROTO = 2;
@@ -121,18 +122,6 @@ function redacted(u: URL): string {
   return c.toString();
 }
 
-const DIAL_ERRORS: Record<string, string> = {
-  ECONNREFUSED: 'connect: connection refused',
-  ETIMEDOUT: 'i/o timeout',
-  EHOSTUNREACH: 'connect: no route to host',
-};
-
-/** A dial error as Go words it (`dial tcp 127.0.0.1:1: connect: connection refused`). */
-function dialError(address: string, e: NodeJS.ErrnoException): string {
-  const why = DIAL_ERRORS[e.code ?? ''] ?? e.message;
-  return `dial tcp ${address}: ${why}`;
-}
-
 export class ClusterManager implements Cluster, RouteOwner, InterestSink {
   perms: CompiledPermissions | null;
   private copts: ClusterOptions;
@@ -164,10 +153,8 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     highWater: Infinity,
   });
   private timer: NodeJS.Timeout | null = null;
-  /** Waits in connect loops (reconnect delays), woken at shutdown. */
-  private readonly waits = new Map<NodeJS.Timeout, () => void>();
-  /** Sockets being dialed, or in their TLS handshake. */
-  private readonly dialing = new Set<net.Socket>();
+  /** Dials, route TLS handshakes and reconnect waits in progress, all ended at shutdown. */
+  private readonly dialer = new Dialer(DEFAULT_ROUTE_DIAL_MS);
   /** The route TLS context, made for the cluster's current `tls` options (null: plain routes). */
   private tls: { opts: TlsOptions; context: tls.SecureContext } | null = null;
   /**
@@ -326,12 +313,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     this.timer = null;
     this.listener?.close();
     this.listener = null;
-    for (const [t, wake] of this.waits) {
-      clearTimeout(t);
-      wake();
-    }
-    this.waits.clear();
-    for (const s of this.dialing) s.destroy();
+    this.dialer.stop();
     const all = [...this.byRid.values(), ...this.pending];
     for (const r of all) {
       r.noReconnect = true;
@@ -427,10 +409,10 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     const addr = (ip: string | undefined, port: number | undefined): string => joinHostPort((ip ?? '').replace(/^::ffff:/, ''), port ?? 0);
     const ends = `${addr(raw.localAddress, raw.localPort)}->${addr(raw.remoteAddress, raw.remotePort)}`;
     log('DBG', `Starting TLS route ${url === null ? 'server' : 'client'} handshake`);
-    this.dialing.add(raw);
+    this.dialer.track(raw);
     const timeoutMs = this.copts.tlsTimeoutMs || TLS_TIMEOUT_MS;
     linkTlsHandshake(raw, context, url === null ? { server: true } : { server: false, host }, timeoutMs, (err, socket, timedOut) => {
-      this.dialing.delete(raw);
+      this.dialer.untrack(raw);
       if (err === null && !this.stopping) {
         then(socket!, rid);
         return;
@@ -530,7 +512,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
         const address = await this.routeAddress(url);
         if (address === null || !this.running) return;
         this.host.log('DBG', `Trying to connect to route on ${url.host} (${address})`);
-        socket = await this.dial(address);
+        socket = await this.dialer.dial(address);
       } catch (e) {
         if (!this.running) return;
         attempts++;
@@ -539,7 +521,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
         this.host.log(report ? 'ERR' : 'DBG', text);
         if (!tryForever && (this.copts.connectRetries <= 0 || attempts > this.copts.connectRetries)) return;
         if (tryForever && !this.isConfigured(url)) return;
-        if (!(await this.sleep(DEFAULT_ROUTE_CONNECT_MS))) return;
+        if (!(await this.dialer.sleep(DEFAULT_ROUTE_CONNECT_MS))) return;
         continue;
       }
       if (!this.running) {
@@ -568,45 +550,6 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
     const left = ips.map((ip) => joinHostPort(ip, port)).filter((a) => !this.selfAddrs.has(a));
     if (left.length === 0) return null;
     return left[Math.floor(Math.random() * left.length)];
-  }
-
-  /** A TCP connection to `address` within DEFAULT_ROUTE_DIAL_MS; rejects with Go's dial error text. */
-  private dial(address: string): Promise<net.Socket> {
-    const [host, port] = parseHostPort(address, 0);
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port, noDelay: true });
-      this.dialing.add(s);
-      const t = setTimeout(() => s.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })), DEFAULT_ROUTE_DIAL_MS);
-      const failed = (e: NodeJS.ErrnoException | null): void => {
-        clearTimeout(t);
-        this.dialing.delete(s);
-        s.removeListener('error', failed);
-        s.removeListener('close', closed);
-        reject(new Error(e === null ? `dial tcp ${address}: closed` : dialError(address, e)));
-      };
-      const closed = (): void => failed(null);
-      s.once('error', failed);
-      s.once('close', closed);
-      s.once('connect', () => {
-        clearTimeout(t);
-        this.dialing.delete(s);
-        s.removeListener('error', failed);
-        s.removeListener('close', closed);
-        resolve(s);
-      });
-    });
-  }
-
-  /** Waits `ms`; false when the cluster shut down meanwhile. */
-  private sleep(ms: number): Promise<boolean> {
-    if (!this.running) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.waits.delete(t);
-        resolve(this.running);
-      }, ms);
-      this.waits.set(t, () => resolve(false));
-    });
   }
 
   // ---- the handshake (RouteOwner) ----
@@ -826,7 +769,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
   private async reconnectToRoute(url: URL, type: RouteType): Promise<void> {
     const explicit = type === 'explicit';
     const delay = Math.floor(Math.random() * 100) + (explicit ? DEFAULT_ROUTE_RECONNECT_MS : 0);
-    if (!(await this.sleep(delay))) return;
+    if (!(await this.dialer.sleep(delay))) return;
     await this.connectToRoute(url, explicit, false);
   }
 

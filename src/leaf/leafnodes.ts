@@ -27,6 +27,7 @@ import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import type { LeafHost, LeafNodes, LeafSnapshot } from './host.js';
 import { LDS_PREFIX, LEAF_JS_DENY, Leaf, LeafClosed, type LeafOwner, leafDenied } from './leaf.js';
+import { Dialer } from '../util/dialer.js';
 
 /** nats-server's DEFAULT_LEAFNODE_INFO_WAIT: a solicited leaf waits this long for the hub's INFO. */
 const LEAFNODE_INFO_WAIT_MS = 1000;
@@ -147,13 +148,6 @@ interface RemoteState {
   connectDelay: number;
 }
 
-/** A dial error as Go words it (`dial tcp 127.0.0.1:1: connect: connection refused`). */
-function dialError(address: string, e: NodeJS.ErrnoException): string {
-  const why =
-    e.code === 'ECONNREFUSED' ? 'connect: connection refused' : e.code === 'ETIMEDOUT' ? 'i/o timeout' : e.code === 'EHOSTUNREACH' ? 'connect: no route to host' : e.message;
-  return `dial tcp ${address}: ${why}`;
-}
-
 /**
  * nats-server's getRandomIP for a remote: an IP literal as is, a name resolved to one of its
  * addresses at random (`host:port`). Throws Go's lookup error text when it does not resolve.
@@ -197,8 +191,8 @@ export class LeafManager implements LeafNodes, LeafOwner {
   private readonly remoteOf = new Map<Leaf, RemoteState>();
   private readonly reactor = new Reactor<Leaf>({ highWater: Infinity });
   private timer: NodeJS.Timeout | null = null;
-  private readonly waits = new Map<NodeJS.Timeout, () => void>();
-  private readonly dialing = new Set<net.Socket>();
+  /** Dials of remotes and reconnect waits in progress, all ended at shutdown. */
+  private readonly dialer = new Dialer(DEFAULT_ROUTE_DIAL_MS);
   private running = false;
   private stopping = false;
 
@@ -284,12 +278,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     this.timer = null;
     this.listener?.close();
     this.listener = null;
-    for (const [t, wake] of this.waits) {
-      clearTimeout(t);
-      wake();
-    }
-    this.waits.clear();
-    for (const s of this.dialing) s.destroy();
+    this.dialer.stop();
     const all = [...this.byCid.values(), ...this.pending];
     for (const l of all) {
       l.noReconnect = true;
@@ -372,7 +361,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     if (r.connectDelay > 0) {
       const d = r.connectDelay;
       r.connectDelay = 0;
-      if (!(await this.sleep(d))) return;
+      if (!(await this.dialer.sleep(d))) return;
     }
     let attempts = 0;
     while (this.running) {
@@ -384,14 +373,14 @@ export class LeafManager implements LeafNodes, LeafOwner {
         const address = await remoteAddress(url);
         const ip = address !== hostPort ? ` (${address})` : '';
         this.host.log('DBG', `Trying to connect as leafnode to remote server on ${JSON.stringify(hostPort)}${ip}`);
-        socket = await this.dial(address);
+        socket = await this.dialer.dial(address);
       } catch (e) {
         if (!this.running) return;
         attempts++;
         const text = `Error trying to connect as leafnode to remote server ${JSON.stringify(hostPort)} (attempt ${attempts}): ${(e as Error).message}`;
         const report = attempts === 1 || !firstConnect || attempts % DEFAULT_CONNECT_ERROR_REPORTS === 0;
         this.host.log(report ? 'ERR' : 'DBG', text);
-        if (!(await this.sleep(this.ln.reconnectMs))) return;
+        if (!(await this.dialer.sleep(this.ln.reconnectMs))) return;
         continue;
       }
       if (!this.running) {
@@ -415,46 +404,6 @@ export class LeafManager implements LeafNodes, LeafOwner {
     l.acc = acc;
     l.log('INF', `Leafnode connection created for account: ${acc.name} `);
     l.authDue = l.start + LEAFNODE_INFO_WAIT_MS;
-  }
-
-  /** A TCP connection to `address` (`host:port`) within DEFAULT_ROUTE_DIAL_MS; rejects with Go's dial error text. */
-  private dial(address: string): Promise<net.Socket> {
-    const i = address.lastIndexOf(':');
-    const host = address.slice(0, i).replace(/^\[|\]$/g, '');
-    const port = Number(address.slice(i + 1));
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port, noDelay: true });
-      this.dialing.add(s);
-      const t = setTimeout(() => s.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })), DEFAULT_ROUTE_DIAL_MS);
-      const failed = (e: NodeJS.ErrnoException | null): void => {
-        clearTimeout(t);
-        this.dialing.delete(s);
-        s.removeListener('error', failed);
-        s.removeListener('close', closed);
-        reject(new Error(e === null ? `dial tcp ${address}: closed` : dialError(address, e)));
-      };
-      const closed = (): void => failed(null);
-      s.once('error', failed);
-      s.once('close', closed);
-      s.once('connect', () => {
-        clearTimeout(t);
-        this.dialing.delete(s);
-        s.removeListener('error', failed);
-        s.removeListener('close', closed);
-        resolve(s);
-      });
-    });
-  }
-
-  private sleep(ms: number): Promise<boolean> {
-    if (!this.running) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.waits.delete(t);
-        resolve(this.running);
-      }, ms);
-      this.waits.set(t, () => resolve(false));
-    });
   }
 
   // ---- the handshake (LeafOwner) ----
@@ -769,7 +718,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     this.remoteOf.delete(l);
     if (remote === undefined || l.noReconnect || !this.running) return;
     void (async () => {
-      if (await this.sleep(this.ln.reconnectMs)) await this.connectToRemote(remote, false);
+      if (await this.dialer.sleep(this.ln.reconnectMs)) await this.connectToRemote(remote, false);
     })();
   }
 
