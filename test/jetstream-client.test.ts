@@ -3,49 +3,13 @@
 // interest retention without consumers, republish, accounts with and without JetStream, and a
 // KV bucket's put/get/history/watch/keys, and an object store round trip.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { createHash, randomBytes } from 'node:crypto';
-import { startServer } from '../src/index.js';
-import { parseConfigString } from '../src/config/conf.js';
-import { optionsFromConfig } from '../src/config/options.js';
-import { spawnServer } from './helpers/spawn-server.js';
-
-type Kind = 'tsnats' | 'nats-server';
-
-/** A JetStream server of `kind` on a loopback port, with its store in a fresh directory. */
-async function jsServer(kind: Kind, config = ''): Promise<{ port: number; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsnats-jsc-'));
-  if (kind === 'nats-server') {
-    const s = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dir}" }\n${config}` });
-    return { port: s.port, stop: async () => (await s.stop(), rmSync(dir, { recursive: true, force: true })) };
-  }
-  const opts = optionsFromConfig(parseConfigString(config, 'js.conf'));
-  const s = await startServer({ ...opts, host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
-  return { port: s.port, stop: async () => (await s.shutdown(), rmSync(dir, { recursive: true, force: true })) };
-}
-
-/** Every behaviour is checked on tsnats and, the same test, on nats-server -js. */
-const KINDS: Kind[] = ['tsnats', 'nats-server'];
-
-/** The API error code of a rejected promise (JetStreamApiError's err_code). */
-async function errCode(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (e) {
-    // Some client calls wrap the API error (as `cause`).
-    const err = e instanceof JetStreamApiError ? e : (e as Error).cause;
-    if (err instanceof JetStreamApiError) return err.code;
-    throw e;
-  }
-  throw new Error('expected a JetStream API error');
-}
+import { errCode, jsServer, KINDS } from './helpers/jetstream.js';
 
 describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
   let srv: { port: number; stop: () => Promise<void> };

@@ -5,43 +5,11 @@
 // `rate_limit_bps`, the push/pull config checks, and the `$JS.EVENT.ADVISORY.>` / `$JS.EVENT.METRIC.>`
 // events of one script compared field by field.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { startServer } from '../src/index.js';
-import { parseConfigString } from '../src/config/conf.js';
-import { optionsFromConfig } from '../src/config/options.js';
-import { spawnServer } from './helpers/spawn-server.js';
-
-type Kind = 'tsnats' | 'nats-server';
-const KINDS: Kind[] = ['tsnats', 'nats-server'];
-
-/** A JetStream server of `kind` on a loopback port, with its store in a fresh directory. */
-async function jsServer(kind: Kind, config = ''): Promise<{ port: number; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsnats-jscons-'));
-  if (kind === 'nats-server') {
-    const s = await spawnServer('nats-server', { config: `jetstream { store_dir: "${dir}" }\n${config}` });
-    return { port: s.port, stop: async () => (await s.stop(), rmSync(dir, { recursive: true, force: true })) };
-  }
-  const opts = optionsFromConfig(parseConfigString(config, 'js.conf'));
-  const s = await startServer({ ...opts, host: '127.0.0.1', port: -1, jetstream: true, storeDir: dir });
-  return { port: s.port, stop: async () => (await s.shutdown(), rmSync(dir, { recursive: true, force: true })) };
-}
-
-async function errCode(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e instanceof JetStreamApiError ? e : (e as Error).cause;
-    if (err instanceof JetStreamApiError) return err.code;
-    throw e;
-  }
-  throw new Error('expected a JetStream API error');
-}
+import { errCode, jsServer, KINDS, type Kind } from './helpers/jetstream.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
