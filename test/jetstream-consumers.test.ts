@@ -555,7 +555,12 @@ describe('JetStream advisories, tsnats against nats-server', () => {
       }
     }
     expect(got.tsnats.length).toBeGreaterThanOrEqual(20);
-    expect(got.tsnats).toEqual(got['nats-server']);
+    // nats-server 2.9.10 queues its stream-deleted advisory on the stream's own send queue, whose
+    // loop the delete stops: on a loaded machine it is sometimes never sent. tsnats always sends it.
+    const deleted = '$JS.EVENT.ADVISORY.STREAM.DELETED.S ';
+    expect(got.tsnats.some((l) => l.startsWith(deleted))).toBe(true);
+    const rest = (lines: string[]): string[] => lines.filter((l) => !l.startsWith(deleted));
+    expect(rest(got.tsnats)).toEqual(rest(got['nats-server']));
   }, 60_000);
 
   it('a stream on $JS.EVENT.> keeps the advisories (its own creation too, and those of its consumer)', async () => {
