@@ -564,6 +564,7 @@ describe('JetStream advisories, tsnats against nats-server', () => {
   }, 60_000);
 
   it('a stream on $JS.EVENT.> keeps the advisories (its own creation too, and those of its consumer)', async () => {
+    const want = '$JS.EVENT.ADVISORY.STREAM.DELETED.S';
     const got: Record<Kind, unknown> = { tsnats: null, 'nats-server': null };
     for (const kind of KINDS) {
       const srv = await jsServer(kind);
@@ -584,7 +585,6 @@ describe('JetStream advisories, tsnats against nats-server', () => {
         await sleep(300);
         await c.next({ expires: 1000 }).catch(() => null);
         await jsm.streams.delete('S');
-        const want = '$JS.EVENT.ADVISORY.STREAM.DELETED.S';
         for (let i = 0; i < 100 && (await jsm.streams.info('ADV', { subjects_filter: want })).state.subjects?.[want] === undefined; i++) await sleep(50);
         // The API audits: as many as requests answered, the polling above included; compared apart.
         const subjects = { ...(await jsm.streams.info('ADV', { subjects_filter: '>' })).state.subjects };
@@ -596,7 +596,9 @@ describe('JetStream advisories, tsnats against nats-server', () => {
         await srv.stop();
       }
     }
-    expect(got.tsnats).toMatchObject({ '$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.ADV.watch': 3, '$JS.EVENT.ADVISORY.STREAM.CREATED.ADV': 1 });
-    expect(got.tsnats).toEqual(got['nats-server']);
+    expect(got.tsnats).toMatchObject({ '$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.ADV.watch': 3, '$JS.EVENT.ADVISORY.STREAM.CREATED.ADV': 1, [want]: 1 });
+    // nats-server's stream-deleted advisory may be lost (see the script above): compared without it.
+    const rest = (subjects: unknown): unknown => Object.fromEntries(Object.entries(subjects as Record<string, number>).filter(([k]) => k !== want));
+    expect(rest(got.tsnats)).toEqual(rest(got['nats-server']));
   }, 60_000);
 });
