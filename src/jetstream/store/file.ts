@@ -1260,7 +1260,7 @@ export class FileStore implements StreamStore {
   deleted(): number[] {
     const out: number[] = [];
     const sid = this.idx.sid;
-    for (let s = this.firstSeq + 1; s < this.lastSeq; s++) if (sid[s - this.idx.base] === 0) out.push(s);
+    for (let s = this.firstSeq + 1; s <= this.lastSeq; s++) if (sid[s - this.idx.base] === 0) out.push(s);
     return out;
   }
 
