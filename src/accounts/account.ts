@@ -84,9 +84,47 @@ export interface InternalHandler {
   readonly clusterWide: boolean;
   /**
    * A message for this subscription (`hdrLen` -1 without headers; `payload` = headers + body;
-   * `src` the publishing client, null when it came over a route or from another import).
+   * `src` the publishing client, null when it came over a route or from another import; `frame`,
+   * when given, the subject its MSG frames carry, as Account.deliver's `frame`).
    */
-  receive(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, src: ClientLink | null): void;
+  receive(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, src: ClientLink | null, frame?: Buffer): void;
+  /**
+   * A stream import's answer to exactInterest() for the literal `subject` it covers: whether the
+   * importing account has a subscription exactly on the mapped subject (in `queue` when not '').
+   * nats-server makes a shadow subscription in the exporting account for each subscription of
+   * the importer; this asks the importer instead.
+   */
+  readonly exactInterest?: (subject: string, queue: string) => boolean;
+}
+
+/** exactInterest()'s answer, two flags: a subscription was found; an import was asked (so the answer can change with another account's subscriptions). */
+export const HAS_INTEREST = 1;
+export const ASKED_IMPORT = 2;
+
+/**
+ * nats-server's registerNotification test: is there a subscription on exactly the literal
+ * `subject` (a queue subscription in group `queue` when `queue` is not ''), wildcards not
+ * counted? A stream import's subscription counts when its importer has one.
+ */
+export function exactInterest(sl: Sublist<Subscription>, subject: string, queue: string): number {
+  const r = sl.match(subject);
+  let flags = 0;
+  for (const sub of r.plain) {
+    if (sub.closed) continue;
+    const probe = sub.internal?.exactInterest;
+    if (probe !== undefined) {
+      flags |= ASKED_IMPORT;
+      if (probe(subject, queue)) return flags | HAS_INTEREST;
+    } else if (queue === '' && sub.subject === subject) {
+      return flags | HAS_INTEREST;
+    }
+  }
+  if (queue === '') return flags;
+  for (const members of r.queues) {
+    if (members[0]!.queue !== queue) continue;
+    for (const sub of members) if (sub.subject === subject && !sub.closed) return flags | HAS_INTEREST;
+  }
+  return flags;
 }
 
 /**
@@ -279,7 +317,7 @@ export class Account {
             delivered++;
           }
         } else if (!sub.closed && (!fromRoute || sub.internal!.clusterWide)) {
-          sub.internal!.receive(subject, reply, hdrLen, payload, src);
+          sub.internal!.receive(subject, reply, hdrLen, payload, src, frame);
           delivered++;
         }
       }
@@ -310,7 +348,7 @@ export class Account {
             break;
           }
           if (sub.internal !== null && !sub.closed && (!fromRoute || sub.internal.clusterWide)) {
-            sub.internal.receive(subject, reply, hdrLen, payload, src);
+            sub.internal.receive(subject, reply, hdrLen, payload, src, frame);
             delivered++;
             done = true;
             break;

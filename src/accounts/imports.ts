@@ -4,7 +4,7 @@
 // `Nats-Request-Info` header nats-server adds.
 
 import type { AccountConfig, ExportConfig, ImportConfig } from '../config/types.js';
-import { type Account, type AccountHost, type ClientLink, TO_ROUTES, internalSub } from './account.js';
+import { type Account, type AccountHost, type ClientLink, HAS_INTEREST, TO_ROUTES, exactInterest, internalSub } from './account.js';
 import { SubjectTransform, TransformError, transformTokenize, transformUntokenize } from '../subjects/transform.js';
 
 /** nats-server's ClientInfoHdr. */
@@ -111,10 +111,14 @@ export function wireImports(host: AccountHost, accounts: ReadonlyMap<string, Acc
       if (imp.kind === 'stream') {
         const sub = internalSub(imp.subject, {
           clusterWide: true,
-          receive: (subject, reply, hdrLen, payload) => {
+          receive: (subject, reply, hdrLen, payload, _src, frame) => {
             const to = Buffer.from(mapped(subject.toString('latin1')), 'latin1');
-            importer.deliver(to, reply, hdrLen, payload, 0, null, null);
+            // A JetStream delivery (frame: the message's own subject) is routed by the mapped
+            // deliver subject and keeps its frame, as nats-server's shadow subscriptions do.
+            if (frame === undefined || frame === subject) importer.deliver(to, reply, hdrLen, payload, 0, null, null);
+            else importer.deliver(to, reply, hdrLen, payload, 0, null, null, undefined, frame);
           },
+          exactInterest: (subject, queue) => (exactInterest(importer.sublist, mapped(subject), queue) & HAS_INTEREST) !== 0,
         });
         host.addSub(exporter, sub);
         importer.importSubs.push({ acc: exporter, sub });

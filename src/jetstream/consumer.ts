@@ -7,7 +7,7 @@
 // replay original, rate limits, and the consumer advisories (max deliveries, nak, terminated,
 // ack samples).
 
-import { internalSub, randomToken, type InternalHandler, type Subscription } from '../accounts/account.js';
+import { ASKED_IMPORT, HAS_INTEREST, exactInterest, internalSub, randomToken, type InternalHandler, type Subscription } from '../accounts/account.js';
 import { goJSON, jsonTime, type ConsumerConfig } from './json.js';
 import { goDurationString, parseGoDuration } from '../config/values.js';
 import {
@@ -439,12 +439,12 @@ export class Consumer {
           this.interestGen = sublist.generation;
         }
       } else if (this.maxpb > 0 && this.pbytes > this.maxpb) return; // stalled until the client answers flow control
-      if (c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending) return;
       if (this.holdUntil > 0 && this.holdUntil > Date.now()) return; // the timer delivers it
       // Replay original ends once what the stream held at the start was delivered.
       if (this.replay && this.sseq > this.replayLseq) this.replay = false;
       const sm = this.nextMessage();
       if (sm === null) {
+        if (this.atMaxAckPending()) return; // stalled until an ack frees room
         // Nothing more now: a no_wait request ends here.
         if (target !== null && target.noWait) {
           this.waiting.shift();
@@ -520,6 +520,12 @@ export class Consumer {
     return true;
   }
 
+  /** Whether max_ack_pending messages await their acks (new messages wait; redeliveries don't). */
+  private atMaxAckPending(): boolean {
+    const c = this.cfg;
+    return c.ack_policy !== 'none' && c.max_ack_pending > 0 && this.pending.size >= c.max_ack_pending;
+  }
+
   /** Puts back the message nextMessage() just gave (it was not sent). */
   private unread(sm: StoreMsg): void {
     if (this.pending.has(sm.seq)) this.rdq.unshift(sm.seq);
@@ -558,6 +564,8 @@ export class Consumer {
       this.pendingDelete(seq);
     }
     this.lastFromLps = false;
+    // At max_ack_pending only redeliveries go out (nats-server's getNextMsg stalls after them).
+    if (this.atMaxAckPending()) return null;
     while (this.lps.length > 0) {
       const sm = this.stream.store.load(this.lps.shift()!);
       if (sm !== null) {
@@ -588,25 +596,21 @@ export class Consumer {
     if (sublist.generation === this.boundGen && this.cfg === this.boundCfg) return this.bound;
     this.boundGen = sublist.generation;
     this.boundCfg = this.cfg;
-    this.bound = false;
-    const subject = this.cfg.deliver_subject;
-    const group = this.cfg.deliver_group;
-    const r = sublist.match(subject);
-    if (group === '') {
-      for (const sub of r.plain) if (sub.subject === subject && !sub.closed) this.bound = true;
-      return this.bound;
-    }
-    for (const members of r.queues) {
-      if (members[0]!.queue !== group) continue;
-      for (const sub of members) if (sub.subject === subject && !sub.closed) this.bound = true;
-    }
+    const found = exactInterest(sublist, this.cfg.deliver_subject, this.cfg.deliver_group);
+    // An import's answer changes with another account's subscriptions: not kept.
+    if ((found & ASKED_IMPORT) !== 0) this.boundGen = -1;
+    this.bound = (found & HAS_INTEREST) !== 0;
     return this.bound;
   }
 
-  /** The account's subscriptions changed since pushBound() last looked: a subscriber may have come (see watchInterest). */
+  /**
+   * The interest timer's look at an unbound consumer (see watchInterest): a subscriber may have
+   * come. pushBound() answers from its cache while the account's subscriptions did not change;
+   * the cache may already say bound (a consumer info or list asked first), so its answer is what
+   * counts, not whether it changed.
+   */
   recheckInterest(): void {
-    if (this.closed || this.stream.owner.account.sublist.generation === this.boundGen) return;
-    if (!this.pushBound()) return;
+    if (this.closed || !this.pushBound()) return;
     watchInterest(this, false);
     this.inactiveSince = Date.now();
     this.deliver();
