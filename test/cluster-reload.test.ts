@@ -29,6 +29,28 @@ function lines(text: string, ports: Record<string, number>): string[] {
     });
 }
 
+/**
+ * The lines in the order that counts: each reload's lines end with its verdict (`Reloaded server
+ * configuration` or `Failed to reload`), sorted within a reload, because nats-server logs a
+ * route's close and the reload's summary from different goroutines; the route connections, which
+ * the dials log whenever they succeed (before or after the verdict), come last.
+ */
+function byReload(ls: string[]): string[] {
+  const out: string[] = [];
+  const routes = ls.filter((l) => l.includes('Route connection created'));
+  let part: string[] = [];
+  for (const l of ls) {
+    if (l.includes('Route connection created')) continue;
+    if (/Reloaded server configuration|Failed to reload/.test(l)) {
+      out.push(...part.sort(), l);
+      part = [];
+    } else {
+      part.push(l);
+    }
+  }
+  return [...out, ...part.sort(), ...routes];
+}
+
 async function story(kind: Kind): Promise<string[]> {
   const dir = join(root, kind);
   mkdirSync(dir);
@@ -56,7 +78,7 @@ async function story(kind: Kind): Promise<string[]> {
   await node.waitFor(/Route connection created[\s\S]*Route connection created/, 15000);
   node.kill('SIGKILL');
   peer.kill('SIGKILL');
-  return lines(node.err, { PEER: peerRoute, OWN: ownRoute, OWN1: ownRoute + 1 });
+  return byReload(lines(node.err, { PEER: peerRoute, OWN: ownRoute, OWN1: ownRoute + 1 }));
 }
 
 describe('SIGHUP with a cluster block', () => {
