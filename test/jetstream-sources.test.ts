@@ -15,7 +15,8 @@ import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 const STAMP = /"(created|first_ts|last_ts|time)":"[^"]*"/g;
 
 /** A request (subject, body), a plain publish (`pub`), or a pause for the links to catch up. */
-type Step = [subject: string, body?: unknown] | ['sleep', number];
+/** A request and its reply; a pause; or a wait until a stream holds `msgs` messages (at most 15 s, not recorded). */
+type Step = [subject: string, body?: unknown] | ['sleep', number] | ['wait', stream: string, msgs: number];
 
 const mem = { storage: 'memory' };
 const SCRIPT: Step[] = [
@@ -184,7 +185,7 @@ describe('mirrors and sources match nats-server -js', () => {
       await a.close();
       await b.close();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('mirrors and sources through @nats-io/jetstream', () => {
@@ -331,7 +332,17 @@ describe('mirrors and sources through @nats-io/jetstream', () => {
               await new Promise((r) => setTimeout(r, step[1] as number));
               continue;
             }
-            const [subject, body] = step;
+            if (step[0] === 'wait') {
+              const [, stream, msgs] = step as ['wait', string, number];
+              const until = Date.now() + 15_000;
+              for (;;) {
+                const info = JSON.parse((await nc.request(`$JS.API.STREAM.INFO.${stream}`, '', { timeout: 2000 })).string());
+                if (info.state?.messages === msgs || Date.now() > until) break;
+                await new Promise((r) => setTimeout(r, 50));
+              }
+              continue;
+            }
+            const [subject, body] = step as [string, unknown];
             const m = await nc.request(subject, typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body), { timeout: 2000 });
             // A create reply is compared by its outcome only (test/jetstream-parity.test.ts
             // compares the file store's figures: first_seq, bytes with headers).
@@ -351,9 +362,11 @@ describe('mirrors and sources through @nats-io/jetstream', () => {
           ['$JS.API.STREAM.CREATE.MS', { name: 'MS', mirror: { name: 'O', opt_start_seq: 2 } }],
           ['o.a', '1'],
           ['o.b', '2'],
+          ['wait', 'S', 1],
           ['s', '3'],
           ['o.b', '4'],
-          ['sleep', 300],
+          ['wait', 'S', 3],
+          ['wait', 'M', 3],
           ['$JS.API.STREAM.INFO.S'],
         ]);
         await session([
@@ -361,8 +374,9 @@ describe('mirrors and sources through @nats-io/jetstream', () => {
           ['o.b', '5'],
           ['o.a', '6'],
           // nats-server may restore a mirror before its origin: its consumer create then fails
-          // and is retried 2 s later. Past that, both have caught up.
-          ['sleep', 2600],
+          // and is retried 2 s later.
+          ['wait', 'M', 5],
+          ['wait', 'S', 4],
           ['$JS.API.STREAM.INFO.M'],
           ['$JS.API.STREAM.INFO.S'],
           ['$JS.API.STREAM.MSG.GET.S', { seq: 4 }],
@@ -383,5 +397,5 @@ describe('mirrors and sources through @nats-io/jetstream', () => {
     expect(got.length).toBe(want.length);
     expect(got[last]).toMatch(/^\$JS\.API\.STREAM\.INFO\.MS .*"state":\{"messages":4,"bytes":\d+,"first_seq":2,/);
     expect(want.some((w) => w.startsWith('$JS.API.STREAM.INFO.S ') && w.includes('"messages":4,'))).toBe(true);
-  }, 30_000);
+  }, 60_000);
 });
