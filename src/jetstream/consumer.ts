@@ -185,6 +185,10 @@ export class Consumer {
   private readonly ackHead: number;
   /** Views of ackBuf by length, made once each. */
   private readonly ackViews: Buffer[] = [];
+  /** The ack subject's timestamp token (ns digits) of the message time `tsFor`, ms: consecutive messages mostly share it. */
+  private readonly tsDigits = Buffer.alloc(40);
+  private tsLen = 0;
+  private tsFor = -1;
   /** The subject of the last message delivered, as a string and as bytes (the frame's subject). */
   private frameSubj = '';
   private frameBuf: Buffer = EMPTY;
@@ -707,14 +711,25 @@ export class Consumer {
     b[off++] = 0x2e;
     off = writeDecimal(b, off, this.dseq);
     b[off++] = 0x2e;
-    if (Number.isSafeInteger(ts) && ts >= 0) {
-      // ms to ns: the digits of the ms, then six zeros (ns past 2^53 are not exact as a double).
-      off = writeDecimal(b, off, ts);
-      if (ts > 0) off += b.write('000000', off, 'latin1');
-    } else off += b.write(String(BigInt(Math.round(ts * 1e6))), off, 'latin1');
+    if (ts !== this.tsFor) this.timestampToken(ts);
+    const t = this.tsDigits;
+    for (let k = 0; k < this.tsLen; k++) b[off + k] = t[k]!;
+    off += this.tsLen;
     b[off++] = 0x2e;
     off = writeDecimal(b, off, pending);
     return (this.ackViews[off] ??= b.subarray(0, off));
+  }
+
+  /** Writes the ack subject's timestamp token of message time `ts` (ms) into tsDigits: nanoseconds. */
+  private timestampToken(ts: number): void {
+    const t = this.tsDigits;
+    if (Number.isSafeInteger(ts) && ts >= 0) {
+      // ms to ns: the digits of the ms, then six zeros (ns past 2^53 are not exact as a double).
+      let n = writeDecimal(t, 0, ts);
+      if (ts > 0) for (let k = 0; k < 6; k++) t[n++] = 0x30;
+      this.tsLen = n;
+    } else this.tsLen = t.write(String(BigInt(Math.round(ts * 1e6))), 0, 'latin1');
+    this.tsFor = ts;
   }
 
   private status(reply: Buffer, hdr: string): void {
