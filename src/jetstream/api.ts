@@ -283,7 +283,9 @@ function streamPurge(r: Request): void {
     let filter = '';
     let seq = 0;
     let keep = 0;
-    if (!isEmptyRequest(r.body)) {
+    // An empty request purges for every consumer, any other only for those its filter concerns (Stream.purge).
+    const all = isEmptyRequest(r.body);
+    if (!all) {
       const o = object(r.body);
       seq = num(o.seq, true);
       filter = text(o.filter);
@@ -295,7 +297,7 @@ function streamPurge(r: Request): void {
     if (stream.cfg.deny_purge) throw new JsApiError(streamPurgeFailed('stream purge not permitted'));
     let purged: number;
     try {
-      purged = stream.purge({ filter, seq, keep });
+      purged = stream.purge(all ? null : { filter, seq, keep });
     } catch (e) {
       // nats-server answers a failed purge through sendAPIResponse: not counted as an error.
       r.jsa.respond(r.reply, errorJSON(STREAM_PURGE_TYPE, streamGeneralError((e as Error).message), ',"purged":0'), false);

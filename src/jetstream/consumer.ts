@@ -22,7 +22,8 @@ import {
   maxDeliver,
 } from './advisories.js';
 import { filterMatches } from '../subjects/subject.js';
-import type { ConsumerState, ConsumerStore, StoreMsg } from './store/store.js';
+import type { ConsumerStore, StoreMsg } from './store/store.js';
+import { nextPending, StoredConsumerState } from './consumer-state.js';
 import { writeDecimal, type Stream } from './stream.js';
 
 /** A pull request waiting for messages (nats-server's waitingRequest). */
@@ -116,32 +117,40 @@ export class Consumer {
   readonly name: string;
   cfg: ConsumerConfig;
   readonly created: number;
-  /** Next stream sequence to look at. */
+  /**
+   * nats-server's sseq: the next stream sequence to look at (delivered.stream_seq is sseq - 1,
+   * also before the first delivery); while last_per_subject's list is delivered, the one after
+   * the last delivered from it.
+   */
   private sseq: number;
   /** Last consumer sequence delivered (dseq - 1 in nats-server's terms). */
   private dseq = 0;
-  private lastDeliveredSseq = 0;
   private lastActive = 0;
   private adflr = 0;
   private asflr = 0;
   private ackActive = 0;
+  /** Pending acks by stream sequence; an entry keeps its first delivery's consumer sequence (nats-server's trackPending). */
   private readonly pending = new Map<number, Pending>();
-  /**
-   * The smallest stream sequence and the smallest consumer sequence among `pending` (the ack
-   * floor follows them), kept as entries come and go; minValid false: to be found by a scan.
-   */
-  private minS = 0;
-  private minD = 0;
-  private minValid = false;
   private readonly rdc = new Map<number, number>();
   /** Stream sequences to redeliver, oldest first. */
   private rdq: number[] = [];
   /** deliver_policy last_per_subject: the last message of each subject, delivered first. */
   private lps: number[] = [];
-  /** Whether nextMessage()'s last message came from the last_per_subject list. */
+  /** The stream's last sequence when the lps list was made (nats-server's lss.resume): sseq once the list is delivered. */
+  private lpsResume = 0;
+  /** Whether nextMessage()'s last message came from the last_per_subject list, and sseq before it. */
   private lastFromLps = false;
+  private prevSseq = 0;
   /** Messages matching the filter at or after sseq (num_pending without lps), kept as messages come and go; -1: to count. */
   private np = -1;
+  /**
+   * last_per_subject: nats-server's npc and npcm, the pending count its ack subjects carry: the
+   * subjects whose last message is at or after sseq, counted when asked for consumer info (or
+   * when npcm is 0), then one less for each first delivery and one more for each new message
+   * past npcm, the last sequence counted.
+   */
+  private lpc = 0;
+  private lpcm = 0;
   /** Push consumers: when the last message or heartbeat went out (idle heartbeats follow it). */
   private lastSent = Date.now();
   private readonly waiting: WaitingRequest[] = [];
@@ -203,8 +212,8 @@ export class Consumer {
   private inactiveSince = Date.now();
   /** Where the state persists (a file stream's consumer), or null (kept in memory only). */
   private readonly cstore: ConsumerStore | null;
-  /** The state as the consumer store reads it: views of the fields above, built when it writes. */
-  private readonly state: ConsumerState;
+  /** The state the consumer store persists, kept by nats-server's consumer file store rules (consumer-state.ts). */
+  private readonly stored: StoredConsumerState;
 
   /**
    * `cstore`: the consumer's store; its saved config is (re)written, and a saved state (a
@@ -217,27 +226,23 @@ export class Consumer {
     this.cfg = cfg;
     this.created = created;
     this.cstore = cstore;
-    const self = this;
-    this.state = {
-      get delivered() {
-        return { consumerSeq: self.dseq, streamSeq: self.lastDeliveredSseq };
-      },
-      get ackFloor() {
-        return { consumerSeq: self.adflr, streamSeq: self.asflr };
-      },
-      pending: this.pending,
-      redelivered: this.rdc,
-    };
+    this.stored = new StoredConsumerState(() => this.cfg.ack_policy);
     const saved = cstore !== null ? cstore.load() : null;
     if (saved !== null) {
+      // applyState, then checkRedelivered: delivery counts below the ack floor or past the stream's end are dropped.
+      this.stored.load(saved);
       this.dseq = saved.delivered.consumerSeq;
-      this.lastDeliveredSseq = saved.delivered.streamSeq;
       this.sseq = saved.delivered.streamSeq + 1;
       this.adflr = saved.ackFloor.consumerSeq;
       this.asflr = saved.ackFloor.streamSeq;
-      for (const [seq, p] of saved.pending) this.pending.set(seq, p);
-      for (const [seq, n] of saved.redelivered) this.rdc.set(seq, n);
-    } else this.sseq = this.startSequence();
+      for (const [seq, p] of saved.pending) this.pending.set(seq, { consumerSeq: p.consumerSeq, ts: p.ts });
+      const lseq = stream.store.state().lastSeq;
+      for (const [seq, n] of saved.redelivered) if (seq >= this.asflr && seq <= lseq) this.rdc.set(seq, n);
+    } else {
+      // The ack floor stays 0: nats-server's consumer re-reads its new store's state as it starts.
+      this.sseq = this.startSequence();
+      this.stored.setStarting(this.sseq - 1);
+    }
     if (cstore !== null) cstore.saveConfig({ name, created, config: cfg });
     const head = Buffer.from(`$JS.ACK.${stream.name}.${name}.`, 'latin1');
     this.ackHead = head.length;
@@ -296,29 +301,43 @@ export class Consumer {
     return this.cfg.deliver_subject === '';
   }
 
-  /** nats-server's selectStartingSeqNo. */
+  /** nats-server's selectStartingSeqNo: the first stream sequence to deliver, kept within the stream. */
   private startSequence(): number {
-    const st = this.stream.store.state();
+    const store = this.stream.store;
+    const st = store.state();
     const c = this.cfg;
-    switch (c.deliver_policy) {
-      case 'last_per_subject': {
-        const lasts = [...this.stream.store.subjectsState(c.filter_subject).values()].map((ss) => ss.last);
-        this.lps = lasts.sort((a, b) => a - b);
-        return st.lastSeq + 1;
+    let seq: number;
+    if (c.opt_start_seq > 0) seq = c.opt_start_seq;
+    else {
+      switch (c.deliver_policy) {
+        case 'all':
+          seq = st.firstSeq;
+          break;
+        case 'last':
+          seq = c.filter_subject !== '' ? store.filteredState(1, c.filter_subject).last : st.lastSeq;
+          break;
+        case 'last_per_subject': {
+          const lasts = [...store.subjectsState(c.filter_subject).values()].map((ss) => ss.last);
+          this.lps = lasts.sort((a, b) => a - b);
+          this.lpsResume = st.lastSeq;
+          seq = this.lps.length > 0 ? this.lps[0]! : st.lastSeq;
+          break;
+        }
+        case 'by_start_time':
+          seq = store.seqFromTime(Date.parse(c.opt_start_time!));
+          break;
+        default:
+          seq = st.lastSeq + 1;
       }
-      case 'last': {
-        const last = c.filter_subject !== '' ? this.stream.store.loadLast(c.filter_subject) : this.stream.store.load(st.lastSeq);
-        return last !== null ? last.seq : st.lastSeq + 1;
-      }
-      case 'new':
-        return st.lastSeq + 1;
-      case 'by_start_sequence':
-        return Math.max(1, c.opt_start_seq);
-      case 'by_start_time':
-        return this.stream.store.seqFromTime(Date.parse(c.opt_start_time!));
-      default:
-        return Math.max(1, st.firstSeq);
     }
+    if (st.firstSeq === 0) return 1;
+    if (seq < st.firstSeq) return st.firstSeq;
+    return seq > st.lastSeq ? st.lastSeq + 1 : seq;
+  }
+
+  /** Where the scan of the stream goes on: after the stream's end as the lps list was made, while it is delivered. */
+  private scanStart(): number {
+    return this.lps.length > 0 ? this.lpsResume + 1 : this.sseq;
   }
 
   // ---- delivery ----
@@ -388,33 +407,97 @@ export class Consumer {
   numPending(): number {
     if (this.np < 0) {
       const st = this.stream.store.state();
-      this.np = this.sseq > st.lastSeq ? 0 : this.stream.store.filteredState(this.sseq, this.cfg.filter_subject).msgs;
+      const from = this.scanStart();
+      this.np = from > st.lastSeq ? 0 : this.stream.store.filteredState(from, this.cfg.filter_subject).msgs;
     }
     return this.lps.length + this.np;
+  }
+
+  /**
+   * num_pending in consumer info (nats-server's streamNumPending): the messages matching the
+   * filter from sseq on; for last_per_subject, the subjects whose last message is there.
+   */
+  private infoNumPending(): number {
+    return this.cfg.deliver_policy === 'last_per_subject' ? this.lpsCount() : this.numPending();
+  }
+
+  /** last_per_subject: counts lpc and lpcm again (nats-server's streamNumPending). */
+  private lpsCount(): number {
+    let n = 0;
+    let m = 0;
+    for (const ss of this.stream.store.subjectsState(this.cfg.filter_subject).values()) {
+      if (this.sseq > ss.last) continue;
+      n++;
+      if (ss.last > m) m = ss.last;
+    }
+    this.lpc = n;
+    this.lpcm = m;
+    return n;
+  }
+
+  /** The pending count of the next delivery's ack subject. */
+  private ackPending(): number {
+    if (this.cfg.deliver_policy !== 'last_per_subject') return this.numPending();
+    if (this.lpcm === 0) this.lpsCount();
+    return Math.max(0, this.lpc);
   }
 
   /** The stream stored message `seq` on `subject` (or acks freed room, seq 0): deliver what can be delivered. */
   signal(seq = 0, subject = ''): void {
     if (this.closed) return;
-    if (seq >= this.sseq && this.np >= 0 && filterMatches(this.cfg.filter_subject, subject)) this.np++;
+    if (seq > 0 && filterMatches(this.cfg.filter_subject, subject)) {
+      if (seq >= this.scanStart() && this.np >= 0) this.np++;
+      if (seq > this.lpcm) this.lpc++;
+    }
     this.deliver();
   }
 
   /** The store dropped `seq` by itself (limits, max_age): no longer pending, nor to be delivered. */
   removed(seq: number, subject: string): void {
-    if (this.pendingDelete(seq)) this.rdc.delete(seq);
-    if (seq >= this.sseq && this.np > 0 && filterMatches(this.cfg.filter_subject, subject)) this.np--;
+    if (this.pending.delete(seq)) this.rdc.delete(seq);
+    if (filterMatches(this.cfg.filter_subject, subject)) {
+      if (seq >= this.scanStart() && this.np > 0) this.np--;
+      if (seq > this.lpcm && seq >= this.sseq) this.lpc--;
+    }
   }
 
-  /** Messages were purged or deleted: pending acks for messages that are gone are dropped. */
-  purged(): void {
+  /** Messages were deleted: pending acks for messages that are gone are dropped. */
+  deleted(): void {
     if (this.closed) return;
     this.np = -1;
     for (const seq of [...this.pending.keys()]) {
       if (this.stream.store.load(seq) !== null) continue;
-      this.pendingDelete(seq);
+      this.pending.delete(seq);
       this.rdc.delete(seq);
     }
+    this.deliver();
+  }
+
+  /**
+   * The stream was purged (nats-server's consumer.purge): `fseq` is the stream's first sequence
+   * after it (0: none left of the purge's filter, then past `lseq`, the last). A consumer the
+   * purge `applies` to moves on to it, its ack floor up to it, and every pending ack is dropped
+   * (delivery counts are kept); the others keep theirs.
+   */
+  purge(fseq: number, lseq: number, applies: boolean): void {
+    if (this.closed) return;
+    this.np = -1;
+    if (!applies) return;
+    if (fseq === 0) fseq = lseq + 1;
+    if (this.sseq < fseq) this.sseq = fseq;
+    if (this.asflr < fseq) {
+      this.asflr = fseq - 1;
+      this.adflr = this.dseq;
+    }
+    this.pending.clear();
+    this.rdq = this.rdq.filter((seq) => seq >= this.sseq);
+    this.stored.replace({
+      delivered: { consumerSeq: this.dseq, streamSeq: this.sseq - 1 },
+      ackFloor: { consumerSeq: this.adflr, streamSeq: this.asflr },
+      pending: this.pending,
+      redelivered: this.rdc,
+    });
+    if (this.cstore !== null) this.cstore.update(this.stored);
     this.deliver();
   }
 
@@ -533,8 +616,10 @@ export class Consumer {
   /** Puts back the message nextMessage() just gave (it was not sent). */
   private unread(sm: StoreMsg): void {
     if (this.pending.has(sm.seq)) this.rdq.unshift(sm.seq);
-    else if (this.lastFromLps) this.lps.unshift(sm.seq);
-    else {
+    else if (this.lastFromLps) {
+      this.lps.unshift(sm.seq);
+      this.sseq = this.prevSseq;
+    } else {
       this.sseq = sm.seq;
       if (this.np >= 0) this.np++;
     }
@@ -543,7 +628,7 @@ export class Consumer {
   /** The length of the ack subject send() would write for `sm`. */
   private ackSubjectLength(sm: StoreMsg): number {
     const dc = this.pending.has(sm.seq) ? (this.rdc.get(sm.seq) ?? 1) + 1 : 1;
-    return `$JS.ACK.${this.stream.name}.${this.name}.${dc}.${sm.seq}.${this.dseq + 1}.${BigInt(sm.ts) * 1_000_000n}.${this.numPending()}`.length;
+    return `$JS.ACK.${this.stream.name}.${this.name}.${dc}.${sm.seq}.${this.dseq + 1}.${BigInt(sm.ts) * 1_000_000n}.${this.ackPending()}`.length;
   }
 
   /** The next message to deliver: a redelivery first, then the next stored one matching the filter. */
@@ -556,7 +641,7 @@ export class Consumer {
       if (maxdc > 0 && dc > maxdc) {
         // Delivered max_deliver times: no longer pending, and the advisory goes out once (nats-server's getNextMsg).
         this.rdc.set(seq, dc);
-        this.pendingDelete(seq);
+        this.pending.delete(seq);
         if (dc === maxdc + 1) {
           const subject = `${CONSUMER_MAX_DELIVERIES_PRE}.${this.stream.name}.${this.name}`;
           this.advise(subject, () => maxDeliver(this.stream.name, this.name, seq, dc - 1, this.stream.owner.domain));
@@ -565,15 +650,19 @@ export class Consumer {
       }
       const sm = this.stream.store.load(seq);
       if (sm !== null) return sm;
-      this.pendingDelete(seq);
+      this.pending.delete(seq);
     }
     this.lastFromLps = false;
     // At max_ack_pending only redeliveries go out (nats-server's getNextMsg stalls after them).
     if (this.atMaxAckPending()) return null;
+    this.prevSseq = this.sseq;
     while (this.lps.length > 0) {
+      // nats-server's getNextMsg: the list's last one sets sseq to the stream's end when the list was made.
       const sm = this.stream.store.load(this.lps.shift()!);
+      if (this.lps.length === 0) this.sseq = this.lpsResume;
       if (sm !== null) {
         this.lastFromLps = true;
+        if (sm.seq >= this.sseq) this.sseq = sm.seq + 1;
         return sm;
       }
     }
@@ -665,7 +754,6 @@ export class Consumer {
     const dc = redelivery ? (this.rdc.get(seq) ?? 1) + 1 : 1;
     if (redelivery) this.rdc.set(seq, dc);
     this.dseq++;
-    this.lastDeliveredSseq = Math.max(this.lastDeliveredSseq, seq);
     this.lastActive = now;
     if (c.ack_policy === 'none') {
       this.adflr = this.dseq;
@@ -674,7 +762,8 @@ export class Consumer {
       this.pendingSet(seq, this.dseq, now);
       this.armBy(now + this.deadline(seq));
     }
-    const ack = this.ackSubject(dc, seq, sm.ts, this.numPending());
+    if (!redelivery && this.lpcm > 0) this.lpc--;
+    const ack = this.ackSubject(dc, seq, sm.ts, this.ackPending());
     let hdr = sm.hdr;
     let msg = sm.msg;
     if (c.headers_only) {
@@ -683,7 +772,10 @@ export class Consumer {
       msg = Buffer.alloc(0);
     }
     const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
-    if (this.cstore !== null) this.cstore.update(this.state);
+    if (this.cstore !== null) {
+      this.stored.updateDelivered(this.dseq, seq, dc, now);
+      this.cstore.update(this.stored);
+    }
     if (sm.subject !== this.frameSubj) {
       this.frameBuf = Buffer.from(sm.subject, 'latin1');
       this.frameSubj = sm.subject;
@@ -855,8 +947,13 @@ export class Consumer {
         this.advise(subject, () => ackMetric(this.stream.name, this.name, dseq, seq, (now - p.ts) * NS, dc, this.stream.owner.domain));
       }
     }
+    // nats-server's processAckMsg: the ack floor moves only with an ack of the consumer sequence
+    // just above it, then up to below the next pending message; with nothing pending, to what
+    // was delivered.
     if (c.ack_policy === 'all') {
-      this.minValid = false;
+      if (dseq <= this.adflr || seq <= this.asflr) return;
+      this.adflr = dseq;
+      this.asflr = seq;
       for (const s of [...this.pending.keys()]) {
         if (s > seq) continue;
         this.pending.delete(s);
@@ -864,75 +961,39 @@ export class Consumer {
         this.stream.consumerAcked(this, s);
       }
     } else {
-      if (!this.pendingDelete(seq)) return;
+      const p = this.pending.get(seq);
+      if (p !== undefined) {
+        this.pending.delete(seq);
+        dseq = p.consumerSeq;
+      }
+      if (this.pending.size === 0) {
+        this.adflr = this.dseq;
+        this.asflr = this.sseq - 1;
+      } else if (dseq === this.adflr + 1) {
+        this.adflr = dseq;
+        this.asflr = seq;
+        const next = nextPending(this.pending, seq, this.sseq);
+        if (next > 0 && this.pending.get(next)!.consumerSeq > 0) {
+          this.adflr = this.pending.get(next)!.consumerSeq - 1;
+          this.asflr = next - 1;
+        }
+      }
       this.rdc.delete(seq);
+      if (p === undefined) return;
       this.stream.consumerAcked(this, seq);
     }
     this.ackActive = now;
-    // The ack floor: below the oldest pending, or the last delivered when none is pending.
-    if (this.pending.size === 0) {
-      this.adflr = this.dseq;
-      this.asflr = this.lastDeliveredSseq;
-    } else {
-      if (!this.minValid) this.findMins();
-      this.adflr = Math.max(this.adflr, this.minD - 1);
-      this.asflr = Math.max(this.asflr, this.minS - 1);
+    if (this.cstore !== null) {
+      this.stored.updateAcks(dseq, seq);
+      this.cstore.update(this.stored);
     }
-    if (this.cstore !== null) this.cstore.update(this.state);
   }
 
-  /** Pending `seq` delivered now as consumer sequence `dseq` (a redelivery updates its entry). */
+  /** Pending `seq` delivered now as consumer sequence `dseq` (a redelivery keeps its first consumer sequence). */
   private pendingSet(seq: number, dseq: number, now: number): void {
     const p = this.pending.get(seq);
-    if (p !== undefined) {
-      if (p.consumerSeq === this.minD) this.minValid = false;
-      p.consumerSeq = dseq;
-      p.ts = now;
-      return;
-    }
-    if (this.pending.size === 0) {
-      this.minS = seq;
-      this.minD = dseq;
-      this.minValid = true;
-    } else if (this.minValid) {
-      if (seq < this.minS) this.minS = seq;
-      if (dseq < this.minD) this.minD = dseq;
-    }
-    this.pending.set(seq, { consumerSeq: dseq, ts: now });
-  }
-
-  /**
-   * Removes pending `seq`; false when it was not pending. When it held the smallest sequences
-   * and the next stream sequence holds the next consumer sequence (acks in order), those are
-   * the new smallest; otherwise findMins() looks on the next need.
-   */
-  private pendingDelete(seq: number): boolean {
-    const p = this.pending.get(seq);
-    if (p === undefined) return false;
-    this.pending.delete(seq);
-    if (!this.minValid || (seq !== this.minS && p.consumerSeq !== this.minD)) return true;
-    this.minValid = false;
-    if (seq !== this.minS || p.consumerSeq !== this.minD) return true;
-    const q = this.pending.get(seq + 1);
-    if (q !== undefined && q.consumerSeq === this.minD + 1) {
-      this.minS = seq + 1;
-      this.minD++;
-      this.minValid = true;
-    }
-    return true;
-  }
-
-  /** The smallest stream and consumer sequences among pending (not empty). */
-  private findMins(): void {
-    let minS = Infinity;
-    let minD = Infinity;
-    for (const [s, p] of this.pending) {
-      if (s < minS) minS = s;
-      if (p.consumerSeq < minD) minD = p.consumerSeq;
-    }
-    this.minS = minS;
-    this.minD = minD;
-    this.minValid = true;
+    if (p !== undefined) p.ts = now;
+    else this.pending.set(seq, { consumerSeq: dseq, ts: now });
   }
 
   /** Whether this consumer no longer needs `seq` (interest retention). */
@@ -983,7 +1044,7 @@ export class Consumer {
     const due: number[] = [];
     for (const [seq, p] of this.pending) {
       if (this.stream.store.load(seq) === null) {
-        this.pendingDelete(seq);
+        this.pending.delete(seq);
         this.rdc.delete(seq);
         continue;
       }
@@ -1045,10 +1106,10 @@ export class Consumer {
       `{"consumer_seq":${d},"stream_seq":${s}${last > 0 ? `,"last_active":${jsonTime(last)}` : ''}}`;
     let s = `"stream_name":${goJSON(this.stream.name)},"name":${goJSON(this.name)},"created":${jsonTime(this.created)}`;
     s += `,"config":${renderConsumerConfig(this.cfg)}`;
-    s += `,"delivered":${seqInfo(this.dseq, this.lastDeliveredSseq, this.lastActive)}`;
+    s += `,"delivered":${seqInfo(this.dseq, this.sseq - 1, this.lastActive)}`;
     s += `,"ack_floor":${seqInfo(this.adflr, this.asflr, this.ackActive)}`;
     s += `,"num_ack_pending":${this.pending.size},"num_redelivered":${this.rdc.size},"num_waiting":${this.waiting.length}`;
-    s += `,"num_pending":${this.numPending()}`;
+    s += `,"num_pending":${this.infoNumPending()}`;
     return this.pushBound() ? s + ',"push_bound":true' : s;
   }
 }

@@ -19,7 +19,7 @@ import {
   type ApiError,
 } from './errors.js';
 import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
-import { filterMatches } from '../subjects/subject.js';
+import { filterMatches, subjectIsLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
 import { SubjectTransform } from '../subjects/transform.js';
 import { HeldAcks } from './held-acks.js';
 
@@ -150,8 +150,14 @@ export interface StreamConsumer {
   signal(seq?: number, subject?: string): void;
   /** The store dropped `seq` by itself (limits, max_age). */
   removed(seq: number, subject: string): void;
-  /** Messages were purged or deleted (pending acks of those are dropped). */
-  purged(): void;
+  /** Messages were deleted (pending acks of those are dropped). */
+  deleted(): void;
+  /**
+   * The stream was purged: `fseq` is its first sequence after (0: none of the purge's filter
+   * left), `lseq` its last; `applies`: the purge concerns this consumer (else only its count of
+   * pending messages changes).
+   */
+  purge(fseq: number, lseq: number, applies: boolean): void;
   /** Whether the consumer no longer needs `seq` (interest retention). */
   done(seq: number, subject: string): boolean;
   /** Stops; `deleted`: the consumer (or its stream) was deleted, not the server shut down. */
@@ -490,21 +496,32 @@ export class Stream implements InternalHandler {
     }
   }
 
-  /** Purges through the store (nats-server's PurgeEx; throws its errors) and tells the consumers. */
-  purge(opts: { filter?: string; seq?: number; keep?: number }): number {
-    const f = opts.filter;
-    const filtered = this.store.type === 'file' && f !== undefined && f !== '' && f !== '>';
+  /**
+   * Purges through the store (nats-server's PurgeEx; throws its errors) and moves the consumers
+   * on as nats-server's stream purge does: with a request (`req` not null, even one without a
+   * filter), only the consumers whose filter takes the request's filter subject.
+   */
+  purge(req: { filter?: string; seq?: number; keep?: number } | null): number {
+    const f = req?.filter ?? '';
+    const filtered = this.store.type === 'file' && f !== '' && f !== '>';
     const before = filtered ? this.store.storedBytes() : 0;
-    const n = this.store.purge(opts);
+    const n = this.store.purge(req ?? {});
     if (filtered) this.owner.usageNotFreed(before - this.store.storedBytes());
-    for (const c of this.consumers.values()) c.purged();
+    const st = this.store.state();
+    const fseq = f !== '' ? this.store.filteredState(st.firstSeq, f).first : st.firstSeq;
+    for (const c of this.consumers.values()) {
+      // isFilteredMatch: no filter takes all; a literal filter that subject only; a wildcard one its subsets.
+      const cf = c.cfg.filter_subject;
+      const applies = req === null || cf === '' || (subjectIsLiteral(cf) ? f === cf : subjectIsSubsetMatch(f, cf));
+      c.purge(fseq, st.lastSeq, applies);
+    }
     return n;
   }
 
   /** Deletes one message (erasing it or not) and tells the consumers; false when it was not there. */
   removeMsg(seq: number, erase: boolean): boolean {
     if (!this.store.remove(seq, erase)) return false;
-    for (const c of this.consumers.values()) c.purged();
+    for (const c of this.consumers.values()) c.deleted();
     return true;
   }
 
