@@ -304,3 +304,18 @@ describe('last_per_subject', () => {
     await compare(steps);
   });
 });
+
+describe('a message deleted while pending', () => {
+  it('is terminated: acked, and the ack floor moves', async () => {
+    const steps: Step[] = [stream('D')];
+    steps.push(consumer('D', 'C', {}), consumer('D', 'A', { ack_policy: 'all' }), consumer('D', 'F', { filter_subject: 'd.b' }));
+    for (const subj of ['a', 'b', 'a', 'b', 'a']) steps.push(['pub', `d.${subj}`, 'x']);
+    for (const n of ['C', 'A', 'F']) steps.push(['fetch', 'D', n, 3]);
+    steps.push(['ack', 'C', 2, '-NAK'], ['fetch', 'D', 'C', 1]);
+    steps.push(['api', '$JS.API.STREAM.MSG.DELETE.D', { seq: 1 }], ['api', '$JS.API.STREAM.MSG.DELETE.D', { seq: 2, no_erase: true }]);
+    // nats-server terminates from another goroutine: a moment for it.
+    steps.push(['sleep', 100]);
+    for (const n of ['C', 'A', 'F']) steps.push(['info', 'D', n], ['fetch', 'D', n, 10], ['info', 'D', n]);
+    await compare(steps);
+  });
+});

@@ -461,14 +461,20 @@ export class Consumer {
     }
   }
 
-  /** Messages were deleted: pending acks for messages that are gone are dropped. */
-  deleted(): void {
+  /**
+   * Message `seq` was deleted (nats-server's decStreamPending): when it was pending, it is
+   * terminated, acked as by `+TERM` and advised.
+   */
+  deleted(seq: number): void {
     if (this.closed) return;
     this.np = -1;
-    for (const seq of [...this.pending.keys()]) {
-      if (this.stream.store.load(seq) !== null) continue;
-      this.pending.delete(seq);
-      this.rdc.delete(seq);
+    const p = this.pending.get(seq);
+    if (p !== undefined) {
+      const dseq = p.consumerSeq;
+      const dc = this.rdc.get(seq) ?? 1;
+      this.acked(seq, Date.now(), dseq, dc, false);
+      const subject = `${CONSUMER_MSG_TERMINATED_PRE}.${this.stream.name}.${this.name}`;
+      this.advise(subject, () => deliveryEvent('terminated', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
     }
     this.deliver();
   }

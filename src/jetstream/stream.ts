@@ -150,8 +150,8 @@ export interface StreamConsumer {
   signal(seq?: number, subject?: string): void;
   /** The store dropped `seq` by itself (limits, max_age). */
   removed(seq: number, subject: string): void;
-  /** Messages were deleted (pending acks of those are dropped). */
-  deleted(): void;
+  /** Message `seq` was deleted through the API (a pending delivery of it is terminated). */
+  deleted(seq: number): void;
   /**
    * The stream was purged: `fseq` is its first sequence after (0: none of the purge's filter
    * left), `lseq` its last; `applies`: the purge concerns this consumer (else only its count of
@@ -521,7 +521,7 @@ export class Stream implements InternalHandler {
   /** Deletes one message (erasing it or not) and tells the consumers; false when it was not there. */
   removeMsg(seq: number, erase: boolean): boolean {
     if (!this.store.remove(seq, erase)) return false;
-    for (const c of this.consumers.values()) c.deleted();
+    for (const c of this.consumers.values()) c.deleted(seq);
     return true;
   }
 
