@@ -233,8 +233,9 @@ function afterPurge(s: string, wildcard: boolean): Step[] {
 
 describe('a purge moves the consumers as nats-server\'s consumer.purge', () => {
   // nats-server's file store counts one message too many for a wildcard filter after a purge by
-  // subject (its per-block subject state), and its memory store removes the messages of a
-  // purge by subject one by one, as deletes (see README, differences): those are left out.
+  // subject (its per-block subject state, see README, differences): W is left out there. Its
+  // memory store removes the messages of a purge by subject one by one, as deletes: each
+  // pending one is terminated too.
   const purges: [string, Record<string, unknown> | undefined, boolean][] = [
     ['all', undefined, false],
     ['all, {}', {}, false],
@@ -247,9 +248,8 @@ describe('a purge moves the consumers as nats-server\'s consumer.purge', () => {
   ];
   for (const storage of ['file', 'memory']) {
     for (const [what, req, filtered] of purges) {
-      if (filtered && storage === 'memory') continue;
       it(`purge (${storage}): ${what}`, async () => {
-        const wildcard = !filtered;
+        const wildcard = !filtered || storage === 'memory';
         await compare([...purgeSetup('P', storage, wildcard), ['api', '$JS.API.STREAM.PURGE.P', req], ...afterPurge('P', wildcard)]);
       });
     }
@@ -318,4 +318,18 @@ describe('a message deleted while pending', () => {
     for (const n of ['C', 'A', 'F']) steps.push(['info', 'D', n], ['fetch', 'D', n, 10], ['info', 'D', n]);
     await compare(steps);
   });
+});
+
+describe('messages the limits remove while pending', () => {
+  for (const storage of ['file', 'memory']) {
+    it(`max_msgs, discard old (${storage})`, async () => {
+      const steps: Step[] = [stream('T', { storage, max_msgs: 3 })];
+      steps.push(consumer('T', 'C', {}), consumer('T', 'A', { ack_policy: 'all' }));
+      for (const subj of ['a', 'b', 'a']) steps.push(['pub', `t.${subj}`, 'x']);
+      for (const n of ['C', 'A']) steps.push(['fetch', 'T', n, 3]);
+      steps.push(['ack', 'C', 2], ['pub', 't.c', 'y'], ['pub', 't.d', 'y'], ['sleep', 100]);
+      for (const n of ['C', 'A']) steps.push(['info', 'T', n], ['fetch', 'T', n, 10], ['info', 'T', n]);
+      await compare(steps);
+    });
+  }
 });

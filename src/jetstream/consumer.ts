@@ -452,9 +452,11 @@ export class Consumer {
     this.deliver();
   }
 
-  /** The store dropped `seq` by itself (limits, max_age): no longer pending, nor to be delivered. */
+  /** The store dropped `seq` by itself (limits, max_age): not to be delivered, and terminated when pending (as deleted()). */
   removed(seq: number, subject: string): void {
-    if (this.pending.delete(seq)) this.rdc.delete(seq);
+    if (this.closed) return;
+    const p = this.pending.get(seq);
+    if (p !== undefined) this.terminate(seq, p.consumerSeq, this.rdc.get(seq) ?? 1);
     if (filterMatches(this.cfg.filter_subject, subject)) {
       if (seq >= this.scanStart() && this.np > 0) this.np--;
       if (seq > this.lpcm && seq >= this.sseq) this.lpc--;
@@ -469,26 +471,39 @@ export class Consumer {
     if (this.closed) return;
     this.np = -1;
     const p = this.pending.get(seq);
-    if (p !== undefined) {
-      const dseq = p.consumerSeq;
-      const dc = this.rdc.get(seq) ?? 1;
-      this.acked(seq, Date.now(), dseq, dc, false);
-      const subject = `${CONSUMER_MSG_TERMINATED_PRE}.${this.stream.name}.${this.name}`;
-      this.advise(subject, () => deliveryEvent('terminated', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
-    }
+    if (p !== undefined) this.terminate(seq, p.consumerSeq, this.rdc.get(seq) ?? 1);
     this.deliver();
+  }
+
+  /** nats-server's processTerm for a message the stream removed: acked as by `+TERM` (`dseq`: its pending delivery), and advised. */
+  private terminate(seq: number, dseq: number, dc: number): void {
+    this.acked(seq, Date.now(), dseq, dc, false);
+    const subject = `${CONSUMER_MSG_TERMINATED_PRE}.${this.stream.name}.${this.name}`;
+    this.advise(subject, () => deliveryEvent('terminated', this.stream.name, this.name, dseq, seq, dc, this.stream.owner.domain));
   }
 
   /**
    * The stream was purged (nats-server's consumer.purge): `fseq` is the stream's first sequence
    * after it (0: none left of the purge's filter, then past `lseq`, the last). A consumer the
    * purge `applies` to moves on to it, its ack floor up to it, and every pending ack is dropped
-   * (delivery counts are kept); the others keep theirs.
+   * (delivery counts are kept); the others keep theirs. `oneByOne`: the store removed the
+   * messages one at a time (nats-server's memory store, by subject), and each pending one is
+   * terminated after that, as deleted().
    */
-  purge(fseq: number, lseq: number, applies: boolean): void {
+  purge(fseq: number, lseq: number, applies: boolean, oneByOne: boolean): void {
     if (this.closed) return;
     this.np = -1;
-    if (!applies) return;
+    const gone: number[] = [];
+    if (oneByOne) {
+      for (const [seq, p] of this.pending) if (this.stream.store.load(seq) === null) gone.push(seq, p.consumerSeq, this.rdc.get(seq) ?? 1);
+    }
+    if (applies) this.moveOn(fseq, lseq);
+    for (let i = 0; i < gone.length; i += 3) this.terminate(gone[i]!, gone[i + 1]!, gone[i + 2]!);
+    this.deliver();
+  }
+
+  /** consumer.purge: on to `fseq` (0: past `lseq`). */
+  private moveOn(fseq: number, lseq: number): void {
     if (fseq === 0) fseq = lseq + 1;
     if (this.sseq < fseq) this.sseq = fseq;
     if (this.asflr < fseq) {
@@ -504,7 +519,6 @@ export class Consumer {
       redelivered: this.rdc,
     });
     if (this.cstore !== null) this.cstore.update(this.stored);
-    this.deliver();
   }
 
   /** Delivers while there is a target (a waiting request, or the push subject) and a message. */

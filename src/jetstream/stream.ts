@@ -155,9 +155,10 @@ export interface StreamConsumer {
   /**
    * The stream was purged: `fseq` is its first sequence after (0: none of the purge's filter
    * left), `lseq` its last; `applies`: the purge concerns this consumer (else only its count of
-   * pending messages changes).
+   * pending messages changes); `oneByOne`: the store removed the messages one at a time, as
+   * deletes (nats-server's memory store purging by subject).
    */
-  purge(fseq: number, lseq: number, applies: boolean): void;
+  purge(fseq: number, lseq: number, applies: boolean, oneByOne: boolean): void;
   /** Whether the consumer no longer needs `seq` (interest retention). */
   done(seq: number, subject: string): boolean;
   /** Stops; `deleted`: the consumer (or its stream) was deleted, not the server shut down. */
@@ -509,11 +510,12 @@ export class Stream implements InternalHandler {
     if (filtered) this.owner.usageNotFreed(before - this.store.storedBytes());
     const st = this.store.state();
     const fseq = f !== '' ? this.store.filteredState(st.firstSeq, f).first : st.firstSeq;
+    const oneByOne = this.store.type === 'memory' && f !== '' && f !== '>';
     for (const c of this.consumers.values()) {
       // isFilteredMatch: no filter takes all; a literal filter that subject only; a wildcard one its subsets.
       const cf = c.cfg.filter_subject;
       const applies = req === null || cf === '' || (subjectIsLiteral(cf) ? f === cf : subjectIsSubsetMatch(f, cf));
-      c.purge(fseq, st.lastSeq, applies);
+      c.purge(fseq, st.lastSeq, applies, oneByOne);
     }
     return n;
   }
