@@ -24,6 +24,10 @@ type Step =
   | ['fetch', stream: string, consumer: string, batch: number]
   /** Acks (`+ACK`, `-NAK`, `+TERM`, `+WPI`) the delivery of stream sequence `seq` to `consumer` (its last one). */
   | ['ack', consumer: string, seq: number, kind?: string]
+  /** A waiting pull request of `batch` that expires after `expires` ms: what it gets is recorded for acks and listed by `got`. */
+  | ['pull', stream: string, consumer: string, batch: number, expires: number]
+  /** What the pull requests got so far (the status messages too), by consumer, in order. */
+  | ['got']
   /** The consumer's info, compared. */
   | ['info', stream: string, consumer: string]
   /** Stops (SIGTERM; SIGKILL after the state had time to be written when `kill`) and restarts the server. */
@@ -49,6 +53,8 @@ class Side {
   readonly dir: string;
   /** The ack subject of each consumer's last delivery of each stream sequence. */
   private readonly acks = new Map<string, string>();
+  /** What the waiting pull requests got. */
+  private pulled: string[] = [];
   constructor(readonly kind: ServerKind) {
     this.dir = mkdtempSync(join(tmpdir(), `tsnats-jsc-${kind}-`));
   }
@@ -116,6 +122,30 @@ class Side {
         }
         await nc.request(reply, '+ACK', { timeout: 2000 });
         return `+ACK ${seq}`;
+      }
+      case 'pull': {
+        const [, stream, consumer, batch, expires] = s;
+        const inbox = createInbox();
+        nc.subscribe(inbox, {
+          callback: (_e, m: Msg) => {
+            if (m.headers?.code !== undefined) return void this.pulled.push(`${consumer}: status ${m.headers.code}`);
+            const t = m.reply!.split('.');
+            this.acks.set(`${consumer}:${t[5]}`, m.reply!);
+            this.pulled.push(`${consumer}: ${m.subject} dc=${t[4]} sseq=${t[5]} dseq=${t[6]} pending=${t[8]}`);
+          },
+        });
+        await nc.flush();
+        nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch, expires: expires * 1e6 }), { reply: inbox });
+        await nc.flush();
+        await sleep(50);
+        return 'pulled';
+      }
+      case 'got': {
+        // By consumer (stable: each consumer's in the order received); consumers deliver independently.
+        const by = (l: string): string => l.slice(0, l.indexOf(':'));
+        const got = this.pulled.sort((a, b) => (by(a) < by(b) ? -1 : by(a) > by(b) ? 1 : 0)).join(', ');
+        this.pulled = [];
+        return got;
       }
       case 'info': {
         const m = await nc.request(`$JS.API.CONSUMER.INFO.${s[1]}.${s[2]}`, '', { timeout: 2000 });
@@ -332,4 +362,26 @@ describe('messages the limits remove while pending', () => {
       await compare(steps);
     });
   }
+});
+
+describe('waiting requests and redeliveries', () => {
+  it('num_waiting, num_redelivered and the ack floor through ack_wait expiries, naks and max_deliver', async () => {
+    const steps: Step[] = [stream('V')];
+    steps.push(consumer('V', 'C', { ack_wait: 400_000_000, max_deliver: 2 }), consumer('V', 'T', { ack_wait: 400_000_000, filter_subject: 'v.b' }));
+    for (const subj of ['a', 'b', 'a']) steps.push(['pub', `v.${subj}`, 'x']);
+    steps.push(['pull', 'V', 'C', 5, 3000], ['pull', 'V', 'T', 1, 3000], ['pull', 'V', 'T', 2, 3000], ['info', 'V', 'C'], ['info', 'V', 'T'], ['got']);
+    steps.push(['pub', 'v.b', 'y'], ['sleep', 50], ['info', 'V', 'C'], ['info', 'V', 'T'], ['got']);
+    steps.push(['ack', 'C', 2], ['ack', 'T', 4], ['ack', 'C', 3, '-NAK'], ['info', 'V', 'C'], ['got']);
+    // ack_wait passes: 1 and 3 go again (to C's waiting request), T's 2 has nobody waiting.
+    steps.push(['sleep', 600], ['info', 'V', 'C'], ['info', 'V', 'T'], ['got']);
+    steps.push(['ack', 'C', 3], ['info', 'V', 'C']);
+    // Past max_deliver: 1 is not sent again and leaves the pending list.
+    steps.push(['sleep', 600], ['fetch', 'V', 'C', 5], ['info', 'V', 'C'], ['fetch', 'V', 'T', 5], ['info', 'V', 'T']);
+    // Expired requests leave num_waiting.
+    steps.push(['sleep', 2000], ['info', 'V', 'C'], ['info', 'V', 'T'], ['got']);
+    const want = await compare(steps);
+    // The script reaches what it is about.
+    expect(want.some((w) => w.includes('"num_waiting":1'))).toBe(true);
+    expect(want.some((w) => w.includes('"num_redelivered":2'))).toBe(true);
+  });
 });
