@@ -26,8 +26,12 @@ export class StoredConsumerState implements ConsumerState {
     this.delivered.streamSeq = sseq;
   }
 
-  /** UpdateDelivered: stream sequence `sseq` went out as consumer sequence `dseq`, the `dc`th time, at `ts` (ms). */
-  updateDelivered(dseq: number, sseq: number, dc: number, ts: number): void {
+  /**
+   * UpdateDelivered: stream sequence `sseq` went out as consumer sequence `dseq`, the `dc`th
+   * time, at `ts` (ms). `entry`: the consumer's own pending record of it, kept as the store's
+   * record of a first delivery (no copy per message) until a redelivery renumbers the store's.
+   */
+  updateDelivered(dseq: number, sseq: number, dc: number, ts: number, entry: { consumerSeq: number; ts: number } | null): void {
     const none = this.ackPolicy() === 'none';
     if (dc !== 1 && none) return;
     if (dseq <= this.ackFloor.consumerSeq) return;
@@ -38,11 +42,12 @@ export class StoredConsumerState implements ConsumerState {
     }
     if (sseq <= this.delivered.streamSeq) {
       const p = this.pending.get(sseq);
-      if (p !== undefined) {
+      if (p === entry && p.consumerSeq !== dseq) this.pending.set(sseq, { consumerSeq: dseq, ts });
+      else if (p !== undefined) {
         p.consumerSeq = dseq;
         p.ts = ts;
       }
-    } else this.pending.set(sseq, { consumerSeq: dseq, ts });
+    } else this.pending.set(sseq, entry !== null && entry.consumerSeq === dseq ? entry : { consumerSeq: dseq, ts });
     if (dseq > this.delivered.consumerSeq) this.delivered.consumerSeq = dseq;
     if (sseq > this.delivered.streamSeq) this.delivered.streamSeq = sseq;
     if (dc > 1) this.redelivered.set(sseq, dc - 1);

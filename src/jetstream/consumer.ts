@@ -793,7 +793,7 @@ export class Consumer {
     }
     const payload = hdr.length > 0 ? Buffer.concat([hdr, msg]) : msg;
     if (this.cstore !== null) {
-      this.stored.updateDelivered(this.dseq, seq, dc, now);
+      this.stored.updateDelivered(this.dseq, seq, dc, now, this.pending.get(seq) ?? null);
       this.cstore.update(this.stored);
     }
     if (sm.subject !== this.frameSubj) {
