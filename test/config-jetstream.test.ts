@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigString } from '../src/config/conf.js';
-import { optionsFromConfig } from '../src/config/options.js';
+import { optionsFromConfig, validateOptions } from '../src/config/options.js';
 import type { ServerOptions } from '../src/config/types.js';
 import { errorOf } from './helpers/config-error.js';
 import { natsServerCheck, tsnatsCheck } from './helpers/conf-check.js';
@@ -49,6 +49,23 @@ describe('jetstream options', () => {
     expect(errorOf(() => load('jetstream { max_file: "aG" }')).message).toBe('t.conf:1:12: max_file_store strconv.ParseInt: parsing "a": invalid syntax');
     expect(errorOf(() => load('jetstream { max_file: true }')).message).toBe('t.conf:1:12: max_file_store must be int64 or string');
     expect(errorOf(() => load('jetstream { foo: 1 }')).message).toBe('t.conf:1:12: unknown field "foo"');
+  });
+
+  it('a domain that makes no subject or holds . * > is refused at start-up (validateJetStreamOptions), not under -t', () => {
+    const start = (d: string): string | undefined => {
+      try {
+        load(`jetstream { domain: ${JSON.stringify(d)} }`);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(start('HUB')).toBeUndefined();
+    expect(start('a.b')).toBe('invalid domain name: may not contain ., * or >');
+    expect(start('a*')).toBe('invalid domain name: may not contain ., * or >');
+    expect(start('a b')).toBe('invalid domain name: derived "$JS.a b.API.>" is not a valid subject');
+    const checked = optionsFromConfig(parseConfigString('jetstream { domain: "a.b" }', 't.conf'), undefined, { checkOnly: true });
+    expect(() => validateOptions(checked)).toThrow('invalid domain name: may not contain ., * or >');
   });
 
   it('per account: enabled (unlimited), disabled, or limits', () => {
@@ -94,6 +111,8 @@ describe('jetstream config, -t against nats-server -t', () => {
     'jetstream { max_file: false }',
     'jetstream { enabled: false }',
     'jetstream { bogus: 1 }',
+    'jetstream { domain: "a.b" }',
+    'jetstream { domain: "a b" }',
     `store_dir: "${dir}"\njetstream: enabled`,
     'accounts { A { jetstream: enabled, users: [{user: a, password: a}] } }',
     'accounts { A { jetstream: disabled } }',

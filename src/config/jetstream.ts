@@ -3,7 +3,8 @@
 // `jetstream` value (parseJetStreamForAccount), with nats-server 2.9.10's texts.
 
 import { ConfigError, goTypeName, type ConfNode } from './conf.js';
-import type { JetStreamAccountLimits } from './types.js';
+import type { JetStreamAccountLimits, ServerOptions } from './types.js';
+import { isValidSubject } from '../subjects/subject.js';
 import { boolValue, durationValue, goQuote, goValueV, notSupported, stringValue, type KeyContext, type OptionReader } from './values.js';
 
 /** nats-server's dynamicJSAccountLimits (every limit -1: bounded by the server's). */
@@ -215,7 +216,17 @@ export function accountJetStream(v: ConfNode, c: KeyContext): JetStreamAccountLi
   return limits;
 }
 
+/** validateJetStreamOptions' domain checks (at start-up; not under -t). */
+function validateJetStream(o: ServerOptions): void {
+  const d = o.jetStreamDomain;
+  if (d === '') return;
+  const subj = `$JS.${d}.API.>`;
+  if (!isValidSubject(subj)) throw new ConfigError(`invalid domain name: derived ${goQuote(subj)} is not a valid subject`, undefined, 'validation');
+  if (/[.*> \t\r\n\f]/.test(d)) throw new ConfigError('invalid domain name: may not contain ., * or >', undefined, 'validation');
+}
+
 export const JETSTREAM_READER: OptionReader = {
+  validate: validateJetStream,
   keys: [
     [['jetstream'], jetstreamKey],
     [

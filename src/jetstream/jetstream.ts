@@ -10,6 +10,7 @@ import { unlimitedJetStreamAccount } from '../config/jetstream.js';
 import type { JetStreamAccountLimits } from '../config/types.js';
 import { matchLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
 import { findExport, serviceSubjects, subjectCovers } from '../accounts/imports.js';
+import { addJsDomainMappings } from '../accounts/js-domain.js';
 import { JSNotEnabledForAccountErr, JSStreamNotFoundErr } from './errors.js';
 import type { JetStream, JetStreamHost, JszOptions, JszSnapshot } from './host.js';
 import type { StreamConfig, StreamSource } from './json.js';
@@ -444,7 +445,8 @@ export class JetStreamManager implements JetStream {
   /**
    * nats-server's enableJetStreamAccounts: without an accounts block `$G` gets the unlimited
    * tier; with one, each account its configured limits (none: not enabled, the API answers
-   * 10039). Every account gets the `$JS.API.>` subscription.
+   * 10039). Every account gets the `$JS.API.>` subscription and, with a domain, the mappings of
+   * `$JS.<domain>.API` to it that it does not map otherwise (enableAllJetStreamServiceImportsAndMappings).
    */
   configureAccounts(): void {
     const o = this.host.opts;
@@ -455,8 +457,9 @@ export class JetStreamManager implements JetStream {
       if (acc === null || name === o.systemAccount) continue;
       const conf = o.accounts.find((a) => a.name === name);
       const limits = globalOnly && name === '$G' ? unlimitedJetStreamAccount() : (conf?.jetstream ?? null);
+      if (this.config.domain !== '') addJsDomainMappings(acc, this.config.domain, true);
       const jsa = this.accounts.get(acc);
-        if (jsa === undefined) {
+      if (jsa === undefined) {
         const created = new JsAccount(this, acc, limits);
         this.accounts.set(acc, created);
         if (limits !== null) created.restore();
