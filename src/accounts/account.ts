@@ -157,6 +157,8 @@ export const GLOBAL_ACCOUNT = '$G';
 export const FROM_ROUTE = 1;
 export const TO_ROUTES = 2;
 export const FROM_LEAF = 4;
+/** With FROM_LEAF and no queue list: queue groups take it too (nats-server's pmrIgnoreEmptyQueueFilter, for a mapped message). */
+export const ANY_QUEUE = 8;
 
 /** Imports that feed imports: deeper chains are dropped (nats-server detects cycles). */
 const MAX_IMPORT_DEPTH = 8;
@@ -192,6 +194,29 @@ export interface AccountHost {
 /** An internal subscription; with `queue`, a member of that queue group (one member of a group takes each message). */
 export function internalSub(subject: string, handler: InternalHandler, queue: string | null = null): Subscription {
   return { subject, queue, sid: '', sidBytes: EMPTY, client: null, route: null, internal: handler, max: 0, nm: 0, closed: false };
+}
+
+/** nats-server's jsAckPre: replies that may carry a delivery's subject after `@` between servers. */
+const JS_ACK_PRE = Buffer.from('$JS.ACK.', 'latin1');
+const AT = 0x40;
+/** `reply@frame` for routes and leaves, reused: sendMsg copies it before the next delivery. */
+let atReply = Buffer.allocUnsafe(256);
+
+/** `reply@frame` in the reused buffer (a view valid until the next call). */
+function replyAt(reply: Buffer, frame: Buffer): Buffer {
+  const n = reply.length + 1 + frame.length;
+  if (atReply.length < n) atReply = Buffer.allocUnsafe(Math.max(n, 2 * atReply.length));
+  reply.copy(atReply, 0);
+  atReply[reply.length] = AT;
+  frame.copy(atReply, reply.length + 1);
+  return atReply.subarray(0, n);
+}
+
+/** The `@` in a route's or leaf's `$JS.ACK.` reply that a delivery subject follows (-1: none). */
+function deliverAt(reply: Buffer): number {
+  if (reply.length <= JS_ACK_PRE.length || reply[0] !== 0x24 || reply.compare(JS_ACK_PRE, 0, JS_ACK_PRE.length, 0, JS_ACK_PRE.length) !== 0) return -1;
+  const at = reply.lastIndexOf(AT);
+  return at < reply.length - 1 ? at : -1;
 }
 
 /** The routes and leaves a delivery goes on to, with the queue groups each was picked for. */
@@ -275,8 +300,9 @@ export class Account {
    * remote interest gets it too). nats-server's processMsgResults for those sources. `hash` is
    * the subject's FNV-1a when the caller has it. `frame`, when given, is the subject the MSG
    * frames to local clients carry instead of `subject` (nats-server's pa.deliver: a JetStream
-   * delivery matches the pull request's inbox and shows the message's own subject). Returns
-   * the deliveries.
+   * delivery matches the pull request's inbox and shows the message's own subject). Between
+   * servers it travels after the reply, `$JS.ACK...@<subject>`, as nats-server sends it to
+   * routes and leaves and takes it from them. Returns the deliveries.
    */
   deliver(
     subject: Buffer,
@@ -291,6 +317,13 @@ export class Account {
     from: RouteLink | null = null,
   ): number {
     if (depth >= MAX_IMPORT_DEPTH) return 0;
+    if ((flags & (FROM_ROUTE | FROM_LEAF)) !== 0 && reply !== null) {
+      const at = deliverAt(reply);
+      if (at >= 0) {
+        frame = reply.subarray(at + 1);
+        reply = reply.subarray(0, at);
+      }
+    }
     depth++;
     try {
       const r = this.sublist.matchBytes(subject, 0, subject.length, hash);
@@ -322,7 +355,7 @@ export class Account {
         }
       }
       for (const group of r.queues) {
-        if ((fromRoute || fromLeaf) && !named(queues, group[0]!.queue!)) continue;
+        if ((fromRoute || fromLeaf) && !named(queues, group[0]!.queue!) && (queues !== null || (flags & ANY_QUEUE) === 0)) continue;
         const n = group.length;
         const first = (Math.random() * n) | 0;
         let fallback: RouteLink | null = null;
@@ -360,7 +393,8 @@ export class Account {
         }
       }
       if (t !== null) {
-        for (let i = 0; i < t.links.length; i++) t.links[i]!.sendMsg(this, subject, reply, t.queues[i]!, hdrLen, payload);
+        const linkReply = frame !== subject && reply !== null ? replyAt(reply, frame) : reply;
+        for (let i = 0; i < t.links.length; i++) t.links[i]!.sendMsg(this, subject, linkReply, t.queues[i]!, hdrLen, payload);
       }
       return delivered;
     } finally {

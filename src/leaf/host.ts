@@ -16,6 +16,10 @@ export interface LeafHost {
   log(level: 'INF' | 'ERR' | 'WRN' | 'DBG' | 'TRC', text: string): void;
   /** The account by name (created in operator mode when its JWT resolves); null when unknown. */
   account(name: string): Account | null;
+  /** The system account, null without one. */
+  systemAccount(): Account | null;
+  /** Whether JetStream is enabled for `acc` (CONNECT `jetstream`: nats-server's jetStreamConfigured). */
+  jetStreamEnabled(acc: Account): boolean;
   /** The cluster name ('' without a cluster): CONNECT `cluster`, and a hub refuses a leaf of its own cluster. */
   clusterName(): string;
   /**
@@ -39,7 +43,8 @@ export interface LeafHost {
   /** Removes it (the server defers it while a delivery runs). */
   removeSub(acc: Account, sub: Subscription): void;
   /**
-   * A message arrived from the leaf connection `from` (LMSG/HMSG): delivered as nats-server's
+   * A message arrived from the leaf connection `from` (LMSG/HMSG): mapped by `acc`'s subject
+   * mappings (as nats-server's parser maps a leaf's message), then delivered as its
    * processInboundLeafMsg does. The buffers and `queues` are valid only during the call.
    */
   leafMessage(

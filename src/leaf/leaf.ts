@@ -20,6 +20,7 @@ import { headBound, LEAF_MSG, MAX_SIZE_DIGITS, sameBytes, writeHead } from '../c
 import { decodeInfo, type RouteInfoDoc } from '../cluster/route-info.js';
 import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../cluster/route-parser.js';
 import type { LeafHost } from './host.js';
+import { DENY_ALL_CLIENT_JS } from '../accounts/js-domain.js';
 
 /** Close reasons of leaf connections only (nats-server's ClosedState strings). */
 export const LeafClosed = {
@@ -65,25 +66,21 @@ interface LeafSub {
   weight: number;
 }
 
-/**
- * Subjects no leaf connection carries (nats-server's denyAllClientJs, added to every leaf
- * connection of an account that does not extend a JetStream domain).
- */
-export const LEAF_JS_DENY: readonly string[] = ['$JS.API.>', '$KV.>', '$OBJ.>'];
-const DENY_PREFIXES = ['$JS.API.', '$KV.', '$OBJ.'];
+/** The prefixes of deny subjects `<prefix>.>` (the only form the JetStream deny lists take). */
+export function denyPrefixes(subjects: readonly string[]): string[] {
+  return subjects.map((s) => s.slice(0, -1));
+}
 
-/** Whether a (literal or wildcard) subject falls under LEAF_JS_DENY. */
-export function leafDenied(subject: string): boolean {
-  if (subject.charCodeAt(0) !== 0x24) return false;
-  for (let i = 0; i < DENY_PREFIXES.length; i++) if (subject.startsWith(DENY_PREFIXES[i]!)) return true;
+/** Whether a (literal or wildcard) subject starts with one of `prefixes`. */
+function hasPrefix(prefixes: readonly string[], subject: string): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (subject.startsWith(prefixes[i]!)) return true;
   return false;
 }
 
 /** The same for subject bytes buf[s, e) (no allocation). */
-function leafDeniedBytes(buf: Buffer, s: number, e: number): boolean {
-  if (buf[s] !== 0x24) return false;
-  for (let i = 0; i < DENY_PREFIXES.length; i++) {
-    const p = DENY_PREFIXES[i]!;
+function hasPrefixBytes(prefixes: readonly string[], buf: Buffer, s: number, e: number): boolean {
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i]!;
     if (e - s < p.length) continue;
     let k = 0;
     while (k < p.length && buf[s + k] === p.charCodeAt(k)) k++;
@@ -91,6 +88,8 @@ function leafDeniedBytes(buf: Buffer, s: number, e: number): boolean {
   }
   return false;
 }
+
+const CLIENT_JS_PREFIXES = denyPrefixes(DENY_ALL_CLIENT_JS);
 
 export class Leaf implements RouteParserSink, RouteLink, Flushable {
   readonly out = new Outbound();
@@ -120,7 +119,17 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   /** The connection runs over TLS (CONNECT `tls_required`). */
   tls = false;
   /**
-   * What may cross (null: everything but LEAF_JS_DENY): publish = messages we send it, subscribe
+   * The JetStream denies nats-server's addLeafNodeConnection merges into the connection's
+   * permissions, as subject prefixes: `jsDeny` both ways (messages we send it, interest we send
+   * it, messages we take from it), `jsDenyOut` for the messages we send it only (our own
+   * domain's API when the two sides do not share a domain). Set at registration.
+   */
+  jsDeny: readonly string[] = CLIENT_JS_PREFIXES;
+  jsDenyOut: readonly string[] = [];
+  /** The JetStream domain of the other side (its INFO's or CONNECT's `domain`; '' = none). */
+  remoteDomain = '';
+  /**
+   * What may cross (null: everything but the JetStream denies): publish = messages we send it, subscribe
    * = interest we send it and messages we take from it. A remote's deny_exports / deny_imports,
    * or the deny_pub of an accepted leaf's CONNECT.
    */
@@ -195,6 +204,21 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
 
   toString(): string {
     return this.label;
+  }
+
+  /** Whether the JetStream denies keep interest in `subject` from this leaf (nats-server's canSubscribe). */
+  jsDenied(subject: string): boolean {
+    return subject.charCodeAt(0) === 0x24 && hasPrefix(this.jsDeny, subject);
+  }
+
+  /** Whether they keep a message on `subject` from going to this leaf (nats-server's pubAllowed). */
+  private jsDeniedOut(subject: string): boolean {
+    return subject.charCodeAt(0) === 0x24 && (hasPrefix(this.jsDeny, subject) || hasPrefix(this.jsDenyOut, subject));
+  }
+
+  /** The same for subject bytes buf[s, e) (no allocation). */
+  private jsDeniedOutBytes(buf: Buffer, s: number, e: number): boolean {
+    return buf[s] === 0x24 && (hasPrefixBytes(this.jsDeny, buf, s, e) || hasPrefixBytes(this.jsDenyOut, buf, s, e));
   }
 
   /** Solicited: this connection dialed its hub. */
@@ -331,7 +355,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
       return;
     }
     const checkPerms = !(lds || subject.startsWith('$GR.') || subject.startsWith('_GR_.'));
-    if (checkPerms && leafDenied(subject) && !/[*>]/.test(subject)) {
+    if (checkPerms && !/[*>]/.test(subject) && this.jsDeniedOut(subject)) {
       if (this.leaf === 'spoke') return;
       this.sendErr(`Permissions Violation for Subscription to ${JSON.stringify(subject)}`);
       this.log('ERR', `Subscription Violation on ${JSON.stringify(subject)} - Check other side configuration`);
@@ -431,7 +455,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     if (this.opts.trace) this.trace('<<-', line.toString('latin1', m.lineStart, m.lineEnd));
     const s0 = m.subjectStart;
     const s1 = m.subjectEnd;
-    if (leafDeniedBytes(line, s0, s1)) return;
+    if (line[s0] === 0x24 && hasPrefixBytes(this.jsDeny, line, s0, s1)) return;
     if (this.perms !== null && this.perms.deliveryDenied(line.toString('latin1', s0, s1))) return;
     if (!sameBytes(this.subject, line, s0, s1)) {
       this.subject = Buffer.from(line.subarray(s0, s1));
@@ -460,7 +484,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
 
   /** RouteLink: one LMSG/HMSG for a message (nats-server's msgHeaderForRouteOrLeaf for a leaf). */
   sendMsg(_acc: Account, subject: Buffer, reply: Buffer | null, queues: readonly string[] | null, hdrLen: number, payload: Buffer): void {
-    if (this.closed || leafDeniedBytes(subject, 0, subject.length)) return;
+    if (this.closed || this.jsDeniedOutBytes(subject, 0, subject.length)) return;
     if (this.perms !== null && !this.perms.pubAllowed(subject.toString('latin1'))) return;
     const hmsg = hdrLen > 0 && this.headers;
     const a = hdrLen > 0 && !this.headers ? hdrLen : 0;
@@ -480,7 +504,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   /** RouteLink: sendMsg for the PUB/HPUB record `rec` of a client's read, sizes copied verbatim. */
   sendRecord(_acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number {
     if (this.closed) return 0;
-    if (leafDeniedBytes(buf, recs[rec + F_A0S], recs[rec + F_A0E])) return this.queued();
+    if (this.jsDeniedOutBytes(buf, recs[rec + F_A0S], recs[rec + F_A0E])) return this.queued();
     if (this.perms !== null && !this.perms.pubAllowed(buf.toString('latin1', recs[rec + F_A0S], recs[rec + F_A0E]))) return this.queued();
     const hpub = recs[rec + F_OP] === OP_HPUB;
     const nargs = recs[rec + F_NARGS];

@@ -26,7 +26,8 @@ import { natsNkeys, nodeTls } from '../util/lazy.js';
 import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
 import type { LeafHost, LeafNodes, LeafSnapshot } from './host.js';
-import { LDS_PREFIX, LEAF_JS_DENY, Leaf, LeafClosed, type LeafOwner, leafDenied } from './leaf.js';
+import { denyPrefixes, LDS_PREFIX, Leaf, LeafClosed, type LeafOwner } from './leaf.js';
+import { addJsDomainMappings, DENY_ALL_CLIENT_JS, DENY_ALL_JS, jsDomainApi } from '../accounts/js-domain.js';
 import { Dialer } from '../util/dialer.js';
 
 /** nats-server's DEFAULT_LEAFNODE_INFO_WAIT: a solicited leaf waits this long for the hub's INFO. */
@@ -108,6 +109,7 @@ interface AcceptedConnect {
   sig: string;
   name: string;
   cluster: string;
+  domain: string;
   gateway: string;
   headers: boolean;
   is_hub: boolean;
@@ -132,6 +134,7 @@ function decodeLeafConnect(json: string): AcceptedConnect | null {
     sig: str('sig'),
     name: str('name'),
     cluster: str('cluster'),
+    domain: str('domain'),
     gateway: str('gateway'),
     headers: o.headers === true,
     is_hub: o.is_hub === true,
@@ -258,6 +261,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
         tls_verify: ln.tls !== null && ln.tls.verify,
         max_payload: o.maxPayload,
         jetstream: o.jetstream,
+        ...(o.jetStreamDomain !== '' ? { domain: o.jetStreamDomain } : {}),
         ip,
         info_on_connect: true,
         leafnode_urls: [ip],
@@ -423,6 +427,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
       l.headers = !this.host.opts.noHeaderSupport && info.headers;
       l.remoteServer = info.server_name || info.server_id;
       l.remoteCluster = info.cluster ?? '';
+      l.remoteDomain = info.domain ?? '';
     }
     if (!l.solicited) return;
     if (first) {
@@ -495,6 +500,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
       is_hub: remote.hub,
       cluster: this.host.clusterName(),
       headers: !this.host.opts.noHeaderSupport,
+      jetstream: this.host.jetStreamEnabled(l.acc!),
       deny_pub: remote.denyImports,
     };
     if (remote.credentials !== '') {
@@ -594,6 +600,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     l.remoteServer = c.name;
     if (c.is_hub) l.leaf = 'spoke';
     l.remoteCluster = c.cluster;
+    l.remoteDomain = c.domain;
     // The leaf's deny_imports: what it does not want from us (nats-server's mergeDenyPermissions(pub, DenyPub)).
     l.setDenies(c.deny_pub, []);
     l.startPings(Date.now());
@@ -643,11 +650,49 @@ export class LeafManager implements LeafNodes, LeafOwner {
       old.close(LeafClosed.DuplicateRemoteLeafnodeConnection);
       l.log('WRN', 'Replacing connection from same server');
     }
+    this.denyJetStream(l);
+  }
+
+  /**
+   * addLeafNodeConnection's JetStream part: the domain-less API stays on its side of the
+   * connection (denied both ways) unless the system account connects within one domain; with a
+   * domain of our own, the account maps `$JS.<domain>.API` to the local API, and when the two
+   * sides' domains differ, requests for ours do not leave through this connection.
+   */
+  private denyJetStream(l: Leaf): void {
     const o = this.host.opts;
-    const deny = `[${LEAF_JS_DENY.join(' ')}]`;
-    const accName = l.acc!.name;
-    if (!o.jetstream || o.systemAccount === '') l.log('INF', `JetStream Not Extended, adding deny ${deny} for account ${JSON.stringify(accName)}`);
-    else l.log('INF', `Adding deny ${deny} for account ${JSON.stringify(accName)}`);
+    const acc = l.acc!;
+    const sys = this.host.systemAccount();
+    const accName = JSON.stringify(acc.name);
+    const domain = o.jetStreamDomain;
+    let blockOut = false;
+    if (domain !== l.remoteDomain || (!o.jetstream && domain === '') || sys === null) {
+      if (acc === sys) {
+        const from = l.remoteCluster === '' ? l.remoteServer : `${l.remoteServer}/${l.remoteCluster}`;
+        l.log('INF', `System Account Connected from ${from}`);
+        l.log('INF', `JetStream Not Extended, adding denies [${DENY_ALL_JS.join(' ')}]`);
+        l.jsDeny = denyPrefixes(DENY_ALL_JS);
+      } else {
+        l.log('INF', `JetStream Not Extended, adding deny [${DENY_ALL_CLIENT_JS.join(' ')}] for account ${accName}`);
+        l.jsDeny = denyPrefixes(DENY_ALL_CLIENT_JS);
+      }
+      blockOut = true;
+    } else if (acc === sys) {
+      const from = l.remoteCluster === '' ? l.remoteServer : `${l.remoteServer}/${l.remoteCluster}`;
+      this.host.log('INF', `Extending JetStream domain ${JSON.stringify(l.remoteDomain)} as System Account connected from server ${from}`);
+      l.jsDeny = [];
+    } else {
+      l.log('INF', `Adding deny [${DENY_ALL_CLIENT_JS.join(' ')}] for account ${accName}`);
+      l.jsDeny = denyPrefixes(DENY_ALL_CLIENT_JS);
+    }
+    if (domain === '' || acc === sys || !o.jetstream) return;
+    for (const [src, to] of addJsDomainMappings(acc, domain, false)) {
+      l.log('INF', `Adding JetStream Domain Mapping ${JSON.stringify(src)} -> ${to} to account ${accName}`);
+    }
+    if (!blockOut) return;
+    const api = jsDomainApi(domain);
+    l.jsDenyOut = denyPrefixes([api]);
+    l.log('INF', `Adding deny ${JSON.stringify(api)} for outgoing messages to account ${accName}`);
   }
 
   /**
@@ -663,6 +708,11 @@ export class LeafManager implements LeafNodes, LeafOwner {
       if (!this.audience(l, sub)) continue;
       const key = sub.queue === null ? sub.subject : `${sub.subject} ${sub.queue}`;
       smap.set(key, (smap.get(key) ?? 0) + 1);
+    }
+    // The account's mapped subjects are interest too: a message on one is mapped on arrival.
+    for (const src of acc.mappings?.sources() ?? []) {
+      if (l.leaf === 'spoke' && ((l.perms !== null && !l.perms.canSubscribe(src, null)) || l.jsDenied(src))) continue;
+      smap.set(src, (smap.get(src) ?? 0) + 1);
     }
     const lds = this.loopSubject(acc);
     smap.set(lds, (smap.get(lds) ?? 0) + 1);
@@ -680,7 +730,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
     }
     if (sub.subject.startsWith(LDS_PREFIX)) return true;
     if (l.perms !== null && !l.perms.canSubscribe(sub.subject, null)) return false;
-    return !leafDenied(sub.subject);
+    return !l.jsDenied(sub.subject);
   }
 
   /** The account's `$LDS.<id>` subject, made on first use. */

@@ -10,13 +10,14 @@ import type { MappingConfig, NkeyUser, ServerOptions, UserEntry } from '../confi
 import { DEFAULT_SYSTEM_ACCOUNT } from '../config/accounts.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Account, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
+import { Account, ANY_QUEUE, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
 import type { JetStream, JetStreamHost } from '../jetstream/host.js';
 import type { EventClient, SystemEvents, SystemHost, SystemViews } from '../sys/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
 import { createLeafNodes, type LeafHost, type LeafNodes } from '../leaf/index.js';
 import { wireImports } from '../accounts/imports.js';
-import { SubjectMappings } from '../accounts/mappings.js';
+import { DROPPED, SubjectMappings } from '../accounts/mappings.js';
+import { subjectHash } from '../subjects/hash.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
 import { startMemoryUpdates, startResolverUpdates } from '../accounts/resolver-updates.js';
 import { DirResolver } from '../accounts/resolver.js';
@@ -183,6 +184,8 @@ export class Server implements ClientHost {
       serverName: this.name,
       log: (level, text) => this.logger.log(level, text),
       account: (name) => this.accounts.get(name) ?? this.routedAccount(name),
+      systemAccount: () => this.systemAccount,
+      jetStreamEnabled: (acc) => this.jetstream?.enabledFor(acc) ?? false,
       clusterName: () => this.cluster?.name ?? '',
       authorizeWithClientUsers: (user, pass) => this.authorizeLeaf(user, pass),
       authorizeJwt: (jwt, sig, nonce, ip) => {
@@ -197,9 +200,18 @@ export class Server implements ClientHost {
       leafMessage: (from, acc, subject, hash, reply, queues, hdrLen, payload) => {
         this.stats.inMsgs++;
         this.stats.inBytes += payload.length;
+        // nats-server's parser maps a leaf's message too; mapped interest takes no queue list.
+        let flags = FROM_LEAF;
+        const mapped = acc.mappings?.select(subject, 0, subject.length, hash) ?? null;
+        if (mapped !== null) {
+          if (mapped === DROPPED) return;
+          subject = mapped;
+          hash = subjectHash(mapped, 0, mapped.length);
+          if (queues === null) flags |= ANY_QUEUE;
+        }
         this.beginDelivery();
         try {
-          acc.deliver(subject, reply, hdrLen, payload, FROM_LEAF, queues, null, hash, subject, from);
+          acc.deliver(subject, reply, hdrLen, payload, flags, queues, null, hash, subject, from);
         } finally {
           this.endDelivery();
         }
@@ -256,11 +268,12 @@ export class Server implements ClientHost {
     }
   }
 
-  /** INFO after client_ip: the cluster name and the connect URLs (nats-server's field order). */
+  /** INFO after client_ip: the cluster name, the JetStream domain and the connect URLs (nats-server's field order). */
   private infoTail(): string {
     const cl = this.cluster;
-    if (cl === null) return '';
-    let tail = `,"cluster":${goJSON(cl.name)}`;
+    const domain = this.opts.jetStreamDomain !== '' ? `,"domain":${goJSON(this.opts.jetStreamDomain)}` : '';
+    if (cl === null) return domain;
+    let tail = `,"cluster":${goJSON(cl.name)}${domain}`;
     if (this.connectUrls !== null && this.connectUrls.length > 0) tail += `,"connect_urls":${goJSON(this.connectUrls)}`;
     return tail;
   }
