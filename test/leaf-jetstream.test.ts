@@ -5,14 +5,14 @@
 // uses the streams of the other side with `jetstream(nc, { domain })` through the leaf
 // connection (stream and consumer API, publish acks, pull consumers, KV with direct get); the
 // domain-less `$JS.API` stays on its own side; a leaf without JetStream reaches its hub's
-// domain; a nats-server stream sources and mirrors a tsnats stream across domains; subject
-// mappings apply to a leaf's messages on arrival.
+// domain; streams source and mirror the streams of the other domain over the leaf connection;
+// subject mappings apply to a leaf's messages on arrival.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { freePort, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
@@ -99,6 +99,12 @@ async function names(jsm: JetStreamManager): Promise<string[]> {
   const out: string[] = [];
   for await (const n of jsm.streams.names()) out.push(n);
   return out.sort();
+}
+
+function hdrs(k: string, v: string): ReturnType<typeof headers> {
+  const h = headers();
+  h.set(k, v);
+  return h;
 }
 
 const ROLES: [string, ServerKind, ServerKind][] = [
@@ -253,35 +259,48 @@ describe.each(ROLES)('%s, hub domain HUB, leaf domain LEAF', (_name, hubKind, le
   });
 });
 
-describe.each([
-  ['tsnats hub, nats-server leaf', 'tsnats' as ServerKind, 'nats-server' as ServerKind],
-  ['nats-server hub, tsnats leaf', 'nats-server' as ServerKind, 'tsnats' as ServerKind],
-])('%s: streams sourcing across domains', (_name, hubKind, leafKind) => {
-  it('a nats-server stream sources and mirrors the tsnats stream of the other domain over the leaf', async () => {
+describe.each(ROLES)('%s: streams sourcing across domains', (_name, hubKind, leafKind) => {
+  it.each([
+    ['hub', 'leaf'],
+    ['leaf', 'hub'],
+  ])('a stream on the %s sources and mirrors a stream on the %s through the leaf (external api $JS.<domain>.API)', async (where) => {
     const { hc, lc } = await pair(hubKind, leafKind, 'domain: HUB', 'domain: LEAF');
-    // The origin on the tsnats side; the sourcing streams on nats-server's.
-    const [oc, tc, domain] = hubKind === 'tsnats' ? [hc, lc, 'HUB'] : [lc, hc, 'LEAF'];
+    const [tc, oc, domain] = where === 'hub' ? [hc, lc, 'LEAF'] : [lc, hc, 'HUB'];
     const origin = await manager(oc);
     await origin.streams.add({ name: 'O', subjects: ['o.>'], storage: 'memory' });
     const js = jetstream(oc);
-    for (let i = 0; i < 5; i++) await js.publish(`o.${i}`, `m${i}`);
+    for (let i = 0; i < 5; i++) await js.publish(`o.${i}`, `m${i}`, i === 0 ? { headers: hdrs('X-Test', 'h0') } : undefined);
     const target = await manager(tc);
     await manager(tc, domain);
     const external = { api: `$JS.${domain}.API`, deliver: '' };
     await target.streams.add({ name: 'SRC', storage: 'memory', sources: [{ name: 'O', external }] });
     await target.streams.add({ name: 'MIR', storage: 'memory', mirror: { name: 'O', external } });
+    await target.streams.add({ name: 'FIL', storage: 'memory', sources: [{ name: 'O', external, filter_subject: 'o.3' }] });
     await eventually(
-      async () => (await target.streams.info('SRC')).state.messages === 5 && (await target.streams.info('MIR')).state.messages === 5,
+      async () =>
+        (await target.streams.info('SRC')).state.messages === 5 &&
+        (await target.streams.info('MIR')).state.messages === 5 &&
+        (await target.streams.info('FIL')).state.messages === 1,
       'the sourced and mirrored messages',
       15_000,
     );
     const m = await target.streams.getMessage('SRC', { seq: 5 });
     expect([m?.subject, m?.string()]).toEqual(['o.4', 'm4']);
     expect(m?.header?.get('Nats-Stream-Source')).toMatch(/^O:\S+ 5$/);
+    const h = await target.streams.getMessage('SRC', { seq: 1 });
+    expect([h?.subject, h?.header?.get('X-Test')]).toEqual(['o.0', 'h0']);
     const mm = await target.streams.getMessage('MIR', { seq: 3 });
     expect([mm?.subject, mm?.string()]).toEqual(['o.2', 'm2']);
+    expect((await target.streams.getMessage('FIL', { seq: 1 }))?.subject).toBe('o.3');
     // Later messages follow.
     await js.publish('o.5', 'm5');
-    await eventually(async () => (await target.streams.info('MIR')).state.last_seq === 6, 'a later message mirrored', 10_000);
+    await eventually(
+      async () => (await target.streams.info('MIR')).state.last_seq === 6 && (await target.streams.info('SRC')).state.messages === 6,
+      'a later message mirrored and sourced',
+      10_000,
+    );
+    const si = await target.streams.info('MIR');
+    expect(si.mirror).toMatchObject({ name: 'O', external, lag: 0 });
+    expect(si.mirror?.error).toBeUndefined();
   });
 });

@@ -316,19 +316,21 @@ export class JsAccount {
    * StreamOwner.lookupOrigin: a local origin is in this account; an external one is where the
    * account's service imports send `<api>.CONSUMER.CREATE.<name>` (an export of the API of a
    * JetStream account), provided a stream import from that account brings `<deliver>.>` back
-   * unchanged, as nats-server's deliveries need. Accounts from the config only.
+   * unchanged, as nats-server's deliveries need. Accounts from the config only. 'remote': no
+   * import takes the prefix, the request goes out as a message (another domain, over a leaf).
    */
-  private lookupOrigin(src: StreamSource): OriginLookup | null {
+  private lookupOrigin(src: StreamSource): OriginLookup | 'remote' | null {
     const x = src.external;
     if (x === null) return this.originIn(src.name);
     const o = this.js.host.opts;
     const conf = o.accounts.find((a) => a.name === this.account.name);
-    if (conf === undefined || x.deliver === '') return null;
     const subject = `${x.api}.CONSUMER.CREATE.${src.name}`.replaceAll('..', '.');
+    const imports = (conf?.imports ?? []).filter((imp) => imp.kind === 'service' && matchLiteral(subject, imp.to || imp.subject));
+    if (imports.length === 0) return 'remote';
+    if (conf === undefined || x.deliver === '') return null;
     const delivery = `${x.deliver}.S.x`.replaceAll('..', '.');
-    for (const imp of conf.imports) {
+    for (const imp of imports) {
       const local = imp.to || imp.subject;
-      if (imp.kind !== 'service' || !matchLiteral(subject, local)) continue;
       const exporter = o.accounts.find((a) => a.name === imp.account);
       if (findExport(exporter, imp, conf.name) === undefined) continue;
       const mapped = serviceSubjects(local, imp.subject)(subject);

@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto';
 import { JSStreamNotFoundErr, type ApiError } from './errors.js';
 import { goJSON, renderExternal, type StreamConfig, type StreamSource } from './json.js';
 import { addHeader, getHeader, type OriginReader, type Stream, type StreamOwner, type StreamSourcing } from './stream.js';
-import type { StoreMsg } from './store/store.js';
 import { filterMatches, isSubsetMatch } from '../subjects/subject.js';
+import { internalSub, randomToken, type Subscription } from '../accounts/account.js';
 
 /** nats-server's sourceConsumerRetryThreshold and sourceHealthCheckInterval (the consumer's idle heartbeat). */
 const RETRY_MS = 2000;
@@ -30,6 +30,32 @@ const NO_ANSWER_MS = 5000;
 const BATCH = 4096;
 /** nats-server's JSStreamSource header. */
 export const STREAM_SOURCE_HDR = 'Nats-Stream-Source';
+/** The consumer a remote origin feeds a link through: nats-server's ack wait (22 h) and max deliver. */
+const REMOTE_ACK_WAIT_NS = 22 * 3600 * 1e9;
+const NS = 1e6;
+/** nats-server's isControlMsg: an empty body under a `NATS/1.0 100` status (heartbeat or flow control). */
+const CONTROL_STATUS = Buffer.from('NATS/1.0 100', 'latin1');
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A link's consumer on a remote origin (an external API prefix that leaves the account: another
+ * domain, across a leaf node), as nats-server's setupMirrorConsumer / setSourceConsumer make it:
+ * a push consumer (no acks, flow control, 1 s idle heartbeats) created by a request on
+ * `<api>.CONSUMER.CREATE.<stream>`, delivering to `$JS.M.<token>` / `$JS.S.<token>` (or the
+ * external `deliver` prefix).
+ */
+interface RemoteConsumer {
+  readonly deliver: Subscription;
+  readonly reply: Subscription;
+  /** The create response came (the consumer exists). */
+  created: boolean;
+  /** The consumer's name, from the first delivery's ack reply. */
+  cname: string;
+  /** The last delivery sequence taken. */
+  dseq: number;
+  /** Messages pending at the origin after the last one taken. */
+  lag: number;
+}
 
 /** nats-server's sourceInfo: one mirror or source of a stream. */
 class Link implements OriginReader {
@@ -53,6 +79,8 @@ class Link implements OriginReader {
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private stopped = false;
+  /** A remote origin's consumer while linked that way. */
+  private remote: RemoteConsumer | null = null;
 
   constructor(target: Stream, owner: StreamOwner, src: StreamSource, mirror: boolean) {
     this.target = target;
@@ -80,6 +108,10 @@ class Link implements OriginReader {
     }
     this.lreq = now;
     const found = this.owner.lookupOrigin(this.src);
+    if (found === 'remote') {
+      this.linkRemote(seq, startMs);
+      return;
+    }
     if (found === null) {
       // No answer: nats-server gives up waiting after 5 s and asks again.
       this.retry(NO_ANSWER_MS, seq, startMs);
@@ -130,9 +162,171 @@ class Link implements OriginReader {
     this.timer.unref();
   }
 
+  /**
+   * The consumer on a remote origin: its deliveries' and its create response's subscriptions
+   * first, then the request. No response within 5 s, an error response, or 3 s without a
+   * message or heartbeat ask again (from the next sequence wanted).
+   */
+  private linkRemote(seq: number, startMs: number): void {
+    const x = this.src.external!;
+    const token = randomToken(8);
+    const pre = this.mirror ? 'M' : 'S';
+    const deliverSubject = x.deliver !== '' ? `${x.deliver}.${pre}.${token}`.replaceAll('..', '.') : `$JS.${pre}.${token}`;
+    const cfg: Record<string, unknown> = {
+      deliver_subject: deliverSubject,
+      ack_policy: 'none',
+      ack_wait: REMOTE_ACK_WAIT_NS,
+      max_deliver: 1,
+      idle_heartbeat: HEARTBEAT_MS * NS,
+      flow_control: true,
+      direct: true,
+    };
+    Object.assign(cfg, this.mirror ? this.remoteMirrorStart() : this.remoteSourceStart(seq, startMs));
+    let subject = `${x.api}.CONSUMER.CREATE.${this.src.name}`;
+    if (this.src.filter_subject !== '') {
+      cfg.name = `${this.mirror ? 'mirror' : 'src'}-${randomToken(8)}`;
+      cfg.filter_subject = this.src.filter_subject;
+      subject = `${x.api}.CONSUMER.CREATE.${this.src.name}.${cfg.name as string}.${this.src.filter_subject}`;
+    }
+    const rc: RemoteConsumer = {
+      deliver: internalSub(deliverSubject, { clusterWide: true, receive: (_s, reply, hdrLen, payload, _src, frame) => this.remoteMsg(rc, reply, hdrLen, payload, frame) }),
+      reply: internalSub(`$JSC.R.${token}`, { clusterWide: true, receive: (_s, _r, hdrLen, payload) => this.remoteCreated(rc, hdrLen, payload) }),
+      created: false,
+      cname: '',
+      dseq: 0,
+      lag: 0,
+    };
+    this.remote = rc;
+    if (this.mirror) this.sseq = this.target.store.state().lastSeq;
+    this.owner.addSub(rc.deliver);
+    this.owner.addSub(rc.reply);
+    const body = Buffer.from(JSON.stringify({ stream_name: this.src.name, config: cfg }));
+    this.owner.publish(Buffer.from(subject.replaceAll('..', '.'), 'latin1'), Buffer.from(rc.reply.subject, 'latin1'), -1, body);
+    this.watchRemote(rc, Date.now() + NO_ANSWER_MS);
+  }
+
+  /** setupMirrorConsumer's start: after the last sequence, or the mirror's start options when it is new. */
+  private remoteMirrorStart(): Record<string, unknown> {
+    const st = this.target.store.state();
+    if (st.msgs > 0 || st.lastSeq > 0) return { deliver_policy: 'by_start_sequence', opt_start_seq: st.lastSeq + 1 };
+    if (this.src.opt_start_seq > 0) return { deliver_policy: 'by_start_sequence', opt_start_seq: this.src.opt_start_seq };
+    if (this.src.opt_start_time !== null) return { deliver_policy: 'by_start_time', opt_start_time: this.src.opt_start_time };
+    return { deliver_policy: 'all' };
+  }
+
+  /** setSourceConsumer's start. */
+  private remoteSourceStart(seq: number, startMs: number): Record<string, unknown> {
+    if (startMs > 0 && seq > 1) return { deliver_policy: 'by_start_time', opt_start_time: new Date(startMs).toISOString() };
+    if (seq > 1) return { deliver_policy: 'by_start_sequence', opt_start_seq: seq };
+    if (this.src.opt_start_seq > 0) return { deliver_policy: 'by_start_sequence', opt_start_seq: this.src.opt_start_seq };
+    if (this.src.opt_start_time !== null) {
+      const t = Date.parse(this.src.opt_start_time);
+      return { deliver_policy: 'by_start_time', opt_start_time: t < this.start ? new Date(this.start).toISOString() : this.src.opt_start_time };
+    }
+    if (this.start > 0) return { deliver_policy: 'by_start_time', opt_start_time: new Date(this.start).toISOString() };
+    return { deliver_policy: 'all' };
+  }
+
+  /** Asks again when the consumer is not created by `due`, or goes quiet for STALL_MS once it is. */
+  private watchRemote(rc: RemoteConsumer, due: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.remote !== rc) return;
+      const now = Date.now();
+      if (rc.created ? now - this.last <= STALL_MS : now < due) {
+        this.watchRemote(rc, due);
+        return;
+      }
+      this.relinkRemote();
+    }, HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  /** A new consumer from the next sequence wanted (nats-server's retryMirrorConsumer / retrySourceConsumerAtSeq). */
+  private relinkRemote(): void {
+    this.unlink();
+    this.link(this.mirror ? 0 : this.sseq + 1, 0);
+  }
+
+  /** The consumer create response. */
+  private remoteCreated(rc: RemoteConsumer, hdrLen: number, payload: Buffer): void {
+    if (this.remote !== rc || rc.created) return;
+    let r: { error?: ApiError; name?: string };
+    try {
+      r = JSON.parse(payload.toString('utf8', hdrLen > 0 ? hdrLen : 0)) as { error?: ApiError; name?: string };
+    } catch {
+      return;
+    }
+    if (r.error !== undefined || typeof r.name !== 'string') {
+      this.err = r.error ?? null;
+      this.owner.log('WRN', `JetStream error response for create ${this.mirror ? 'mirror' : 'source'} consumer: ${r.error?.description ?? ''} (${r.error?.err_code ?? 0})`);
+      const seq = this.sseq + 1;
+      this.unlink();
+      this.retry(RETRY_MS + 10, this.mirror ? 0 : seq, 0);
+      return;
+    }
+    this.err = null;
+    rc.created = true;
+    this.last = Date.now();
+  }
+
+  /** processInboundMirrorMsg / processInboundSourceMsg for a remote origin's delivery. */
+  private remoteMsg(rc: RemoteConsumer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame: Buffer | undefined): void {
+    if (this.remote !== rc || this.stopped) return;
+    const hdr = hdrLen > 0 ? payload.subarray(0, hdrLen) : EMPTY;
+    const body = hdrLen > 0 ? payload.subarray(hdrLen) : payload;
+    if (body.length === 0 && hdr.length >= CONTROL_STATUS.length && hdr.compare(CONTROL_STATUS, 0, CONTROL_STATUS.length, 0, CONTROL_STATUS.length) === 0) {
+      this.last = Date.now();
+      // Flow control asks for a reply; a heartbeat may say we were thought stalled.
+      if (reply !== null) this.owner.publish(Buffer.from(reply), null, -1, EMPTY);
+      else {
+        const last = getHeader(hdr, 'Nats-Last-Consumer');
+        if (last !== null && Number(last) > 0 && Number(last) !== rc.dseq) return this.relinkRemote();
+        const stalled = getHeader(hdr, 'Nats-Consumer-Stalled');
+        if (stalled !== null && stalled !== '') this.owner.publish(Buffer.from(stalled, 'latin1'), null, -1, EMPTY);
+      }
+      return;
+    }
+    const info = reply === null ? null : ackInfo(reply.toString('latin1'));
+    if (info === null || info.dc > 1) return;
+    this.last = Date.now();
+    if (this.mirror) {
+      if (info.sseq !== this.sseq + 1) {
+        if (info.sseq <= this.sseq) return;
+        // A gap the consumer skipped (deleted or expired at the origin) is skipped here too.
+        if (rc.cname !== '' && info.dseq !== rc.dseq + 1) return this.relinkRemote();
+      }
+    } else if (info.dseq !== rc.dseq + 1) {
+      if (info.dseq <= rc.dseq) return;
+      if (rc.cname !== '') return this.relinkRemote();
+    }
+    rc.cname = info.cname;
+    rc.dseq = info.dseq;
+    rc.lag = info.pending > 0 ? info.pending - 1 : 0;
+    const subject = (frame ?? EMPTY).toString('latin1');
+    const err = this.mirror
+      ? this.target.storeMirrored({ subject, hdr: Buffer.from(hdr), msg: Buffer.from(body), seq: info.sseq, ts: Math.floor(info.ts / NS) })
+      : this.target.ingest(subject, this.sourceHeader(hdr, info.sseq), Buffer.from(body), 0);
+    if (err !== null) {
+      const what = this.mirror ? 'inbound mirror message' : `inbound source ${goJSON(this.iname)}`;
+      this.owner.log('WRN', `Error processing ${what} for '${this.target.owner.account.name}' > '${this.target.name}': ${err}`);
+      this.unlink();
+      this.retry(RETRY_MS + 10, this.sseq + 1, 0);
+      return;
+    }
+    this.sseq = info.sseq;
+    if (this.mirror && rc.lag === 0) this.target.mirrorDirect(this.src.name);
+  }
+
   private unlink(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    const rc = this.remote;
+    if (rc !== null) {
+      this.remote = null;
+      this.owner.removeSub(rc.deliver);
+      this.owner.removeSub(rc.reply);
+    }
     if (this.origin !== null) this.origin.readers.delete(this);
     this.origin = null;
     if (this.mirror) this.target.mirrorDirect(null);
@@ -167,7 +361,7 @@ class Link implements OriginReader {
     for (; n < BATCH; n++) {
       const sm = origin.store.loadNext(filter, this.next);
       if (sm === null) break;
-      const err = this.mirror ? this.target.storeMirrored(sm) : this.target.ingest(sm.subject, this.sourceHeader(sm), sm.msg, 0);
+      const err = this.mirror ? this.target.storeMirrored(sm) : this.target.ingest(sm.subject, this.sourceHeader(sm.hdr, sm.seq), sm.msg, 0);
       if (err !== null) {
         const what = this.mirror ? 'inbound mirror message' : `inbound source ${goJSON(this.iname)}`;
         this.owner.log('WRN', `Error processing ${what} for '${this.target.owner.account.name}' > '${this.target.name}': ${err}`);
@@ -186,10 +380,10 @@ class Link implements OriginReader {
     else if (n > 0 && this.mirror) this.target.mirrorDirect(this.src.name);
   }
 
-  /** The message's headers with `Nats-Stream-Source: <iname> <seq>` (an older one removed: daisy chains). */
-  private sourceHeader(sm: StoreMsg): Buffer {
-    const hdr = sm.hdr.length > 0 ? removeHeader(sm.hdr.toString('latin1'), STREAM_SOURCE_HDR) : '';
-    return Buffer.from(addHeader(hdr, STREAM_SOURCE_HDR, `${this.iname} ${sm.seq}`), 'latin1');
+  /** A message's headers with `Nats-Stream-Source: <iname> <seq>` (an older one removed: daisy chains). */
+  private sourceHeader(msgHdr: Buffer, seq: number): Buffer {
+    const hdr = msgHdr.length > 0 ? removeHeader(msgHdr.toString('latin1'), STREAM_SOURCE_HDR) : '';
+    return Buffer.from(addHeader(hdr, STREAM_SOURCE_HDR, `${this.iname} ${seq}`), 'latin1');
   }
 
   /** nats-server's StreamSourceInfo JSON. */
@@ -198,7 +392,7 @@ class Link implements OriginReader {
     let active = -1;
     // Linked: the consumer's idle heartbeats come every second after the last message.
     if (this.last > 0) active = (this.origin !== null ? (now - this.last) % HEARTBEAT_MS : now - this.last) * 1e6;
-    const lag = this.origin !== null ? this.origin.store.filteredState(this.next, this.src.filter_subject).msgs : 0;
+    const lag = this.origin !== null ? this.origin.store.filteredState(this.next, this.src.filter_subject).msgs : (this.remote?.lag ?? 0);
     let s = `{"name":${goJSON(this.src.name)}`;
     if (this.src.external !== null) s += `,"external":${renderExternal(this.src.external)}`;
     s += `,"lag":${lag},"active":${active}`;
@@ -249,6 +443,19 @@ function removeHeader(hdr: string, key: string): string {
   if (end < 0) return hdr;
   const out = hdr.slice(0, start) + hdr.slice(end + 2);
   return out.length <= 'NATS/1.0\r\n\r\n'.length ? '' : out;
+}
+
+/**
+ * nats-server's replyInfo: what a JetStream delivery's ack reply says (the 9-token form, or the
+ * 11+-token form with domain and account hash); null when it is not one.
+ */
+function ackInfo(reply: string): { cname: string; dc: number; sseq: number; dseq: number; ts: number; pending: number } | null {
+  const t = reply.split('.');
+  if (t[0] !== '$JS' || t[1] !== 'ACK') return null;
+  const at = t.length === 9 ? 3 : t.length >= 11 ? 5 : -1;
+  if (at < 0) return null;
+  const n = (i: number): number => Number(t[at + i]);
+  return { cname: t[at]!, dc: n(1), sseq: n(2), dseq: n(3), ts: n(4), pending: n(5) };
 }
 
 /** streamAndSeq: the indexed name and sequence of a Nats-Stream-Source value (also the older ack-reply form). */

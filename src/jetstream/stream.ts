@@ -84,10 +84,11 @@ export interface StreamOwner {
   /**
    * Who answers the consumer create request of mirror or source `src`: this account, or for an
    * external one the account its API prefix reaches through this account's service imports;
-   * null when nothing answers (an external prefix no import takes, or deliveries that no stream
-   * import brings back).
+   * 'remote' for an external prefix no import takes (the request goes out as a message: another
+   * domain, across a leaf); null when nothing answers (deliveries that no stream import brings
+   * back).
    */
-  lookupOrigin(src: StreamSource): OriginLookup | null;
+  lookupOrigin(src: StreamSource): OriginLookup | 'remote' | null;
   /** The mirror or sources for `stream`'s config, not started; null when it has neither. */
   sourcing(stream: Stream): StreamSourcing | null;
 }
