@@ -599,3 +599,50 @@ describe('an operator-mode tsnats hub', () => {
     },
   );
 });
+
+describe('a leaf user JWT’s permissions (operator-mode hub)', () => {
+  it.each([
+    ['tsnats' as ServerKind, 'nats-server' as ServerKind],
+    ['nats-server' as ServerKind, 'tsnats' as ServerKind],
+    ['tsnats' as ServerKind, 'tsnats' as ServerKind],
+  ])('%s hub, %s leaf: the leaf publishes and subscribes only where its user may, and stays connected', async (hubKind, leafKind) => {
+    const op = await new Operator().init();
+    const acc = await op.account('A', { limits: { conn: -1, subs: -1, payload: -1, data: -1, leaf: -1 } });
+    const creds = (u: { kp: { getSeed(): Uint8Array }; jwt: string }): string =>
+      `-----BEGIN NATS USER JWT-----\n${u.jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(u.kp.getSeed())}\n------END USER NKEY SEED------\n`;
+    const file = join(op.dir, 'leaf.creds');
+    writeFileSync(file, creds(await Operator.user(acc, { pub: { allow: ['up.>'] }, sub: { allow: ['down.>'] } })));
+    const leafPort = await freePort();
+    const hubSrv = await server(hubKind, op.config(`leafnodes { listen: "127.0.0.1:${leafPort}" }`));
+    const l = await leaf(leafKind, `nats-leaf://127.0.0.1:${leafPort}`, `, credentials: "${file}"`);
+    await connected(l);
+    const hc = await connect({ servers: `127.0.0.1:${hubSrv.port}`, authenticator: credsAuthenticator(new TextEncoder().encode(creds(await Operator.user(acc)))), reconnect: false });
+    conns.push(hc);
+    const lc = await client(l);
+    const onHub = collect(hc, 'up.>');
+    const notOnHub = collect(hc, 'other.>');
+    const onLeaf = collect(lc, 'down.>');
+    const notOnLeaf = collect(lc, 'nope.>');
+    const literal = collect(lc, 'nope.x');
+    await hc.flush();
+    await lc.flush();
+    await crossed(lc, hc, 'up.p');
+    await crossed(hc, lc, 'down.p');
+    await settle();
+    onHub.length = 0;
+    onLeaf.length = 0;
+    lc.publish('up.1', 'u');
+    lc.publish('other.1', 'o');
+    hc.publish('down.1', 'd');
+    hc.publish('nope.x', 'n');
+    await lc.flush();
+    await hc.flush();
+    await eventually(() => onHub.length >= 1 && onLeaf.length >= 1, 'the allowed messages');
+    await settle();
+    expect(onHub).toEqual(['u']);
+    expect(onLeaf).toEqual(['d']);
+    expect([...notOnHub, ...notOnLeaf, ...literal]).toEqual([]);
+    // The hub never saw interest it does not allow: no violation, the connection is the first one.
+    for (const s of [hubSrv, l]) expect(s.output()).not.toMatch(/Permissions Violation|Leafnode connection closed/);
+  });
+});

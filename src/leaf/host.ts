@@ -3,7 +3,7 @@
 // remotes); it reaches accounts, subscriptions and local delivery only through LeafHost, and the
 // server reaches it only through the LeafNodes interface below.
 
-import type { ServerOptions } from '../config/types.js';
+import type { Permissions, ServerOptions } from '../config/types.js';
 import type { Account, RouteLink, Subscription } from '../accounts/account.js';
 
 /** What the leaf module needs from the server. */
@@ -31,9 +31,10 @@ export interface LeafHost {
   authorizeWithClientUsers(user: string, pass: string): string | null;
   /**
    * Operator mode: an accepted leaf's CONNECT `jwt` and nonce signature `sig`, checked as a
-   * client's (connection type LEAFNODE). The account's name (its public key), or null.
+   * client's (connection type LEAFNODE). The account's name (its public key) and the user
+   * JWT's permissions, or null.
    */
-  authorizeJwt(jwt: string, sig: string, nonce: string, ip: string): string | null;
+  authorizeJwt(jwt: string, sig: string, nonce: string, ip: string): { account: string; permissions: Permissions | null } | null;
   /**
    * Inserts a leaf's interest (a Subscription whose `route` is the leaf) into `acc`'s sublist
    * and tells the routes and the other leaves, as for a client's subscription. False for an

@@ -9,7 +9,7 @@ import type { Account, ClientLink, LeafRole, RouteLink, Subscription } from '../
 import { ClosedState, type ClosedReason, ERR_AUTH_TIMEOUT, ERR_STALE_CONNECTION, ERR_UNKNOWN_PROTOCOL, skipsFlush } from '../client/errors.js';
 import { Outbound } from '../client/outbound.js';
 import { CompiledPermissions } from '../client/permissions.js';
-import type { RemoteLeafOptions, ServerOptions } from '../config/types.js';
+import type { RemoteLeafOptions, ServerOptions, SubjectPermission } from '../config/types.js';
 import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
 import { copySpan, writeDecimal } from '../protocol/batcher.js';
 import { F_A0E, F_A0S, F_A1E, F_A1S, F_END, F_HDR, F_NARGS, F_OP, F_PAY, F_SIZE, F_START, OP_HPUB } from '../protocol/layout.js';
@@ -194,12 +194,23 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
 
   /** Deny lists: `pub` for the messages we send, `sub` for the interest we send and the messages we take. */
   setDenies(pub: readonly string[], sub: readonly string[]): void {
-    if (pub.length === 0 && sub.length === 0) return;
-    this.perms = new CompiledPermissions({
-      publish: pub.length > 0 ? { allow: null, deny: [...pub] } : null,
-      subscribe: sub.length > 0 ? { allow: null, deny: [...sub] } : null,
-      response: null,
-    });
+    this.setPermissions(null, pub, null, sub);
+  }
+
+  /**
+   * The connection's permissions (nats-server's setPermissions and mergeDenyPermissions):
+   * `pub` (allow and deny) and `pubDeny` for the messages we send, `sub` and `subDeny` for the
+   * interest we send and the messages we take. None at all: null.
+   */
+  setPermissions(pub: SubjectPermission | null, pubDeny: readonly string[], sub: SubjectPermission | null, subDeny: readonly string[]): void {
+    const merge = (p: SubjectPermission | null, deny: readonly string[]): SubjectPermission | null => {
+      const d = [...(p?.deny ?? []), ...deny];
+      if (p === null && d.length === 0) return null;
+      return { allow: p?.allow ?? null, deny: d.length > 0 ? d : null };
+    };
+    const publish = merge(pub, pubDeny);
+    const subscribe = merge(sub, subDeny);
+    this.perms = publish === null && subscribe === null ? null : new CompiledPermissions({ publish, subscribe, response: null });
   }
 
   toString(): string {
@@ -355,7 +366,7 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
       return;
     }
     const checkPerms = !(lds || subject.startsWith('$GR.') || subject.startsWith('_GR_.'));
-    if (checkPerms && !/[*>]/.test(subject) && this.jsDeniedOut(subject)) {
+    if (checkPerms && !/[*>]/.test(subject) && (this.jsDeniedOut(subject) || (this.perms !== null && !this.perms.pubAllowed(subject)))) {
       if (this.leaf === 'spoke') return;
       this.sendErr(`Permissions Violation for Subscription to ${JSON.stringify(subject)}`);
       this.log('ERR', `Subscription Violation on ${JSON.stringify(subject)} - Check other side configuration`);

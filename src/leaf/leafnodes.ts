@@ -17,7 +17,7 @@ import type { Account, Subscription } from '../accounts/account.js';
 import { newNonce } from '../client/auth.js';
 import { ClosedState } from '../client/errors.js';
 import { AUTH_TIMEOUT_MS, DEFAULT_CONNECT_ERROR_REPORTS, DEFAULT_ROUTE_DIAL_MS, GO_VERSION, VERSION } from '../config/defaults.js';
-import type { LeafNodeOptions, RemoteLeafOptions, TlsOptions } from '../config/types.js';
+import type { LeafNodeOptions, Permissions, RemoteLeafOptions, TlsOptions } from '../config/types.js';
 import type tls from 'node:tls';
 import { createTlsContext, startTlsHandshake } from '../server/tls.js';
 import { goJSON, marshalInfo, type RouteInfoDoc } from '../cluster/route-info.js';
@@ -440,6 +440,11 @@ export class LeafManager implements LeafNodes, LeafOwner {
       this.resumeConnect(l);
       return;
     }
+    // The hub's view of our user's permissions (nats-server's processLeafnodeInfo): merged with
+    // the remote's deny lists, before our interest goes out.
+    if ((info.import ?? null) !== null || (info.export ?? null) !== null) {
+      l.setPermissions(info.export ?? null, l.remote!.denyExports, info.import ?? null, l.remote!.denyImports);
+    }
     if (info.connect_info === true && !l.connectFinished) this.finishConnect(l);
   }
 
@@ -569,11 +574,12 @@ export class LeafManager implements LeafNodes, LeafOwner {
       l.close(LeafClosed.WrongPort);
       return;
     }
-    const accName = this.authorize(c, l);
-    if (accName === null) {
+    const auth = this.authorize(c, l);
+    if (auth === null) {
       l.authViolation();
       return;
     }
+    const accName = auth.account;
     const acc = this.host.account(accName === '' ? '$G' : accName);
     if (acc === null) {
       l.log('ERR', `authentication of user ${JSON.stringify(c.user)} failed, unable to lookup account ${JSON.stringify(accName)}: account not found`);
@@ -601,22 +607,35 @@ export class LeafManager implements LeafNodes, LeafOwner {
     if (c.is_hub) l.leaf = 'spoke';
     l.remoteCluster = c.cluster;
     l.remoteDomain = c.domain;
-    // The leaf's deny_imports: what it does not want from us (nats-server's mergeDenyPermissions(pub, DenyPub)).
-    l.setDenies(c.deny_pub, []);
+    // A user JWT's permissions are the leaf's view: here they are reversed (we send it what its
+    // user may subscribe to, and the interest its user may publish on), and its deny_imports
+    // (what it does not want from us) are merged in (nats-server's mergeDenyPermissions(pub, DenyPub)).
+    const up = auth.permissions;
+    l.setPermissions(up?.subscribe ?? null, c.deny_pub, up?.publish ?? null, []);
     l.startPings(Date.now());
     this.register(l, c.name, c.cluster);
     if (l.closed) return;
     // sendPermsAndAccountInfo: the leaf learns its account here (and waits for it before its interest).
-    l.sendProto(`INFO ${marshalInfo({ ...this.ownInfo(), client_id: l.cid, connect_info: true, remote_account: acc.name })} \r\n`, true);
+    const perms = up === null ? {} : { import: up.subscribe, export: up.publish };
+    l.sendProto(`INFO ${marshalInfo({ ...this.ownInfo(), client_id: l.cid, ...perms, connect_info: true, remote_account: acc.name })} \r\n`, true);
     this.sendInitialInterest(l);
   }
 
   /**
    * nats-server's isLeafNodeAuthorized: the leafnodes block's user, else its users, else (in
    * operator mode) the CONNECT's user JWT and signature, else the client users (through the
-   * host). The account name ('' = the default), or null: refused.
+   * host). The account name ('' = the default) with a user JWT's permissions, or null: refused.
    */
-  private authorize(c: AcceptedConnect, l: Leaf): string | null {
+  private authorize(c: AcceptedConnect, l: Leaf): { account: string; permissions: Permissions | null } | null {
+    if (this.host.opts.trustedOperators.length > 0 && this.ln.username === '' && (this.ln.users === null || this.ln.users.length === 0)) {
+      return this.host.authorizeJwt(c.jwt, c.sig, l.nonce, l.ip);
+    }
+    const account = this.authorizeUser(c);
+    return account === null ? null : { account, permissions: null };
+  }
+
+  /** authorize without operator mode: the account name, or null. */
+  private authorizeUser(c: AcceptedConnect): string | null {
     const ln = this.ln;
     const check = (user: string, pass: string, acc: string): string | null => (user === c.user && pass === c.pass ? acc : null);
     if (ln.username !== '') return check(ln.username, ln.password, ln.account);
@@ -624,7 +643,6 @@ export class LeafManager implements LeafNodes, LeafOwner {
       const u = ln.users.find((x) => x.user === c.user);
       return u === undefined ? null : check(u.user, u.password, u.account);
     }
-    if (this.host.opts.trustedOperators.length > 0) return this.host.authorizeJwt(c.jwt, c.sig, l.nonce, l.ip);
     const acc = this.host.authorizeWithClientUsers(c.user, c.pass);
     if (acc === null) return null;
     return acc === '' ? ln.account : acc;

@@ -193,7 +193,7 @@ export class Server implements ClientHost {
         if (op === null) return null;
         const log = { debug: (t: string) => this.logger.log('DBG', t), error: (t: string) => this.logger.log('ERR', t) };
         const r = op.authenticate(jwt, sig, nonce, ip, log, 'LEAFNODE');
-        return r.ok ? r.account.acc.name : null;
+        return r.ok ? { account: r.account.acc.name, permissions: r.user.permissions } : null;
       },
       addSub: (acc, sub) => this.addSub(acc, sub),
       removeSub: (acc, sub) => this.removeSub(acc, sub),
