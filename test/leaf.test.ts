@@ -2,8 +2,8 @@
 // official client (@nats-io/transport-node): tsnats as the hub of a nats-server leaf, tsnats as
 // the leaf of a nats-server hub, and tsnats on both sides. Pub/sub both ways, queue groups
 // (local members first), request/reply, headers, leafnode authorization with account binding
-// and isolation, a remote bound to a local account, a hub restart, and raw leaf connections for
-// the protocol rules (the hub's INFO, LMSG without a queue list, loop detection).
+// and isolation, a remote bound to a local account, a leaf user JWT's permissions, a hub
+// restart, and raw leaf connections for the protocol rules (the hub's INFO, LMSG without a queue list, loop detection).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
