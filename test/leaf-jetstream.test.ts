@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { freePort, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
+import { freePort, RawClient, spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
 import { eventually } from './helpers/cluster.js';
 
 let servers: SpawnedServer[] = [];
@@ -302,5 +302,36 @@ describe.each(ROLES)('%s: streams sourcing across domains', (_name, hubKind, lea
     const si = await target.streams.info('MIR');
     expect(si.mirror).toMatchObject({ name: 'O', external, lag: 0 });
     expect(si.mirror?.error).toBeUndefined();
+  });
+});
+
+describe.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])('%s hub with domain HUB, on a raw leaf connection', (kind) => {
+  it('INFO says the domain; the domain API is interest, and an LMSG to it is mapped and answered', async () => {
+    const leafPort = await freePort();
+    await server(kind, `${jsBlock('domain: HUB')}leafnodes { listen: "127.0.0.1:${leafPort}" }\n`);
+    const raw = await RawClient.connect(leafPort);
+    try {
+      const info = JSON.parse(/^INFO (\{.*\}) \r\n/.exec(await raw.expect(/^INFO (\{.*\}) \r\n/))![1]!) as Record<string, unknown>;
+      expect(info).toMatchObject({ jetstream: true, domain: 'HUB' });
+      // The key order of nats-server's Info: domain after nonce, before info_on_connect.
+      const keys = Object.keys(info);
+      expect(keys.indexOf('domain')).toBe(keys.indexOf('nonce') + 1);
+      raw.send('CONNECT {"version":"2.9.10","tls_required":false,"server_id":"NRAWLEAF","domain":"RAW","name":"rawleaf","headers":true,"jetstream":true}\r\n');
+      await raw.expect(/INFO \{[^\r]*"connect_info":true[^\r]*\} \r\n/);
+      const subs = await raw.readUntilQuiet(300);
+      const lines = subs.toString('latin1');
+      for (const suffix of ['INFO', 'STREAM.>', 'CONSUMER.>', 'DIRECT.>', 'META.>', 'SERVER.>', 'ACCOUNT.>', '$KV.>', '$OBJ.>']) {
+        expect(lines).toContain(`LS+ $JS.HUB.API.${suffix}\r\n`);
+      }
+      raw.send('LS+ r.>\r\nPING\r\n');
+      await raw.expect('PONG\r\n');
+      raw.send('LMSG $JS.HUB.API.INFO r.2 0\r\n\r\n');
+      const reply = await raw.expect(/LMSG r\.\d [0-9]+\r\n[^\r]*\r\n/, 5000);
+      expect(reply).toMatch(/^LMSG r\.2 /);
+      expect(reply).toContain('"type":"io.nats.jetstream.api.v1.account_info_response"');
+      expect(reply).toContain('"domain":"HUB"');
+    } finally {
+      await raw.close();
+    }
   });
 });
