@@ -204,6 +204,7 @@ export class Server implements ClientHost {
         let flags = FROM_LEAF;
         const mapped = acc.mappings?.select(subject, 0, subject.length, hash) ?? null;
         if (mapped !== null) {
+          if (this.opts.trace) this.logger.log('TRC', `${String(from)} - <<- [MAPPING ${subject.toString('latin1')} -> ${mapped.toString('latin1')}]`);
           if (mapped === DROPPED) return;
           subject = mapped;
           hash = subjectHash(mapped, 0, mapped.length);
