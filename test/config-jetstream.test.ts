@@ -64,6 +64,9 @@ describe('jetstream options', () => {
     expect(start('a.b')).toBe('invalid domain name: may not contain ., * or >');
     expect(start('a*')).toBe('invalid domain name: may not contain ., * or >');
     expect(start('a b')).toBe('invalid domain name: derived "$JS.a b.API.>" is not a valid subject');
+    expect(load('default_js_domain: { A: hub, B: "" }').jsAccDefaultDomain).toEqual({ A: 'hub', B: '' });
+    expect(errorOf(() => load('default_js_domain: { $SYS: hub }')).message).toBe('system account "$SYS" can not be in default_js_domain');
+    expect(errorOf(() => load('default_js_domain: { A: "a b" }')).message).toBe('default_js_domain contains account "A" with invalid domain name "a b"');
     const checked = optionsFromConfig(parseConfigString('jetstream { domain: "a.b" }', 't.conf'), undefined, { checkOnly: true });
     expect(() => validateOptions(checked)).toThrow('invalid domain name: may not contain ., * or >');
   });
@@ -112,6 +115,9 @@ describe('jetstream config, -t against nats-server -t', () => {
     'jetstream { enabled: false }',
     'jetstream { bogus: 1 }',
     'jetstream { domain: "a.b" }',
+    'default_js_domain: { A: hub, B: "" }\naccounts { A {}, B {} }',
+    'default_js_domain: 5',
+    'default_js_domain: [a]',
     'jetstream { domain: "a b" }',
     `store_dir: "${dir}"\njetstream: enabled`,
     'accounts { A { jetstream: enabled, users: [{user: a, password: a}] } }',

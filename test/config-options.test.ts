@@ -83,6 +83,7 @@ describe('defaultOptions', () => {
       jetStreamMaxMemory: null,
       jetStreamMaxStore: null,
       jetStreamDomain: '',
+      jsAccDefaultDomain: {},
       jetStreamSyncIntervalMs: 0,
       websocket: null,
       leafnode: null,

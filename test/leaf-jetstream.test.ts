@@ -53,7 +53,7 @@ async function client(s: SpawnedServer): Promise<NatsConnection> {
 
 /** Waits until the server's log says a leaf connection is up (both kinds log the JetStream deny then). */
 async function connected(s: SpawnedServer): Promise<void> {
-  await eventually(() => /JetStream Not Extended, adding deny \[|Adding deny \[/.test(s.output()), `leaf connection on ${s.kind}`, 15_000);
+  await eventually(() => /JetStream Not Extended, adding deny \[|Adding deny \[|Skipping deny/.test(s.output()), `leaf connection on ${s.kind}`, 15_000);
 }
 
 interface Pair {
@@ -333,5 +333,34 @@ describe.each([['tsnats' as ServerKind], ['nats-server' as ServerKind]])('%s hub
     } finally {
       await raw.close();
     }
+  });
+});
+
+describe.each(ROLES)('%s: default_js_domain', (_name, hubKind, leafKind) => {
+  it('a leaf account without JetStream sends its plain $JS.API requests to the hub’s domain', async () => {
+    const { hub, leaf, lc } = await pair(hubKind, leafKind, 'domain: HUB', null, '', 'default_js_domain: { "$G": HUB }');
+    expect(leaf.output()).toContain('The option `default_js_domain` is a temporary backwards compatibility measure and will be removed');
+    const jsm = await manager(lc);
+    expect((await jsm.getAccountInfo()).domain).toBe('HUB');
+    await jsm.streams.add({ name: 'D', subjects: ['d.>'], storage: 'memory' });
+    expect(await jetstream(lc).publish('d.1', 'x')).toMatchObject({ stream: 'D', domain: 'HUB', seq: 1 });
+    const kv = await new Kvm(lc).create('DK');
+    await kv.put('k', 'v');
+    expect((await kv.get('k'))?.string()).toBe('v');
+    // The streams are the hub's.
+    expect(await names(await manager(await client(hub)))).toEqual(['D', 'KV_DK']);
+  });
+});
+
+// Only against a nats-server hub: its hub sends its accounts' `$JS.API.>` service import as
+// interest and takes what arrives on it; a tsnats hub does neither (see the README's differences).
+describe('nats-server hub, tsnats leaf: default_js_domain ""', () => {
+  it('an account whose default domain is empty keeps $JS.API across the leaf (no deny)', async () => {
+    const { leaf, lc } = await pair('nats-server', 'tsnats', '', null, '', 'default_js_domain: { "$G": "" }');
+    expect(leaf.output()).toContain('Skipping deny "$JS.API.>" for account "$G" due to default domain');
+    expect(leaf.output()).not.toMatch(/adding deny \[|Adding deny \[/);
+    const jsm = await manager(lc);
+    await jsm.streams.add({ name: 'E', subjects: ['e.>'], storage: 'memory' });
+    expect(await jetstream(lc).publish('e.1', 'x')).toMatchObject({ stream: 'E', seq: 1 });
   });
 });

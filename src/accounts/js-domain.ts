@@ -38,6 +38,21 @@ export function jsDomainMappings(domain: string): [string, string][] {
 }
 
 /**
+ * `default_js_domain` for an account without JetStream (nats-server's registerAccount): the
+ * table flipped, `$JS.API.<...>` (and `$KV.>`, `$OBJ.>`) to domain `domain`'s, so that the
+ * account's plain JetStream requests go to that domain. Returns the pairs added.
+ */
+export function addJsDefaultDomainMappings(acc: Account, domain: string): [string, string][] {
+  const added: [string, string][] = [];
+  for (const [to, src] of jsDomainMappings(domain)) {
+    acc.mappings ??= new SubjectMappings();
+    acc.mappings.add(src, [{ subject: to, weight: 100, cluster: '' }]);
+    added.push([src, to]);
+  }
+  return added;
+}
+
+/**
  * Adds the domain's mappings to `acc` (nats-server's AddMapping). `keep`: a mapping the account
  * already has for a source stays (enableAllJetStreamServiceImportsAndMappings); otherwise it is
  * replaced (addLeafNodeConnection). Returns the pairs added.

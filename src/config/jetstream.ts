@@ -216,8 +216,19 @@ export function accountJetStream(v: ConfNode, c: KeyContext): JetStreamAccountLi
   return limits;
 }
 
+/** nats-server's DEFAULT_SYSTEM_ACCOUNT (config/accounts.ts imports this file: no import back). */
+const SYSTEM_ACCOUNT = '$SYS';
+
 /** validateJetStreamOptions' domain checks (at start-up; not under -t). */
 function validateJetStream(o: ServerOptions): void {
+  for (const [a, dd] of Object.entries(o.jsAccDefaultDomain)) {
+    const sacc = o.systemAccount !== '' ? o.systemAccount : SYSTEM_ACCOUNT;
+    if (a === sacc) throw new ConfigError(`system account ${goQuote(a)} can not be in default_js_domain`, undefined, 'validation');
+    if (dd === '') continue;
+    if (!isValidSubject(`$JS.${dd}.API.>`)) {
+      throw new ConfigError(`default_js_domain contains account ${goQuote(a)} with invalid domain name ${goQuote(dd)}`, undefined, 'validation');
+    }
+  }
   const d = o.jetStreamDomain;
   if (d === '') return;
   const subj = `$JS.${d}.API.>`;
@@ -229,6 +240,15 @@ export const JETSTREAM_READER: OptionReader = {
   validate: validateJetStream,
   keys: [
     [['jetstream'], jetstreamKey],
+    [
+      ['default_js_domain'],
+      (v, c) => {
+        if (v.kind !== 'map') return c.error(`error default_js_domain config: unsupported type ${goTypeName(v)}`, v.pos);
+        const m: Record<string, string> = {};
+        for (const [acc, d] of v.value) m[acc] = stringValue(d);
+        c.opts.jsAccDefaultDomain = m;
+      },
+    ],
     [
       ['store_dir', 'storedir'],
       (v, c) => {

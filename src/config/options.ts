@@ -120,6 +120,7 @@ export function defaultOptions(): ServerOptions {
     jetStreamMaxMemory: null,
     jetStreamMaxStore: null,
     jetStreamDomain: '',
+    jsAccDefaultDomain: {},
     jetStreamSyncIntervalMs: 0,
     websocket: null,
     leafnode: null,

@@ -117,6 +117,8 @@ export interface ServerOptions {
   jetStreamMaxStore: number | null;
   /** `domain`; '' = none. */
   jetStreamDomain: string;
+  /** `default_js_domain`: account name → the domain its `$JS.API` goes to ('' = its own server). */
+  jsAccDefaultDomain: Record<string, string>;
   /** `sync_interval` (a tsnats extension: nats-server 2.9.10 fixes it at 2 min per stream), ms; 0 = default. */
   jetStreamSyncIntervalMs: number;
 

@@ -684,7 +684,19 @@ export class LeafManager implements LeafNodes, LeafOwner {
     const accName = JSON.stringify(acc.name);
     const domain = o.jetStreamDomain;
     let blockOut = false;
-    if (domain !== l.remoteDomain || (!o.jetstream && domain === '') || sys === null) {
+    // default_js_domain: an account sent to the local JetStream ('') keeps no deny; one such
+    // account keeps the system account from extending a domain.
+    const defaults = Object.values(o.jsAccDefaultDomain);
+    let forceSysDeny = false;
+    if (acc === sys && defaults.includes('')) {
+      l.log('INF', 'Forcing System Account into non extend mode due to presence of empty default domain');
+      forceSysDeny = true;
+    } else if (acc !== sys && o.jsAccDefaultDomain[acc.name] === '') {
+      l.log('INF', `Skipping deny ${JSON.stringify(DENY_ALL_CLIENT_JS[0])} for account ${accName} due to default domain`);
+      l.jsDeny = [];
+      return;
+    }
+    if (domain !== l.remoteDomain || (!o.jetstream && domain === '') || sys === null || forceSysDeny) {
       if (acc === sys) {
         const from = l.remoteCluster === '' ? l.remoteServer : `${l.remoteServer}/${l.remoteCluster}`;
         l.log('INF', `System Account Connected from ${from}`);

@@ -85,6 +85,7 @@ const FIELDS: FieldRule[] = [
   { go: 'JetStreamMaxStore', keys: ['jetStreamMaxStore'], show: (v) => String(v ?? 0) },
   { go: 'JetStreamDomain', keys: ['jetStreamDomain'] },
   { go: 'StoreDir', keys: ['storeDir'] },
+  { go: 'JsAccDefaultDomain', keys: ['jsAccDefaultDomain'] },
   { go: 'JetStreamSyncInterval', keys: ['jetStreamSyncIntervalMs'], show: dur },
   { go: 'Websocket', keys: ['websocket'] }, // not reloadable (the values print as JSON, not Go's %v)
   { go: 'LeafNode', keys: ['leafnode'] }, // not reloadable in tsnats (nats-server reloads its TLS only)

@@ -122,6 +122,7 @@ export class Runtime implements SignalTarget {
     if (o.maxPayload > MAX_PAYLOAD_MAX_SIZE) {
       log.warn('Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance');
     }
+    if (Object.keys(o.jsAccDefaultDomain).length > 0) log.warn('The option `default_js_domain` is a temporary backwards compatibility measure and will be removed');
     if (o.pidFile !== '') {
       try {
         writePidFile(o.pidFile);

@@ -17,6 +17,7 @@ import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.
 import { createLeafNodes, type LeafHost, type LeafNodes } from '../leaf/index.js';
 import { wireImports } from '../accounts/imports.js';
 import { DROPPED, SubjectMappings } from '../accounts/mappings.js';
+import { addJsDefaultDomainMappings } from '../accounts/js-domain.js';
 import { subjectHash } from '../subjects/hash.js';
 import { OperatorMode } from '../accounts/jwt-auth.js';
 import { startMemoryUpdates, startResolverUpdates } from '../accounts/resolver-updates.js';
@@ -337,7 +338,26 @@ export class Server implements ClientHost {
     if (this.operator !== null) return;
     for (const a of this.opts.accounts) if (!this.accounts.has(a.name)) this.registerAccount(new Account(a.name));
     for (const a of this.opts.accounts) this.accounts.get(a.name)!.mappings = this.newMappings(a.mappings ?? []);
+    this.defaultJsDomains();
     for (const w of wireImports(this, this.accounts, this.opts.accounts)) this.logger.warn(w);
+  }
+
+  /**
+   * `default_js_domain` (nats-server's registerAccount): an account without JetStream sends its
+   * `$JS.API` requests to the domain named for it; one with JetStream keeps its own.
+   */
+  private defaultJsDomains(): void {
+    const o = this.opts;
+    for (const [name, domain] of Object.entries(o.jsAccDefaultDomain)) {
+      const acc = this.accounts.get(name);
+      if (acc === undefined) continue;
+      const conf = o.accounts.find((a) => a.name === name);
+      const jsEnabled = o.jetstream && (conf !== undefined ? conf.jetstream !== null && conf.jetstream !== undefined : name === GLOBAL_ACCOUNT && o.accounts.length === 0);
+      if (jsEnabled) this.logger.warn(`Skipping Default Domain ${JSON.stringify(domain)}, set for JetStream enabled account ${JSON.stringify(name)}`);
+      else if (domain !== '') {
+        for (const [src, to] of addJsDefaultDomainMappings(acc, domain)) this.logger.log('INF', `Adding default domain mapping ${JSON.stringify(src)} -> ${JSON.stringify(to)} to account ${JSON.stringify(name)}`);
+      }
+    }
   }
 
   /** An account's subject mappings (checked by the config reader), null for none. */
