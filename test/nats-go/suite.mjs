@@ -31,7 +31,6 @@ export const EXCLUDED = {
   TestJetStreamConsumerReplicasOption: 'clustered JetStream (R3 streams): not in tsnats',
   TestJetStreamPullSubscribeFetchContext: 'clustered JetStream (R3 streams): not in tsnats',
   TestJetStreamStreamInfoAlternates: 'clustered JetStream (alternates are reported only by a JetStream cluster)',
-  TestJetStreamDomain: 'JetStream domains: being built (issue 11)',
   TestKeyValueMirrorCrossDomains: 'fails on nats-server 2.9.10 too (kv_test.go:963: a delete on a mirror KV, nats.go 1.22 expects ErrKeyNotFound)',
 };
 
