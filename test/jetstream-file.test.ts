@@ -309,12 +309,12 @@ describe('JetStream file storage across restarts', () => {
     await srv.stop();
     const msgs = join(dir, 'jetstream', '$G', 'streams', 'BIG', 'msgs');
     expect(existsSync(join(msgs, '2.blk'))).toBe(true);
-    // A record is 32 + 3 + 1000 bytes after a 16-byte block header: message 1234 is in block 1.
-    const REC = 32 + 3 + 1000;
+    // A record is 27 + 3 + 1000 bytes after a 16-byte block header: message 1234 is in block 1.
+    const REC = 27 + 3 + 1000;
     const bad = 1234;
     const blk1 = join(msgs, '1.blk');
     const b1 = readFileSync(blk1);
-    b1[16 + (bad - 1) * REC + 32 + 3 + 500] ^= 0xff;
+    b1[16 + (bad - 1) * REC + 27 + 3 + 500] ^= 0xff;
     writeFileSync(blk1, b1);
     const blk2 = join(msgs, '2.blk');
     writeFileSync(blk2, readFileSync(blk2).subarray(0, statSync(blk2).size - 100)); // message N torn

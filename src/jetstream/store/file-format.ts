@@ -3,16 +3,22 @@
 // A block file is a 16-byte header then records, appended and never rewritten in place except
 // by erase (a record overwritten by an erased record of the same length) and by compaction
 // (a new file renamed over the old one).
-//   header: u32 magic 'TSNB' | u32 version | f64 base (the first sequence the block may hold)
+//   header: u32 magic 'TSNB' | u32 version (2) | f64 base (the first sequence the block may hold)
 //   record: u32 length (whole record) | u32 crc32 of bytes [8, length) | f64 seq | f64 ts (ms)
-//           | u8 kind | u8 0 | u16 subject length | u32 header length | subject | hdr | msg
-// All numbers little endian. The payload length is what is left of `length`.
+//           | u8 kind, 0x80 set when a header length follows | u16 subject length
+//           | [u32 header length] | subject | hdr | msg
+// All numbers little endian, unaligned. The payload length is what is left of `length`. A record
+// is 27 bytes + subject + payload without headers, 31 + subject + headers + payload with them:
+// always nats-server's accounted size (fileStoreMsgSize) - 3.
 import { crc32 } from './crc32.js';
 
 export const BLOCK_MAGIC = 0x424e5354; // 'TSNB' read as a little-endian u32
-export const BLOCK_VERSION = 1;
+export const BLOCK_VERSION = 2;
 export const BLOCK_HDR = 16;
-export const REC_HDR = 32;
+/** The record header without the header length field (a record without headers, a meta record). */
+export const REC_HDR = 27;
+/** The kind byte's flag: a u32 header length follows the subject length. */
+const HAS_HDR = 0x80;
 
 /** A stored message. */
 export const KIND_MSG = 0;
@@ -29,11 +35,13 @@ export const KIND_ERASED = 4;
 export const MSG_OVERHEAD = 30;
 /** fileStoreMsgSize counts 4 bytes more (its header length field) for a message with headers. */
 export const HDR_OVERHEAD = 4;
-/**
- * A record is REC_HDR + subject + hdr + msg bytes: the accounted size + REC_EXTRA without
- * headers, the accounted size + REC_EXTRA - HDR_OVERHEAD with them.
- */
+/** A record is its accounted size (fileStoreMsgSize) + REC_EXTRA bytes, with or without headers. */
 export const REC_EXTRA = REC_HDR - MSG_OVERHEAD;
+
+/** The length of a record holding a message. */
+export function recordLen(subjLen: number, hdrLen: number, msgLen: number): number {
+  return REC_HDR + subjLen + msgLen + (hdrLen > 0 ? HDR_OVERHEAD + hdrLen : 0);
+}
 
 /** nats-server's fileStoreMsgSize: the bytes a stored message counts in `bytes` and `max_bytes`. */
 export function fileStoreMsgSize(subjectLen: number, hdrLen: number, msgLen: number): number {
@@ -53,15 +61,18 @@ export function readBlockHeader(buf: Buffer): number {
   return Number.isSafeInteger(base) && base >= 1 ? base : -1;
 }
 
-/** Writes a record header at `at` (the body is already in place) and seals it with its checksum. */
+/** Where the subject of a record starts, once its header is written (recBody): after the header length field when it has one. */
+export const bodyAt = (at: number, hdrLen: number): number => at + REC_HDR + (hdrLen > 0 ? HDR_OVERHEAD : 0);
+
+/** Writes a record header at `at` (the body is already in place at bodyAt) and seals it with its checksum. */
 export function sealRecord(buf: Buffer, at: number, len: number, seq: number, ts: number, kind: number, subjLen: number, hdrLen: number): void {
   buf.writeUInt32LE(len, at);
   buf.writeDoubleLE(seq, at + 8);
   buf.writeDoubleLE(ts, at + 16);
-  buf[at + 24] = kind;
-  buf[at + 25] = 0;
-  buf.writeUInt16LE(subjLen, at + 26);
-  buf.writeUInt32LE(hdrLen, at + 28);
+  buf[at + 24] = hdrLen > 0 ? kind | HAS_HDR : kind;
+  buf[at + 25] = subjLen & 0xff;
+  buf[at + 26] = subjLen >>> 8;
+  if (hdrLen > 0) buf.writeUInt32LE(hdrLen, at + REC_HDR);
   buf.writeUInt32LE(crc32(buf, at + 8, at + len), at + 4);
 }
 
@@ -73,15 +84,19 @@ export function checkRecord(buf: Buffer, at: number, end: number): number {
   if (end - at < REC_HDR) return 0;
   const len = buf.readUInt32LE(at);
   if (len < REC_HDR || len > end - at) return 0;
-  const subjLen = buf.readUInt16LE(at + 26);
-  const hdrLen = buf.readUInt32LE(at + 28);
-  if (REC_HDR + subjLen + hdrLen > len || buf[at + 24] > KIND_ERASED) return 0;
+  const k = buf[at + 24];
+  if ((k & ~HAS_HDR) > KIND_ERASED) return 0;
+  if (k & HAS_HDR) {
+    if (len < REC_HDR + HDR_OVERHEAD || REC_HDR + HDR_OVERHEAD + recSubjLen(buf, at) + buf.readUInt32LE(at + REC_HDR) > len) return 0;
+  } else if (REC_HDR + recSubjLen(buf, at) > len) return 0;
   if (buf.readUInt32LE(at + 4) !== crc32(buf, at + 8, at + len)) return 0;
   return len;
 }
 
 export const recSeq = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 8);
 export const recTs = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 16);
-export const recKind = (buf: Buffer, at: number): number => buf[at + 24];
-export const recSubjLen = (buf: Buffer, at: number): number => buf.readUInt16LE(at + 26);
-export const recHdrLen = (buf: Buffer, at: number): number => buf.readUInt32LE(at + 28);
+export const recKind = (buf: Buffer, at: number): number => buf[at + 24] & ~HAS_HDR;
+export const recSubjLen = (buf: Buffer, at: number): number => buf[at + 25] | (buf[at + 26] << 8);
+export const recHdrLen = (buf: Buffer, at: number): number => (buf[at + 24] & HAS_HDR ? buf.readUInt32LE(at + REC_HDR) : 0);
+/** Where the subject of the record at `at` starts (then the headers, then the payload). */
+export const recBody = (buf: Buffer, at: number): number => at + REC_HDR + (buf[at + 24] & HAS_HDR ? HDR_OVERHEAD : 0);

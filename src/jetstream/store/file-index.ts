@@ -1,7 +1,7 @@
 // The file store's in-memory index: flat typed arrays over the sequence range, and the stream's
 // subject table. Per sequence between the index base and the last sequence: the subject id
-// (0 = no message), the offset of its record in its block, its accounted size, its time and
-// whether it has headers: 4 + 4 + 4 + 8 + 1 = 21 bytes, no object per message. Which block holds a sequence is found by a
+// (0 = no message), the offset of its record in its block, its accounted size and its time:
+// 4 + 4 + 4 + 8 = 20 bytes, no object per message. Which block holds a sequence is found by a
 // binary search over the blocks' bases (few blocks), so it is not stored per message.
 import { matchLiteral, subjectIsLiteral } from '../../subjects/subject.js';
 
@@ -14,8 +14,6 @@ export class SeqIndex {
   off = new Uint32Array(MIN_CAP);
   size = new Uint32Array(MIN_CAP);
   ts = new Float64Array(MIN_CAP);
-  /** 1 when the message has headers (its accounted size counts 4 bytes more than its record: file-format.ts). */
-  hdr = new Uint8Array(MIN_CAP);
 
   /** Makes `seq` addressable; `keepFrom` is the lowest sequence whose slot must survive. */
   ensure(seq: number, keepFrom: number): void {
@@ -32,7 +30,6 @@ export class SeqIndex {
         this.off.copyWithin(0, drop);
         this.size.copyWithin(0, drop);
         this.ts.copyWithin(0, drop);
-        this.hdr.copyWithin(0, drop);
         this.sid.fill(0, cap - drop);
       } else {
         this.sid.fill(0);
@@ -42,18 +39,15 @@ export class SeqIndex {
       const off = new Uint32Array(ncap);
       const size = new Uint32Array(ncap);
       const ts = new Float64Array(ncap);
-      const hdr = new Uint8Array(ncap);
       const n = Math.min(cap - drop, Math.max(0, used));
       sid.set(this.sid.subarray(drop, drop + n));
       off.set(this.off.subarray(drop, drop + n));
       size.set(this.size.subarray(drop, drop + n));
       ts.set(this.ts.subarray(drop, drop + n));
-      hdr.set(this.hdr.subarray(drop, drop + n));
       this.sid = sid;
       this.off = off;
       this.size = size;
       this.ts = ts;
-      this.hdr = hdr;
     }
     this.base = keep;
   }
@@ -66,7 +60,6 @@ export class SeqIndex {
       this.off = new Uint32Array(MIN_CAP);
       this.size = new Uint32Array(MIN_CAP);
       this.ts = new Float64Array(MIN_CAP);
-      this.hdr = new Uint8Array(MIN_CAP);
     } else {
       this.sid.fill(0);
     }
@@ -80,7 +73,7 @@ export class SeqIndex {
 
   /** Bytes of memory the index holds. */
   bytes(): number {
-    return this.sid.byteLength + this.off.byteLength + this.size.byteLength + this.ts.byteLength + this.hdr.byteLength;
+    return this.sid.byteLength + this.off.byteLength + this.size.byteLength + this.ts.byteLength;
   }
 }
 

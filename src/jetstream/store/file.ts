@@ -28,7 +28,6 @@ import type {
 import { NO_LIMITS } from './store.js';
 import {
   BLOCK_HDR,
-  HDR_OVERHEAD,
   KIND_ERASED,
   KIND_FIRST,
   KIND_MSG,
@@ -36,9 +35,12 @@ import {
   KIND_TOMB,
   REC_EXTRA,
   REC_HDR,
+  bodyAt,
   checkRecord,
   fileStoreMsgSize,
+  recordLen,
   readBlockHeader,
+  recBody,
   recHdrLen,
   recKind,
   recSeq,
@@ -93,9 +95,21 @@ interface Block {
   lastRead: number;
   /** Holds tombstone or first records (compaction carries them over). */
   meta: boolean;
+  /**
+   * Its messages are in the index. False for the blocks of a store opened from the index file
+   * until a read or removal needs them (indexBlock): their live messages are then known only by
+   * the live bits of the index file, their counts by the file's block table.
+   */
+  indexed: boolean;
 }
 
 const blockName = (id: number): string => `${id}.blk`;
+
+/** Bit `seq - base` of a bit set (bit k of byte j is base + 8j + k); false outside it. */
+function bitSet(bits: Uint8Array, base: number, seq: number): boolean {
+  const d = seq - base;
+  return d >= 0 && d >>> 3 < bits.length && (bits[d >>> 3] & (1 << (d & 7))) !== 0;
+}
 
 /** Copies src to dst at `at`, returns the end: a loop for short ones (cheaper than the native copy). */
 function copyInto(src: Buffer, dst: Buffer, at: number): number {
@@ -105,20 +119,22 @@ function copyInto(src: Buffer, dst: Buffer, at: number): number {
   return at + n;
 }
 
-/** The index file a clean stop writes: 'TSNI' | crc32 of [8, end) | JSON length | 0 | JSON | pad to 8 | arrays. */
+/**
+ * The index file a clean stop writes: 'TSNS' | crc32 of [8, end) | JSON length | 0 | JSON | live
+ * bits: one bit per sequence from firstSeq to lastSeq (bit k of byte j: firstSeq + 8j + k), 1 for
+ * a live message.
+ */
 const INDEX_FILE = 'index.db';
-const INDEX_MAGIC = 0x494e5354; // 'TSNI'
-/** Bytes per sequence in the index file: ts (f64), subject id, offset, size (u32) and the header flag (u8). */
-const INDEX_SLOT = 21;
+const INDEX_MAGIC = 0x534e5354; // 'TSNS'
 
 interface IndexMeta {
   msgs: number;
   bytes: number;
   firstSeq: number;
+  /** The time of the first message (0 when there is none): state() without reading its block. */
+  firstTs: number;
   lastSeq: number;
   lastTs: number;
-  /** The sequence of the arrays' first slot. */
-  idxBase: number;
   nextBlockId: number;
   blocks: { id: number; base: number; size: number; live: number; liveBytes: number; dead: number; meta: boolean }[];
   subjects: { names: string[]; msgs: number[]; first: number[]; last: number[] };
@@ -141,6 +157,14 @@ export class FileStore implements StreamStore {
   private readonly subj = new SubjectTable();
   private limits: StoreLimits = NO_LIMITS;
   private readonly listeners: RemovedListener[] = [];
+  /** Blocks not indexed yet (opened from the index file); 0 once every block is. */
+  private lazy = 0;
+  /** While lazy > 0: the index file's live bits (bit of seq s at s - liveBase). */
+  private liveBits: Uint8Array | null = null;
+  private liveBase = 0;
+  /** While lazy > 0: the first message's time from the index file, valid while firstSeq is firstTsSeq. */
+  private firstTsSeq = 0;
+  private firstTsHint = 0;
 
   private msgs = 0;
   private bytes = 0;
@@ -232,7 +256,7 @@ export class FileStore implements StreamStore {
         this.log(`block ${path}: base ${base} out of order, block ignored`);
         continue;
       }
-      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false };
+      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true };
       this.blocks.push(b);
       this.nextBlockId = id + 1;
       if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
@@ -269,20 +293,19 @@ export class FileStore implements StreamStore {
         if (kind === KIND_MSG) {
           if (seq >= base) {
             const sl = recSubjLen(data, at);
+            const body = recBody(data, at);
             // Runs of one subject are the common case: compare the bytes before making a string.
-            if (prevId === 0 || this.subj.names[prevId] !== prevSubject || !subjectEqualsBytes(prevSubject, data, at + REC_HDR, at + REC_HDR + sl)) {
-              prevSubject = data.toString('latin1', at + REC_HDR, at + REC_HDR + sl);
+            if (prevId === 0 || this.subj.names[prevId] !== prevSubject || !subjectEqualsBytes(prevSubject, data, body, body + sl)) {
+              prevSubject = data.toString('latin1', body, body + sl);
               prevId = this.subj.intern(prevSubject);
             }
             const id2 = prevId;
             const i = seq - this.idx.base;
             if (this.idx.sid[i] !== 0) this.unindex(seq);
             this.idx.sid[i] = id2;
-            const hl = recHdrLen(data, at);
-            const size = fileStoreMsgSize(sl, hl, len - REC_HDR - sl - hl);
+            const size = len - REC_EXTRA;
             this.idx.off[i] = at;
             this.idx.size[i] = size;
-            this.idx.hdr[i] = hl > 0 ? 1 : 0;
             this.subj.msgs[id2]++;
             b.live++;
             b.liveBytes += len;
@@ -350,7 +373,9 @@ export class FileStore implements StreamStore {
   /**
    * The fast path of recovery: the index file written by a clean stop, used only when every
    * block file it names is there with the size it says (and no other), then removed (a crash
-   * from here on finds no index file, so the blocks are scanned). Returns false to scan.
+   * from here on finds no index file, so the blocks are scanned). No block is read: the counts,
+   * the subject table and which sequences are live come from the file, and a block is indexed
+   * when a read or a removal first needs it (indexBlock). Returns false to scan.
    */
   private loadIndexFile(): boolean {
     const path = join(this.dir, INDEX_FILE);
@@ -384,18 +409,14 @@ export class FileStore implements StreamStore {
       }
       if (size !== b.size) return stale(`block ${b.id} changed`);
     }
-    const n = meta.lastSeq + 1 - meta.idxBase;
-    let at = 16 + jsonLen;
-    at += (8 - (at % 8)) % 8;
-    if (data.length !== at + n * INDEX_SLOT) return stale('truncated');
-    this.idx.reset(meta.idxBase);
-    this.idx.ensure(meta.lastSeq + 1, meta.idxBase);
-    const ab = data.buffer.slice(data.byteOffset + at, data.byteOffset + at + n * INDEX_SLOT);
-    this.idx.ts.set(new Float64Array(ab, 0, n));
-    this.idx.sid.set(new Uint32Array(ab, n * 8, n));
-    this.idx.off.set(new Uint32Array(ab, n * 12, n));
-    this.idx.size.set(new Uint32Array(ab, n * 16, n));
-    this.idx.hdr.set(new Uint8Array(ab, n * 20, n));
+    const n = Math.max(0, meta.lastSeq + 1 - meta.firstSeq);
+    if (data.length !== 16 + jsonLen + ((n + 7) >>> 3)) return stale('truncated');
+    this.liveBits = data.subarray(16 + jsonLen);
+    this.liveBase = meta.firstSeq;
+    this.firstTsSeq = meta.firstSeq;
+    this.firstTsHint = meta.firstTs;
+    this.idx.reset(meta.firstSeq);
+    this.idx.ensure(meta.lastSeq + 1, meta.firstSeq);
     this.subj.restore(meta.subjects);
     this.msgs = meta.msgs;
     this.bytes = meta.bytes;
@@ -404,48 +425,53 @@ export class FileStore implements StreamStore {
     this.lastTs = meta.lastTs;
     this.nextBlockId = meta.nextBlockId;
     for (const b of meta.blocks) {
-      this.blocks.push({ ...b, fd: fs.openSync(join(this.msgDir, blockName(b.id)), 'r+'), written: b.size, buf: null, lastRead: 0 });
+      const fd = fs.openSync(join(this.msgDir, blockName(b.id)), 'r+');
+      this.blocks.push({ ...b, fd, written: b.size, buf: null, lastRead: 0, indexed: false });
+      this.lazy++;
     }
     const last = this.blocks[this.blocks.length - 1];
-    if (last === undefined || last.size >= this.blockSize) {
-      this.newBlock();
-    } else {
-      this.wb = last;
-      this.wb.buf = this.growBuf(fs.readFileSync(join(this.msgDir, blockName(last.id))), last.size, 0);
-    }
+    // The last block becomes the write block; it is read when the first record is appended.
+    if (last === undefined || last.size >= this.blockSize) this.newBlock();
+    else this.wb = last;
     this.scheduleAge();
     return true;
   }
 
-  /** Writes the index file (on stop): state, blocks, subject table, then the index arrays. */
+  /** Writes the index file (on stop): state, blocks, subject table, then the live bits. */
   private writeIndexFile(): void {
-    const idxBase = Math.max(this.idx.base, this.blocks[0]?.base ?? this.idx.base);
     const meta: IndexMeta = {
       msgs: this.msgs,
       bytes: this.bytes,
       firstSeq: this.firstSeq,
+      firstTs: this.msgs > 0 ? this.tsOf(this.firstSeq) : 0,
       lastSeq: this.lastSeq,
       lastTs: this.lastTs,
-      idxBase,
       nextBlockId: this.nextBlockId,
       blocks: this.blocks.map((b) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta })),
       subjects: this.subj.snapshot(),
     };
     const json = Buffer.from(JSON.stringify(meta));
-    const n = Math.max(0, this.lastSeq + 1 - idxBase);
-    let at = 16 + json.length;
-    at += (8 - (at % 8)) % 8;
-    const out = Buffer.alloc(at + n * INDEX_SLOT);
+    const first = this.firstSeq;
+    const n = Math.max(0, this.lastSeq + 1 - first);
+    const out = Buffer.alloc(16 + json.length + ((n + 7) >>> 3));
     out.writeUInt32LE(INDEX_MAGIC, 0);
     out.writeUInt32LE(json.length, 8);
     json.copy(out, 16);
-    const i0 = idxBase - this.idx.base;
-    const view = (a: Uint8Array | Uint32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset + i0 * a.BYTES_PER_ELEMENT, n * a.BYTES_PER_ELEMENT);
-    view(this.idx.ts).copy(out, at);
-    view(this.idx.sid).copy(out, at + n * 8);
-    view(this.idx.off).copy(out, at + n * 12);
-    view(this.idx.size).copy(out, at + n * 16);
-    view(this.idx.hdr).copy(out, at + n * 20);
+    const bits = 16 + json.length;
+    const sid = this.idx.sid;
+    const ib = this.idx.base;
+    let k = this.blocks.length > 0 ? this.blockIndex(first) : -1;
+    for (let s = first; s <= this.lastSeq; ) {
+      // Block by block: an indexed block's live messages are in the index, another's in the bits it was opened with.
+      const b = k >= 0 ? this.blocks[k] : undefined;
+      const next = this.blocks[k + 1];
+      const end = next === undefined ? this.lastSeq : Math.min(this.lastSeq, next.base - 1);
+      const known = b === undefined || b.indexed || s < b.base;
+      for (; s <= end; s++) {
+        if (known ? sid[s - ib] !== 0 : this.liveBit(s)) out[bits + ((s - first) >>> 3)] |= 1 << ((s - first) & 7);
+      }
+      k++;
+    }
     out.writeUInt32LE(crc32(out, 8, out.length), 4);
     const path = join(this.dir, INDEX_FILE);
     const fd = fs.openSync(path + '.tmp', 'w');
@@ -458,13 +484,257 @@ export class FileStore implements StreamStore {
     fs.renameSync(path + '.tmp', path);
   }
 
+  /** The index file's live bit of `seq` (lazy > 0 only). */
+  private liveBit(seq: number): boolean {
+    return bitSet(this.liveBits as Uint8Array, this.liveBase, seq);
+  }
+
+  /** The index of the block holding `seq` (the first block when seq is below every base; blocks non-empty). */
+  private blockIndex(seq: number): number {
+    const bl = this.blocks;
+    let lo = 0;
+    let hi = bl.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bl[mid].base <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Indexes the block of `seq` if it is not yet (the store was opened from the index file). */
+  private need(seq: number): void {
+    if (this.lazy === 0) return;
+    const b = this.blockOf(seq);
+    if (b !== null && !b.indexed) this.indexNow(b);
+  }
+
+  /** Indexes every block holding a sequence of [from, to] that is not yet. */
+  private needRange(from: number, to: number): void {
+    if (this.lazy === 0 || this.blocks.length === 0 || from > to) return;
+    for (let k = this.blockIndex(from); k < this.blocks.length && this.blocks[k].base <= to; k++) {
+      const b = this.blocks[k];
+      if (!b.indexed) this.indexNow(b);
+    }
+  }
+
+  /** The time of the message at `seq` (live), indexing its block when needed. */
+  private tsOf(seq: number): number {
+    if (this.lazy > 0) {
+      const b = this.blockOf(seq);
+      if (b !== null && !b.indexed) {
+        if (seq === this.firstTsSeq) return this.firstTsHint;
+        this.indexNow(b);
+      }
+    }
+    return this.idx.ts[seq - this.idx.base];
+  }
+
+  private indexNow(b: Block): void {
+    const lost = this.indexBlock(b);
+    if (lost.length > 0) this.lost(lost);
+  }
+
+  /**
+   * Reads a block of a store opened from the index file and puts its live messages (those whose
+   * live bit is set) in the index; every record is checked against its checksum. Returns the
+   * live sequences it did not find whole (changed on disk since the index file was written).
+   */
+  private indexBlock(b: Block): number[] {
+    const bits = this.liveBits as Uint8Array;
+    const lb = this.liveBase;
+    b.indexed = true;
+    if (--this.lazy === 0) this.liveBits = null;
+    const data = this.readBlock(b);
+    const k = this.blocks.indexOf(b);
+    const next = this.blocks[k + 1];
+    const end = next === undefined ? this.lastSeq : next.base - 1;
+    const ib = this.idx.base;
+    const sid = this.idx.sid;
+    let found = 0;
+    let prevSubject = '';
+    let prevId = 0;
+    for (let at = BLOCK_HDR; at < data.length; ) {
+      const len = checkRecord(data, at, data.length);
+      if (len === 0) {
+        // Damaged: skipped by its length when that is sane (its message, if live, is reported lost).
+        const claimed = data.length - at >= 4 ? data.readUInt32LE(at) : 0;
+        if (claimed < REC_HDR || claimed > data.length - at) break;
+        at += claimed;
+        continue;
+      }
+      const seq = recSeq(data, at);
+      const kind = recKind(data, at);
+      if (seq >= b.base && seq <= end && seq >= ib && (kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED)) {
+        this.idx.ts[seq - ib] = recTs(data, at);
+        const live = kind === KIND_MSG && seq >= this.firstSeq && bitSet(bits, lb, seq);
+        if (live && sid[seq - ib] === 0) {
+          const sl = recSubjLen(data, at);
+          const body = recBody(data, at);
+          if (prevId === 0 || !subjectEqualsBytes(prevSubject, data, body, body + sl)) {
+            prevSubject = data.toString('latin1', body, body + sl);
+            prevId = this.subj.id(prevSubject);
+          }
+          if (prevId !== 0 && this.subj.msgs[prevId] > 0) {
+            sid[seq - ib] = prevId;
+            this.idx.off[seq - ib] = at;
+            this.idx.size[seq - ib] = len - REC_EXTRA;
+            found++;
+          }
+        }
+      }
+      at += len;
+    }
+    if (b === this.wb) b.buf = this.growBuf(data, b.size, 0);
+    else {
+      b.buf = data;
+      this.cachePut(b);
+    }
+    if (found === b.live) return [];
+    const lost: number[] = [];
+    for (let s = Math.max(b.base, this.firstSeq); s <= end; s++) {
+      if (sid[s - ib] === 0 && bitSet(bits, lb, s)) lost.push(s);
+    }
+    return lost;
+  }
+
+  /** A block's bytes as on disk. */
+  private readBlock(b: Block): Buffer {
+    const buf = Buffer.allocUnsafe(b.size);
+    let got = 0;
+    while (got < b.size) {
+      const n = fs.readSync(b.fd, buf, got, b.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  }
+
+  /**
+   * Live messages of the index file that a block no longer holds whole (changed on disk since the
+   * clean stop): logged, removed (a tombstone each) and never served. Their subjects and sizes
+   * are not known without their records, so every block is indexed and the counts are taken
+   * again from the index; the listeners hear of each (with its subject when the counts tell it).
+   */
+  private lost(seqs: number[]): void {
+    for (const b of this.blocks) if (!b.indexed) for (const s of this.indexBlock(b)) seqs.push(s);
+    const before = this.subj.msgs.slice();
+    this.recount();
+    let subject = '';
+    let dropped = 0;
+    for (let id = 1; id < before.length; id++) {
+      const d = before[id] - (this.subj.names[id] === '' ? 0 : this.subj.msgs[id]);
+      if (d > 0) {
+        dropped++;
+        subject = this.subj.names[id] !== '' ? this.subj.names[id] : subject;
+      }
+    }
+    for (const s of seqs) {
+      const b = this.blockOf(s);
+      this.log(`block ${join(this.msgDir, blockName(b?.id ?? 0))}: message ${s} is corrupt on disk (checksum mismatch or missing since the index file was written), removed`);
+      if (b !== null) b.dead++;
+      if (s > this.firstSeq) this.appendMeta(KIND_TOMB, s);
+    }
+    for (const s of seqs) for (const l of this.listeners) l(s, dropped === 1 ? subject : '');
+  }
+
+  /**
+   * Takes the counts again from the index (every block indexed): messages, bytes, the blocks'
+   * live messages, the subjects' counts, first and last, and the first sequence.
+   */
+  private recount(): void {
+    const st = this.subj;
+    for (let id = 1; id < st.names.length; id++) st.msgs[id] = st.first[id] = st.last[id] = 0;
+    for (const b of this.blocks) b.live = b.liveBytes = 0;
+    this.msgs = this.bytes = 0;
+    const sid = this.idx.sid;
+    const ib = this.idx.base;
+    let first = 0;
+    let k = 0;
+    for (let s = Math.max(this.firstSeq, ib); s <= this.lastSeq; s++) {
+      const id = sid[s - ib];
+      if (id === 0) continue;
+      while (k + 1 < this.blocks.length && this.blocks[k + 1].base <= s) k++;
+      const b = this.blocks[k];
+      b.live++;
+      b.liveBytes += this.recLen(s - ib);
+      this.msgs++;
+      this.bytes += this.idx.size[s - ib];
+      if (first === 0) first = s;
+      if (st.msgs[id]++ === 0) st.first[id] = s;
+      st.last[id] = s;
+    }
+    for (const id of [...this.subjIdsWithoutMsgs()]) st.release(id);
+    const nf = first === 0 ? this.lastSeq + 1 : first;
+    if (nf !== this.firstSeq) {
+      this.firstSeq = nf;
+      this.firstDirty = true;
+      this.scheduleFlush();
+    }
+  }
+
+  /**
+   * The first sequence in [s, end] holding a live message that `mask` (a filter's mask over
+   * subject ids, when not null) or `id` (a subject id; 0 = any) selects, or 0. Indexes the blocks
+   * it passes through that are not indexed yet.
+   */
+  private scanFwd(s: number, end: number, id: number, mask: Uint8Array | null): number {
+    if (s < this.idx.base) s = this.idx.base;
+    while (s <= end) {
+      let stop = end;
+      if (this.lazy > 0 && this.blocks.length > 0) {
+        const k = this.blockIndex(s);
+        const b = this.blocks[k];
+        const next = this.blocks[k + 1];
+        if (s < b.base) stop = Math.min(end, b.base - 1);
+        else {
+          if (!b.indexed) this.indexNow(b);
+          if (next !== undefined) stop = Math.min(end, next.base - 1);
+        }
+      }
+      const sid = this.idx.sid;
+      const ib = this.idx.base;
+      if (mask !== null) {
+        for (; s <= stop; s++) if (mask[sid[s - ib]] === 1) return s;
+      } else if (id !== 0) {
+        for (; s <= stop; s++) if (sid[s - ib] === id) return s;
+      } else {
+        for (; s <= stop; s++) if (sid[s - ib] !== 0) return s;
+      }
+    }
+    return 0;
+  }
+
+  /** The last sequence in [start, s] holding a live message of subject `id` (0 = any), or 0; indexes as scanFwd. */
+  private scanBack(s: number, start: number, id: number): number {
+    if (start < this.idx.base) start = this.idx.base;
+    while (s >= start) {
+      let stop = start;
+      if (this.lazy > 0 && this.blocks.length > 0) {
+        const b = this.blocks[this.blockIndex(s)];
+        if (s >= b.base) {
+          if (!b.indexed) this.indexNow(b);
+          stop = Math.max(start, b.base);
+        }
+      }
+      const sid = this.idx.sid;
+      const ib = this.idx.base;
+      if (id !== 0) {
+        for (; s >= stop; s--) if (sid[s - ib] === id) return s;
+      } else {
+        for (; s >= stop; s--) if (sid[s - ib] !== 0) return s;
+      }
+    }
+    return 0;
+  }
+
   private *subjIdsWithoutMsgs(): IterableIterator<number> {
     for (let id = 1; id < this.subj.names.length; id++) if (this.subj.msgs[id] === 0 && this.subj.names[id] !== '') yield id;
   }
 
   /** The record length of the indexed message at slot `i` (its accounted size, less the header length field nats-server counts). */
   private recLen(i: number): number {
-    return this.idx.size[i] + REC_EXTRA - HDR_OVERHEAD * this.idx.hdr[i];
+    return this.idx.size[i] + REC_EXTRA;
   }
 
   /** Recovery only: forgets an indexed message (duplicate, tombstoned or below the floor). */
@@ -533,7 +803,7 @@ export class FileStore implements StreamStore {
     }
     this.nextBlockId++;
     this.dirtyFds.add(fd);
-    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false };
+    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true };
     this.blocks.push(b);
     this.wb = b;
     return true;
@@ -541,20 +811,14 @@ export class FileStore implements StreamStore {
 
   /** The whole block in memory (loaded into the LRU when it is not). */
   private blockData(b: Block): Buffer {
+    if (!b.indexed) this.indexNow(b); // reads it, checks every record
     if (b === this.wb) return b.buf as Buffer;
     if (b.buf !== null) {
       this.cache.delete(b);
       this.cache.set(b, true);
       return b.buf;
     }
-    const buf = Buffer.allocUnsafe(b.size);
-    let got = 0;
-    while (got < b.size) {
-      const n = fs.readSync(b.fd, buf, got, b.size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    b.buf = buf.subarray(0, got);
+    b.buf = this.readBlock(b);
     this.cachePut(b);
     this.verifyBlock(b);
     return b.buf;
@@ -843,10 +1107,7 @@ export class FileStore implements StreamStore {
 
   /** The sequence of the message on subject id `id` before `seq` (one exists). */
   private prevOf(id: number, seq: number): number {
-    const sid = this.idx.sid;
-    let s = seq - 1;
-    while (sid[s - this.idx.base] !== id) s--;
-    return s;
+    return this.scanBack(seq - 1, this.firstSeq, id);
   }
 
   /**
@@ -855,6 +1116,7 @@ export class FileStore implements StreamStore {
    * is buffered is written first (never the reserved room: the caller fills it after).
    */
   private reserve(len: number): number {
+    if (!this.wb.indexed) this.indexNow(this.wb);
     let b = this.wb;
     if (b.size + len > this.blockSize && b.size > BLOCK_HDR) {
       if (!this.newBlock()) return -1;
@@ -877,6 +1139,7 @@ export class FileStore implements StreamStore {
 
   /** reserve() without rolling the write block to a new base (meta records fit any block). */
   private reserveMeta(): number {
+    if (!this.wb.indexed) this.indexNow(this.wb);
     const b = this.wb;
     b.buf = this.growBuf(b.buf as Buffer, b.size, REC_HDR);
     const at = b.size;
@@ -911,18 +1174,19 @@ export class FileStore implements StreamStore {
       }
       if (lim.maxMsgs > 0 && this.msgs >= lim.maxMsgs && !asl) return 'maximum messages exceeded';
       if (lim.maxBytes > 0 && this.bytes + dataLen >= lim.maxBytes) {
+        if (asl) this.need(this.subj.first[id0]);
         if (!asl || this.idx.size[this.subj.first[id0] - this.idx.base] <= dataLen) return 'maximum bytes exceeded';
       }
     }
     if (subject.length > 0xffff) throw new Error('subject too long for the file store');
     const seq = this.lastSeq + 1;
     const size = fileStoreMsgSize(subject.length, hdr.length, msg.length);
-    const len = REC_HDR + subject.length + dataLen;
+    const len = recordLen(subject.length, hdr.length, msg.length);
     const at = this.reserve(len);
     if (at < 0) return 'insufficient resources';
     this.fresh = false;
     const buf = this.wb.buf as Buffer;
-    let w = at + REC_HDR;
+    let w = bodyAt(at, hdr.length);
     const sl = subject.length;
     if (sl <= 32) {
       for (let k = 0; k < sl; k++) buf[w + k] = subject.charCodeAt(k);
@@ -940,7 +1204,6 @@ export class FileStore implements StreamStore {
     this.idx.sid[i] = id;
     this.idx.off[i] = at;
     this.idx.size[i] = size;
-    this.idx.hdr[i] = hdr.length > 0 ? 1 : 0;
     this.idx.ts[i] = ts;
     this.wb.live++;
     this.wb.liveBytes += len;
@@ -975,6 +1238,7 @@ export class FileStore implements StreamStore {
   /** `hdr` and `msg` are views into the store's buffers: not to be modified; erase zeroes them. */
   load(seq: number): StoreMsg | null {
     if (seq < this.firstSeq || seq > this.lastSeq) return null;
+    this.need(seq);
     const i = seq - this.idx.base;
     const id = this.idx.sid[i];
     if (id === 0) return null;
@@ -1000,7 +1264,7 @@ export class FileStore implements StreamStore {
     const sl = recSubjLen(buf, at);
     const hl = recHdrLen(buf, at);
     const len = this.recLen(i);
-    const h = at + REC_HDR + sl;
+    const h = recBody(buf, at) + sl;
     return { subject: this.subj.names[id], hdr: buf.subarray(h, h + hl), msg: buf.subarray(h + hl, at + len), seq, ts: this.idx.ts[i] };
   }
 
@@ -1011,34 +1275,22 @@ export class FileStore implements StreamStore {
 
   /** The first live sequence >= start matching filter, or 0. */
   private nextMatch(filter: string, start: number): number {
-    let s = Math.max(start, this.firstSeq);
+    const s = Math.max(start, this.firstSeq);
     const last = this.lastSeq;
     if (s > last) return 0;
-    const sid = this.idx.sid;
-    const ib = this.idx.base;
-    if (filterIsAll(filter)) {
-      for (; s <= last; s++) if (sid[s - ib] !== 0) return s;
-      return 0;
-    }
+    if (filterIsAll(filter)) return this.scanFwd(s, last, 0, null);
     if (filterIsLiteral(filter)) {
       const id = this.subj.id(filter);
       if (id === 0 || this.subj.msgs[id] === 0) return 0;
-      if (s < this.subj.first[id]) s = this.subj.first[id];
-      const end = this.subj.last[id];
-      for (; s <= end; s++) if (sid[s - ib] === id) return s;
-      return 0;
+      return this.scanFwd(Math.max(s, this.subj.first[id]), this.subj.last[id], id, null);
     }
-    const mask = this.subj.mask(filter);
-    for (; s <= last; s++) if (mask[sid[s - ib]] === 1) return s;
-    return 0;
+    return this.scanFwd(s, last, 0, this.subj.mask(filter));
   }
 
   loadLast(subject: string): StoreMsg | null {
-    const sid = this.idx.sid;
-    const ib = this.idx.base;
     if (filterIsAll(subject)) {
-      for (let s = this.lastSeq; s >= this.firstSeq; s--) if (sid[s - ib] !== 0) return this.load(s);
-      return null;
+      const s = this.scanBack(this.lastSeq, this.firstSeq, 0);
+      return s === 0 ? null : this.load(s);
     }
     if (filterIsLiteral(subject)) {
       const id = this.subj.id(subject);
@@ -1058,6 +1310,7 @@ export class FileStore implements StreamStore {
   /** Removes a live message: index, counts, subject, its block, and the record of the removal. */
   private removeSeq(seq: number, erase: boolean): boolean {
     if (seq < this.firstSeq || seq > this.lastSeq) return false;
+    this.need(seq);
     const i = seq - this.idx.base;
     const id = this.idx.sid[i];
     if (id === 0) return false;
@@ -1075,15 +1328,9 @@ export class FileStore implements StreamStore {
     if (--st.msgs[id] === 0) {
       st.release(id);
     } else if (seq === st.first[id]) {
-      const sid = this.idx.sid;
-      let s = seq + 1;
-      while (sid[s - this.idx.base] !== id) s++;
-      st.first[id] = s;
+      st.first[id] = this.scanFwd(seq + 1, st.last[id], id, null);
     } else if (seq === st.last[id]) {
-      const sid = this.idx.sid;
-      let s = seq - 1;
-      while (sid[s - this.idx.base] !== id) s--;
-      st.last[id] = s;
+      st.last[id] = this.scanBack(seq - 1, st.first[id], id);
     }
     if (seq === this.firstSeq) {
       const s = this.msgs === 0 ? this.lastSeq + 1 : this.nextMatch('', seq + 1);
@@ -1152,6 +1399,8 @@ export class FileStore implements StreamStore {
       b.buf = null;
     }
     this.blocks = [];
+    this.lazy = 0;
+    this.liveBits = null;
     this.cache.clear();
     this.toCompact.clear();
     this.subj.clear();
@@ -1179,13 +1428,11 @@ export class FileStore implements StreamStore {
 
   seqFromTime(ts: number): number {
     if (this.msgs === 0) return this.lastSeq + 1;
-    const t = this.idx.ts;
-    const ib = this.idx.base;
     let lo = this.firstSeq;
     let hi = this.lastSeq + 1;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      if (t[mid - ib] >= ts) hi = mid;
+      if (this.tsOf(mid) >= ts) hi = mid;
       else lo = mid + 1;
     }
     const s = this.nextMatch('', lo);
@@ -1199,7 +1446,8 @@ export class FileStore implements StreamStore {
     const sid = this.idx.sid;
     const ib = this.idx.base;
     if (filterIsAll(filter)) {
-      if (s <= this.firstSeq) return { msgs: this.msgs, first: this.firstSeq, last: this.nextLastLive() };
+      if (s <= this.firstSeq) return { msgs: this.msgs, first: this.firstSeq, last: this.scanBack(this.lastSeq, this.firstSeq, 0) };
+      this.needRange(s, this.lastSeq);
       for (; s <= this.lastSeq; s++) {
         if (sid[s - ib] === 0) continue;
         if (out.first === 0) out.first = s;
@@ -1213,6 +1461,7 @@ export class FileStore implements StreamStore {
       if (id === 0 || this.subj.msgs[id] === 0) return out;
       if (s <= this.subj.first[id]) return { msgs: this.subj.msgs[id], first: this.subj.first[id], last: this.subj.last[id] };
       const end = this.subj.last[id];
+      this.needRange(s, end);
       for (; s <= end; s++) {
         if (sid[s - ib] !== id) continue;
         if (out.first === 0) out.first = s;
@@ -1229,19 +1478,15 @@ export class FileStore implements StreamStore {
       if (this.subj.first[id] < lo) lo = this.subj.first[id];
       if (this.subj.last[id] > hi) hi = this.subj.last[id];
     }
-    for (s = Math.max(s, lo); s <= hi; s++) {
+    s = Math.max(s, lo);
+    this.needRange(s, hi);
+    for (; s <= hi; s++) {
       if (mask[sid[s - ib]] !== 1) continue;
       if (out.first === 0) out.first = s;
       out.last = s;
       out.msgs++;
     }
     return out;
-  }
-
-  private nextLastLive(): number {
-    const sid = this.idx.sid;
-    for (let s = this.lastSeq; s >= this.firstSeq; s--) if (sid[s - this.idx.base] !== 0) return s;
-    return 0;
   }
 
   subjectsState(filter: string): Map<string, SimpleState> {
@@ -1259,6 +1504,7 @@ export class FileStore implements StreamStore {
 
   deleted(): number[] {
     const out: number[] = [];
+    this.needRange(this.firstSeq, this.lastSeq);
     const sid = this.idx.sid;
     for (let s = this.firstSeq + 1; s <= this.lastSeq; s++) if (sid[s - this.idx.base] === 0) out.push(s);
     return out;
@@ -1271,7 +1517,7 @@ export class FileStore implements StreamStore {
       msgs: this.msgs,
       bytes: this.bytes,
       firstSeq: this.fresh ? 0 : first,
-      firstTs: this.msgs > 0 ? this.idx.ts[first - this.idx.base] : 0,
+      firstTs: this.msgs > 0 ? this.tsOf(first) : 0,
       lastSeq: last,
       lastTs: this.lastTs,
       numSubjects: this.subj.count,
@@ -1297,6 +1543,7 @@ export class FileStore implements StreamStore {
   }
 
   private removeByLimit(seq: number): void {
+    this.need(seq);
     const subject = this.subj.names[this.idx.at(seq)];
     if (this.removeSeq(seq, false)) for (const l of this.listeners) l(seq, subject);
   }
@@ -1308,7 +1555,7 @@ export class FileStore implements StreamStore {
     }
     const maxAge = this.limits.maxAgeMs;
     if (maxAge <= 0 || this.msgs === 0 || this.closed) return;
-    const due = this.idx.ts[this.firstSeq - this.idx.base] + maxAge - Date.now();
+    const due = this.tsOf(this.firstSeq) + maxAge - Date.now();
     this.ageTimer = setTimeout(() => this.expire(), Math.max(1, due));
     this.ageTimer.unref();
   }
@@ -1316,7 +1563,7 @@ export class FileStore implements StreamStore {
   private expire(): void {
     this.ageTimer = null;
     const cut = Date.now() - this.limits.maxAgeMs;
-    while (this.msgs > 0 && this.idx.ts[this.firstSeq - this.idx.base] <= cut) this.removeByLimit(this.firstSeq);
+    while (this.msgs > 0 && this.tsOf(this.firstSeq) <= cut) this.removeByLimit(this.firstSeq);
     this.scheduleAge();
   }
 
@@ -1434,5 +1681,10 @@ export class FileStore implements StreamStore {
   /** Number of block files (tests: rollover, compaction). */
   blockCount(): number {
     return this.blocks.length;
+  }
+
+  /** Blocks whose messages are in the index (tests: a restart from the index file reads none until needed). */
+  indexedBlockCount(): number {
+    return this.blocks.length - this.lazy;
   }
 }
