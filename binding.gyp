@@ -6,7 +6,8 @@
         "native/binding.cc",
         "native/scanner.cc",
         "native/batcher.cc",
-        "native/mask.cc"
+        "native/mask.cc",
+        "native/crc32.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

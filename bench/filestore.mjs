@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, crc32Ts } from '../dist/jetstream/store/crc32.js';
+import { crc32, crc32Ts } from '../dist/util/crc32.js';
 import { FileStore } from '../dist/jetstream/store/file.js';
 
 const arg = (name, dflt) => {

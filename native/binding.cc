@@ -1,14 +1,16 @@
 // N-API registration for the tsnats addon (the only file that includes napi.h).
 // Exports: scan(buf, start, end, maxControlLine, out) -> int, writeMsgs(dst, dstOff, src, recs,
 // firstRec, count, sid, headers, state) -> int, unmask(buf, offset, length, mask) -> undefined,
-// layoutVersion, recStride, layout {NAME: value}.
-// Signatures and semantics: src/protocol/scanner.ts, src/protocol/batcher.ts, src/protocol/unmask.ts.
+// crc32(buf, start, end) -> number, layoutVersion, recStride, layout {NAME: value}.
+// Signatures and semantics: src/protocol/scanner.ts, src/protocol/batcher.ts, src/protocol/unmask.ts,
+// src/util/crc32.ts.
 // The hot functions use the C API directly: no exceptions, no heap allocation per call (the
 // node-addon-api CallbackInfo allocates for more than 6 arguments). They never throw: wrong
 // argument types make them return 0. No state is kept (the addon is safe in worker threads).
 #include <napi.h>
 
 #include "batcher.h"
+#include "crc32.h"
 #include "layout.h"
 #include "mask.h"
 #include "scanner.h"
@@ -118,6 +120,23 @@ napi_value Unmask(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// crc32(buf, start, end): the CRC-32 of buf[start, end) (an unsigned number), or -1 unless
+// 0 <= start <= end <= buf.length (as the TS twin).
+napi_value Crc32(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3) return Int(env, -1);
+  uint8_t* buf = nullptr;
+  size_t len = 0;
+  if (!GetU8(env, argv[0], &buf, &len)) return Int(env, -1);
+  const int32_t start = GetI32(env, argv[1]);
+  const int32_t end = GetI32(env, argv[2]);
+  if (start < 0 || end < start || static_cast<size_t>(end) > len) return Int(env, -1);
+  napi_value out;
+  napi_create_uint32(env, tsnats::Crc32(buf + start, static_cast<size_t>(end - start)), &out);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_value fn;
   napi_create_function(env, "scan", NAPI_AUTO_LENGTH, Scan, nullptr, &fn);
@@ -126,6 +145,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeMsgs", Napi::Value(env, fn));
   napi_create_function(env, "unmask", NAPI_AUTO_LENGTH, Unmask, nullptr, &fn);
   exports.Set("unmask", Napi::Value(env, fn));
+  napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, Crc32, nullptr, &fn);
+  exports.Set("crc32", Napi::Value(env, fn));
 
   exports.Set("layoutVersion", Napi::Number::New(env, tsnats::LAYOUT_VERSION));
   exports.Set("recStride", Napi::Number::New(env, tsnats::REC_STRIDE));

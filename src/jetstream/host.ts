@@ -6,6 +6,7 @@
 
 import type { Account, Subscription } from '../accounts/account.js';
 import type { ServerOptions } from '../config/types.js';
+import type { Crc32Fn } from '../util/crc32.js';
 
 /** What JetStream needs from the server. */
 export interface JetStreamHost {
@@ -27,6 +28,8 @@ export interface JetStreamHost {
    * instead of `subject` (a consumer delivers to an inbox under the message's own subject).
    */
   publish(acc: Account, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
+  /** The file store's record checksum: the server's twin (Implementation.crc32); absent, the TS path's. */
+  readonly crc32?: Crc32Fn;
 }
 
 /** nats-server's JSzOptions: what /jsz asks for (`consumers` implies `streams`, `streams` implies `accounts`). */

@@ -18,7 +18,7 @@ import { Stream, type OriginLookup, type StreamOwner } from './stream.js';
 import { Consumer } from './consumer.js';
 import { Sourcing } from './sourcing.js';
 import { MemoryStore } from './store/memory.js';
-import { DEFAULT_SYNC_INTERVAL_MS, FileStore } from './store/file.js';
+import { DEFAULT_SYNC_INTERVAL_MS, FileStore, type FileStoreOptions } from './store/file.js';
 import type { FileConsumerStore } from './store/file-consumer.js';
 import type { ConsumerConfig } from './json.js';
 
@@ -225,10 +225,10 @@ export class JsAccount {
     return stream;
   }
 
-  private storeOptions(): { syncIntervalMs: number; log: (text: string) => void } {
+  private storeOptions(): FileStoreOptions {
     // sync_interval unset (0): the store's default (2 min, nats-server's).
     const sync = this.js.config.syncIntervalMs;
-    return { syncIntervalMs: sync > 0 ? sync : DEFAULT_SYNC_INTERVAL_MS, log: (text) => this.js.host.log('WRN', `JetStream file store: ${text}`) };
+    return { syncIntervalMs: sync > 0 ? sync : DEFAULT_SYNC_INTERVAL_MS, log: (text) => this.js.host.log('WRN', `JetStream file store: ${text}`), crc32: this.js.host.crc32 };
   }
 
   /** Writes a file stream's meta.inf (its config and created time); memory streams have none. */

@@ -1,4 +1,4 @@
-// The only file that loads a .node: picks the native scanner/batcher/unmask or their TS twins.
+// The only file that loads a .node: picks the native scanner/batcher/unmask/crc32 or their TS twins.
 //
 // Mode: TSNATS_NATIVE (read once) or the `--native` CLI flag passed as `mode`:
 //   off      never loads the addon; TS path.
@@ -24,10 +24,13 @@ import { writeMsgs as tsWriteMsgs, type WriteMsgsFn } from '../protocol/batcher.
 import type { Implementation } from '../protocol/implementation.js';
 import { scan as tsScan, type ScanFn } from '../protocol/scanner.js';
 import { unmask as tsUnmask, type UnmaskFn } from '../protocol/unmask.js';
+import { crc32 as tsCrc32, crc32Ts, type Crc32Fn } from '../util/crc32.js';
 
 export type { ScanFn, UnmaskFn, WriteMsgsFn };
 
 export type NativeMode = 'off' | 'auto' | 'require';
+/** Ranges at least this long go to the addon's CRC-32 (measured: below it the TS loop is as quick as the call). */
+const NATIVE_CRC_FROM = 64;
 export const NATIVE_MODES: readonly NativeMode[] = ['off', 'auto', 'require'];
 
 
@@ -44,6 +47,7 @@ interface Addon {
   scan: ScanFn;
   writeMsgs: WriteMsgsFn;
   unmask: UnmaskFn;
+  crc32: Crc32Fn;
   layoutVersion: number;
   recStride: number;
   layout?: Record<string, number>;
@@ -54,6 +58,7 @@ export const tsImplementation: Implementation = Object.freeze({
   scan: tsScan,
   writeMsgs: tsWriteMsgs,
   unmask: tsUnmask,
+  crc32: tsCrc32,
 });
 
 /** Parses a mode string; throws on anything but off|auto|require. */
@@ -187,8 +192,8 @@ export function loadAddon(path: string): Implementation {
   if (addon.recStride !== layout.REC_STRIDE) {
     throw new Error(`native addon record stride ${String(addon.recStride)} != ${layout.REC_STRIDE}`);
   }
-  if (typeof addon.scan !== 'function' || typeof addon.writeMsgs !== 'function' || typeof addon.unmask !== 'function') {
-    throw new Error('native addon does not export scan/writeMsgs/unmask (rebuild with npm run build:native)');
+  if (typeof addon.scan !== 'function' || typeof addon.writeMsgs !== 'function' || typeof addon.unmask !== 'function' || typeof addon.crc32 !== 'function') {
+    throw new Error('native addon does not export scan/writeMsgs/unmask/crc32 (rebuild with npm run build:native)');
   }
   const consts = layout as unknown as Record<string, unknown>;
   for (const [name, value] of Object.entries(addon.layout ?? {})) {
@@ -196,7 +201,10 @@ export function loadAddon(path: string): Implementation {
       throw new Error(`native addon constant ${name}=${value} != layout.ts ${String(consts[name])}`);
     }
   }
-  return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs, unmask: addon.unmask });
+  const native = addon.crc32;
+  // Short ranges (a record of a small message) cost less in the TS loop than a call into the addon.
+  const crc32: Crc32Fn = (buf, start, end) => (end - start < NATIVE_CRC_FROM ? crc32Ts(buf, start, end) : native(buf, start, end));
+  return Object.freeze({ name: 'native', scan: addon.scan, writeMsgs: addon.writeMsgs, unmask: addon.unmask, crc32 });
 }
 
 /** The native twin; throws the load errors if no addon is available or all are mismatched. */

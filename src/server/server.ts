@@ -503,6 +503,7 @@ export class Server implements ClientHost {
       hasConfiguredAccounts: () => this.opts.accounts.length > 0,
       addSub: (acc, sub) => this.addSub(acc, sub),
       removeSub: (acc, sub) => this.removeSub(acc, sub),
+      crc32: this.impl.crc32,
       publish: (acc, subject, reply, hdrLen, payload, frame) => {
         this.beginDelivery();
         try {

@@ -10,7 +10,7 @@
 // All numbers little endian, unaligned. The payload length is what is left of `length`. A record
 // is 27 bytes + subject + payload without headers, 31 + subject + headers + payload with them:
 // always nats-server's accounted size (fileStoreMsgSize) - 3.
-import { crc32 } from './crc32.js';
+import type { Crc32Fn } from '../../util/crc32.js';
 
 export const BLOCK_MAGIC = 0x424e5354; // 'TSNB' read as a little-endian u32
 export const BLOCK_VERSION = 2;
@@ -64,8 +64,8 @@ export function readBlockHeader(buf: Buffer): number {
 /** Where the subject of a record starts, once its header is written (recBody): after the header length field when it has one. */
 export const bodyAt = (at: number, hdrLen: number): number => at + REC_HDR + (hdrLen > 0 ? HDR_OVERHEAD : 0);
 
-/** Writes a record header at `at` (the body is already in place at bodyAt) and seals it with its checksum. */
-export function sealRecord(buf: Buffer, at: number, len: number, seq: number, ts: number, kind: number, subjLen: number, hdrLen: number): void {
+/** Writes a record header at `at` (the body is already in place at bodyAt) and seals it with its checksum (`crc`). */
+export function sealRecord(buf: Buffer, at: number, len: number, seq: number, ts: number, kind: number, subjLen: number, hdrLen: number, crc: Crc32Fn): void {
   buf.writeUInt32LE(len, at);
   buf.writeDoubleLE(seq, at + 8);
   buf.writeDoubleLE(ts, at + 16);
@@ -73,14 +73,14 @@ export function sealRecord(buf: Buffer, at: number, len: number, seq: number, ts
   buf[at + 25] = subjLen & 0xff;
   buf[at + 26] = subjLen >>> 8;
   if (hdrLen > 0) buf.writeUInt32LE(hdrLen, at + REC_HDR);
-  buf.writeUInt32LE(crc32(buf, at + 8, at + len), at + 4);
+  buf.writeUInt32LE(crc(buf, at + 8, at + len), at + 4);
 }
 
 /**
- * Checks the record at `at` in buf[0, end): its length is sane and its checksum matches.
+ * Checks the record at `at` in buf[0, end): its length is sane and its checksum (`crc`) matches.
  * Returns the record length, or 0 when it is not a whole good record.
  */
-export function checkRecord(buf: Buffer, at: number, end: number): number {
+export function checkRecord(buf: Buffer, at: number, end: number, crc: Crc32Fn): number {
   if (end - at < REC_HDR) return 0;
   const len = buf.readUInt32LE(at);
   if (len < REC_HDR || len > end - at) return 0;
@@ -89,7 +89,7 @@ export function checkRecord(buf: Buffer, at: number, end: number): number {
   if (k & HAS_HDR) {
     if (len < REC_HDR + HDR_OVERHEAD || REC_HDR + HDR_OVERHEAD + recSubjLen(buf, at) + buf.readUInt32LE(at + REC_HDR) > len) return 0;
   } else if (REC_HDR + recSubjLen(buf, at) > len) return 0;
-  if (buf.readUInt32LE(at + 4) !== crc32(buf, at + 8, at + len)) return 0;
+  if (buf.readUInt32LE(at + 4) !== crc(buf, at + 8, at + len)) return 0;
   return len;
 }
 

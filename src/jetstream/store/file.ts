@@ -52,7 +52,7 @@ import {
 import { SeqIndex, SubjectTable, filterIsAll, filterIsLiteral } from './file-index.js';
 import { FileConsumerStore } from './file-consumer.js';
 import { subjectEqualsBytes } from '../../subjects/subject.js';
-import { crc32 } from './crc32.js';
+import { crc32, type Crc32Fn } from '../../util/crc32.js';
 
 export interface FileStoreOptions {
   /** A block is closed and a new one started past this many bytes (default 8 MiB, as nats-server for limits streams). */
@@ -63,6 +63,8 @@ export interface FileStoreOptions {
   cacheBlocks?: number;
   /** Where recovery and I/O problems are reported (torn tails, corrupt records, write errors). */
   log?: (text: string) => void;
+  /** The records' checksum: the server's twin (Implementation.crc32); default the TS path's. */
+  crc32?: Crc32Fn;
 }
 
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
@@ -148,6 +150,7 @@ export class FileStore implements StreamStore {
   private readonly syncIntervalMs: number;
   private readonly cacheBlocks: number;
   private readonly log: (text: string) => void;
+  private readonly crc: Crc32Fn;
 
   private blocks: Block[] = [];
   private wb!: Block;
@@ -205,6 +208,7 @@ export class FileStore implements StreamStore {
     this.syncIntervalMs = o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
     this.cacheBlocks = o.cacheBlocks ?? 4;
     this.log = o.log ?? ((text) => process.stderr.write(`[filestore] ${text}\n`));
+    this.crc = o.crc32 ?? crc32;
   }
 
   /** Opens (creating when absent) the store in `dir` and recovers its state from the blocks. */
@@ -262,7 +266,7 @@ export class FileStore implements StreamStore {
       if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
       let at = BLOCK_HDR;
       while (at < data.length) {
-        const len = checkRecord(data, at, data.length);
+        const len = checkRecord(data, at, data.length, this.crc);
         if (len === 0) {
           const claimed = data.length - at >= 4 ? data.readUInt32LE(at) : 0;
           if (isLast) {
@@ -390,7 +394,7 @@ export class FileStore implements StreamStore {
       this.log(`index file ${path}: ${why}, rebuilding from the blocks`);
       return false;
     };
-    if (data.length < 16 || data.readUInt32LE(0) !== INDEX_MAGIC || data.readUInt32LE(4) !== crc32(data, 8, data.length)) return stale('checksum mismatch');
+    if (data.length < 16 || data.readUInt32LE(0) !== INDEX_MAGIC || data.readUInt32LE(4) !== this.crc(data, 8, data.length)) return stale('checksum mismatch');
     const jsonLen = data.readUInt32LE(8);
     let meta: IndexMeta;
     try {
@@ -472,7 +476,7 @@ export class FileStore implements StreamStore {
       }
       k++;
     }
-    out.writeUInt32LE(crc32(out, 8, out.length), 4);
+    out.writeUInt32LE(this.crc(out, 8, out.length), 4);
     const path = join(this.dir, INDEX_FILE);
     const fd = fs.openSync(path + '.tmp', 'w');
     try {
@@ -555,7 +559,7 @@ export class FileStore implements StreamStore {
     let prevSubject = '';
     let prevId = 0;
     for (let at = BLOCK_HDR; at < data.length; ) {
-      const len = checkRecord(data, at, data.length);
+      const len = checkRecord(data, at, data.length, this.crc);
       if (len === 0) {
         // Damaged: skipped by its length when that is sane (its message, if live, is reported lost).
         const claimed = data.length - at >= 4 ? data.readUInt32LE(at) : 0;
@@ -848,7 +852,7 @@ export class FileStore implements StreamStore {
       const i = s - ib;
       if (this.idx.sid[i] === 0) continue;
       const at = this.idx.off[i];
-      const len = checkRecord(buf, at, buf.length);
+      const len = checkRecord(buf, at, buf.length, this.crc);
       if (len !== this.recLen(i) || recSeq(buf, at) !== s || recKind(buf, at) !== KIND_MSG) bad.push(s);
     }
     this.corrupt(b, bad);
@@ -886,7 +890,7 @@ export class FileStore implements StreamStore {
     const next = this.blocks[this.blocks.indexOf(b) + 1];
     const end = next === undefined ? Infinity : next.base;
     for (let at = BLOCK_HDR; at < b.size; ) {
-      const len = checkRecord(buf, at, b.size);
+      const len = checkRecord(buf, at, b.size, this.crc);
       if (len === 0) break;
       if (recKind(buf, at) === KIND_TOMB) {
         const t = recSeq(buf, at);
@@ -1133,7 +1137,7 @@ export class FileStore implements StreamStore {
 
   private appendMeta(kind: number, seq: number): void {
     const at = this.reserveMeta();
-    sealRecord(this.wb.buf as Buffer, at, REC_HDR, seq, kind === KIND_TOMB ? 0 : this.lastTs, kind, 0, 0);
+    sealRecord(this.wb.buf as Buffer, at, REC_HDR, seq, kind === KIND_TOMB ? 0 : this.lastTs, kind, 0, 0, this.crc);
     if (kind !== KIND_SKIP) this.wb.meta = true;
   }
 
@@ -1196,7 +1200,7 @@ export class FileStore implements StreamStore {
     }
     w = copyInto(hdr, buf, w);
     copyInto(msg, buf, w);
-    sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdr.length);
+    sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdr.length, this.crc);
 
     const id = this.subj.intern(subject);
     this.idx.ensure(seq, this.firstSeq);
@@ -1255,7 +1259,7 @@ export class FileStore implements StreamStore {
       const len = this.recLen(i);
       buf = Buffer.allocUnsafe(len);
       const got = fs.readSync(b.fd, buf, 0, len, at);
-      if (got !== len || checkRecord(buf, 0, len) !== len || recSeq(buf, 0) !== seq || recKind(buf, 0) !== KIND_MSG) {
+      if (got !== len || checkRecord(buf, 0, len, this.crc) !== len || recSeq(buf, 0) !== seq || recKind(buf, 0) !== KIND_MSG) {
         this.corrupt(b, [seq]);
         return null;
       }
@@ -1350,7 +1354,7 @@ export class FileStore implements StreamStore {
     const buf = inMemory ? (b.buf as Buffer) : Buffer.alloc(len);
     const o = inMemory ? at : 0;
     buf.fill(0, o + REC_HDR, o + len);
-    sealRecord(buf, o, len, seq, ts, KIND_ERASED, 0, 0);
+    sealRecord(buf, o, len, seq, ts, KIND_ERASED, 0, 0, this.crc);
     if (b === this.wb && at >= b.written) return;
     try {
       fs.writeSync(b.fd, buf, o, len, at);

@@ -1,7 +1,8 @@
 // CRC-32 (IEEE 802.3, the polynomial of zlib, gzip and PNG) over a byte range, for the file
-// store's per-record checksum. Short ranges use the TS table loop (no view, no call into C++);
-// long ones use zlib.crc32 (Node >= 20.15), which is many times faster per byte. Both give the
-// same value: the TS loop is the twin a native path can be checked against.
+// store's per-record checksum. crc32Ts is the TS twin of the addon's crc32 (native/crc32.cc);
+// crc32 is the TS path's choice: short ranges in the TS table loop (no view, no call into C++),
+// long ones through zlib.crc32 (Node >= 20.15), many times faster per byte. All give the same
+// value (test/crc32.test.ts); the native path's choice is in src/native/load.ts.
 import * as zlib from 'node:zlib';
 
 // Slice-by-8 tables: T[k * 256 + n] is the CRC of byte n followed by k zero bytes.
@@ -15,8 +16,15 @@ for (let n = 0; n < 256; n++) {
   for (let k = 1; k < 8; k++) T[k * 256 + n] = T[(T[(k - 1) * 256 + n] & 0xff)] ^ (T[(k - 1) * 256 + n] >>> 8);
 }
 
-/** The TS loop (slice-by-8): CRC-32 of buf[start, end). Allocates nothing. */
+/**
+ * A checksum over buf[start, end): the CRC-32 as an unsigned number, or -1 unless
+ * 0 <= start <= end <= buf.length.
+ */
+export type Crc32Fn = (buf: Uint8Array, start: number, end: number) => number;
+
+/** The TS loop (slice-by-8): CRC-32 of buf[start, end) (Crc32Fn). Allocates nothing. */
 export function crc32Ts(buf: Uint8Array, start: number, end: number): number {
+  if (!(start >= 0 && start <= end && end <= buf.length)) return -1;
   let c = -1;
   let i = start;
   for (const e8 = end - 8; i <= e8; i += 8) {
@@ -40,8 +48,8 @@ const zcrc = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) =>
 /** Ranges at least this long go to zlib (measured: below it the TS loop wins, the call and the view cost). */
 const NATIVE_FROM = 256;
 
-/** CRC-32 of buf[start, end), unsigned. */
+/** CRC-32 of buf[start, end), unsigned (Crc32Fn). */
 export function crc32(buf: Uint8Array, start: number, end: number): number {
-  if (zcrc === undefined || end - start < NATIVE_FROM) return crc32Ts(buf, start, end);
+  if (zcrc === undefined || end - start < NATIVE_FROM || !(start >= 0 && end <= buf.length)) return crc32Ts(buf, start, end);
   return zcrc(buf.subarray(start, end), 0) >>> 0;
 }
