@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, crc32Ts } from '../dist/util/crc32.js';
 import { FileStore } from '../dist/jetstream/store/file.js';
+import { nativeImplementation } from '../dist/native/load.js';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -25,9 +26,17 @@ const empty = Buffer.alloc(0);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const turn = () => new Promise((r) => setImmediate(r));
 
-/** Stores n messages of `size` bytes, 100 per loop turn (as a publisher's burst would arrive). */
-async function storeRun(dir, n, size) {
-  const s = await FileStore.open(dir, { log: (t) => console.error(t) });
+/** The native path's checksum (the addon's crc32 from 64 bytes), or null without the addon. */
+let nativeCrc = null;
+try {
+  nativeCrc = nativeImplementation().crc32;
+} catch (e) {
+  console.error(`no addon (${e.message}): the native rows are left out`);
+}
+
+/** Stores n messages of `size` bytes, 100 per loop turn (as a publisher's burst would arrive); `crc`: the records' checksum (default the TS path's). */
+async function storeRun(dir, n, size, crc) {
+  const s = await FileStore.open(dir, { log: (t) => console.error(t), crc32: crc });
   s.setLimits(LIMITS);
   const payload = Buffer.alloc(size, 0x61);
   const t0 = process.hrtime.bigint();
@@ -57,7 +66,7 @@ const row = (what, value) => {
   const b16 = Buffer.alloc(48, 1);
   const b1k = Buffer.alloc(1056, 1);
   for (const [name, buf] of [['48 B record', b16], ['1 KiB record', b1k]]) {
-    for (const [impl, fn] of [['TS', crc32Ts], ['chosen', crc32]]) {
+    for (const [impl, fn] of [['TS twin', crc32Ts], ['TS path', crc32], ...(nativeCrc ? [['native path', nativeCrc]] : [])]) {
       const reps = name.startsWith('48') ? 2_000_000 : 300_000;
       let x = 0;
       const t0 = process.hrtime.bigint();
@@ -123,11 +132,17 @@ for (const how of ['index file', 'scan of the blocks']) {
 }
 rmSync(dir16, { recursive: true, force: true });
 
-// Store 1 KiB.
+// Store 1 KiB, with the native path's checksum too.
+if (nativeCrc) {
+  const dir = join(root, 's1k-native');
+  const r = await storeRun(dir, BIG, 1024, nativeCrc);
+  row(`store ${fmt(BIG)} x 1 KiB, native checksum`, `${fmt((BIG / r.ms) * 1000)} msgs/s (${((BIG * 1024) / 1048576 / (r.ms / 1000)).toFixed(0)} MiB/s)`);
+  await r.s.delete();
+}
 {
   const dir = join(root, 's1k');
   const r = await storeRun(dir, BIG, 1024);
-  row(`store ${fmt(BIG)} x 1 KiB`, `${fmt((BIG / r.ms) * 1000)} msgs/s (${((BIG * 1024) / 1048576 / (r.ms / 1000)).toFixed(0)} MiB/s)`);
+  row(`store ${fmt(BIG)} x 1 KiB, TS checksum`, `${fmt((BIG / r.ms) * 1000)} msgs/s (${((BIG * 1024) / 1048576 / (r.ms / 1000)).toFixed(0)} MiB/s)`);
   const t0 = process.hrtime.bigint();
   let n = 0;
   for (let seq = 1; seq <= BIG; seq++) if (r.s.load(seq) !== null) n++;
