@@ -658,6 +658,8 @@ async function runJs(def, sc, round) {
     const rss = rssBytes(srv.pid);
     const info = JSON.parse((await natsRequest(srv.port, '$JS.API.STREAM.INFO.BIG', '', 10000)) ?? '{}');
     if (info.state?.messages !== JS_BIG) return { ok: false, error: `BIG has ${info.state?.messages} msgs after the restart, not ${JS_BIG}` };
+    // The scenarios of the next rounds run on this new process: warm it up as the first one was.
+    await jsWarmUp(srv, def);
     return { ok: true, restart_ms, rss_mib: rss / 2 ** 20, disk_per_msg: disk / JS_BIG };
   }
   const port = ['--port', String(srv.port)];

@@ -629,6 +629,33 @@ describe('file store', () => {
     expect(q.lines).toEqual([]);
   });
 
+  it('a block with a bad header (such as one of format version 1) is set aside as .bad, logged, and its id not reused', async () => {
+    const dir = newDir();
+    const s = await openFile(dir);
+    for (let i = 1; i <= 10; i++) s.store('v', E, b(`old-${i}`), i);
+    await s.stop();
+    fs.rmSync(join(dir, 'index.db'));
+    const [blk] = blockFiles(dir);
+    const data = fs.readFileSync(blk);
+    data.writeUInt32LE(1, 4); // version 1
+    fs.writeFileSync(blk, data);
+    let q = quiet();
+    let r = await openFile(dir, { log: q.log });
+    expect(q.lines).toEqual([`block ${blk}: bad header (not a block of this format version), block set aside as 1.blk.bad`]);
+    expect(fs.readFileSync(`${blk}.bad`)).toEqual(data);
+    expect(r.state()).toMatchObject({ msgs: 0 });
+    expect(r.store('v', E, b('new'), 20)).toBe(1);
+    await r.stop();
+    expect(blockFiles(dir).map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['2.blk']);
+    // The set-aside file is not a block: the index file of the clean stop is used.
+    q = quiet();
+    r = await openFile(dir, { log: q.log });
+    open.push(r);
+    expect(q.lines).toEqual([]);
+    expect(text(r.load(1))).toBe('new');
+    expect(fs.existsSync(`${blk}.bad`)).toBe(true);
+  });
+
   it('a missing, corrupt or stale index file is rebuilt from the blocks', async () => {
     const dir = newDir();
     const s = await openFile(dir, { blockSize: 2048 });

@@ -14,7 +14,7 @@
 // the first sequence moves; erase overwrites the record in place. A block left empty is
 // deleted, one left mostly empty is rewritten (compaction).
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type {
   RemovedListener,
   SimpleState,
@@ -237,6 +237,8 @@ export class FileStore implements StreamStore {
       .map((n) => Number(n.slice(0, -4)))
       .sort((a, b) => a - b);
     for (const n of fs.readdirSync(this.msgDir)) if (n.endsWith('.tmp')) fs.rmSync(join(this.msgDir, n), { force: true });
+    // New blocks never take the id of a file found here, even one set aside.
+    if (ids.length > 0) this.nextBlockId = ids[ids.length - 1] + 1;
     const tombs: number[] = [];
     let floor = 0;
     let lastTsSeq = 0;
@@ -253,16 +255,15 @@ export class FileStore implements StreamStore {
           // A crash between creating the file and writing its header: nothing was in it.
           this.log(`block ${path}: torn at its creation (${data.length} bytes), removed`);
           fs.rmSync(path, { force: true });
-        } else this.log(`block ${path}: bad header, block ignored`);
+        } else this.setAside(path, 'bad header (not a block of this format version)');
         continue;
       }
       if (this.blocks.length > 0 && base <= this.blocks[this.blocks.length - 1].base) {
-        this.log(`block ${path}: base ${base} out of order, block ignored`);
+        this.setAside(path, `base ${base} out of order`);
         continue;
       }
       const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true };
       this.blocks.push(b);
-      this.nextBlockId = id + 1;
       if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
       let at = BLOCK_HDR;
       while (at < data.length) {
@@ -372,6 +373,20 @@ export class FileStore implements StreamStore {
       this.flushNow();
     }
     this.scheduleAge();
+  }
+
+  /**
+   * A block file that cannot be used (a bad header, a base out of order): renamed to
+   * `<id>.blk.bad` and logged, so it is kept for whoever wants to look at it but no longer
+   * counted among the blocks (an index file stays usable, its id is not taken again).
+   */
+  private setAside(path: string, why: string): void {
+    try {
+      fs.renameSync(path, `${path}.bad`);
+      this.log(`block ${path}: ${why}, block set aside as ${basename(path)}.bad`);
+    } catch (e) {
+      this.log(`block ${path}: ${why}, block ignored (not set aside: ${(e as Error).message})`);
+    }
   }
 
   /**
