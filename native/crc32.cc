@@ -118,7 +118,12 @@ __attribute__((target("pclmul,sse4.1"))) uint32_t FoldClmul(const uint8_t* buf, 
   return static_cast<uint32_t>(_mm_extract_epi32(x1, 1));
 }
 
-const bool kClmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+bool DetectClmul() {
+  __builtin_cpu_init();  // a static initializer may run before the compiler runtime's own
+  return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}
+
+const bool kClmul = DetectClmul();
 #endif
 
 }  // namespace
