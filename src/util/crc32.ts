@@ -3,7 +3,7 @@
 // crc32 is the TS path's choice: short ranges in the TS table loop (no view, no call into C++),
 // long ones through zlib.crc32 (Node >= 20.15), many times faster per byte. All give the same
 // value (test/crc32.test.ts); the native path's choice is in src/native/load.ts.
-import * as zlib from 'node:zlib';
+import { nodeZlib } from './lazy.js';
 
 // Slice-by-8 tables: T[k * 256 + n] is the CRC of byte n followed by k zero bytes.
 const T = new Int32Array(8 * 256);
@@ -43,13 +43,16 @@ export function crc32Ts(buf: Uint8Array, start: number, end: number): number {
   return (c ^ -1) >>> 0;
 }
 
-const zcrc = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+type ZlibCrc = (data: Uint8Array, value?: number) => number;
+/** zlib.crc32: undefined until the first long range (a plain start does not load node:zlib), null when this Node has none. */
+let zcrc: ZlibCrc | null | undefined;
 
 /** Ranges at least this long go to zlib (measured: below it the TS loop wins, the call and the view cost). */
 const NATIVE_FROM = 256;
 
 /** CRC-32 of buf[start, end), unsigned (Crc32Fn). */
 export function crc32(buf: Uint8Array, start: number, end: number): number {
-  if (zcrc === undefined || end - start < NATIVE_FROM || !(start >= 0 && end <= buf.length)) return crc32Ts(buf, start, end);
-  return zcrc(buf.subarray(start, end), 0) >>> 0;
+  if (end - start < NATIVE_FROM || !(start >= 0 && end <= buf.length)) return crc32Ts(buf, start, end);
+  if (zcrc === undefined) zcrc = (nodeZlib() as unknown as { crc32?: ZlibCrc }).crc32 ?? null;
+  return zcrc === null ? crc32Ts(buf, start, end) : zcrc(buf.subarray(start, end), 0) >>> 0;
 }

@@ -17,7 +17,7 @@ function once<T>(get: () => T): () => T {
 export const bcryptjs = once(() => load('bcryptjs') as typeof import('bcryptjs'));
 /** node:tls: only with a `tls` block or `--tls`. */
 export const nodeTls = once(() => load('node:tls') as typeof import('node:tls'));
-/** node:zlib: only for a system request that asks for a gzip reply (the WebSocket listener loads its own). */
+/** node:zlib: only for a system request that asks for a gzip reply and the TS path's CRC-32 of a long file-store record (the WebSocket listener loads its own). */
 export const nodeZlib = once(() => load('node:zlib') as typeof import('node:zlib'));
 /** node:child_process: only for `--signal` without a pid (pgrep). */
 export const childProcess = once(() => load('node:child_process') as typeof import('node:child_process'));
