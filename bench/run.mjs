@@ -607,16 +607,17 @@ async function jsServer(def) {
 
 /**
  * Before its first measured run, each JetStream server gets an unmeasured warm-up (JIT, buffers,
- * as the core servers get 200k messages of b): publishes to a file and a memory stream, a pull
- * consumer over the file one, then both streams are deleted.
+ * as the core servers get 200k messages of b): publishes of 16 B to a file and a memory stream
+ * and of 1 KiB to a file stream (j2's paths: the record copy and checksum of long records), a
+ * pull consumer over the first, then the streams are deleted.
  */
 async function jsWarmUp(srv, def) {
   const port = ['--port', String(srv.port)];
   const n = String(QUICK ? 30000 : 60000);
-  for (const storage of ['file', 'memory']) {
-    const stream = `WARM${storage.toUpperCase()}`;
-    const p = await gen('pub', [...port, '--create', '--stream', stream, '--subject', `warm.${storage}`, '--msgs', n, '--size', '16', '--storage', storage], { script: JSGEN }).done;
-    const c = p.ok && storage === 'file' ? await gen('pull', [...port, '--stream', stream, '--msgs', n], { script: JSGEN }).done : p;
+  for (const [storage, size] of [['file', 16], ['memory', 16], ['file', 1024]]) {
+    const stream = `WARM${storage.toUpperCase()}${size}`;
+    const p = await gen('pub', [...port, '--create', '--stream', stream, '--subject', `warm.${storage}.${size}`, '--msgs', n, '--size', String(size), '--storage', storage], { script: JSGEN }).done;
+    const c = p.ok && storage === 'file' && size === 16 ? await gen('pull', [...port, '--stream', stream, '--msgs', n], { script: JSGEN }).done : p;
     await natsRequest(srv.port, `$JS.API.STREAM.DELETE.${stream}`, '', 10000);
     if (!p.ok || !c.ok) log(`warm-up on ${def.label} (-js) failed: ${p.ok ? c.error : p.error}`);
   }
