@@ -1,5 +1,5 @@
-// Standalone fuzz harness for the native scanner, batcher and unmask (native/scanner.cc,
-// batcher.cc, mask.cc),
+// Standalone fuzz harness for the native scanner, batcher, unmask and CRC-32 (native/scanner.cc,
+// batcher.cc, mask.cc, crc32.cc),
 // without N-API: built by scripts/sanitize-native.sh with -fsanitize=address,undefined and
 // plainly for valgrind. Not part of the addon or of CI.
 //
@@ -14,6 +14,7 @@
 //  - WriteMsgs, over the records found and over random garbage records, returns 0 <= k <= count,
 //    endOff inside dst, writes nothing outside [dstOff, endOff), frames start "MSG "/"HMSG ";
 //  - Unmask over random ranges of the input equals the byte-by-byte XOR and touches nothing else.
+//  - Crc32 over random ranges (any alignment and length) equals a bit-by-bit CRC-32.
 // On a failure the input is written to native-fuzz-failure.bin and the process aborts.
 #include <algorithm>
 #include <cinttypes>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "batcher.h"
+#include "crc32.h"
 #include "layout.h"
 #include "mask.h"
 #include "scanner.h"
@@ -339,6 +341,18 @@ void RunInput(const std::string& in) {
     for (size_t i = 0; i < n; i++) want[a + i] ^= static_cast<uint8_t>(mask >> (8 * (i & 3)));
     Unmask(buf + a, n, mask);
     Check(std::memcmp(want.data(), buf, len) == 0, "unmask differs from the byte loop", static_cast<int64_t>(a), static_cast<int64_t>(n));
+  }
+  // 5. CRC-32 over a random range (any alignment), against the bit-by-bit definition
+  if (len > 0) {
+    const size_t a = static_cast<size_t>(Int(0, static_cast<int64_t>(len)));
+    const size_t n = static_cast<size_t>(Int(0, static_cast<int64_t>(len - a)));
+    uint32_t want = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+      want ^= buf[a + i];
+      for (int k = 0; k < 8; k++) want = (want >> 1) ^ (0xedb88320u & (0u - (want & 1u)));
+    }
+    want ^= 0xffffffffu;
+    Check(Crc32(buf + a, n) == want, "crc32 differs from the bit-by-bit CRC", static_cast<int64_t>(a), static_cast<int64_t>(n));
   }
   std::free(buf);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the native scanner, batcher and unmask (native/scanner.cc, batcher.cc, mask.cc: plain C++, no
+# Builds the native scanner, batcher, unmask and CRC-32 (native/scanner.cc, batcher.cc, mask.cc, crc32.cc: plain C++, no
 # N-API) into a standalone fuzz harness (scripts/native-fuzz.cc) twice, and runs it:
 #   1. with -fsanitize=address,undefined (any out-of-bounds access or UB aborts the run);
 #   2. without sanitizers under valgrind memcheck (installs valgrind with apt-get if missing).
@@ -23,7 +23,7 @@ CXX="${CXX:-$(command -v g++ || command -v clang++ || true)}"
 mkdir -p "$OUT"
 cd "$OUT" # failing inputs are saved in the working directory
 
-SRCS=("$ROOT/native/scanner.cc" "$ROOT/native/batcher.cc" "$ROOT/native/mask.cc" "$ROOT/scripts/native-fuzz.cc")
+SRCS=("$ROOT/native/scanner.cc" "$ROOT/native/batcher.cc" "$ROOT/native/mask.cc" "$ROOT/native/crc32.cc" "$ROOT/scripts/native-fuzz.cc")
 COMMON=(-std=c++17 -g -Wall -Wextra -I"$ROOT/native")
 
 echo "== build: ASan + UBSan ($CXX)"
