@@ -60,6 +60,12 @@ const CONSUMER_DELETED = 'NATS/1.0 409 Consumer Deleted\r\n\r\n';
 const FLOW_CONTROL_REQUEST = Buffer.from('NATS/1.0 100 FlowControl Request\r\n\r\n', 'latin1');
 /** nats-server's JsFlowControlMaxPending: the largest flow control window, bytes; the first is 1/16 of it. */
 const FLOW_CONTROL_MAX_PENDING = 32 * 1024 * 1024;
+/**
+ * Messages deliver() sends in one event-loop turn; the rest goes on the next turn, so the
+ * reactor writes a turn's deliveries to the socket (and the client reads them) while the next
+ * are made, instead of a whole flow-control window in one turn.
+ */
+const DELIVER_TURN_MSGS = 1024;
 /** nats-server's default max_payload: a rate limiter's burst when neither the stream nor the options set one. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
@@ -131,6 +137,12 @@ export class Consumer {
   private ackActive = 0;
   /** Pending acks by stream sequence; an entry keeps its first delivery's consumer sequence (nats-server's trackPending). */
   private readonly pending = new Map<number, Pending>();
+  /** A deliver() continuation is queued for the next turn (DELIVER_TURN_MSGS). */
+  private resumeQueued = false;
+  private readonly resume = (): void => {
+    this.resumeQueued = false;
+    this.deliver();
+  };
   private readonly rdc = new Map<number, number>();
   /** Stream sequences to redeliver, oldest first. */
   private rdq: number[] = [];
@@ -530,7 +542,16 @@ export class Consumer {
       watchInterest(this, true);
       return;
     }
+    let turn = 0;
     for (;;) {
+      if (turn >= DELIVER_TURN_MSGS) {
+        // The rest on a later turn: the socket writes what this turn made while the next is made.
+        if (!this.resumeQueued) {
+          this.resumeQueued = true;
+          setImmediate(this.resume);
+        }
+        return;
+      }
       let target: WaitingRequest | null = null;
       if (this.isPull) {
         if (this.waiting.length === 0) return;
@@ -579,6 +600,7 @@ export class Consumer {
       }
       const to = target !== null ? target.reply : this.deliverSubject();
       this.send(to, sm);
+      turn++;
       if (target !== null) {
         target.d++;
         if (target.hb > 0) target.hbNext = Date.now() + target.hb;
