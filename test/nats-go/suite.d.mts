@@ -3,7 +3,9 @@ export interface Suite {
   readonly bin: string;
   readonly dir: string;
   readonly pkg: string;
+  readonly set: FileSet;
 }
+export type FileSet = 'jetstream' | 'core';
 export interface Verdict {
   readonly name: string;
   readonly ok: boolean;
@@ -11,8 +13,11 @@ export interface Verdict {
   readonly out: string;
 }
 export const EXCLUDED: Readonly<Record<string, string>>;
+export const EXCLUDED_CORE: Readonly<Record<string, string>>;
+export const FILE_SETS: Readonly<Record<FileSet, readonly string[]>>;
+export function excludedFor(set?: FileSet): Readonly<Record<string, string>>;
 export const TSNATS: string;
-export function available(): boolean;
-export function listTests(): string[];
-export function buildSuite(dir: string): Suite;
+export function available(set?: FileSet): boolean;
+export function listTests(set?: FileSet): string[];
+export function buildSuite(dir: string, set?: FileSet): Suite;
 export function runTest(suite: Suite, name: string, server: string, timeoutS?: number): Promise<Verdict>;

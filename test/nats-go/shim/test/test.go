@@ -43,5 +43,6 @@ func RunServerWithConfig(configFile string) (*server.Server, *server.Options) {
 			opts.StoreDir = string(m[1])
 		}
 	}
+	server.ReadConfigFile(opts)
 	return RunServer(opts), opts
 }
