@@ -268,6 +268,10 @@ describe('cluster names', () => {
     await node({ name: 'BETA', routes: [h.cluster.port] });
     await h.until(() => h.logged(/Rejecting connection, cluster name "BETA" does not match "ALPHA"/), 'rejection');
     expect(h.logged(/Router connection closed: Cluster Name Conflict/)).toBe(true);
+    // then, as nats-server's read loop logs the error the CONNECT returned:
+    await h.until(() => h.logged(/\[ERR\] .* - rid:\d+ - cluster name from remote server conflicts$/), 'the returned error');
+    const i = h.logs.findIndex((l) => /Router connection closed: Cluster Name Conflict/.test(l));
+    expect(h.logs.findIndex((l) => /cluster name from remote server conflicts/.test(l))).toBeGreaterThan(i);
     expect(h.cluster.numRoutes).toBe(0);
   });
 

@@ -463,11 +463,11 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       }
     }
     if (s1 - s0 > GW_REPLY_PREFIX.length && startsWith(buf, s0, s1, GW_REPLY_PREFIX)) {
-      this.sendErr(pubPermissionViolation(buf.subarray(s0, s1)));
+      this.pubViolation(buf.subarray(s0, s1));
       return;
     }
     if (this.perms !== null && !this.pubAllowed(buf.toString('latin1', s0, s1))) {
-      this.sendErr(pubPermissionViolation(buf.subarray(s0, s1)));
+      this.pubViolation(buf.subarray(s0, s1));
       return;
     }
     let r0 = 0;
@@ -476,7 +476,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       r0 = recs[rec + F_A1S];
       r1 = recs[rec + F_A1E];
       if (isReservedReply(buf, r0, r1)) {
-        this.sendErr(replySubjectViolation(buf.subarray(r0, r1)));
+        this.replyViolation(buf.subarray(r0, r1));
         return;
       }
     }
@@ -560,18 +560,18 @@ export class Client implements ParserSink, ClientLink, JwtClient {
    */
   private processMappedMsg(subject: Buffer, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): void {
     if (subject.length > GW_REPLY_PREFIX.length && startsWith(subject, 0, subject.length, GW_REPLY_PREFIX)) {
-      this.sendErr(pubPermissionViolation(subject));
+      this.pubViolation(subject);
       return;
     }
     if (this.perms !== null && !this.pubAllowed(subject.toString('latin1'))) {
-      this.sendErr(pubPermissionViolation(subject));
+      this.pubViolation(subject);
       return;
     }
     let reply: Buffer | null = null;
     if (hasReply) {
       reply = buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]);
       if (isReservedReply(reply, 0, reply.length)) {
-        this.sendErr(replySubjectViolation(reply));
+        this.replyViolation(reply);
         return;
       }
     }
@@ -857,14 +857,18 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     }
     const sid = buf.toString('latin1', recs[rec + s0], recs[rec + s0 + 1]);
     if (queue === '_sys_' || (this.perms !== null && !this.perms.canSubscribe(subject, queue))) {
-      this.sendErr(
-        subPermissionViolation(Buffer.from(subject, 'latin1'), queue === null ? null : Buffer.from(queue, 'latin1')),
-      );
+      const subj = Buffer.from(subject, 'latin1');
+      const q = queue === null ? null : Buffer.from(queue, 'latin1');
+      this.sendErr(subPermissionViolation(subj, q));
+      const logQ = q === null ? '' : `, Queue: ${goQuote(q)}`;
+      this.host.log('ERR', `${this} - Subscription Violation - ${this.authUser()}, Subject ${goQuote(subj)}${logQ}, SID ${sid}`);
       return;
     }
     const maxTokens = this.host.opts.maxSubTokens;
     if (maxTokens > 0 && subject.split('.').length > maxTokens) {
-      this.sendErr(`${subPermissionViolation(Buffer.from(subject, 'latin1'), null)}, too many tokens`);
+      const subj = Buffer.from(subject, 'latin1');
+      this.sendErr(`${subPermissionViolation(subj, null)}, too many tokens`);
+      this.host.log('ERR', `${this} - Subscription Violation Too Many Tokens - ${this.authUser()}, Subject ${goQuote(subj)}, SID ${sid}`);
       return;
     }
     const maxSubs = this.host.opts.maxSubscriptions;
@@ -1238,6 +1242,27 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       debug: (text) => this.host.log('DBG', `${this} - ${text}`),
       warn: (text) => this.host.log('WRN', text),
     };
+  }
+
+  /** nats-server getAuthUser: whom a violation's log line names. */
+  private authUser(): string {
+    const o = this.opts;
+    if (o.nkey !== '') return `Nkey ${goQuote(Buffer.from(o.nkey, 'utf8'))}`;
+    if (o.user !== '') return `User ${goQuote(Buffer.from(o.user, 'utf8'))}`;
+    if (o.jwt !== '' && this.jwtUser !== null) return `JWT User ${goQuote(Buffer.from(this.jwtUser.pubKey, 'utf8'))}`;
+    return 'User "N/A"';
+  }
+
+  /** nats-server pubPermissionViolation: -ERR to the client and an [ERR] log line. */
+  private pubViolation(subject: Uint8Array): void {
+    this.sendErr(pubPermissionViolation(subject));
+    this.host.log('ERR', `${this} - Publish Violation - ${this.authUser()}, Subject ${goQuote(subject)}`);
+  }
+
+  /** nats-server replySubjectViolation: a reserved reply subject, -ERR and an [ERR] log line. */
+  private replyViolation(reply: Uint8Array): void {
+    this.sendErr(replySubjectViolation(reply));
+    this.host.log('ERR', `${this} - Publish Violation - ${this.authUser()}, Reply ${goQuote(reply)}`);
   }
 
   /** nats-server authViolation: the error log line (naming the CONNECT's nkey or user), -ERR, close. */

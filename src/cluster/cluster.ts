@@ -580,6 +580,8 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
         r.log('ERR', text);
         r.sendErr(text);
         r.close(RouteClosed.ClusterNameConflict);
+        // nats-server's read loop then logs the error processRouteConnect returned.
+        r.log('ERR', 'cluster name from remote server conflicts');
         return;
       }
     }
