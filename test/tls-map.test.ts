@@ -193,7 +193,7 @@ describe('verify_and_map', () => {
       ['CN=example.com,OU=nats.io,O=Synadia,L=LA,ST=CA,C=US', undefined],
     ]);
     const auth = lines.filter((l) => l.includes('for auth'));
-    expect(auth[0]).toMatch(/\[DBG\] 127\.0\.0\.1:\d+ - cid:\d+ - Using email found in cert for auth \["alice@example\.com"\]\n$/);
+    expect(auth[0]).toMatch(/\[DBG\] 127\.0\.0\.1:\d+ - cid:\d+ - (?:"[^"]*" - )?Using email found in cert for auth \["alice@example\.com"\]\n$/);
     expect(auth[1]).toMatch(/Using SAN found in cert for auth \["bob\.example\.com"\]\n$/);
     expect(auth[2]).toMatch(/Using DistinguishedNameMatch for auth \["CN=example\.com,OU=nats\.io,O=Synadia,L=LA,ST=CA,C=US"\]\n$/);
     // Users without a password are no plaintext-password warning when certificates map them.
@@ -204,7 +204,7 @@ describe('verify_and_map', () => {
   it('a certificate that maps to no user: Authorization Violation, logged as nats-server does', async () => {
     const { s, lines } = await mapServer(users);
     expect(await outcome(s.port, 'nobody')).toBe('Authorization Violation');
-    expect(lines.find((l) => l.includes('[ERR]'))).toMatch(/\[ERR\] 127\.0\.0\.1:\d+ - cid:\d+ - authentication error - User ""\n$/);
+    expect(lines.find((l) => l.includes('[ERR]'))).toMatch(/\[ERR\] 127\.0\.0\.1:\d+ - cid:\d+ - (?:"[^"]*" - )?authentication error - User ""\n$/);
     expect(lines.join('')).toContain('User in cert ["CN=nobody"], not found');
     expect((s.connz({ state: 'closed' }).connections ?? []).map((c) => c.reason)).toEqual(['Authentication Failure']);
     // A plain verified certificate is no way around it either (no CONNECT user is taken).

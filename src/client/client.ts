@@ -257,6 +257,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   authDue = 0;
   /** The configured user this client authenticated as, if any. */
   user: UserEntry | NkeyUser | null = null;
+  /** What the log prefix names after the CONNECT (see setLogTag). */
+  private logTag = '';
   /** The nonce sent in this client's INFO ('' when nkeys are not configured). */
   readonly nonce: string;
   /** What the TLS handshake left (the client certificate); null on a plain connection. */
@@ -928,6 +930,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       this.close(ClosedState.ProtocolViolation);
       return false;
     }
+    this.setLogTag();
     this.connectReceived = true;
     this.echo = this.opts.echo;
     this.headers = this.host.headersSupported && this.opts.headers;
@@ -1427,7 +1430,19 @@ export class Client implements ParserSink, ClientLink, JwtClient {
    * for a WebSocket client.
    */
   toString(): string {
-    return `${joinHostPort(this.ip, this.port)} - ${this.kind === 'websocket' ? 'wid' : 'cid'}:${this.cid}`;
+    return `${joinHostPort(this.ip, this.port)} - ${this.kind === 'websocket' ? 'wid' : 'cid'}:${this.cid}${this.logTag}`;
+  }
+
+  /**
+   * nats-server's processConnect: from the CONNECT on, the log prefix also names the client's
+   * `v<version>:<lang>:<name>` (each part only when sent), Go-quoted.
+   */
+  private setLogTag(): void {
+    const { version, lang, name } = this.opts;
+    let ncs = version !== '' ? `v${version}` : '';
+    if (lang !== '') ncs = version === '' ? lang : `${ncs}:${lang}`;
+    if (name !== '') ncs = version === '' && lang === '' ? name : `${ncs}:${name}`;
+    this.logTag = ncs === '' ? '' : ` - ${goQuote(Buffer.from(ncs, 'utf8'))}`;
   }
 }
 
