@@ -4,6 +4,9 @@
 // run against both servers (test/nats-go/suite.mjs --files core): nats-server logged both
 // violations, tsnats neither. The official client makes every violation; the [ERR] lines of
 // tsnats and nats-server must be the same.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnServer, type ServerKind, type SpawnedServer } from './helpers/index.js';
@@ -72,5 +75,45 @@ describe('permission violations', () => {
       'Publish Violation - User "ann", Subject "_GR_.x.y"',
     ]);
     expect(ts).toEqual(await violations('nats-server'));
+  }, 30_000);
+});
+
+describe('a reload that takes a subscribe permission away', () => {
+  /** The [INF] "Removed sub" lines. */
+  const removed = (out: string): string[] =>
+    out
+      .split('\n')
+      .map((l) => /\[INF\] (Removed sub .*)$/.exec(l)?.[1])
+      .filter((l): l is string => l !== undefined);
+
+  async function reload(kind: ServerKind): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-perm-reload-'));
+    const file = join(dir, 'server.conf');
+    const conf = (sub: string): string =>
+      `authorization { users: [ { user: ivan, password: pwd, permissions: { subscribe: { allow: [${sub}] } } } ] }\n`;
+    writeFileSync(file, conf('"Bar", "Baz"'));
+    try {
+      const s = await spawnServer(kind, { args: ['-c', file] });
+      servers.push(s);
+      const nc = await connect({ port: s.port, user: 'ivan', pass: 'pwd' });
+      conns.push(nc);
+      nc.subscribe('Baz');
+      nc.subscribe('Bar');
+      await nc.flush();
+      writeFileSync(file, conf('"Baz"'));
+      s.proc.kill('SIGHUP');
+      const deadline = Date.now() + 5000;
+      while (removed(s.output()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await nc.close();
+      return removed(s.output());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('logs each subscription it removes, as nats-server does', async () => {
+    const ts = await reload('tsnats');
+    expect(ts).toEqual(['Removed sub "Bar" (sid "2") for User "ivan" - not authorized']);
+    expect(ts).toEqual(await reload('nats-server'));
   }, 30_000);
 });

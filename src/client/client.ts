@@ -1174,7 +1174,8 @@ export class Client implements ParserSink, ClientLink, JwtClient {
 
   /**
    * A config reload re-authenticated this client: it takes the user's new permissions, and
-   * subscriptions they no longer allow are removed (nats-server processSubsOnConfigReload).
+   * subscriptions they no longer allow are removed, each with an -ERR to the client and an
+   * [INF] line (nats-server processSubsOnConfigReload).
    */
   reauthorized(u: UserEntry | NkeyUser | null): void {
     this.setUser(u);
@@ -1186,6 +1187,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       this.removeSub(sub);
       const subject = goQuote(Buffer.from(sub.subject, 'latin1'));
       this.sendErr(`Permissions Violation for Subscription to ${subject} (sid ${goQuote(sub.sidBytes)})`);
+      this.host.notice(`Removed sub ${subject} (sid ${goQuote(sub.sidBytes)}) for ${this.authUser()} - not authorized`);
     }
   }
 
