@@ -756,10 +756,14 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     sub.nm++;
     if (sub.max > 0) {
       if (sub.nm > sub.max) {
+        this.host.log('DBG', `${this} - Auto-unsubscribe limit [${sub.max}] exceeded`);
         this.removeSub(sub);
         return false;
       }
-      if (sub.nm === sub.max) this.removeSub(sub);
+      if (sub.nm === sub.max) {
+        this.host.log('DBG', `${this} - Auto-unsubscribe limit of ${sub.max} reached for sid '${sub.sidBytes.toString('latin1')}'`);
+        this.removeSub(sub);
+      }
     }
     return true;
   }

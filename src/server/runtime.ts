@@ -165,6 +165,7 @@ export class Runtime implements SignalTarget {
       this.fail(`Error listening on port: ${joinHostPort(o.host, o.port === -1 ? 0 : o.port)}, "${listenError(e, o.host, o.port)}"`);
     }
     log.info(`Listening for client connections on ${joinHostPort(o.host, s.port)}`);
+    if (o.tls !== null) log.info('TLS required for client connections');
     log.info('Server is ready');
     try {
       await s.startCluster();

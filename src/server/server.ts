@@ -26,6 +26,7 @@ import { Logger } from './logger.js';
 import { goDuration } from '../monitor/go-format.js';
 import { listenTcp } from '../util/listen.js';
 import { Reactor } from '../util/reactor.js';
+import { linkTlsDescription } from '../util/tls-link.js';
 import { connectHostPorts, joinHostPort } from './ports-file.js';
 import { newServerId } from './server-id.js';
 import { createTlsContext, startTlsHandshake } from './tls.js';
@@ -774,6 +775,7 @@ export class Server implements ClientHost {
           if (c.authPending) c.authDue = now + this.opts.authTimeoutMs;
           this.startReading(c, ts, now);
           this.logger.log('DBG', `${c} - TLS handshake complete`);
+          this.logger.log('DBG', `${c} - ${linkTlsDescription(ts)}`);
           this.markDirty(c);
         },
         failed: (reason) => {
