@@ -29,7 +29,7 @@ import { Reactor } from '../util/reactor.js';
 import { linkTlsDescription } from '../util/tls-link.js';
 import { connectHostPorts, joinHostPort } from './ports-file.js';
 import { newServerId } from './server-id.js';
-import { createTlsContext, startTlsHandshake } from './tls.js';
+import { createTlsContext, handshakeErrorText, startTlsHandshake } from './tls.js';
 
 /** nats-server's first client gets cid 4: cids 1 to 3 belong to its internal $SYS clients. */
 const FIRST_CID = 4;
@@ -757,6 +757,20 @@ export class Server implements ClientHost {
     const handshake = (): void => {
       if (c.closed) return;
       this.logger.log('DBG', `${c} - Starting TLS client connection handshake`);
+      // Until the handshake is over, a hang-up or a reset fails it, as in nats-server (`EOF`,
+      // Go's `read tcp ...: connection reset by peer`).
+      const fail = (reason: string): void => {
+        clearTimeout(timer);
+        if (c.closed) return;
+        this.logger.error(`${c} - TLS handshake error: ${reason}`);
+        c.close(ClosedState.TLSHandshakeError);
+      };
+      const onHangUp = (): void => fail('EOF');
+      const onRawError = (e: Error): void => fail(handshakeErrorText(e, raw));
+      raw.off('close', onSocketClose);
+      raw.off('error', onSocketError);
+      raw.once('close', onHangUp);
+      raw.on('error', onRawError);
       startTlsHandshake(raw, context, verify, {
         secure: (ts) => {
           clearTimeout(timer);
@@ -764,8 +778,8 @@ export class Server implements ClientHost {
             ts.destroy();
             return;
           }
-          raw.off('error', onSocketError);
-          raw.off('close', onSocketClose);
+          raw.off('error', onRawError);
+          raw.off('close', onHangUp);
           CLIENT_OF.set(ts as net.Socket, c);
           c.socket = ts;
           c.tlsPeer = { cert: ts.getPeerX509Certificate()?.raw ?? null };
@@ -778,12 +792,7 @@ export class Server implements ClientHost {
           this.logger.log('DBG', `${c} - ${linkTlsDescription(ts)}`);
           this.markDirty(c);
         },
-        failed: (reason) => {
-          clearTimeout(timer);
-          if (c.closed) return;
-          this.logger.error(`${c} - TLS handshake error: ${reason}`);
-          c.close(ClosedState.TLSHandshakeError);
-        },
+        failed: fail,
       });
     };
     raw.write(info, 'latin1', () => {
