@@ -68,6 +68,9 @@ describe('SIGINT and SIGTERM', () => {
       await raw.closed();
       results.push([e.code, serverLines(c.err)]);
     }
+    // nats-server 2.9.10's SIGTERM handler exits 1 after the shutdown, racing main's return from
+    // WaitForShutdown (exit 0): now and then it exits 0. tsnats exits 1, as it does mostly.
+    if (kind === 'nats-server' && results[0]![0] === 0) results[0]![0] = 1;
     expect(results).toEqual([
       [1, ['[INF] Initiating Shutdown...', '[INF] Server Exiting..']],
       [0, ['[INF] Initiating Shutdown...', '[INF] Server Exiting..']],
