@@ -115,8 +115,8 @@ export function wireImports(host: AccountHost, accounts: ReadonlyMap<string, Acc
             const to = Buffer.from(mapped(subject.toString('latin1')), 'latin1');
             // A JetStream delivery (frame: the message's own subject) is routed by the mapped
             // deliver subject and keeps its frame, as nats-server's shadow subscriptions do.
-            if (frame === undefined || frame === subject) importer.deliver(to, reply, hdrLen, payload, 0, null, null);
-            else importer.deliver(to, reply, hdrLen, payload, 0, null, null, undefined, frame);
+            const shown = frame === undefined || frame === subject ? to : frame;
+            importer.deliver(to, reply, hdrLen, payload, 0, null, null, undefined, shown);
           },
           exactInterest: (subject, queue) => (exactInterest(importer.sublist, mapped(subject), queue) & HAS_INTEREST) !== 0,
         });

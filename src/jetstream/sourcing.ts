@@ -307,15 +307,17 @@ class Link implements OriginReader {
     const err = this.mirror
       ? this.target.storeMirrored({ subject, hdr: Buffer.from(hdr), msg: Buffer.from(body), seq: info.sseq, ts: Math.floor(info.ts / NS) })
       : this.target.ingest(subject, this.sourceHeader(hdr, info.sseq), Buffer.from(body), 0);
-    if (err !== null) {
-      const what = this.mirror ? 'inbound mirror message' : `inbound source ${goJSON(this.iname)}`;
-      this.owner.log('WRN', `Error processing ${what} for '${this.target.owner.account.name}' > '${this.target.name}': ${err}`);
-      this.unlink();
-      this.retry(RETRY_MS + 10, this.sseq + 1, 0);
-      return;
-    }
+    if (err !== null) return this.refused(err);
     this.sseq = info.sseq;
     if (this.mirror && rc.lag === 0) this.target.mirrorDirect(this.src.name);
+  }
+
+  /** The target refused a message (`err`): logged as nats-server logs it, and retried from that message, as its consumer is. */
+  private refused(err: string): void {
+    const what = this.mirror ? 'inbound mirror message' : `inbound source ${goJSON(this.iname)}`;
+    this.owner.log('WRN', `Error processing ${what} for '${this.target.owner.account.name}' > '${this.target.name}': ${err}`);
+    this.unlink();
+    this.retry(RETRY_MS + 10, this.sseq + 1, 0);
   }
 
   private unlink(): void {
@@ -362,14 +364,7 @@ class Link implements OriginReader {
       const sm = origin.store.loadNext(filter, this.next);
       if (sm === null) break;
       const err = this.mirror ? this.target.storeMirrored(sm) : this.target.ingest(sm.subject, this.sourceHeader(sm.hdr, sm.seq), sm.msg, 0);
-      if (err !== null) {
-        const what = this.mirror ? 'inbound mirror message' : `inbound source ${goJSON(this.iname)}`;
-        this.owner.log('WRN', `Error processing ${what} for '${this.target.owner.account.name}' > '${this.target.name}': ${err}`);
-        // Retried from the same message, as nats-server's retry of the consumer.
-        this.unlink();
-        this.retry(RETRY_MS + 10, this.sseq + 1, 0);
-        return;
-      }
+      if (err !== null) return this.refused(err);
       this.next = sm.seq + 1;
       this.sseq = sm.seq;
       origin.readerTook(this, sm.seq);
