@@ -18,13 +18,12 @@ import type { ServerOptions } from '../config/types.js';
 import { goDurationMs } from '../config/values.js';
 import type { CompiledPermissions } from '../client/permissions.js';
 import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
-import { copySpan, writeDecimal } from '../protocol/batcher.js';
-import { F_A0E, F_A0S, F_A1E, F_A1S, F_END, F_HDR, F_NARGS, F_OP, F_PAY, F_SIZE, F_START, OP_HPUB } from '../protocol/layout.js';
+import { F_PAY, F_SIZE } from '../protocol/layout.js';
 import { subjectHash } from '../subjects/hash.js';
 import type { Flushable } from '../util/reactor.js';
 import type { ClusterHost } from './host.js';
 import { RemoteInterest } from './interest.js';
-import { headBound, MAX_SIZE_DIGITS, ROUTE_MSG, sameBytes, writeHead } from './msg-head.js';
+import { endFrame, recordPayloadStart, ROUTE_MSG, sameBytes, writeMsgLine, writeRecordLine } from './msg-head.js';
 import { decodeConnect, decodeInfo, type RouteConnectDoc, type RouteInfoDoc } from './route-info.js';
 import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from './route-parser.js';
 
@@ -403,77 +402,21 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     payload: Buffer,
   ): void {
     if (this.closed) return;
-    const hmsg = hdrLen > 0 && this.headers;
-    const a = hdrLen > 0 && !this.headers ? hdrLen : 0;
-    const ob = this.out;
-    const replyLen = reply === null ? 0 : reply.length;
-    ob.reserve(headBound(acc.nameBytes, subject.length, replyLen, queues) + 2 * MAX_SIZE_DIGITS + 1 + payload.length + 4);
-    const dst = ob.buf;
-    let o = writeHead(dst, ob.off, hmsg, ROUTE_MSG, acc.nameBytes, subject, 0, subject.length, reply, 0, replyLen, queues);
-    if (hmsg) {
-      o = writeDecimal(dst, o, hdrLen);
-      dst[o++] = SP;
-    }
-    o = writeDecimal(dst, o, payload.length - a);
-    this.endFrame(o, payload, a, payload.length);
+    const o = writeMsgLine(this.out, this.headers, ROUTE_MSG, acc.nameBytes, subject, reply, queues, hdrLen, payload);
+    this.endFrame(o, payload, hdrLen > 0 && !this.headers ? hdrLen : 0, payload.length);
   }
 
   /** RouteLink: sendMsg for the PUB/HPUB record `rec` of a client's read, sizes copied verbatim. */
   sendRecord(acc: Account, buf: Buffer, recs: Int32Array, rec: number, queues: readonly string[] | null): number {
     if (this.closed) return 0;
-    const hpub = recs[rec + F_OP] === OP_HPUB;
-    const nargs = recs[rec + F_NARGS];
-    const pay = recs[rec + F_PAY];
-    const hdr = hpub ? recs[rec + F_HDR] : 0;
-    const hasReply = nargs === (hpub ? 4 : 3);
-    const ob = this.out;
-    // The PUB/HPUB op's own bytes bound everything but the op's extra letter, the account and
-    // the queue list.
-    ob.reserve(recs[rec + F_END] - recs[rec + F_START] + headBound(acc.nameBytes, 0, 0, queues));
-    const dst = ob.buf;
-    let o = writeHead(
-      dst,
-      ob.off,
-      hdr > 0 && this.headers,
-      ROUTE_MSG,
-      acc.nameBytes,
-      buf,
-      recs[rec + F_A0S],
-      recs[rec + F_A0E],
-      hasReply ? buf : null,
-      recs[rec + F_A1S],
-      recs[rec + F_A1E],
-      queues,
-    );
-    const last = rec + F_A0S + 2 * (nargs - 1); // the size (PUB) / total size (HPUB) token
-    let a = pay;
-    if (hdr > 0 && !this.headers) {
-      o = writeDecimal(dst, o, recs[rec + F_SIZE] - hdr);
-      a = pay + hdr;
-    } else {
-      if (hdr > 0) {
-        o = copySpan(dst, o, buf, recs[last - 2], recs[last - 1]);
-        dst[o++] = SP;
-      }
-      o = copySpan(dst, o, buf, recs[last], recs[last + 1]);
-    }
-    return this.endFrame(o, buf, a, pay + recs[rec + F_SIZE]);
+    const o = writeRecordLine(this.out, this.headers, ROUTE_MSG, acc.nameBytes, buf, recs, rec, queues);
+    return this.endFrame(o, buf, recordPayloadStart(recs, rec, this.headers), recs[rec + F_PAY] + recs[rec + F_SIZE]);
   }
 
-  /**
-   * Ends the frame whose control line is out.buf[out.off, o): CRLF, payload[a, b), CRLF; then
-   * counts and queues it. Returns the pending bytes.
-   */
+  /** Ends the frame whose control line is out.buf[out.off, o) (msg-head.ts endFrame), then counts and queues it. Returns the pending bytes. */
   private endFrame(o: number, payload: Buffer, a: number, b: number): number {
-    const ob = this.out;
-    const dst = ob.buf;
-    if (this.opts.trace) this.trace('->>', dst.toString('latin1', ob.off, o));
-    dst[o++] = CR;
-    dst[o++] = LF;
-    o = copySpan(dst, o, payload, a, b);
-    dst[o++] = CR;
-    dst[o++] = LF;
-    ob.off = o;
+    if (this.opts.trace) this.trace('->>', this.out.buf.toString('latin1', this.out.off, o));
+    endFrame(this.out, o, payload, a, b);
     this.outMsgs++;
     this.outBytes += b - a;
     return this.queued();
@@ -616,9 +559,6 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   }
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
-const SP = 0x20;
 
 /** Node's socket internals that tell how far a write in progress got (and its buffered writes). */
 interface SocketProgress {
