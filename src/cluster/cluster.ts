@@ -36,6 +36,7 @@ import { Route, RouteClosed, routeLabel, type RouteOwner, type RouteType } from 
 import { linkTlsContext, linkTlsDescription, linkTlsHandshake } from '../util/tls-link.js';
 import { TLS_TIMEOUT_MS } from '../config/defaults.js';
 import { Dialer } from '../util/dialer.js';
+import { waitForSockets } from '../util/sockets.js';
 
 /** nats-server's RouteProtoV2 (route INFO `proto`). */
 export const ROUTE_PROTO = 2;
@@ -320,19 +321,7 @@ export class ClusterManager implements Cluster, RouteOwner, InterestSink {
       r.close(ClosedState.ServerShutdown);
     }
     const sockets = all.map((r) => r.socket).filter((s) => !s.destroyed);
-    await new Promise<void>((resolve) => {
-      let left = sockets.length;
-      if (left === 0) return resolve();
-      const t = setTimeout(resolve, SHUTDOWN_FLUSH_MS);
-      for (const s of sockets) {
-        s.once('close', () => {
-          if (--left === 0) {
-            clearTimeout(t);
-            resolve();
-          }
-        });
-      }
-    });
+    await waitForSockets(sockets, ['close'], SHUTDOWN_FLUSH_MS);
     for (const s of sockets) s.destroy();
   }
 

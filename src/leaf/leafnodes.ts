@@ -29,6 +29,7 @@ import type { LeafHost, LeafNodes, LeafSnapshot } from './host.js';
 import { denyPrefixes, LDS_PREFIX, Leaf, LeafClosed, type LeafOwner } from './leaf.js';
 import { addJsDomainMappings, DENY_ALL_CLIENT_JS, DENY_ALL_JS, jsDomainApi } from '../accounts/js-domain.js';
 import { Dialer } from '../util/dialer.js';
+import { waitForSockets } from '../util/sockets.js';
 
 /** nats-server's DEFAULT_LEAFNODE_INFO_WAIT: a solicited leaf waits this long for the hub's INFO. */
 const LEAFNODE_INFO_WAIT_MS = 1000;
@@ -289,19 +290,7 @@ export class LeafManager implements LeafNodes, LeafOwner {
       l.close(ClosedState.ServerShutdown);
     }
     const sockets = all.map((l) => l.socket).filter((s) => !s.destroyed);
-    await new Promise<void>((resolve) => {
-      let left = sockets.length;
-      if (left === 0) return resolve();
-      const t = setTimeout(resolve, SHUTDOWN_FLUSH_MS);
-      for (const s of sockets) {
-        s.once('close', () => {
-          if (--left === 0) {
-            clearTimeout(t);
-            resolve();
-          }
-        });
-      }
-    });
+    await waitForSockets(sockets, ['close'], SHUTDOWN_FLUSH_MS);
     for (const s of sockets) s.destroy();
   }
 

@@ -30,6 +30,7 @@ import { linkTlsDescription } from '../util/tls-link.js';
 import { connectHostPorts, joinHostPort } from './ports-file.js';
 import { newServerId } from './server-id.js';
 import { createTlsContext, handshakeErrorText, startTlsHandshake } from './tls.js';
+import { waitForSockets } from '../util/sockets.js';
 
 /** nats-server's first client gets cid 4: cids 1 to 3 belong to its internal $SYS clients. */
 const FIRST_CID = 4;
@@ -1083,31 +1084,9 @@ const SHUTDOWN_LINGER_MS = 100;
  * gives peers a moment to close, and destroys what is left.
  */
 async function settleSockets(sockets: net.Socket[], flushMs: number): Promise<void> {
-  const waitAll = (pending: net.Socket[], events: string[], ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      let left = pending.length;
-      if (left === 0) return resolve();
-      const t = setTimeout(resolve, ms);
-      const one = (): void => {
-        if (--left === 0) {
-          clearTimeout(t);
-          resolve();
-        }
-      };
-      for (const s of pending) {
-        let done = false;
-        const fire = (): void => {
-          if (!done) {
-            done = true;
-            one();
-          }
-        };
-        for (const ev of events) s.once(ev, fire);
-      }
-    });
   const live = (s: net.Socket): boolean => !s.destroyed && typeof s.once === 'function';
-  await waitAll(sockets.filter((s) => live(s) && !s.writableFinished), ['finish', 'close', 'error'], flushMs);
-  await waitAll(sockets.filter(live), ['close'], SHUTDOWN_LINGER_MS);
+  await waitForSockets(sockets.filter((s) => live(s) && !s.writableFinished), ['finish', 'close', 'error'], flushMs);
+  await waitForSockets(sockets.filter(live), ['close'], SHUTDOWN_LINGER_MS);
   for (const s of sockets) if (live(s)) s.destroy();
 }
 
