@@ -1,9 +1,10 @@
-// A route that does not keep up, as nats-server 2.9.10 treats it (client.go queueOutbound,
-// flushOutbound, handleWriteTimeout): a route is never closed for its pending bytes (only
-// clients are); its publishers stall, which keeps the server's memory bounded. On write_deadline
-// a slow consumer is counted and logged, and the route is closed only when the kernel took
-// nothing in that time; a peer that reads, however slowly, keeps its route. The peer is a raw
-// socket that completes the route handshake and then reads little or nothing.
+// A route (or leaf connection) that does not keep up, as nats-server 2.9.10 treats it (client.go
+// queueOutbound, flushOutbound, handleWriteTimeout): a route is never closed for its pending
+// bytes (only clients are); its publishers stall, which keeps the server's memory bounded. On
+// write_deadline a slow consumer is counted and logged, and the route or leaf connection is
+// closed only when the kernel took nothing in that time; a peer that reads, however slowly, keeps
+// its connection. The peer is a raw socket that completes the handshake and then reads little or
+// nothing.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../src/index.js';
@@ -41,11 +42,10 @@ async function publisher(port: number): Promise<RawClient> {
   return pub;
 }
 
-/** The peer got `n` RMSG frames of `size` bytes (counted once their bytes are all in). */
-async function allArrived(route: RawRoute, n: number, size: number, ms: number): Promise<void> {
-  const head = `RMSG $G flood ${size}\r\n`;
-  await eventually(() => route.data.length >= n * (head.length + size + 2), `${n} RMSG`, ms);
-  expect(route.data.split(head).length - 1).toBe(n);
+/** The peer got `n` frames of `size` bytes with `head` (counted once their bytes are all in). */
+async function allArrived(peer: RawRoute, head: string, n: number, size: number, ms: number): Promise<void> {
+  await eventually(() => peer.data.length >= n * (head.length + size + 2), `${n} frames`, ms);
+  expect(peer.data.split(head).length - 1).toBe(n);
 }
 
 const frames = (n: number, size: number): Buffer => Buffer.from(`PUB flood ${size}\r\n${'x'.repeat(size)}\r\n`.repeat(n), 'latin1');
@@ -89,72 +89,116 @@ describe('a route whose peer stops reading', () => {
     expect(logs.join('\n')).not.toMatch(/Slow Consumer|Router connection closed/);
     // the peer reads again: every message arrives, the route was never cut
     route.socket.resume();
-    await allArrived(route, n, size, 60000);
+    await allArrived(route, `RMSG $G flood ${size}\r\n`, n, size, 60000);
     expect(cluster.numRoutes).toBe(1);
     await pub.ping(5000);
   });
 });
 
-/**
- * A server of `kind` with a route listener; write_deadline 2s (a loaded test machine may hold the
- * slow reader's 100 ms timer back for a second), max_payload 8 MiB.
- */
-async function node(kind: ServerKind): Promise<{ srv: SpawnedServer; clusterPort: number; httpPort: number }> {
-  const clusterPort = await freePort();
-  const httpPort = await freePort();
-  const config = [
-    'write_deadline: "2s"',
-    'max_payload: 8388608',
-    'max_pending: 67108864',
-    'cluster {',
-    `  listen: "127.0.0.1:${clusterPort}"`,
-    '  name: C1',
-    '}',
-  ].join('\n');
-  const srv = await spawnServer(kind, { args: ['-m', String(httpPort)], config });
-  cleanups.push(() => srv.stop());
-  await eventually(() => /Listening for route connections/.test(srv.output()), 'route listener');
-  return { srv, clusterPort, httpPort };
+/** The raw peer of a link kind: its handshake, its message head, its listener and counts. */
+interface LinkKind {
+  name: 'route' | 'leaf';
+  /** The raw peer connected, its interest in `flood` given, and a PING answered. */
+  connect(port: number): Promise<RawRoute>;
+  head(size: number): string;
+  config(port: number): string;
+  listening: RegExp;
+  /** Links of this kind in /varz. */
+  count(v: Varz): number;
+  closed: RegExp;
 }
 
-type Varz = { slow_consumers: number; routes: number };
+/** A raw accepted leaf into `port`: the handshake, interest in `flood`, then a PING answered. */
+async function slowLeaf(port: number): Promise<RawRoute> {
+  const leaf = await RawRoute.connect(port);
+  cleanups.push(() => leaf.close());
+  await leaf.waitFor(/^INFO .* \r\n/);
+  leaf.send('CONNECT {"version":"2.9.10","tls_required":false,"server_id":"NSLOWLEAF","name":"slowleaf","headers":true}\r\n');
+  await leaf.waitFor(/INFO \{[^\r]*"connect_info":true[^\r]*\} \r\n/);
+  leaf.send('LS+ flood\r\nPING\r\n');
+  await leaf.waitFor(/PONG\r\n/);
+  return leaf;
+}
 
-describe.each(['tsnats', 'nats-server'] as ServerKind[])('%s: a route past write_deadline', (kind) => {
-  it('is closed when its peer took nothing in that time, kept (and counted) while it reads slowly', { timeout: 90_000 }, async () => {
-    const { srv, clusterPort, httpPort } = await node(kind);
-    const varz = (): Promise<Varz> => monitor<Varz>(httpPort, '/varz');
-    // 1 MiB messages: each time the stalled publisher is read again, a whole message goes out,
-    // faster than the slow peer reads (what it has, every 100 ms)
-    const size = 1024 * 1024;
-    const n = 40;
+const LINKS: LinkKind[] = [
+  {
+    name: 'route',
+    connect: slowPeer,
+    head: (size) => `RMSG $G flood ${size}\r\n`,
+    config: (port) => `cluster {\n  listen: "127.0.0.1:${port}"\n  name: C1\n}`,
+    listening: /Listening for route connections/,
+    count: (v) => v.routes,
+    closed: /rid:\d+ - Router connection closed: Slow Consumer \(Write Deadline\)/,
+  },
+  {
+    name: 'leaf',
+    connect: slowLeaf,
+    head: (size) => `LMSG flood ${size}\r\n`,
+    config: (port) => `leafnodes { listen: "127.0.0.1:${port}" }`,
+    listening: /Listening for leafnode connections/,
+    count: (v) => v.leafnodes,
+    closed: /lid:\d+ - Leafnode connection closed: Slow Consumer \(Write Deadline\)/,
+  },
+];
 
-    const slow = await slowPeer(clusterPort);
-    slow.socket.pause();
-    const reader = setInterval(() => slow.socket.read(), 100);
-    cleanups.push(() => clearInterval(reader));
-    const pub = await publisher(srv.port);
-    pub.send(frames(n, size));
-    await eventually(async () => (await varz()).slow_consumers >= 2, 'two write deadlines with progress', 20000);
-    expect(slow.closed).toBe(false);
-    expect((await varz()).routes).toBe(1);
-    clearInterval(reader);
-    slow.socket.resume();
-    await allArrived(slow, n, size, 30000);
-    expect(slow.closed).toBe(false);
-    await pub.close();
-    slow.close();
-    await eventually(async () => (await varz()).routes === 0, 'the slow route gone');
+/**
+ * A server of `kind` with the listener of `link`; write_deadline 2s (a loaded test machine may
+ * hold the slow reader's timer back for a second), max_payload 8 MiB.
+ */
+async function node(kind: ServerKind, link: LinkKind): Promise<{ srv: SpawnedServer; linkPort: number; httpPort: number }> {
+  const linkPort = await freePort();
+  const httpPort = await freePort();
+  const config = ['write_deadline: "2s"', 'max_payload: 8388608', 'max_pending: 67108864', link.config(linkPort)].join('\n');
+  const srv = await spawnServer(kind, { args: ['-m', String(httpPort)], config });
+  cleanups.push(() => srv.stop());
+  await eventually(() => link.listening.test(srv.output()), `${link.name} listener`);
+  return { srv, linkPort, httpPort };
+}
 
-    // a peer that reads nothing: the kernel's buffers fill, then no byte moves for 2s
-    const dead = await slowPeer(clusterPort);
-    dead.socket.pause();
-    const pub2 = await publisher(srv.port);
-    pub2.send(frames(n, size));
-    // (the peer, not reading, cannot see the FIN behind the bytes it left: the server tells)
-    await eventually(async () => (await varz()).routes === 0, 'the dead route closed', 20000);
-    await eventually(() => /Slow Consumer Detected: WriteDeadline of 2s exceeded/.test(srv.output()), 'the slow consumer log');
-    expect(srv.output()).toMatch(/rid:\d+ - Router connection closed: Slow Consumer \(Write Deadline\)/);
-    expect(srv.output().match(/Router connection closed: Slow Consumer/g)).toHaveLength(1);
-    expect(srv.output()).not.toMatch(/MaxPending/);
-  });
-});
+type Varz = { slow_consumers: number; routes: number; leafnodes: number };
+
+// nats-server's handleWriteTimeout is the same for every connection that is not a client: a
+// leaf connection is kept while it reads, as a route is.
+describe.each(LINKS.flatMap((link) => (['tsnats', 'nats-server'] as ServerKind[]).map((kind) => [kind, link.name, link] as const)))(
+  '%s: a %s connection past write_deadline',
+  (kind, _name, link) => {
+    it('is closed when its peer took nothing in that time, kept (and counted) while it reads slowly', { timeout: 90_000 }, async () => {
+      const { srv, linkPort, httpPort } = await node(kind, link);
+      const varz = (): Promise<Varz> => monitor<Varz>(httpPort, '/varz');
+      // 1 MiB messages: each time the stalled publisher is read again, a whole message goes
+      // out, faster than the slow peer reads (what it has, every 20 ms: about 2 MB/s, so that
+      // each 2 s window sees the kernel's send buffer drain far enough for the writer to move on)
+      const size = 1024 * 1024;
+      const n = 40;
+
+      const slow = await link.connect(linkPort);
+      slow.socket.pause();
+      const reader = setInterval(() => slow.socket.read(), 20);
+      cleanups.push(() => clearInterval(reader));
+      const pub = await publisher(srv.port);
+      pub.send(frames(n, size));
+      await eventually(async () => (await varz()).slow_consumers >= 2, 'two write deadlines with progress', 20000);
+      expect(slow.closed).toBe(false);
+      expect(link.count(await varz())).toBe(1);
+      expect(srv.output()).toMatch(/Slow Consumer Detected: WriteDeadline of 2s exceeded with \d+ chunks of \d+ total bytes\./);
+      clearInterval(reader);
+      slow.socket.resume();
+      await allArrived(slow, link.head(size), n, size, 30000);
+      expect(slow.closed).toBe(false);
+      await pub.close();
+      slow.close();
+      await eventually(async () => link.count(await varz()) === 0, `the slow ${link.name} gone`);
+
+      // a peer that reads nothing: the kernel's buffers fill, then no byte moves for 2s
+      const dead = await link.connect(linkPort);
+      dead.socket.pause();
+      const pub2 = await publisher(srv.port);
+      pub2.send(frames(n, size));
+      // (the peer, not reading, cannot see the FIN behind the bytes it left: the server tells)
+      await eventually(async () => link.count(await varz()) === 0, `the dead ${link.name} closed`, 20000);
+      expect(srv.output()).toMatch(link.closed);
+      expect(srv.output().match(/connection closed: Slow Consumer/g)).toHaveLength(1);
+      expect(srv.output()).not.toMatch(/MaxPending/);
+    });
+  },
+);

@@ -37,10 +37,11 @@ const FORBIDDEN: Record<string, RegExp[]> = {
   // the server only as a type (checked below), never routes or monitoring.
   websocket: [/\/cluster\//, /\/monitor\//, /\/accounts\//, /\/native\//, /\.node$/, /\/server\/(?!server\.js$|logger\.js$)/],
   // Leaf nodes talk to the server through their host seam (leaf/host.ts) and to accounts through
-  // the delivery seam; they share the route protocol's parser, documents, message heads and
-  // interest weights with cluster/ (never its route manager or routes) and the TLS helpers with
-  // the client listener, and never see clients, the server or the monitor.
-  leaf: [/\/client\/client\.js$/, /\/server\/(?!tls\.js$)/, /\/monitor\//, /\/jetstream\//, /\/native\//, /\.node$/, /\/cluster\/(?!route-parser\.js$|route-info\.js$|interest\.js$|msg-head\.js$)/],
+  // the delivery seam; they share the route protocol's parser, documents, message heads, the
+  // connection base class (link.ts) and interest weights with cluster/ (never its route manager
+  // or routes) and the TLS helpers with the client listener, and never see clients, the server
+  // or the monitor.
+  leaf: [/\/client\/client\.js$/, /\/server\/(?!tls\.js$)/, /\/monitor\//, /\/jetstream\//, /\/native\//, /\.node$/, /\/cluster\/(?!route-parser\.js$|route-info\.js$|interest\.js$|msg-head\.js$|link\.js$)/],
   // Helpers every layer may use (the reactor, host:port): they use no other layer.
   util: [/\/(accounts|client|cluster|config|jetstream|leaf|monitor|native|protocol|server|subjects|sys)\//, /\.node$/],
 };

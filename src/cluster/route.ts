@@ -4,26 +4,14 @@
 // checks, registration, gossip) belongs to the cluster, which owns every route.
 
 import type net from 'node:net';
-import type { Account, ClientLink, RouteLink } from '../accounts/account.js';
-import {
-  ClosedState,
-  type ClosedReason,
-  ERR_AUTH_TIMEOUT,
-  ERR_STALE_CONNECTION,
-  ERR_UNKNOWN_PROTOCOL,
-  skipsFlush,
-} from '../client/errors.js';
-import { Outbound } from '../client/outbound.js';
-import type { ServerOptions } from '../config/types.js';
-import { goDurationMs } from '../config/values.js';
+import type { Account, RouteLink } from '../accounts/account.js';
+import { ClosedState, type ClosedReason, ERR_AUTH_TIMEOUT } from '../client/errors.js';
 import type { CompiledPermissions } from '../client/permissions.js';
-import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
 import { F_PAY, F_SIZE } from '../protocol/layout.js';
-import { subjectHash } from '../subjects/hash.js';
-import type { Flushable } from '../util/reactor.js';
 import type { ClusterHost } from './host.js';
 import { RemoteInterest } from './interest.js';
-import { endFrame, recordPayloadStart, ROUTE_MSG, sameBytes, writeMsgLine, writeRecordLine } from './msg-head.js';
+import { Link, linkLabel } from './link.js';
+import { recordPayloadStart, ROUTE_MSG, sameBytes, writeMsgLine, writeRecordLine } from './msg-head.js';
 import { decodeConnect, decodeInfo, type RouteConnectDoc, type RouteInfoDoc } from './route-info.js';
 import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from './route-parser.js';
 
@@ -41,9 +29,6 @@ export type RouteCloseReason = ClosedReason | (typeof RouteClosed)[keyof typeof 
 /** nats-server's RouteType: configured (explicit) or learned through gossip (implicit). */
 export type RouteType = 'explicit' | 'implicit';
 
-const PING = Buffer.from('PING\r\n');
-const EMPTY = Buffer.alloc(0);
-const PONG = Buffer.from('PONG\r\n');
 const OK = Buffer.from('+OK\r\n');
 
 /** What a route needs from the cluster that owns it. */
@@ -63,22 +48,15 @@ export interface RouteOwner {
 
 /** How a route's log lines start: `127.0.0.1:6222 - rid:5`. */
 export function routeLabel(socket: net.Socket, rid: number): string {
-  const ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  return `${ip.includes(':') ? `[${ip}]` : ip}:${socket.remotePort ?? 0} - rid:${rid}`;
+  return linkLabel(socket, 'rid', rid);
 }
 
-export class Route implements RouteParserSink, RouteLink, Flushable {
+export class Route extends Link<ClusterHost> implements RouteParserSink, RouteLink {
   /** RouteLink: a route, not a leaf connection. */
   readonly leaf = null;
-  readonly out = new Outbound();
   readonly parser: RouteParser;
   readonly remote: RemoteInterest;
-  /** Remote address. */
-  readonly ip: string;
-  readonly port: number;
-  readonly start: number;
-  /** Last message or interest change received (nats-server's `last`). */
-  last: number;
+  protected readonly kindName = 'Route';
 
   // Identity and handshake state.
   /** The URL this route was solicited with, or built from the peer's INFO. */
@@ -90,10 +68,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   remoteId = '';
   /** The peer's server name, from its INFO (nats-server's route.remoteName). */
   remoteName = '';
-  /** Headers go as HMSG (both sides support them). */
-  headers = false;
   verbose = false;
-  infoReceived = false;
   /** Registered in the cluster (INFO accepted). */
   registered = false;
   /** The peer's client URLs (its INFO connect_urls), as added to our clients' INFO. */
@@ -101,104 +76,25 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
   /** The peer's route permissions from its INFO (shown in /routez). */
   import: RouteInfoDoc['import'] = null;
   export: RouteInfoDoc['export'] = null;
-
-  // Keep-alive and timers (run by the cluster's coarse timer).
-  pingDue: number;
-  pingsOut = 0;
-  lastPingIn = 0;
-  /** When the last PING went out (Date.now() for the schedule, performance.now() to measure). */
-  rttStart = 0;
-  private pingSentAt = 0;
-  /** Round trip time in ms (0 until the first PONG). */
-  rtt = 0;
-  /** Accepted with cluster authorization: the CONNECT is due by then (0 = not waiting). */
-  authDue = 0;
-  /**
-   * The socket refused a write at this time (0 = not blocked); reset when it drains, and moved
-   * on at each write deadline the socket made progress in.
-   */
-  blockedSince = 0;
-  /** kernelBytes() of the socket when blockedSince was set. */
-  private blockedSent = 0;
-
-  // Statistics (nats-server's route client counters).
-  inMsgs = 0;
-  inBytes = 0;
-  outMsgs = 0;
-  outBytes = 0;
-
-  dirty = false;
-  closed = false;
-  /** Publishers paused because this route is past half its max_pending (RouteLink). */
-  readonly stalledProducers: ClientLink[] = [];
-  /** Do not reconnect after close (shutdown). */
-  noReconnect = false;
-  private readonly label: string;
-  /** The server's options (changed in place by a reload, never replaced). */
-  private readonly opts: ServerOptions;
   /** The account of the last routed message (most traffic is on one account). */
   private lastAcc: Account | null = null;
-  /**
-   * The subject of the last routed message (an own copy, reused while messages keep coming on
-   * it) and its hash.
-   */
-  private subject: Buffer = EMPTY;
-  private subjectHash = subjectHash(EMPTY, 0, 0);
-  /** A message arrived in the current read (activity: `last` is set once per read). */
-  private gotMsgs = false;
-  /** Reused for each routed message's queue names (the host must not keep it). */
-  private readonly queueViews: Buffer[] = [];
 
   constructor(
     private readonly owner: RouteOwner,
-    readonly socket: net.Socket,
+    socket: net.Socket,
     readonly rid: number,
     url: URL | null,
     now: number,
   ) {
-    this.opts = owner.host.opts;
+    super(owner.host, socket, routeLabel(socket, rid), now);
     this.parser = new RouteParser(this);
     this.remote = new RemoteInterest(this, owner.host.routeInterestChanged ?? null);
-    this.ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    this.port = socket.remotePort ?? 0;
-    this.label = routeLabel(socket, rid);
     this.url = url;
     this.didSolicit = url !== null;
-    this.start = now;
-    this.last = now;
-    this.pingDue = now + firstPingDelay(this.opts.pingIntervalMs);
   }
 
-  toString(): string {
-    return this.label;
-  }
-
-  private get host(): ClusterHost {
-    return this.owner.host;
-  }
-
-  log(level: 'INF' | 'ERR' | 'WRN' | 'DBG' | 'TRC', text: string): void {
-    this.host.log(level, `${this.label} - ${text}`);
-  }
-
-  private trace(dir: '<<-' | '->>', text: string): void {
-    if (this.opts.trace) this.log('TRC', `${dir} [${text}]`);
-  }
-
-  // ---- input ----
-
-  /** A read from the socket. */
-  read(chunk: Buffer): void {
-    if (this.closed) return;
-    const err = this.parser.parse(chunk);
-    if (this.gotMsgs) {
-      this.gotMsgs = false;
-      this.last = Date.now();
-    }
-    if (err === null || this.closed) return;
-    if (err.protoErr) this.sendErr(ERR_UNKNOWN_PROTOCOL);
-    this.log('ERR', `Route parser ERROR: ${err.text}`);
-    this.close(ClosedState.ProtocolViolation);
+  protected markDirty(): void {
+    this.owner.markDirty(this);
   }
 
   routeOp(op: RouteOpCode, line: Buffer, start: number, a: number, b: number): void {
@@ -208,15 +104,10 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     }
     switch (op) {
       case RouteOp.PING:
-        this.trace('<<-', 'PING');
-        this.lastPingIn = Date.now();
-        this.queueBytes(PONG);
-        this.trace('->>', 'PONG');
+        this.gotPing();
         return;
       case RouteOp.PONG:
-        this.trace('<<-', 'PONG');
-        this.pingsOut = 0;
-        if (this.pingSentAt > 0) this.rtt = Math.max(performance.now() - this.pingSentAt, 0.001);
+        this.gotPong();
         return;
       case RouteOp.RS_SUB:
       case RouteOp.LS_SUB:
@@ -354,10 +245,7 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
       this.authViolation();
       return;
     }
-    this.inMsgs++;
-    this.inBytes += m.size;
-    this.gotMsgs = true;
-    if (this.opts.trace) this.trace('<<-', line.toString('latin1', m.lineStart, m.lineEnd));
+    this.countInbound(m, line);
     if (this.verbose) this.queueBytes(OK);
     const acc = this.account(line, m.accStart, m.accEnd);
     if (acc === null) {
@@ -366,25 +254,13 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
       this.log('DBG', `Unknown account "${name}" for routed message on subject: "${subject}"`);
       return;
     }
-    const s0 = m.subjectStart;
-    const s1 = m.subjectEnd;
-    if (!sameBytes(this.subject, line, s0, s1)) {
-      this.subject = Buffer.from(line.subarray(s0, s1));
-      this.subjectHash = subjectHash(line, s0, s1);
-    }
-    let queues: Buffer[] | null = null;
-    const nq = m.numQueues;
-    if (nq > 0) {
-      queues = this.queueViews;
-      if (queues.length !== nq) queues.length = nq;
-      for (let k = 0; k < nq; k++) queues[k] = line.subarray(m.queues[2 * k], m.queues[2 * k + 1]);
-    }
+    this.inboundSubject(line, m);
     this.host.routedMessage(
       acc,
       this.subject,
       this.subjectHash,
       m.replyStart >= 0 ? line.subarray(m.replyStart, m.replyEnd) : null,
-      queues,
+      this.inboundQueues(line, m),
       m.hdr > 0 ? m.hdr : -1,
       payload.subarray(payStart, payStart + m.size),
     );
@@ -413,174 +289,26 @@ export class Route implements RouteParserSink, RouteLink, Flushable {
     return this.endFrame(o, buf, recordPayloadStart(recs, rec, this.headers), recs[rec + F_PAY] + recs[rec + F_SIZE]);
   }
 
-  /** Ends the frame whose control line is out.buf[out.off, o) (msg-head.ts endFrame), then counts and queues it. Returns the pending bytes. */
-  private endFrame(o: number, payload: Buffer, a: number, b: number): number {
-    if (this.opts.trace) this.trace('->>', this.out.buf.toString('latin1', this.out.off, o));
-    endFrame(this.out, o, payload, a, b);
-    this.outMsgs++;
-    this.outBytes += b - a;
-    return this.queued();
-  }
-
-  /** Queues a protocol line (INFO, CONNECT, RS+/RS-); `utf8` for JSON documents. */
-  sendProto(text: string, utf8 = false): void {
-    if (this.closed) return;
-    if (utf8) this.out.appendBytes(Buffer.from(text, 'utf8'));
-    else this.out.appendLatin1(text);
-    this.trace('->>', text.slice(0, -2).trimEnd());
-    this.queued();
-  }
-
-  sendErr(text: string): void {
-    this.sendProto(`-ERR '${text}'\r\n`, true);
-  }
-
-  private queueBytes(b: Buffer): void {
-    if (this.closed) return;
-    this.out.appendBytes(b);
-    this.queued();
-  }
-
-  /**
-   * Bytes were queued: flush at the end of the turn. Returns the pending bytes. A route is never
-   * closed for its pending bytes (nats-server's queueOutbound cuts only clients): past half of
-   * max_pending the publishers feeding it stall (Client.stallFor), which bounds its memory.
-   */
-  private queued(): number {
-    if (this.closed) return 0;
-    this.owner.markDirty(this);
-    return this.out.queued + this.socket.writableLength;
-  }
-
-  /** Hands queued bytes to the socket; called once per loop turn. */
-  flush(): void {
-    if (this.closed || this.out.queued === 0) return;
-    // A write deadline counts what the write that blocked took in (Go's n of that write).
-    const sent = this.blockedSince === 0 ? kernelBytes(this.socket) : 0;
-    if (!this.out.flushTo(this.socket) && this.blockedSince === 0) {
-      this.blockedSince = Date.now();
-      this.blockedSent = sent;
-    }
-  }
-
-  /** The socket drained its buffer. */
-  drained(): void {
-    this.blockedSince = 0;
-    this.releaseProducers();
-  }
-
-  private releaseProducers(): void {
-    const list = this.stalledProducers;
-    for (let i = 0; i < list.length; i++) list[i].resumeReading();
-    list.length = 0;
-  }
-
-  /** Bytes queued here, not yet handed to the socket (the reactor's Flushable). */
-  queuedBytes(): number {
-    return this.out.queued;
-  }
-
-  /** Pending bytes (queued here and in the socket). */
-  pendingBytes(): number {
-    return this.out.queued + this.socket.writableLength;
-  }
-
   // ---- timers (the cluster's coarse timer) ----
 
   /** Keep-alive, auth timeout and write deadline (nats-server's processPingTimer and friends). */
   tick(now: number): void {
-    const opts = this.opts;
-    if (this.blockedSince !== 0 && now - this.blockedSince > opts.writeDeadlineMs && this.writeTimeout(now)) return;
+    if (this.writeDeadline(now)) return;
     if (this.authDue !== 0 && now >= this.authDue) {
       this.sendErr(ERR_AUTH_TIMEOUT);
       this.log('DBG', ERR_AUTH_TIMEOUT);
       this.close(ClosedState.AuthenticationTimeout);
       return;
     }
-    if (now < this.pingDue) return;
-    const interval = opts.pingIntervalMs;
-    this.pingDue = now + interval;
-    const needRtt = this.rtt === 0 || now - this.rttStart > DEFAULT_RTT_MEASUREMENT_INTERVAL_MS;
-    if (!needRtt && (now - this.last < interval || now - this.lastPingIn < interval)) return;
-    if (this.pingsOut + 1 > opts.pingMax) {
-      this.log('DBG', 'Stale Client Connection - Closing');
-      this.sendErr(ERR_STALE_CONNECTION);
-      this.close(ClosedState.StaleConnection);
-      return;
-    }
-    this.rttStart = now;
-    this.pingSentAt = performance.now();
-    this.pingsOut++;
-    this.queueBytes(PING);
-    this.trace('->>', 'PING');
-  }
-
-  /**
-   * The socket stayed blocked for write_deadline (nats-server's handleWriteTimeout for a route):
-   * a slow consumer is counted and logged; the route is closed only when the kernel took no
-   * byte in that time, else a new deadline starts. Returns true when closed.
-   */
-  private writeTimeout(now: number): boolean {
-    this.host.slowConsumer();
-    const s = this.socket;
-    const chunks = ((s as unknown as SocketProgress).writableBuffer?.length ?? 0) + (s.writableLength > 0 ? 1 : 0);
-    const total = this.out.queued + s.writableLength;
-    this.log(
-      'INF',
-      `Slow Consumer Detected: WriteDeadline of ${goDurationMs(this.opts.writeDeadlineMs)} exceeded with ${chunks} chunks of ${total} total bytes.`,
-    );
-    const sent = kernelBytes(s);
-    if (sent === this.blockedSent) {
-      this.close(ClosedState.SlowConsumerWriteDeadline);
-      return true;
-    }
-    this.blockedSince = now;
-    this.blockedSent = sent;
-    return false;
+    this.keepAlive(now);
   }
 
   // ---- close ----
 
   /** Closes the connection (nats-server's closeConnection for a route). Idempotent. */
   close(reason: RouteCloseReason): void {
-    if (this.closed) return;
-    const socket = this.socket;
-    const flush = !skipsFlush(reason as ClosedReason) && !socket.destroyed;
-    if (flush) this.flush();
-    this.closed = true;
-    this.parser.stop();
-    this.log('INF', `Router connection closed: ${reason}`);
-    if (flush) socket.end(() => socket.destroy());
-    else socket.destroy();
-    this.out.discard();
-    this.releaseProducers();
+    if (!this.shut(reason as ClosedReason, `Router connection closed: ${reason}`)) return;
     this.remote.clear();
     this.owner.routeClosed(this);
   }
-}
-
-
-/** Node's socket internals that tell how far a write in progress got (and its buffered writes). */
-interface SocketProgress {
-  writableBuffer?: unknown[];
-  _bytesDispatched?: number;
-  _handle?: { writeQueueSize?: number } | null;
-}
-
-/**
- * Bytes the kernel has taken from `s` so far (sent, or in its send buffer): the bytes handed to
- * libuv less what libuv still holds, so a large write that is partly through counts what went
- * (Go's `n` of a write cut by its deadline). Without those internals: the completed writes.
- */
-function kernelBytes(s: net.Socket): number {
-  const p = s as unknown as SocketProgress;
-  const wqs = p._handle?.writeQueueSize;
-  if (typeof p._bytesDispatched === 'number' && typeof wqs === 'number') return p._bytesDispatched - wqs;
-  return s.bytesWritten - s.writableLength;
-}
-
-/** nats-server's setFirstPingTimer for a route: min(ping_interval, 1 s) plus up to 20%. */
-function firstPingDelay(pingIntervalMs: number): number {
-  const d = Math.min(pingIntervalMs, FIRST_PING_INTERVAL_MS);
-  return d + Math.floor((Math.random() * d) / 5);
 }

@@ -5,17 +5,14 @@
 // belong to the LeafManager that owns every leaf connection.
 
 import type net from 'node:net';
-import type { Account, ClientLink, LeafRole, RouteLink, Subscription } from '../accounts/account.js';
-import { ClosedState, type ClosedReason, ERR_AUTH_TIMEOUT, ERR_STALE_CONNECTION, ERR_UNKNOWN_PROTOCOL, skipsFlush } from '../client/errors.js';
-import { Outbound } from '../client/outbound.js';
+import type { Account, LeafRole, RouteLink, Subscription } from '../accounts/account.js';
+import { ClosedState, type ClosedReason, ERR_AUTH_TIMEOUT, ERR_UNKNOWN_PROTOCOL } from '../client/errors.js';
 import { CompiledPermissions } from '../client/permissions.js';
-import type { RemoteLeafOptions, ServerOptions, SubjectPermission } from '../config/types.js';
-import { DEFAULT_RTT_MEASUREMENT_INTERVAL_MS, FIRST_PING_INTERVAL_MS } from '../config/defaults.js';
+import type { RemoteLeafOptions, SubjectPermission } from '../config/types.js';
 import { F_A0E, F_A0S, F_PAY, F_SIZE } from '../protocol/layout.js';
-import { subjectHash } from '../subjects/hash.js';
-import type { Flushable } from '../util/reactor.js';
 import { MAX_QUEUE_WEIGHT } from '../cluster/interest.js';
-import { endFrame, LEAF_MSG, recordPayloadStart, sameBytes, writeMsgLine, writeRecordLine } from '../cluster/msg-head.js';
+import { firstPingDelay, Link, linkLabel } from '../cluster/link.js';
+import { LEAF_MSG, recordPayloadStart, writeMsgLine, writeRecordLine } from '../cluster/msg-head.js';
 import { decodeInfo, type RouteInfoDoc } from '../cluster/route-info.js';
 import { type MsgArgs, RouteOp, type RouteOpCode, RouteParser, type RouteParserSink } from '../cluster/route-parser.js';
 import type { LeafHost } from './host.js';
@@ -33,10 +30,6 @@ export type LeafCloseReason = ClosedReason | (typeof LeafClosed)[keyof typeof Le
 
 /** nats-server's leafNodeLoopDetectionSubjectPrefix. */
 export const LDS_PREFIX = '$LDS.';
-
-const PING = Buffer.from('PING\r\n');
-const PONG = Buffer.from('PONG\r\n');
-const EMPTY = Buffer.alloc(0);
 
 /** What a leaf connection needs from the manager that owns it. */
 export interface LeafOwner {
@@ -90,13 +83,9 @@ function hasPrefixBytes(prefixes: readonly string[], buf: Buffer, s: number, e: 
 
 const CLIENT_JS_PREFIXES = denyPrefixes(DENY_ALL_CLIENT_JS);
 
-export class Leaf implements RouteParserSink, RouteLink, Flushable {
-  readonly out = new Outbound();
+export class Leaf extends Link<LeafHost> implements RouteParserSink, RouteLink {
   readonly parser: RouteParser;
-  readonly ip: string;
-  readonly port: number;
-  readonly start: number;
-  last: number;
+  protected readonly kindName = 'Leafnode';
   /** RouteLink: nats-server's isHubLeafNode / isSpokeLeafNode (a remote may declare itself the hub). */
   leaf: LeafRole;
   /** The bound account (null until an accepted leaf's CONNECT is authorized). */
@@ -104,13 +93,10 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   /** The remote server's name (its INFO's or CONNECT's) and cluster. */
   remoteServer = '';
   remoteCluster = '';
-  /** Headers go as HMSG (both sides support them). */
-  headers = false;
   /** Solicited: the remote options and the URL dialed; the INFO nonce to sign. */
   readonly remote: RemoteLeafOptions | null;
   readonly url: URL | null;
   nonce = '';
-  infoReceived = false;
   /** Solicited: the hub's INFO with `connect_info` (or none expected) finished the handshake. */
   connectFinished = false;
   /** Solicited: whether the hub's first INFO said `info_on_connect` (the `connect_info` INFO follows the CONNECT). */
@@ -140,55 +126,25 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
   /** The leaf's interest (LS+), by key. */
   readonly subs = new Map<string, LeafSub>();
 
-  pingDue: number;
-  pingsOut = 0;
-  lastPingIn = 0;
-  rttStart = 0;
-  private pingSentAt = 0;
-  /** Round trip time in ms (0 until the first PONG). */
-  rtt = 0;
-  /** The CONNECT (accepted) or the hub's INFO (solicited) is due by then (0 = not waiting). */
-  authDue = 0;
-  blockedSince = 0;
-
-  inMsgs = 0;
-  inBytes = 0;
-  outMsgs = 0;
-  outBytes = 0;
-
-  dirty = false;
-  closed = false;
-  readonly stalledProducers: ClientLink[] = [];
-  /** Do not reconnect after close (shutdown). */
-  noReconnect = false;
-  private readonly label: string;
-  private readonly opts: ServerOptions;
-  private subject: Buffer = EMPTY;
-  private subjectHash = subjectHash(EMPTY, 0, 0);
-  private gotMsgs = false;
-  private readonly queueViews: Buffer[] = [];
-
   constructor(
     private readonly owner: LeafOwner,
-    /** The connection's socket: the TCP socket, then the TLS socket over it once secured. */
-    public socket: net.Socket,
+    socket: net.Socket,
     readonly cid: number,
     remote: RemoteLeafOptions | null,
     url: URL | null,
     now: number,
   ) {
-    this.opts = owner.host.opts;
+    super(owner.host, socket, linkLabel(socket, 'lid', cid), now);
     this.parser = new RouteParser(this, true);
-    this.ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    this.port = socket.remotePort ?? 0;
-    this.label = `${this.ip.includes(':') ? `[${this.ip}]` : this.ip}:${this.port} - lid:${cid}`;
     this.remote = remote;
     this.url = url;
     this.leaf = remote !== null && !remote.hub ? 'spoke' : 'hub';
     if (remote !== null) this.setDenies(remote.denyExports, remote.denyImports);
-    this.start = now;
-    this.last = now;
     this.pingDue = Infinity;
+  }
+
+  protected markDirty(): void {
+    this.owner.markDirty(this);
   }
 
   /** Deny lists: `pub` for the messages we send, `sub` for the interest we send and the messages we take. */
@@ -212,10 +168,6 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     this.perms = publish === null && subscribe === null ? null : new CompiledPermissions({ publish, subscribe, response: null });
   }
 
-  toString(): string {
-    return this.label;
-  }
-
   /** Whether the JetStream denies keep interest in `subject` from this leaf (nats-server's canSubscribe). */
   jsDenied(subject: string): boolean {
     return subject.charCodeAt(0) === 0x24 && hasPrefix(this.jsDeny, subject);
@@ -236,37 +188,9 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     return this.remote !== null;
   }
 
-  private get host(): LeafHost {
-    return this.owner.host;
-  }
-
-  log(level: 'INF' | 'ERR' | 'WRN' | 'DBG' | 'TRC', text: string): void {
-    this.host.log(level, `${this.label} - ${text}`);
-  }
-
-  private trace(dir: '<<-' | '->>', text: string): void {
-    if (this.opts.trace) this.log('TRC', `${dir} [${text}]`);
-  }
-
   /** The keep-alive starts (nats-server's setFirstPingTimer, after the handshake). */
   startPings(now: number): void {
-    const d = Math.min(this.opts.pingIntervalMs, FIRST_PING_INTERVAL_MS);
-    this.pingDue = now + d + Math.floor((Math.random() * d) / 5);
-  }
-
-  // ---- input ----
-
-  read(chunk: Buffer): void {
-    if (this.closed) return;
-    const err = this.parser.parse(chunk);
-    if (this.gotMsgs) {
-      this.gotMsgs = false;
-      this.last = Date.now();
-    }
-    if (err === null || this.closed) return;
-    if (err.protoErr) this.sendErr(ERR_UNKNOWN_PROTOCOL);
-    this.log('ERR', `Leafnode parser ERROR: ${err.text}`);
-    this.close(ClosedState.ProtocolViolation);
+    this.pingDue = now + firstPingDelay(this.opts.pingIntervalMs);
   }
 
   routeOp(op: RouteOpCode, line: Buffer, start: number, a: number, b: number): void {
@@ -277,15 +201,10 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     }
     switch (op) {
       case RouteOp.PING:
-        this.trace('<<-', 'PING');
-        this.lastPingIn = Date.now();
-        this.queueBytes(PONG);
-        this.trace('->>', 'PONG');
+        this.gotPing();
         return;
       case RouteOp.PONG:
-        this.trace('<<-', 'PONG');
-        this.pingsOut = 0;
-        if (this.pingSentAt > 0) this.rtt = Math.max(performance.now() - this.pingSentAt, 0.001);
+        this.gotPong();
         return;
       case RouteOp.LS_SUB:
         this.trace('<<-', line.toString('latin1', start, b));
@@ -459,32 +378,19 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
       if (!this.solicited) this.authViolation();
       return;
     }
-    this.inMsgs++;
-    this.inBytes += m.size;
-    this.gotMsgs = true;
-    if (this.opts.trace) this.trace('<<-', line.toString('latin1', m.lineStart, m.lineEnd));
+    this.countInbound(m, line);
     const s0 = m.subjectStart;
     const s1 = m.subjectEnd;
     if (line[s0] === 0x24 && hasPrefixBytes(this.jsDeny, line, s0, s1)) return;
     if (this.perms !== null && this.perms.deliveryDenied(line.toString('latin1', s0, s1))) return;
-    if (!sameBytes(this.subject, line, s0, s1)) {
-      this.subject = Buffer.from(line.subarray(s0, s1));
-      this.subjectHash = subjectHash(line, s0, s1);
-    }
-    let queues: Buffer[] | null = null;
-    const nq = m.numQueues;
-    if (nq > 0) {
-      queues = this.queueViews;
-      if (queues.length !== nq) queues.length = nq;
-      for (let k = 0; k < nq; k++) queues[k] = line.subarray(m.queues[2 * k], m.queues[2 * k + 1]);
-    }
+    this.inboundSubject(line, m);
     this.host.leafMessage(
       this,
       acc,
       this.subject,
       this.subjectHash,
       m.replyStart >= 0 ? line.subarray(m.replyStart, m.replyEnd) : null,
-      queues,
+      this.inboundQueues(line, m),
       m.hdr > 0 ? m.hdr : -1,
       payload.subarray(payStart, payStart + m.size),
     );
@@ -509,72 +415,11 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
     return this.endFrame(o, buf, recordPayloadStart(recs, rec, this.headers), recs[rec + F_PAY] + recs[rec + F_SIZE]);
   }
 
-  private endFrame(o: number, payload: Buffer, a: number, b: number): number {
-    if (this.opts.trace) this.trace('->>', this.out.buf.toString('latin1', this.out.off, o));
-    endFrame(this.out, o, payload, a, b);
-    this.outMsgs++;
-    this.outBytes += b - a;
-    return this.queued();
-  }
-
-  /** Queues a protocol line (INFO, CONNECT, LS+/LS-); `utf8` for JSON documents. */
-  sendProto(text: string, utf8 = false): void {
-    if (this.closed) return;
-    if (utf8) this.out.appendBytes(Buffer.from(text, 'utf8'));
-    else this.out.appendLatin1(text);
-    if (this.opts.trace) for (const l of text.split('\r\n')) if (l !== '') this.trace('->>', l.trimEnd());
-    this.queued();
-  }
-
-  sendErr(text: string): void {
-    this.sendProto(`-ERR '${text}'\r\n`, true);
-  }
-
-  private queueBytes(b: Buffer): void {
-    if (this.closed) return;
-    this.out.appendBytes(b);
-    this.queued();
-  }
-
-  /** Bytes were queued: flush at the end of the turn. Returns the pending bytes. */
-  private queued(): number {
-    if (this.closed) return 0;
-    this.owner.markDirty(this);
-    return this.out.queued + this.socket.writableLength;
-  }
-
-  /** Hands queued bytes to the socket; called once per loop turn. */
-  flush(): void {
-    if (this.closed || this.out.queued === 0) return;
-    if (!this.out.flushTo(this.socket) && this.blockedSince === 0) this.blockedSince = Date.now();
-  }
-
-  drained(): void {
-    this.blockedSince = 0;
-    const list = this.stalledProducers;
-    for (let i = 0; i < list.length; i++) list[i]!.resumeReading();
-    list.length = 0;
-  }
-
-  queuedBytes(): number {
-    return this.out.queued;
-  }
-
-  pendingBytes(): number {
-    return this.out.queued + this.socket.writableLength;
-  }
-
   // ---- timers (the manager's coarse timer) ----
 
   /** Keep-alive, handshake timeout and write deadline. */
   tick(now: number): void {
-    const opts = this.opts;
-    if (this.blockedSince !== 0 && now - this.blockedSince > opts.writeDeadlineMs) {
-      this.host.slowConsumer();
-      this.log('INF', 'Slow Consumer Detected: WriteDeadline exceeded');
-      this.close(ClosedState.SlowConsumerWriteDeadline);
-      return;
-    }
+    if (this.writeDeadline(now)) return;
     if (this.authDue !== 0 && now >= this.authDue) {
       if (this.solicited) {
         this.log('ERR', 'Stale Leaf Node Connection - Closing');
@@ -586,42 +431,16 @@ export class Leaf implements RouteParserSink, RouteLink, Flushable {
       this.close(ClosedState.AuthenticationTimeout);
       return;
     }
-    if (now < this.pingDue) return;
-    const interval = opts.pingIntervalMs;
-    this.pingDue = now + interval;
-    const needRtt = this.rtt === 0 || now - this.rttStart > DEFAULT_RTT_MEASUREMENT_INTERVAL_MS;
-    if (!needRtt && (now - this.last < interval || now - this.lastPingIn < interval)) return;
-    if (this.pingsOut + 1 > opts.pingMax) {
-      this.log('DBG', 'Stale Client Connection - Closing');
-      this.sendErr(ERR_STALE_CONNECTION);
-      this.close(ClosedState.StaleConnection);
-      return;
-    }
-    this.rttStart = now;
-    this.pingSentAt = performance.now();
-    this.pingsOut++;
-    this.queueBytes(PING);
-    this.trace('->>', 'PING');
+    this.keepAlive(now);
   }
 
   // ---- close ----
 
   /** Closes the connection (nats-server's closeConnection for a leaf). Idempotent. */
   close(reason: LeafCloseReason): void {
-    if (this.closed) return;
-    const socket = this.socket;
-    const flush = !skipsFlush(reason as ClosedReason) && !socket.destroyed;
-    if (flush) this.flush();
-    this.closed = true;
-    this.parser.stop();
     const acc = this.acc === null ? '' : ` account: ${this.acc.name}`;
-    this.log('INF', `Leafnode connection closed: ${reason}${acc}`);
-    if (flush) socket.end(() => socket.destroy());
-    else socket.destroy();
-    this.out.discard();
-    this.drained();
+    if (!this.shut(reason as ClosedReason, `Leafnode connection closed: ${reason}${acc}`)) return;
     this.clearSubs();
     this.owner.leafClosed(this);
   }
 }
-
