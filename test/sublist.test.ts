@@ -450,6 +450,40 @@ describe('Sublist cache', () => {
     expect(s.stats().numMatches).toBe(202);
   });
 
+  it('uncachedGroupTokens: a result kept per group prefix equals a full match, as subscriptions come and go', () => {
+    const grouped = new Sublist<Sub>({ uncachedPrefix: '$JS.ACK.', uncachedGroupTokens: 4 });
+    const plain = new Sublist<Sub>({ cacheMax: 0 });
+    const patterns = [
+      '$JS.ACK.S.C.>', '$JS.ACK.S.D.>', '$JS.ACK.>', '>', '$JS.*.S.C.>', '$JS.ACK.*.C.>', '$JS.ACK.S.C.1.>',
+      '$JS.ACK.S.C.*.7.>', '$JS.ACK.S.C.1.7.7.0.0', '$JS.ACK.S.C.*.*.*.*.*', '$JS.ACK.S.C.*', '$JS.ACK.S.C.1.*.*.*',
+    ];
+    const rnd = prng(7);
+    const live: Sub[] = [];
+    const subjects = (): string[] => {
+      const out: string[] = [];
+      for (const c of ['C', 'D']) {
+        for (let i = 0; i < 12; i++) out.push(`$JS.ACK.S.${c}.${1 + (i % 2)}.${7 + (i % 3)}.${i}.0.0`);
+        out.push(`$JS.ACK.S.${c}.1.7.7.0.0`, `$JS.ACK.S.${c}.1`, `$JS.ACK.S.${c}`, `$JS.ACK.S.${c}..1`, `$JS.ACK.S.${c}.1.`);
+      }
+      return out;
+    };
+    for (let step = 0; step < 60; step++) {
+      if (live.length > 0 && rnd() < 0.4) {
+        const s = live.splice(Math.floor(rnd() * live.length), 1)[0]!;
+        grouped.remove(s);
+        plain.remove(s);
+      } else {
+        const s = rnd() < 0.2 ? qsub(patterns[Math.floor(rnd() * patterns.length)]!, 'q') : sub(patterns[Math.floor(rnd() * patterns.length)]!);
+        live.push(s);
+        grouped.insert(s);
+        plain.insert(s);
+      }
+      // Twice each: the second time from what the first kept.
+      for (const subject of [...subjects(), ...subjects()]) expect(norm(matchB(grouped, subject)), `${subject} at step ${step}`).toEqual(norm(plain.match(subject)));
+    }
+    expect(grouped.cacheSize).toBe(0);
+  });
+
   it('eviction gives recently hit entries a second chance', () => {
     const s = new Sublist<Sub>({ cacheMax: 64 });
     s.insert(sub('>'));

@@ -258,7 +258,7 @@ export class Account {
    * Local client subscriptions, internal (import) subscriptions and remote (route) interest.
    * JetStream's ack subjects, each published once, are matched without filling its cache.
    */
-  readonly sublist = new Sublist<Subscription>({ uncachedPrefix: '$JS.ACK.' });
+  readonly sublist = new Sublist<Subscription>({ uncachedPrefix: '$JS.ACK.', uncachedGroupTokens: 4 });
   /** The internal subscriptions made for imports (removed when imports are rewired). */
   readonly importSubs: { acc: Account; sub: Subscription }[] = [];
   /** `_R_.xxxxxx.`: this account's service reply prefix ('' until the first request). */

@@ -26,7 +26,7 @@
 // sweep (second chance) over the Map's insertion order, in batches: O(1) amortised per miss.
 
 import { DEFAULT_SUBLIST_CACHE_MAX, SUBLIST_CACHE_PATCH_SCAN_MAX } from '../config/defaults.js';
-import { subjectHashString } from './hash.js';
+import { subjectHash, subjectHashString } from './hash.js';
 import { bytesToSubject, matchLiteral, subjectEqualsBytes, subjectIsLiteral } from './subject.js';
 
 /** What the sublist reads from a subscription. `queue === null` (or undefined) = plain. */
@@ -85,6 +85,14 @@ export interface SublistOptions {
    * would only evict reused ones. Default: none.
    */
   uncachedPrefix?: string;
+  /**
+   * A subject under uncachedPrefix with more than this many tokens has its result kept per its
+   * first `uncachedGroupTokens` tokens (JetStream's `$JS.ACK.<stream>.<consumer>`), when no
+   * subscription tells apart the subjects that share them: past those tokens only `>`
+   * subscriptions at or above that depth match. Kept until the next insert or remove.
+   * Default 0: none kept.
+   */
+  uncachedGroupTokens?: number;
 }
 
 /**
@@ -100,6 +108,9 @@ const BATCH_CLEAR_MIN = 16;
 
 /** Cache keys are the subject hash reduced to 30 bits, so they stay V8 Smis (no boxing on get). */
 const KEY_MASK = 0x3fffffff;
+
+/** Bound on the results kept per token group (SublistOptions.uncachedGroupTokens): past it they are dropped, all at once. */
+const GROUP_CACHE_MAX = 1024;
 
 class Node<T> {
   next: Level<T> | null = null;
@@ -129,6 +140,14 @@ class Level<T> {
     else if (n === this.pwc) this.pwc = null;
     else this.nodes.delete(token);
   }
+}
+
+/** A result kept for the subjects under the uncached prefix that start with `prefix` (its group's tokens). */
+class GroupEntry<T> {
+  constructor(
+    readonly prefix: string,
+    readonly result: SublistResult<T>,
+  ) {}
 }
 
 class CacheEntry<T> {
@@ -194,6 +213,36 @@ function matchLevel<T extends SubLike>(
   }
   if (n !== null) out.addNode(n);
   if (pwc !== null) out.addNode(pwc);
+}
+
+/**
+ * matchLevel that also tells whether tokens from index `group` on decided anything: a level
+ * reached at or past it had literal nodes or a `*`. When not, every subject with the same
+ * tokens before `group` (and at least one after) has the same result.
+ */
+function matchLevelGroup<T extends SubLike>(
+  start: Level<T> | null,
+  toks: readonly string[],
+  from: number,
+  out: ResultBuilder<T>,
+  group: number,
+): boolean {
+  let l = start;
+  let pwc: Node<T> | null = null;
+  let n: Node<T> | null = null;
+  let tail = false;
+  for (let i = from; i < toks.length; i++) {
+    if (l === null) return tail;
+    if (i >= group && (l.nodes.size > 0 || l.pwc !== null)) tail = true;
+    if (l.fwc !== null) out.addNode(l.fwc);
+    pwc = l.pwc;
+    if (pwc !== null && matchLevelGroup(pwc.next, toks, i + 1, out, group)) tail = true;
+    n = l.nodes.get(toks[i]) ?? null;
+    l = n !== null ? n.next : null;
+  }
+  if (n !== null) out.addNode(n);
+  if (pwc !== null) out.addNode(pwc);
+  return tail;
 }
 
 /** Like matchLevel, but stops at the first node holding a subscription. */
@@ -287,6 +336,10 @@ export class Sublist<T extends SubLike> {
   /** SublistOptions.uncachedPrefix, and as bytes (empty: none). */
   private readonly uncachedPrefix: string;
   private readonly uncached: Uint8Array;
+  /** SublistOptions.uncachedGroupTokens, the results kept per group (by the hash of its prefix), and the generation they are of. */
+  private readonly groupTokens: number;
+  private readonly groups = new Map<number, GroupEntry<T>>();
+  private groupsGen = 0;
   private subCount = 0;
   private inserts = 0;
   private removes = 0;
@@ -299,6 +352,7 @@ export class Sublist<T extends SubLike> {
     this.uncachedPrefix = pre;
     this.uncached = new Uint8Array(pre.length);
     for (let i = 0; i < pre.length; i++) this.uncached[i] = pre.charCodeAt(i);
+    this.groupTokens = pre !== '' && opts.uncachedGroupTokens !== undefined && opts.uncachedGroupTokens > 0 ? Math.floor(opts.uncachedGroupTokens) : 0;
     const max = opts.cacheMax ?? DEFAULT_SUBLIST_CACHE_MAX;
     this.cacheMax = max > 0 ? Math.floor(max) : 0;
     this.cache = this.cacheMax > 0 ? new Map() : null;
@@ -430,7 +484,46 @@ export class Sublist<T extends SubLike> {
         return e.result;
       }
     }
-    return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK, !this.isUncached(buf, start, end));
+    if (!this.isUncached(buf, start, end)) return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK);
+    return this.groupTokens > 0 ? this.matchGroup(buf, start, end) : this.matchMiss(bytesToSubject(buf, start, end), 0, false);
+  }
+
+  /**
+   * A subject under the uncached prefix (SublistOptions.uncachedGroupTokens): the result kept
+   * for its group's prefix, else matched (not cached) and kept when the rest of its tokens
+   * decided nothing.
+   */
+  private matchGroup(buf: Uint8Array, start: number, end: number): SublistResult<T> {
+    // Where the group's prefix ends (its last token's end), and whether every token is non-empty.
+    const k = this.groupTokens;
+    let dots = 0;
+    let prefixEnd = -1;
+    let prev = start - 1;
+    for (let i = start; i < end; i++) {
+      if (buf[i] !== 0x2e) continue;
+      if (i === prev + 1) return EMPTY_RESULT;
+      if (++dots === k) prefixEnd = i;
+      prev = i;
+    }
+    if (prev === end - 1) return EMPTY_RESULT;
+    if (prefixEnd < 0) return this.matchMiss(bytesToSubject(buf, start, end), 0, false);
+    if (this.groupsGen !== this.genid) {
+      this.groups.clear();
+      this.groupsGen = this.genid;
+    }
+    const key = subjectHash(buf, start, prefixEnd) & KEY_MASK;
+    const e = this.groups.get(key);
+    if (e !== undefined && subjectEqualsBytes(e.prefix, buf, start, prefixEnd)) return e.result;
+    const subject = bytesToSubject(buf, start, end);
+    const toks = subject.split('.');
+    const b = new ResultBuilder<T>();
+    const tail = matchLevelGroup(this.root, toks, 0, b, k);
+    const result = b.finish();
+    if (!tail) {
+      if (this.groups.size >= GROUP_CACHE_MAX) this.groups.clear();
+      this.groups.set(key, new GroupEntry(subject.slice(0, prefixEnd - start), result));
+    }
+    return result;
   }
 
   /** Whether buf[start, end) starts with the uncached prefix (there is one). */
