@@ -163,6 +163,8 @@ const MAX_NO_RTT_PING_BEFORE_FIRST_PONG_MS = 2000;
 let runMarks = 0;
 /** writeMsgs' out parameter (the offset after the last frame), shared: one call at a time. */
 const RUN_STATE = new Int32Array(1);
+/** The payload an internal subscription gets for an empty message (one buffer, not a view per message). */
+const NO_PAYLOAD = Buffer.alloc(0);
 /** nats-server's stallClientMinDuration and stallClientMaxDuration. */
 const STALL_MIN_MS = 100;
 const STALL_MAX_MS = 1000;
@@ -742,7 +744,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
       buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]),
       hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null,
       recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1,
-      buf.subarray(pay, pay + recs[rec + F_SIZE]),
+      recs[rec + F_SIZE] > 0 ? buf.subarray(pay, pay + recs[rec + F_SIZE]) : NO_PAYLOAD,
       this,
     );
     return true;

@@ -119,6 +119,8 @@ export function copySpan(dst: Uint8Array, off: number, src: Uint8Array, a: numbe
   const n = b - a;
   if (n < COPY_LOOP_MAX) {
     for (let k = 0; k < n; k++) dst[off + k] = src[a + k];
+  } else if (a === 0 && b === src.length) {
+    dst.set(src, off); // the whole of src: no view to make
   } else {
     dst.set(src.subarray(a, b), off);
   }

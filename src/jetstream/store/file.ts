@@ -71,6 +71,8 @@ export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_SYNC_INTERVAL_MS = 2 * 60 * 1000;
 /** Buffered bytes past which the write block is written without waiting for the turn's end. */
 const WRITE_HIGH_WATER = 1024 * 1024;
+/** A loaded message's headers when it has none (one empty buffer, not a view per load). */
+const NO_HDR = Buffer.alloc(0);
 const FIRST_BUF = 64 * 1024;
 /** How often a store that could not write tries again. */
 const RETRY_MS = 1000;
@@ -1290,7 +1292,7 @@ export class FileStore implements StreamStore {
     const hl = recHdrLen(buf, at);
     const len = this.recLen(i);
     const h = recBody(buf, at) + sl;
-    return { subject: this.subj.names[id], hdr: buf.subarray(h, h + hl), msg: buf.subarray(h + hl, at + len), seq, ts: this.idx.ts[i] };
+    return { subject: this.subj.names[id], hdr: hl > 0 ? buf.subarray(h, h + hl) : NO_HDR, msg: buf.subarray(h + hl, at + len), seq, ts: this.idx.ts[i] };
   }
 
   loadNext(filter: string, start: number): StoreMsg | null {
