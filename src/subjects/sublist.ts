@@ -475,6 +475,8 @@ export class Sublist<T extends SubLike> {
    */
   matchBytes(buf: Uint8Array, start: number, end: number, hash: number): SublistResult<T> {
     this.matches++;
+    // Subjects under the uncached prefix are never in the cache: not looked up there.
+    if (this.groupTokens > 0 && this.isUncached(buf, start, end)) return this.matchGroup(buf, start, end);
     const cache = this.cache;
     if (cache !== null) {
       const e = cache.get(hash & KEY_MASK);
@@ -484,8 +486,7 @@ export class Sublist<T extends SubLike> {
         return e.result;
       }
     }
-    if (!this.isUncached(buf, start, end)) return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK);
-    return this.groupTokens > 0 ? this.matchGroup(buf, start, end) : this.matchMiss(bytesToSubject(buf, start, end), 0, false);
+    return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK, !this.isUncached(buf, start, end));
   }
 
   /**

@@ -158,6 +158,8 @@ export class FileStore implements StreamStore {
   private wb!: Block;
   private nextBlockId = 1;
   private readonly cache = new Map<Block, true>();
+  /** The block put in the cache last (its most recently used while it is still in it; then blockData() need not move it). */
+  private cacheMru: Block | null = null;
   private readonly idx = new SeqIndex();
   private readonly subj = new SubjectTable();
   private limits: StoreLimits = NO_LIMITS;
@@ -841,8 +843,13 @@ export class FileStore implements StreamStore {
     if (!b.indexed) this.indexNow(b); // reads it, checks every record
     if (b === this.wb) return b.buf as Buffer;
     if (b.buf !== null) {
-      this.cache.delete(b);
-      this.cache.set(b, true);
+      // Already the most recently used (the last one put, still there): the order stands, and
+      // the cache map is not churned once per message read.
+      if (this.cacheMru !== b || !this.cache.has(b)) {
+        this.cache.delete(b);
+        this.cache.set(b, true);
+        this.cacheMru = b;
+      }
       return b.buf;
     }
     b.buf = this.readBlock(b);
@@ -854,6 +861,7 @@ export class FileStore implements StreamStore {
   private cachePut(b: Block): void {
     this.cache.delete(b);
     this.cache.set(b, true);
+    this.cacheMru = b;
     while (this.cache.size > this.cacheBlocks) {
       const old = this.cache.keys().next().value as Block;
       this.cache.delete(old);
@@ -896,6 +904,7 @@ export class FileStore implements StreamStore {
     const i = this.blocks.indexOf(b);
     if (i >= 0) this.blocks.splice(i, 1);
     this.cache.delete(b);
+    if (this.cacheMru === b) this.cacheMru = null;
     this.toCompact.delete(b);
     this.dirtyFds.delete(b.fd);
     if (b.fd >= 0) fs.closeSync(b.fd);
