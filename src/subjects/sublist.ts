@@ -144,10 +144,14 @@ class Level<T> {
 
 /** A result kept for the subjects under the uncached prefix that start with `prefix` (its group's tokens). */
 class GroupEntry<T> {
+  /** The prefix as bytes. */
+  readonly bytes: Uint8Array;
   constructor(
     readonly prefix: string,
     readonly result: SublistResult<T>,
-  ) {}
+  ) {
+    this.bytes = Uint8Array.from(prefix, (c) => c.charCodeAt(0));
+  }
 }
 
 class CacheEntry<T> {
@@ -340,6 +344,8 @@ export class Sublist<T extends SubLike> {
   private readonly groupTokens: number;
   private readonly groups = new Map<number, GroupEntry<T>>();
   private groupsGen = 0;
+  /** The group matched last (one consumer's acks come in runs): compared first, without a hash. */
+  private lastGroup: GroupEntry<T> | null = null;
   private subCount = 0;
   private inserts = 0;
   private removes = 0;
@@ -495,6 +501,25 @@ export class Sublist<T extends SubLike> {
    * decided nothing.
    */
   private matchGroup(buf: Uint8Array, start: number, end: number): SublistResult<T> {
+    if (this.groupsGen !== this.genid) {
+      this.groups.clear();
+      this.lastGroup = null;
+      this.groupsGen = this.genid;
+    }
+    const g = this.lastGroup;
+    if (g !== null) {
+      const p = g.bytes;
+      const n = p.length;
+      if (end - start > n + 1 && buf[start + n] === 0x2e) {
+        let i = 0;
+        while (i < n && buf[start + i] === p[i]) i++;
+        if (i === n) {
+          // The last group's prefix, then a dot: the result unless a token of the rest is empty.
+          for (let j = start + n; j < end; j++) if (buf[j] === 0x2e && (j + 1 === end || buf[j + 1] === 0x2e)) return EMPTY_RESULT;
+          return g.result;
+        }
+      }
+    }
     // Where the group's prefix ends (its last token's end), and whether every token is non-empty.
     const k = this.groupTokens;
     let dots = 0;
@@ -508,13 +533,12 @@ export class Sublist<T extends SubLike> {
     }
     if (prev === end - 1) return EMPTY_RESULT;
     if (prefixEnd < 0) return this.matchMiss(bytesToSubject(buf, start, end), 0, false);
-    if (this.groupsGen !== this.genid) {
-      this.groups.clear();
-      this.groupsGen = this.genid;
-    }
     const key = subjectHash(buf, start, prefixEnd) & KEY_MASK;
     const e = this.groups.get(key);
-    if (e !== undefined && subjectEqualsBytes(e.prefix, buf, start, prefixEnd)) return e.result;
+    if (e !== undefined && subjectEqualsBytes(e.prefix, buf, start, prefixEnd)) {
+      this.lastGroup = e;
+      return e.result;
+    }
     const subject = bytesToSubject(buf, start, end);
     const toks = subject.split('.');
     const b = new ResultBuilder<T>();
@@ -522,7 +546,9 @@ export class Sublist<T extends SubLike> {
     const result = b.finish();
     if (!tail) {
       if (this.groups.size >= GROUP_CACHE_MAX) this.groups.clear();
-      this.groups.set(key, new GroupEntry(subject.slice(0, prefixEnd - start), result));
+      const made = new GroupEntry(subject.slice(0, prefixEnd - start), result);
+      this.groups.set(key, made);
+      this.lastGroup = made;
     }
     return result;
   }
