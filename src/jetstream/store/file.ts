@@ -105,7 +105,46 @@ interface Block {
    * the live bits of the index file, their counts by the file's block table.
    */
   indexed: boolean;
+  /**
+   * Its summary of subjects, [subject id, live messages, ...]: from the index file for a block not
+   * indexed; for an older indexed block the one counted at the last index write, dropped (null)
+   * by a removal from it.
+   */
+  sum: number[] | null;
+  /** Its fingerprint (blockFp) when its size was fpSize (-1: not known). */
+  fp: number;
+  fpSize: number;
 }
+
+/** What a scan of block files gathers for recovery (scanBlock). */
+interface ScanState {
+  tombs: number[];
+  /** The highest first record. */
+  floor: number;
+  lastTsSeq: number;
+  prevSubject: string;
+  prevId: number;
+  /** The index file's live bits (bit of seq s at s - bitsBase): a message up to bitsTo is live only when its bit is set. */
+  bits: Uint8Array | null;
+  bitsBase: number;
+  bitsTo: number;
+  /** Blocks and bytes scanned (the recovery's log line). */
+  blocks: number;
+  bytes: number;
+}
+
+const newScan = (bits: Uint8Array | null, bitsBase: number, bitsTo: number): ScanState => ({
+  tombs: [],
+  floor: 0,
+  lastTsSeq: bitsTo,
+  prevSubject: '',
+  prevId: 0,
+  bits,
+  bitsBase,
+  bitsTo,
+  blocks: 0,
+  bytes: 0,
+});
 
 const blockName = (id: number): string => `${id}.blk`;
 
@@ -130,8 +169,13 @@ function copyInto(src: Buffer, dst: Buffer, at: number): number {
  */
 const INDEX_FILE = 'index.db';
 const INDEX_MAGIC = 0x534e5354; // 'TSNS'
+/** The JSON's `fmt`: 2 adds the blocks' fingerprints and summaries (an index file without them is not used). */
+const INDEX_FMT = 2;
+/** A block's fingerprint: the CRC-32 of its last FP_BYTES bytes (or all of them when it is shorter). */
+const FP_BYTES = 64;
 
 interface IndexMeta {
+  fmt: number;
   msgs: number;
   bytes: number;
   firstSeq: number;
@@ -140,7 +184,7 @@ interface IndexMeta {
   lastSeq: number;
   lastTs: number;
   nextBlockId: number;
-  blocks: { id: number; base: number; size: number; live: number; liveBytes: number; dead: number; meta: boolean }[];
+  blocks: { id: number; base: number; size: number; live: number; liveBytes: number; dead: number; meta: boolean; fp: number; sum: number[] }[];
   subjects: { names: string[]; msgs: number[]; first: number[]; last: number[] };
 }
 
@@ -172,6 +216,14 @@ export class FileStore implements StreamStore {
   /** While lazy > 0: the first message's time from the index file, valid while firstSeq is firstTsSeq. */
   private firstTsSeq = 0;
   private firstTsHint = 0;
+  /** Recovery from the index file: the subjects whose counts changed (their first and last are found again). */
+  private touched: Set<number> | null = null;
+  /** Live messages of the index file found erased in place (after it was written; see indexBlock). */
+  private erasedFound = 0;
+  private sumScratch = new Uint32Array(0);
+  /** Bumped by every change (scheduleFlush); the index file is written at a sync when it moved. */
+  private changes = 0;
+  private changesAtIndex = -1;
 
   private msgs = 0;
   private bytes = 0;
@@ -234,116 +286,27 @@ export class FileStore implements StreamStore {
   // ---- recovery ----
 
   private recover(): void {
-    if (this.loadIndexFile()) return;
+    for (const n of fs.readdirSync(this.msgDir)) if (n.endsWith('.tmp')) fs.rmSync(join(this.msgDir, n), { force: true });
+    fs.rmSync(join(this.dir, INDEX_FILE + '.tmp'), { force: true });
     const ids = fs
       .readdirSync(this.msgDir)
       .filter((n) => /^\d+\.blk$/.test(n))
       .map((n) => Number(n.slice(0, -4)))
       .sort((a, b) => a - b);
-    for (const n of fs.readdirSync(this.msgDir)) if (n.endsWith('.tmp')) fs.rmSync(join(this.msgDir, n), { force: true });
+    const index = this.readIndexFile();
+    if (index !== null && this.recoverFromIndex(index.meta, index.bits, ids)) return;
+    // No usable index file: none is left behind (the next one is written from this scan's state).
+    fs.rmSync(join(this.dir, INDEX_FILE), { force: true });
     // New blocks never take the id of a file found here, even one set aside.
     if (ids.length > 0) this.nextBlockId = ids[ids.length - 1] + 1;
-    const tombs: number[] = [];
-    let floor = 0;
-    let lastTsSeq = 0;
-    let prevSubject = '';
-    let prevId = 0;
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k];
-      const path = join(this.msgDir, blockName(id));
-      let data = fs.readFileSync(path);
-      const isLast = k === ids.length - 1;
-      const base = readBlockHeader(data);
-      if (base < 0) {
-        if (isLast && data.length < BLOCK_HDR) {
-          // A crash between creating the file and writing its header: nothing was in it.
-          this.log(`block ${path}: torn at its creation (${data.length} bytes), removed`);
-          fs.rmSync(path, { force: true });
-        } else this.setAside(path, 'bad header (not a block of this format version)');
-        continue;
-      }
-      if (this.blocks.length > 0 && base <= this.blocks[this.blocks.length - 1].base) {
-        this.setAside(path, `base ${base} out of order`);
-        continue;
-      }
-      const b: Block = { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true };
-      this.blocks.push(b);
-      if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
-      let at = BLOCK_HDR;
-      while (at < data.length) {
-        const len = checkRecord(data, at, data.length, this.crc);
-        if (len === 0) {
-          const claimed = data.length - at >= 4 ? data.readUInt32LE(at) : 0;
-          if (isLast) {
-            this.log(`block ${path}: torn tail at offset ${at} (${data.length - at} bytes cut)`);
-            fs.truncateSync(path, at);
-            data = data.subarray(0, at);
-            break;
-          }
-          if (claimed >= REC_HDR && claimed <= data.length - at) {
-            this.log(`block ${path}: corrupt record at offset ${at} (checksum mismatch; it says message ${recSeq(data, at)}), record skipped`);
-            at += claimed;
-            continue;
-          }
-          this.log(`block ${path}: corrupt record at offset ${at} (bad length), the rest of the block (${data.length - at} bytes) skipped`);
-          break;
-        }
-        const seq = recSeq(data, at);
-        const kind = recKind(data, at);
-        if ((kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED) && seq >= base) {
-          this.idx.ensure(seq, this.blocks[0].base);
-          const ts = recTs(data, at);
-          this.idx.ts[seq - this.idx.base] = ts;
-          if (seq >= lastTsSeq) {
-            lastTsSeq = seq;
-            this.lastTs = ts;
-          }
-        }
-        if (kind === KIND_MSG) {
-          if (seq >= base) {
-            const sl = recSubjLen(data, at);
-            const body = recBody(data, at);
-            // Runs of one subject are the common case: compare the bytes before making a string.
-            if (prevId === 0 || this.subj.names[prevId] !== prevSubject || !subjectEqualsBytes(prevSubject, data, body, body + sl)) {
-              prevSubject = data.toString('latin1', body, body + sl);
-              prevId = this.subj.intern(prevSubject);
-            }
-            const id2 = prevId;
-            const i = seq - this.idx.base;
-            if (this.idx.sid[i] !== 0) this.unindex(seq);
-            this.idx.sid[i] = id2;
-            const size = len - REC_EXTRA;
-            this.idx.off[i] = at;
-            this.idx.size[i] = size;
-            this.subj.msgs[id2]++;
-            b.live++;
-            b.liveBytes += len;
-            this.msgs++;
-            this.bytes += size;
-          }
-        } else if (kind === KIND_TOMB) {
-          tombs.push(seq);
-          b.meta = true;
-        } else if (kind === KIND_FIRST) {
-          if (seq > floor) floor = seq;
-          b.meta = true;
-          // It carries the last time when it was written (what a purged stream still reports).
-          if (seq - 1 >= lastTsSeq) {
-            lastTsSeq = seq - 1;
-            this.lastTs = recTs(data, at);
-          }
-        }
-
-        if (kind !== KIND_TOMB && kind !== KIND_FIRST && seq > this.lastSeq) this.lastSeq = seq;
-        at += len;
-      }
-      b.written = b.size = at;
-      if (isLast) b.buf = data;
-    }
+    const st = newScan(null, 0, 0);
+    for (let k = 0; k < ids.length; k++) this.scanBlock(ids[k], k === ids.length - 1, null, st);
+    if (st.blocks > 0) this.log(`recovered ${this.dir} from its ${st.blocks} block(s) (${st.bytes} bytes scanned, no usable index file)`);
+    const floor = st.floor;
     if (floor - 1 > this.lastSeq) this.lastSeq = floor - 1;
     this.fresh = ids.length === 0;
     // Apply the removals: tombstones, then everything below the floor.
-    for (const t of tombs) if (this.idx.at(t) !== 0) this.unindex(t);
+    for (const t of st.tombs) if (this.idx.at(t) !== 0) this.unindex(t);
     if (this.blocks.length > 0) for (let s = this.idx.base; s < floor && s <= this.lastSeq; s++) if (this.idx.at(s) !== 0) this.unindex(s);
     // Per-subject first/last and the stream's first.
     this.firstSeq = this.lastSeq + 1;
@@ -359,24 +322,142 @@ export class FileStore implements StreamStore {
       }
     }
     for (const id of [...this.subjIdsWithoutMsgs()]) this.subj.release(id);
-    for (const b of this.blocks) b.fd = fs.openSync(join(this.msgDir, blockName(b.id)), 'r+');
-    // The last block stays the write block unless it is full; empty older blocks go.
+    this.openWriteBlock();
+    for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.dropBlock(b);
+    this.idx.ensure(this.lastSeq + 1, this.firstSeq);
+    this.recordIfEmptied();
+    this.scheduleAge();
+  }
+
+  /** Recovery's end: every block gets its descriptor; the last block stays the write block unless it is full. */
+  private openWriteBlock(): void {
+    for (const b of this.blocks) if (b.fd < 0) b.fd = fs.openSync(join(this.msgDir, blockName(b.id)), 'r+');
     const last = this.blocks[this.blocks.length - 1];
     if (last === undefined || last.size >= this.blockSize) this.newBlock();
     else {
       this.wb = last;
+      // A block not indexed yet (taken from the index file) is read when the first record is appended.
+      if (!last.indexed) return;
       // Its bytes were kept by the scan unless a later file was ignored (then read them again).
       const data = last.buf ?? fs.readFileSync(join(this.msgDir, blockName(last.id))).subarray(0, last.size);
       this.wb.buf = this.growBuf(data, last.size, 0);
     }
-    for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.dropBlock(b);
-    this.idx.ensure(this.lastSeq + 1, this.firstSeq);
+  }
+
+  /** Recovery's end: when everything was removed, a first record remembers where the stream stands. */
+  private recordIfEmptied(): void {
     if (this.firstSeq > this.lastSeq && this.msgs === 0 && this.blocks.length > 0 && this.blocks[0].base <= this.lastSeq) {
-      // Everything was removed: remember where the stream stands.
       this.firstDirty = true;
       this.flushNow();
     }
-    this.scheduleAge();
+  }
+
+  /**
+   * Scans block file `id` record by record (every length and checksum checked; the rules of
+   * docs/jetstream-store.md, Recovery) and indexes its messages. `known`: the block as the index
+   * file describes it (recovery from the index file: a block changed since), else a new one.
+   * Messages up to `st.bitsTo` are live only when the index file's bit says so. Returns false
+   * when the file was set aside or removed (not a block).
+   */
+  private scanBlock(id: number, isLast: boolean, known: Block | null, st: ScanState): boolean {
+    const path = join(this.msgDir, blockName(id));
+    let data = fs.readFileSync(path);
+    const base = readBlockHeader(data);
+    if (base < 0) {
+      if (isLast && data.length < BLOCK_HDR) {
+        // A crash between creating the file and writing its header: nothing was in it.
+        this.log(`block ${path}: torn at its creation (${data.length} bytes), removed`);
+        fs.rmSync(path, { force: true });
+      } else this.setAside(path, 'bad header (not a block of this format version)');
+      return false;
+    }
+    if ((this.blocks.length > 0 && base < this.blocks[this.blocks.length - 1].base) || (known !== null && base !== known.base)) {
+      this.setAside(path, `base ${base} out of order`);
+      return false;
+    }
+    st.blocks++;
+    st.bytes += data.length;
+    const b: Block = known ?? { id, base, fd: -1, written: 0, size: 0, buf: null, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true, sum: null, fp: 0, fpSize: -1 };
+    b.live = b.liveBytes = b.dead = 0;
+    b.meta = false;
+    b.indexed = true;
+    b.sum = null;
+    b.fpSize = -1;
+    this.blocks.push(b);
+    if (base - 1 > this.lastSeq) this.lastSeq = base - 1;
+    const keepFrom = st.bits !== null ? this.idx.base : this.blocks[0].base;
+    let at = BLOCK_HDR;
+    while (at < data.length) {
+      const len = checkRecord(data, at, data.length, this.crc);
+      if (len === 0) {
+        const claimed = data.length - at >= 4 ? data.readUInt32LE(at) : 0;
+        if (isLast) {
+          this.log(`block ${path}: torn tail at offset ${at} (${data.length - at} bytes cut)`);
+          fs.truncateSync(path, at);
+          data = data.subarray(0, at);
+          break;
+        }
+        if (claimed >= REC_HDR && claimed <= data.length - at) {
+          this.log(`block ${path}: corrupt record at offset ${at} (checksum mismatch; it says message ${recSeq(data, at)}), record skipped`);
+          at += claimed;
+          continue;
+        }
+        this.log(`block ${path}: corrupt record at offset ${at} (bad length), the rest of the block (${data.length - at} bytes) skipped`);
+        break;
+      }
+      const seq = recSeq(data, at);
+      const kind = recKind(data, at);
+      if ((kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED) && seq >= base && seq >= keepFrom) {
+        this.idx.ensure(seq, keepFrom);
+        const ts = recTs(data, at);
+        this.idx.ts[seq - this.idx.base] = ts;
+        if (seq >= st.lastTsSeq) {
+          st.lastTsSeq = seq;
+          this.lastTs = ts;
+        }
+      }
+      if (kind === KIND_MSG) {
+        if (seq >= base && seq >= keepFrom && (seq > st.bitsTo || bitSet(st.bits as Uint8Array, st.bitsBase, seq))) {
+          const sl = recSubjLen(data, at);
+          const body = recBody(data, at);
+          // Runs of one subject are the common case: compare the bytes before making a string.
+          if (st.prevId === 0 || this.subj.names[st.prevId] !== st.prevSubject || !subjectEqualsBytes(st.prevSubject, data, body, body + sl)) {
+            st.prevSubject = data.toString('latin1', body, body + sl);
+            st.prevId = this.subj.intern(st.prevSubject);
+          }
+          const id2 = st.prevId;
+          const i = seq - this.idx.base;
+          if (this.idx.sid[i] !== 0) this.unindex(seq);
+          this.idx.sid[i] = id2;
+          const size = len - REC_EXTRA;
+          this.idx.off[i] = at;
+          this.idx.size[i] = size;
+          this.subj.msgs[id2]++;
+          this.touched?.add(id2);
+          b.live++;
+          b.liveBytes += len;
+          this.msgs++;
+          this.bytes += size;
+        } else b.dead++;
+      } else if (kind === KIND_TOMB) {
+        st.tombs.push(seq);
+        b.meta = true;
+      } else if (kind === KIND_FIRST) {
+        if (seq > st.floor) st.floor = seq;
+        b.meta = true;
+        // It carries the last time when it was written (what a purged stream still reports).
+        if (seq - 1 >= st.lastTsSeq) {
+          st.lastTsSeq = seq - 1;
+          this.lastTs = recTs(data, at);
+        }
+      }
+
+      if (kind !== KIND_TOMB && kind !== KIND_FIRST && seq > this.lastSeq) this.lastSeq = seq;
+      at += len;
+    }
+    b.written = b.size = at;
+    b.buf = isLast ? data : null;
+    return true;
   }
 
   /**
@@ -393,25 +474,19 @@ export class FileStore implements StreamStore {
     }
   }
 
-  /**
-   * The fast path of recovery: the index file written by a clean stop, used only when every
-   * block file it names is there with the size it says (and no other), then removed (a crash
-   * from here on finds no index file, so the blocks are scanned). No block is read: the counts,
-   * the subject table and which sequences are live come from the file, and a block is indexed
-   * when a read or a removal first needs it (indexBlock). Returns false to scan.
-   */
-  private loadIndexFile(): boolean {
+  /** The index file when its checksum and layout are good (else logged, removed, null). */
+  private readIndexFile(): { meta: IndexMeta; bits: Uint8Array } | null {
     const path = join(this.dir, INDEX_FILE);
     let data: Buffer;
     try {
       data = fs.readFileSync(path);
     } catch {
-      return false;
+      return null;
     }
-    fs.rmSync(path, { force: true });
-    const stale = (why: string): false => {
+    const stale = (why: string): null => {
       this.log(`index file ${path}: ${why}, rebuilding from the blocks`);
-      return false;
+      fs.rmSync(path, { force: true });
+      return null;
     };
     if (data.length < 16 || data.readUInt32LE(0) !== INDEX_MAGIC || data.readUInt32LE(4) !== this.crc(data, 8, data.length)) return stale('checksum mismatch');
     const jsonLen = data.readUInt32LE(8);
@@ -421,20 +496,35 @@ export class FileStore implements StreamStore {
     } catch {
       return stale('unreadable');
     }
-    const onDisk = fs.readdirSync(this.msgDir).filter((n) => /^\d+\.blk$/.test(n));
-    if (onDisk.length !== meta.blocks.length) return stale('block files changed');
-    for (const b of meta.blocks) {
-      let size: number;
-      try {
-        size = fs.statSync(join(this.msgDir, blockName(b.id))).size;
-      } catch {
-        return stale(`block ${b.id} missing`);
-      }
-      if (size !== b.size) return stale(`block ${b.id} changed`);
-    }
+    if (meta.fmt !== INDEX_FMT) return stale(`format ${String(meta.fmt)} (not ${INDEX_FMT})`);
     const n = Math.max(0, meta.lastSeq + 1 - meta.firstSeq);
     if (data.length !== 16 + jsonLen + ((n + 7) >>> 3)) return stale('truncated');
-    this.liveBits = data.subarray(16 + jsonLen);
+    return { meta, bits: data.subarray(16 + jsonLen) };
+  }
+
+  /**
+   * Recovery from the index file (written at the last sync or clean stop), checked against the
+   * blocks: a block it names that is there with the size and the fingerprint (checksum of the
+   * last 64 bytes) it recorded is taken from it without being read; one that is gone since had
+   * every message removed (its counts are taken out); one that changed (grew, was compacted,
+   * damaged) is scanned, its messages up to the file's last sequence live only when their bit
+   * says so; the blocks created since are scanned. Then the removals those scans found
+   * (tombstones, first records) are applied. Returns false (nothing changed) when the file does
+   * not fit the directory: a block file it does not name, older than its next block id.
+   */
+  private recoverFromIndex(meta: IndexMeta, bits: Uint8Array, ids: number[]): boolean {
+    const path = join(this.dir, INDEX_FILE);
+    const named = new Set(meta.blocks.map((b) => b.id));
+    for (const id of ids) {
+      if (!named.has(id) && id < meta.nextBlockId) {
+        this.log(`index file ${path}: block ${id} is not in it, rebuilding from the blocks`);
+        return false;
+      }
+    }
+    const onDisk = new Set(ids);
+    const status = meta.blocks.map((b) => (!onDisk.has(b.id) ? 'gone' : this.fingerprintOf(join(this.msgDir, blockName(b.id)), b.size) === b.fp ? 'same' : 'changed'));
+    // From here on the file is used.
+    this.liveBits = bits;
     this.liveBase = meta.firstSeq;
     this.firstTsSeq = meta.firstSeq;
     this.firstTsHint = meta.firstTs;
@@ -446,23 +536,247 @@ export class FileStore implements StreamStore {
     this.firstSeq = meta.firstSeq;
     this.lastSeq = meta.lastSeq;
     this.lastTs = meta.lastTs;
-    this.nextBlockId = meta.nextBlockId;
-    for (const b of meta.blocks) {
-      const fd = fs.openSync(join(this.msgDir, blockName(b.id)), 'r+');
-      this.blocks.push({ ...b, fd, written: b.size, buf: null, lastRead: 0, indexed: false });
-      this.lazy++;
+    this.nextBlockId = Math.max(meta.nextBlockId, ids.length > 0 ? ids[ids.length - 1] + 1 : 0);
+    const touched = new Set<number>();
+    this.touched = touched;
+    const st = newScan(bits, meta.firstSeq, meta.lastSeq);
+    const nm = meta.blocks.length;
+    if (nm > 0 && status[nm - 1] === 'changed') {
+      // The last sequence is what the scan of the file's last block finds (a torn tail gives its
+      // sequences back, as a scan without the index file does), at least its base - 1.
+      this.lastSeq = meta.blocks[nm - 1].base - 1;
+      this.lastTs = 0;
+      st.lastTsSeq = 0;
     }
-    const last = this.blocks[this.blocks.length - 1];
-    // The last block becomes the write block; it is read when the first record is appended.
-    if (last === undefined || last.size >= this.blockSize) this.newBlock();
-    else this.wb = last;
+    const lastId = ids[ids.length - 1];
+    let taken = 0;
+    let gone = 0;
+    for (let k = 0; k < meta.blocks.length; k++) {
+      const b: Block = { ...meta.blocks[k], fd: -1, written: meta.blocks[k].size, buf: null, lastRead: 0, indexed: false, fpSize: meta.blocks[k].size };
+      if (status[k] === 'same') {
+        this.blocks.push(b);
+        this.lazy++;
+        taken++;
+        continue;
+      }
+      this.uncount(b);
+      if (status[k] === 'gone' || !this.scanBlock(b.id, b.id === lastId, b, st)) gone++;
+    }
+    for (const id of ids) if (!named.has(id)) this.scanBlock(id, id === lastId, null, st);
+    if (st.blocks > 0 || gone > 0) {
+      this.log(`recovered ${this.dir} from its index file: ${taken} block(s) taken from it, ${st.blocks} block(s) written or changed since scanned (${st.bytes} bytes), ${gone} gone since`);
+    }
+    if (st.floor - 1 > this.lastSeq) this.lastSeq = st.floor - 1;
+    this.idx.ensure(this.lastSeq + 1, this.idx.base);
+    for (const b of this.blocks) b.fd = fs.openSync(join(this.msgDir, blockName(b.id)), 'r+');
+    const lost: number[] = [];
+    // The floor: a block wholly below it that was not read has its counts taken out, unread.
+    if (st.floor > this.firstSeq) {
+      for (let k = 0; k < this.blocks.length && this.blocks[k].base < st.floor; k++) {
+        const b = this.blocks[k];
+        const end = k + 1 < this.blocks.length ? this.blocks[k + 1].base - 1 : this.lastSeq;
+        if (!b.indexed) {
+          if (end < st.floor) {
+            this.uncount(b);
+            b.indexed = true;
+            this.lazy--;
+            continue;
+          }
+          for (const s of this.indexBlock(b)) lost.push(s);
+        }
+        for (let s = Math.max(b.base, this.idx.base); s < st.floor && s <= end; s++) if (this.idx.sid[s - this.idx.base] !== 0) this.unindex(s);
+      }
+    }
+    for (const t of st.tombs) {
+      if (t < st.floor || t < this.idx.base || t > this.lastSeq) continue;
+      const b = this.blockOf(t);
+      if (b === null) continue;
+      if (!b.indexed) for (const s of this.indexBlock(b)) lost.push(s);
+      if (this.idx.at(t) !== 0) this.unindex(t);
+    }
+    this.touched = null;
+    // The stream's first message, then the first and last of every subject whose count changed.
+    let sound = this.msgs >= 0 && this.bytes >= 0;
+    this.firstSeq = this.msgs > 0 ? this.firstLive(Math.max(meta.firstSeq, st.floor)) : this.lastSeq + 1;
+    if (this.msgs > 0 && this.firstSeq === 0) sound = false;
+    const live: number[] = [];
+    for (const id of touched) {
+      if (this.subj.msgs[id] > 0) live.push(id);
+      else if (this.subj.msgs[id] < 0) sound = false;
+    }
+    if (sound && this.firstSeq > 0) sound = this.refindSubjects(live, lost);
+    if (this.firstSeq === 0) this.firstSeq = this.lastSeq + 1;
+    if (this.lazy === 0) this.liveBits = null;
+    for (const id of [...this.subjIdsWithoutMsgs()]) this.subj.release(id);
+    this.fresh = false;
+    this.openWriteBlock();
+    // Counts that do not add up, a live message gone from its block or erased since: every block
+    // is read and the counts taken again from what is found (lost logs the damaged ones).
+    if (!sound || lost.length > 0 || this.erasedFound > 0) this.lost(lost);
+    for (const b of this.blocks.slice(0, -1)) if (b.live === 0) this.dropBlock(b);
+    this.idx.ensure(this.lastSeq + 1, this.firstSeq);
+    this.recordIfEmptied();
     this.scheduleAge();
     return true;
   }
 
-  /** Writes the index file (on stop): state, blocks, subject table, then the live bits. */
-  private writeIndexFile(): void {
+  /** Recovery: takes a block's messages out of the counts (by its summary of subjects). */
+  private uncount(b: Block): void {
+    const sum = b.sum ?? [];
+    for (let k = 0; k + 1 < sum.length; k += 2) {
+      this.subj.msgs[sum[k]] -= sum[k + 1];
+      this.touched?.add(sum[k]);
+    }
+    this.msgs -= b.live;
+    this.bytes -= b.liveBytes - REC_EXTRA * b.live;
+    b.live = b.liveBytes = 0;
+    b.sum = null;
+  }
+
+  /** Recovery: the first live sequence >= from (by the live bits in a block not indexed), or 0. */
+  private firstLive(from: number): number {
+    if (this.blocks.length === 0) return 0;
+    for (let k = this.blockIndex(from); k < this.blocks.length; k++) {
+      const b = this.blocks[k];
+      const end = k + 1 < this.blocks.length ? this.blocks[k + 1].base - 1 : this.lastSeq;
+      let s = Math.max(from, b.base, this.idx.base);
+      if (!b.indexed) {
+        for (; s <= end; s++) if (this.liveBit(s)) return s;
+      } else {
+        for (; s <= end; s++) if (this.idx.sid[s - this.idx.base] !== 0) return s;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Recovery: the first and last sequence of each subject of `ids` found again, forward then
+   * backward over the blocks. A block not indexed is skipped when its summary does not name one
+   * of them, and not read when it names only one subject (its live bits are that subject's);
+   * otherwise it is indexed (what it finds lost goes to `lost`). False when one is not found.
+   */
+  private refindSubjects(ids: number[], lost: number[]): boolean {
+    const st = this.subj;
+    const want = new Uint8Array(st.names.length);
+    for (let pass = 0; pass < 2; pass++) {
+      let left = 0;
+      for (const id of ids) {
+        want[id] = 1;
+        left++;
+      }
+      const nb = this.blocks.length;
+      for (let n = 0; n < nb && left > 0; n++) {
+        const k = pass === 0 ? n : nb - 1 - n;
+        const b = this.blocks[k];
+        const lo = Math.max(b.base, this.firstSeq, this.idx.base);
+        const hi = k + 1 < nb ? this.blocks[k + 1].base - 1 : this.lastSeq;
+        if (lo > hi) continue;
+        if (!b.indexed) {
+          const sum = b.sum ?? [];
+          let hits = 0;
+          for (let j = 0; j < sum.length; j += 2) if (want[sum[j]] === 1) hits++;
+          if (hits === 0) continue;
+          if (sum.length === 2) {
+            let s = pass === 0 ? lo : hi;
+            while (s >= lo && s <= hi && !this.liveBit(s)) s += pass === 0 ? 1 : -1;
+            if (s < lo || s > hi) return false;
+            if (pass === 0) st.first[sum[0]] = s;
+            else st.last[sum[0]] = s;
+            want[sum[0]] = 0;
+            left--;
+            continue;
+          }
+          for (const s of this.indexBlock(b)) lost.push(s);
+        }
+        const sid = this.idx.sid;
+        const ib = this.idx.base;
+        if (pass === 0) {
+          for (let s = lo; s <= hi && left > 0; s++) {
+            const id = sid[s - ib];
+            if (want[id] === 1) {
+              st.first[id] = s;
+              want[id] = 0;
+              left--;
+            }
+          }
+        } else {
+          for (let s = hi; s >= lo && left > 0; s--) {
+            const id = sid[s - ib];
+            if (want[id] === 1) {
+              st.last[id] = s;
+              want[id] = 0;
+              left--;
+            }
+          }
+        }
+      }
+      if (left > 0) return false;
+    }
+    return true;
+  }
+
+  /** CRC-32 of the last FP_BYTES bytes of a block of `size` bytes (of its file, or -1 when it is shorter). */
+  private fingerprintOf(path: string, size: number): number {
+    let fd = -1;
+    try {
+      fd = fs.openSync(path, 'r');
+      if (fs.fstatSync(fd).size !== size) return -1;
+      return this.fingerprintFd(fd, size);
+    } catch {
+      return -1;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
+  private fingerprintFd(fd: number, size: number): number {
+    const n = Math.min(size, FP_BYTES);
+    const buf = Buffer.allocUnsafe(n);
+    if (fs.readSync(fd, buf, 0, n, size - n) !== n) return -1;
+    return this.crc(buf, 0, n);
+  }
+
+  /** A block's fingerprint as it is now (cached per size; erase, which keeps the size, drops it). */
+  private blockFp(b: Block): number {
+    if (b.fpSize === b.size) return b.fp;
+    const n = Math.min(b.size, FP_BYTES);
+    b.fp = b.buf !== null && b.buf.length >= b.size ? this.crc(b.buf, b.size - n, b.size) : this.fingerprintFd(b.fd, b.size);
+    b.fpSize = b.size;
+    return b.fp;
+  }
+
+  /**
+   * A block's summary of subjects: [id, live messages of it, ...]. Kept for an older block until
+   * a removal from it; the write block's is counted each time.
+   */
+  private blockSum(b: Block, k: number): number[] {
+    if (b.sum !== null && (b !== this.wb || !b.indexed)) return b.sum;
+    const end = k + 1 < this.blocks.length ? this.blocks[k + 1].base - 1 : this.lastSeq;
+    if (this.sumScratch.length < this.subj.names.length) this.sumScratch = new Uint32Array(this.subj.names.length * 2);
+    const cnt = this.sumScratch;
+    const sid = this.idx.sid;
+    const ib = this.idx.base;
+    const seen: number[] = [];
+    for (let s = Math.max(b.base, this.firstSeq, ib); s <= end; s++) {
+      const id = sid[s - ib];
+      if (id !== 0 && cnt[id]++ === 0) seen.push(id);
+    }
+    const out: number[] = [];
+    for (const id of seen) {
+      out.push(id, cnt[id]);
+      cnt[id] = 0;
+    }
+    if (b !== this.wb) b.sum = out;
+    return out;
+  }
+
+  /**
+   * The index file's bytes: state, blocks (with fingerprints and summaries), subject table, then
+   * the live bits. Every block's size must be what is on disk (nothing buffered).
+   */
+  private buildIndex(): Buffer {
     const meta: IndexMeta = {
+      fmt: INDEX_FMT,
       msgs: this.msgs,
       bytes: this.bytes,
       firstSeq: this.firstSeq,
@@ -470,7 +784,7 @@ export class FileStore implements StreamStore {
       lastSeq: this.lastSeq,
       lastTs: this.lastTs,
       nextBlockId: this.nextBlockId,
-      blocks: this.blocks.map((b) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta })),
+      blocks: this.blocks.map((b, k) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta, fp: this.blockFp(b), sum: this.blockSum(b, k) })),
       subjects: this.subj.snapshot(),
     };
     const json = Buffer.from(JSON.stringify(meta));
@@ -496,6 +810,11 @@ export class FileStore implements StreamStore {
       k++;
     }
     out.writeUInt32LE(this.crc(out, 8, out.length), 4);
+    return out;
+  }
+
+  /** Writes the index file: temp file, fsync, rename. */
+  private writeIndex(out: Buffer): void {
     const path = join(this.dir, INDEX_FILE);
     const fd = fs.openSync(path + '.tmp', 'w');
     try {
@@ -555,13 +874,15 @@ export class FileStore implements StreamStore {
 
   private indexNow(b: Block): void {
     const lost = this.indexBlock(b);
-    if (lost.length > 0) this.lost(lost);
+    if (lost.length > 0 || this.erasedFound > 0) this.lost(lost);
   }
 
   /**
    * Reads a block of a store opened from the index file and puts its live messages (those whose
    * live bit is set) in the index; every record is checked against its checksum. Returns the
-   * live sequences it did not find whole (changed on disk since the index file was written).
+   * live sequences it did not find whole (changed on disk since the index file was written). A
+   * live one found erased in place (an erase after the index file was written, then a crash; its
+   * subject is gone with its body) is counted in erasedFound: the counts are then taken again.
    */
   private indexBlock(b: Block): number[] {
     const bits = this.liveBits as Uint8Array;
@@ -591,6 +912,7 @@ export class FileStore implements StreamStore {
       if (seq >= b.base && seq <= end && seq >= ib && (kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED)) {
         this.idx.ts[seq - ib] = recTs(data, at);
         const live = kind === KIND_MSG && seq >= this.firstSeq && bitSet(bits, lb, seq);
+        if (kind === KIND_ERASED && seq >= this.firstSeq && bitSet(bits, lb, seq)) this.erasedFound++;
         if (live && sid[seq - ib] === 0) {
           const sl = recSubjLen(data, at);
           const body = recBody(data, at);
@@ -641,6 +963,7 @@ export class FileStore implements StreamStore {
    */
   private lost(seqs: number[]): void {
     for (const b of this.blocks) if (!b.indexed) for (const s of this.indexBlock(b)) seqs.push(s);
+    this.erasedFound = 0;
     const before = this.subj.msgs.slice();
     this.recount();
     let subject = '';
@@ -668,7 +991,10 @@ export class FileStore implements StreamStore {
   private recount(): void {
     const st = this.subj;
     for (let id = 1; id < st.names.length; id++) st.msgs[id] = st.first[id] = st.last[id] = 0;
-    for (const b of this.blocks) b.live = b.liveBytes = 0;
+    for (const b of this.blocks) {
+      b.live = b.liveBytes = 0;
+      b.sum = null;
+    }
     this.msgs = this.bytes = 0;
     const sid = this.idx.sid;
     const ib = this.idx.base;
@@ -769,8 +1095,10 @@ export class FileStore implements StreamStore {
       b.live--;
       b.liveBytes -= this.recLen(i);
       b.dead++;
+      b.sum = null;
     }
     this.subj.msgs[id]--;
+    this.touched?.add(id);
     this.msgs--;
     this.bytes -= this.idx.size[i];
     this.idx.sid[i] = 0;
@@ -814,6 +1142,8 @@ export class FileStore implements StreamStore {
     if (this.wb !== undefined && this.blocks.includes(this.wb)) {
       if (!this.writeOut()) return false;
       this.cachePut(this.wb);
+      // A summary read from the index file while it was the write block is older than its stores.
+      this.wb.sum = null;
     }
     const id = this.nextBlockId;
     const buf = Buffer.allocUnsafe(FIRST_BUF);
@@ -832,7 +1162,7 @@ export class FileStore implements StreamStore {
     }
     this.nextBlockId++;
     this.dirtyFds.add(fd);
-    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true };
+    const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true, sum: null, fp: 0, fpSize: -1 };
     this.blocks.push(b);
     this.wb = b;
     return true;
@@ -977,6 +1307,7 @@ export class FileStore implements StreamStore {
     b.buf = out.subarray(0, w);
     b.meta = false;
     b.dead = 0;
+    b.fpSize = -1;
     this.cachePut(b);
   }
 
@@ -992,6 +1323,7 @@ export class FileStore implements StreamStore {
   // ---- writing ----
 
   private scheduleFlush(): void {
+    this.changes++;
     if (this.flushQueued || this.closed) return;
     this.flushQueued = true;
     queueMicrotask(this.flushTask);
@@ -1358,6 +1690,7 @@ export class FileStore implements StreamStore {
     this.bytes -= this.idx.size[i];
     b.live--;
     b.liveBytes -= len;
+    b.sum = null;
     if (!erase) b.dead++;
     // The subject's count, first and last.
     const st = this.subj;
@@ -1373,7 +1706,9 @@ export class FileStore implements StreamStore {
       this.firstSeq = s;
       this.firstDirty = true;
       this.scheduleFlush();
-    } else if (!erase) {
+    } else {
+      // An erased record is not served either way; its tombstone tells a recovery from an
+      // index file written before the erase (whose live bit is still set) that it is gone.
       this.appendMeta(KIND_TOMB, seq);
     }
     this.noteEmptier(b);
@@ -1387,6 +1722,7 @@ export class FileStore implements StreamStore {
     const o = inMemory ? at : 0;
     buf.fill(0, o + REC_HDR, o + len);
     sealRecord(buf, o, len, seq, ts, KIND_ERASED, 0, 0, this.crc);
+    b.fpSize = -1;
     if (b === this.wb && at >= b.written) return;
     try {
       fs.writeSync(b.fd, buf, o, len, at);
@@ -1605,13 +1941,34 @@ export class FileStore implements StreamStore {
 
   // ---- durability and life cycle ----
 
-  /** Writes what is buffered and fsyncs the files written since the last sync. */
+  /**
+   * Writes what is buffered and fsyncs the files written since the last sync, then writes the
+   * index file of the state at the write when it changed since the last one (so a crash rescans
+   * only what was written after it): built at the write, written once the blocks it describes
+   * are fsynced.
+   */
   private async sync(): Promise<void> {
     if (this.closed) return;
     this.flushNow();
+    let index: Buffer | null = null;
+    const changes = this.changes;
+    if (changes !== this.changesAtIndex && this.writeError === null && this.wb.size === this.wb.written) {
+      try {
+        index = this.buildIndex();
+      } catch (e) {
+        this.log(`index file not written: ${(e as Error).message}`);
+      }
+    }
     const fds = [...this.dirtyFds];
     this.dirtyFds.clear();
     await Promise.all(fds.map((fd) => new Promise<void>((resolve) => fs.fsync(fd, () => resolve()))));
+    if (index === null || this.closed) return;
+    try {
+      this.writeIndex(index);
+      this.changesAtIndex = changes;
+    } catch (e) {
+      this.log(`index file not written: ${(e as Error).message}`);
+    }
   }
 
   async flush(): Promise<void> {
@@ -1642,7 +1999,7 @@ export class FileStore implements StreamStore {
     this.flushNow();
     this.close();
     try {
-      this.writeIndexFile();
+      this.writeIndex(this.buildIndex());
     } catch (e) {
       this.log(`index file not written (the next open scans the blocks): ${(e as Error).message}`);
     }
