@@ -659,6 +659,121 @@ describe('file store', () => {
     expect(fs.existsSync(`${blk}.bad`)).toBe(true);
   });
 
+  it('a crash after an index file written at a sync: blocks unchanged since are taken from it unread, the rest scanned; nothing removed since comes back', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 2048, cacheBlocks: 2 });
+    open.push(s);
+    s.setLimits({ ...NOLIMITS, maxMsgsPer: 3 });
+    let seq = 0;
+    for (let i = 1; i <= 1200; i++) seq = s.store(i % 10 === 0 ? `k.${i % 7}` : i % 40 === 1 ? 'p' : `a.${i % 400}`, E, b(`m-${i}`), 1000 + i) as number;
+    s.remove(500, false);
+    s.remove(700, true);
+    await s.flush(); // a sync: the index file is written
+    expect(fs.existsSync(join(dir, 'index.db'))).toBe(true);
+    const blocksAtSync = blockFiles(dir).length;
+    // After it: stores, removals in blocks the index file took as they were, per-subject
+    // limit removals of old messages, a purge by subject across every block, and the first
+    // blocks dropped by a purge up to a sequence.
+    for (let i = 1; i <= 150; i++) seq = s.store(i % 5 === 0 ? `k.${i % 7}` : `a.${i}`, E, b(`n-${i}`), 5000 + i) as number;
+    for (const q of [301, 302, 640, 901, 1199, seq - 3]) s.remove(q, false);
+    s.purge({ filter: 'p' });
+    s.purge({ seq: 200 });
+    seq = s.store('a', E, b('last'), 9000) as number;
+    await new Promise((r) => setImmediate(r)); // the turn's write; no sync
+    const want = summary(s);
+    const copy = newDir();
+    fs.cpSync(dir, copy, { recursive: true }); // the files as a kill -9 now leaves them
+    const q = quiet();
+    const r = await openFile(copy, { blockSize: 2048, log: q.log });
+    open.push(r);
+    const line = q.lines.find((l) => l.includes('from its index file'));
+    const m = /: (\d+) block\(s\) taken from it, (\d+) block\(s\) written or changed since scanned \((\d+) bytes\), (\d+) gone since/.exec(line ?? '');
+    expect(m, q.lines.join('\n')).not.toBeNull();
+    const [taken, scanned, , gone] = [Number(m![1]), Number(m![2]), Number(m![3]), Number(m![4])];
+    expect(problems(q.lines)).toEqual([]);
+    expect(gone).toBeGreaterThan(0); // dropped by the purge up to 200
+    expect(taken).toBeGreaterThan(blocksAtSync / 2);
+    expect(scanned).toBeLessThanOrEqual(blockFiles(copy).length - taken);
+    expect(r.indexedBlockCount()).toBeLessThan(r.blockCount());
+    expect(summary(r)).toEqual(want);
+    for (let i = 1; i <= seq; i++) {
+      const got = r.load(i);
+      const exp = s.load(i);
+      expect(got === null ? null : [got.subject, text(got), got.ts], `seq ${i}`).toEqual(exp === null ? null : [exp.subject, text(exp), exp.ts]);
+    }
+    // A scan of every block (no index file) finds the same.
+    const copy2 = newDir();
+    fs.cpSync(copy, copy2, { recursive: true });
+    fs.rmSync(join(copy2, 'index.db'));
+    const full = await openFile(copy2, { blockSize: 2048 });
+    open.push(full);
+    expect(summary(full)).toEqual(want);
+  });
+
+  it('an erase after the index file was written, then a crash: the message stays gone, not reported as damaged', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 1024 });
+    open.push(s);
+    for (let i = 1; i <= 200; i++) s.store(`e.${i % 3}`, E, b(`secret-${i}`), i);
+    await s.flush();
+    expect(s.remove(50, true)).toBe(true);
+    expect(s.remove(1, true)).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    const want = summary(s);
+    const copy = newDir();
+    fs.cpSync(dir, copy, { recursive: true });
+    const q = quiet();
+    const r = await openFile(copy, { blockSize: 1024, log: q.log });
+    open.push(r);
+    expect(problems(q.lines)).toEqual([]);
+    expect(r.load(50)).toBeNull();
+    expect(summary(r)).toEqual(want);
+    expect(fs.readFileSync(blockFiles(copy)[0]).includes('secret-50')).toBe(false);
+  });
+
+  it('a torn or corrupt index file (a crash while it was written, bytes flipped) is found out and not used: every block is scanned', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 1024 });
+    open.push(s);
+    for (let i = 1; i <= 300; i++) s.store(`t.${i % 4}`, E, b(`v${i}`), i);
+    s.remove(10, false);
+    await s.flush();
+    for (let i = 301; i <= 320; i++) s.store('t.9', E, b(`w${i}`), i);
+    s.remove(20, false);
+    await new Promise((r) => setImmediate(r));
+    const want = summary(s);
+    const index = fs.readFileSync(join(dir, 'index.db'));
+    const cases: [string, Buffer, RegExp][] = [
+      ['torn', index.subarray(0, index.length >> 1), /index file .*: (checksum mismatch|truncated|unreadable), rebuilding from the blocks/],
+      ['flipped', Buffer.from(index.map((x, i) => (i === index.length - 40 ? x ^ 0x10 : x))), /index file .*: checksum mismatch, rebuilding from the blocks/],
+      ['empty', Buffer.alloc(0), /index file .*: checksum mismatch, rebuilding from the blocks/],
+    ];
+    for (const [name, bytes, why] of cases) {
+      const copy = newDir();
+      fs.cpSync(dir, copy, { recursive: true });
+      fs.writeFileSync(join(copy, 'index.db'), bytes);
+      const q = quiet();
+      const r = await openFile(copy, { blockSize: 1024, log: q.log });
+      open.push(r);
+      expect(q.lines[0], name).toMatch(why);
+      expect(q.lines[1], name).toMatch(new RegExp(`from its ${blockFiles(copy).length} block\\(s\\) \\(\\d+ bytes scanned, no usable index file\\)`));
+      expect(q.lines.length, name).toBe(2);
+      expect(r.indexedBlockCount()).toBe(r.blockCount());
+      expect(summary(r), name).toEqual(want);
+      expect(fs.existsSync(join(copy, 'index.db')), name).toBe(false);
+    }
+    // A temp file left by a crash in the middle of an index write: removed; the last whole index file is used.
+    const copy = newDir();
+    fs.cpSync(dir, copy, { recursive: true });
+    fs.writeFileSync(join(copy, 'index.db.tmp'), index.subarray(0, 100));
+    const q = quiet();
+    const r = await openFile(copy, { blockSize: 1024, log: q.log });
+    open.push(r);
+    expect(fs.existsSync(join(copy, 'index.db.tmp'))).toBe(false);
+    expect(q.lines).toEqual([expect.stringMatching(/from its index file: \d+ block\(s\) taken from it, [1-9]\d* block\(s\) written or changed since scanned/)]);
+    expect(summary(r)).toEqual(want);
+  });
+
   it('a missing, corrupt or stale index file is rebuilt from the blocks', async () => {
     const dir = newDir();
     const s = await openFile(dir, { blockSize: 2048 });

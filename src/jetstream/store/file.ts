@@ -896,6 +896,7 @@ export class FileStore implements StreamStore {
     const ib = this.idx.base;
     const sid = this.idx.sid;
     let found = 0;
+    const erased: number[] = [];
     let prevSubject = '';
     let prevId = 0;
     for (let at = BLOCK_HDR; at < data.length; ) {
@@ -912,7 +913,10 @@ export class FileStore implements StreamStore {
       if (seq >= b.base && seq <= end && seq >= ib && (kind === KIND_MSG || kind === KIND_SKIP || kind === KIND_ERASED)) {
         this.idx.ts[seq - ib] = recTs(data, at);
         const live = kind === KIND_MSG && seq >= this.firstSeq && bitSet(bits, lb, seq);
-        if (kind === KIND_ERASED && seq >= this.firstSeq && bitSet(bits, lb, seq)) this.erasedFound++;
+        if (kind === KIND_ERASED && seq >= this.firstSeq && bitSet(bits, lb, seq)) {
+          this.erasedFound++;
+          erased.push(seq);
+        }
         if (live && sid[seq - ib] === 0) {
           const sl = recSubjLen(data, at);
           const body = recBody(data, at);
@@ -938,7 +942,7 @@ export class FileStore implements StreamStore {
     if (found === b.live) return [];
     const lost: number[] = [];
     for (let s = Math.max(b.base, this.firstSeq); s <= end; s++) {
-      if (sid[s - ib] === 0 && bitSet(bits, lb, s)) lost.push(s);
+      if (sid[s - ib] === 0 && bitSet(bits, lb, s) && !erased.includes(s)) lost.push(s);
     }
     return lost;
   }
