@@ -7,7 +7,9 @@
 // store of the turn: it runs when the socket read that produced the publishes has been handled,
 // before the reactor's end-of-turn flush sends their acks (so a message is written to the OS
 // before its ack leaves; kill -9 loses nothing acked). Past WRITE_HIGH_WATER buffered bytes the
-// write happens at once. fsync runs every sync interval and on stop.
+// write happens at once. fsync runs every sync interval and on stop, and so does the write of
+// the index file (when the store changed): a recovery after a crash takes the blocks unchanged
+// since from it and scans only the blocks written or changed since (recoverFromIndex).
 // Reads: the write block from its buffer, older blocks from a small LRU of whole blocks read
 // with readSync (their records' checksums are checked when a block is loaded).
 // Removals: a tombstone record for an interior message, a "first" record (once per turn) when
