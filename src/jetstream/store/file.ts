@@ -175,6 +175,8 @@ const INDEX_MAGIC = 0x534e5354; // 'TSNS'
 const INDEX_FMT = 2;
 /** A block's fingerprint: the CRC-32 of its last FP_BYTES bytes (or all of them when it is shorter). */
 const FP_BYTES = 64;
+/** Numbers the temp files of the index files written at syncs (unique in the process). */
+let indexTmpSeq = 0;
 
 interface IndexMeta {
   fmt: number;
@@ -226,6 +228,8 @@ export class FileStore implements StreamStore {
   /** Bumped by every change (scheduleFlush); the index file is written at a sync when it moved. */
   private changes = 0;
   private changesAtIndex = -1;
+  /** A sync's index file being written (writeIndexAsync). */
+  private indexWrite: Promise<void> | null = null;
 
   private msgs = 0;
   private bytes = 0;
@@ -289,7 +293,7 @@ export class FileStore implements StreamStore {
 
   private recover(): void {
     for (const n of fs.readdirSync(this.msgDir)) if (n.endsWith('.tmp')) fs.rmSync(join(this.msgDir, n), { force: true });
-    fs.rmSync(join(this.dir, INDEX_FILE + '.tmp'), { force: true });
+    for (const n of fs.readdirSync(this.dir)) if (n.startsWith(INDEX_FILE) && n.endsWith('.tmp')) fs.rmSync(join(this.dir, n), { force: true });
     const ids = fs
       .readdirSync(this.msgDir)
       .filter((n) => /^\d+\.blk$/.test(n))
@@ -1968,12 +1972,39 @@ export class FileStore implements StreamStore {
     const fds = [...this.dirtyFds];
     this.dirtyFds.clear();
     await Promise.all(fds.map((fd) => new Promise<void>((resolve) => fs.fsync(fd, () => resolve()))));
-    if (index === null || this.closed) return;
+    // One write at a time (a slow disk): a sync that finds one under way leaves it to the next.
+    if (index === null || this.closed || this.indexWrite !== null) return;
+    this.indexWrite = this.writeIndexAsync(index, changes);
+    await this.indexWrite;
+    this.indexWrite = null;
+  }
+
+  /**
+   * A sync's index file, off the event loop: a temp file of its own (a store of the same name
+   * created after a delete never writes the same one), fsynced, then renamed over index.db unless
+   * the store was closed meanwhile (stop writes its own after this one; delete removes the
+   * directory).
+   */
+  private async writeIndexAsync(out: Buffer, changes: number): Promise<void> {
+    const path = join(this.dir, INDEX_FILE);
+    const tmp = `${path}.${process.pid}-${++indexTmpSeq}.tmp`;
+    let fh: fs.promises.FileHandle | null = null;
     try {
-      this.writeIndex(index);
+      fh = await fs.promises.open(tmp, 'w');
+      await fh.writeFile(out);
+      await fh.sync();
+      await fh.close();
+      fh = null;
+      if (this.closed) {
+        await fs.promises.rm(tmp, { force: true });
+        return;
+      }
+      await fs.promises.rename(tmp, path);
       this.changesAtIndex = changes;
     } catch (e) {
-      this.log(`index file not written: ${(e as Error).message}`);
+      if (fh !== null) await fh.close().catch(() => undefined);
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+      if (!this.closed) this.log(`index file not written: ${(e as Error).message}`);
     }
   }
 
@@ -2002,6 +2033,8 @@ export class FileStore implements StreamStore {
   async stop(): Promise<void> {
     if (this.closed) return;
     for (const c of this.consumers.values()) await c.stop();
+    // A sync's index file still being written lands first: this one, newer, replaces it.
+    if (this.indexWrite !== null) await this.indexWrite;
     this.flushNow();
     this.close();
     try {
