@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, type FileStoreOptions } from '../src/jetstream/store/file.js';
@@ -949,6 +950,133 @@ describe('file store', () => {
     expect((c2 as unknown as { loadConfig(): unknown }).loadConfig()).toEqual({ durable_name: 'dur', ack_policy: 'explicit' });
     await c2.delete();
     expect(r.consumerNames()).toEqual([]);
+  });
+
+  it('a crash at any point of a purge (all, past the end, by subject, up to a sequence, keep), with or without an index file: the purge is done whole or not at all', async () => {
+    // Each crash point is a copy of the directory as a kill -9 leaves it, taken right before
+    // each step that takes bytes away (a block file unlinked, a rewritten block renamed over
+    // the old one): the OS calls are wrapped, our code is not touched.
+    const cjs = createRequire(import.meta.url)('node:fs') as typeof fs;
+    const { rmSync, renameSync, unlinkSync } = cjs;
+    const contents = (s: FileStore): string[] => {
+      const out: string[] = [];
+      for (let m = s.loadNext('>', 0); m !== null; m = s.loadNext('>', m.seq + 1)) out.push(`${m.seq} ${m.subject} ${text(m)}`);
+      return out;
+    };
+    const purges: [string, (s: FileStore) => number][] = [
+      ['all', (s) => s.purge({})],
+      ['past the end', (s) => s.purge({ seq: 900 })],
+      ['by subject', (s) => s.purge({ filter: 'a.*' })],
+      ['up to a sequence', (s) => s.purge({ seq: 230 })],
+      ['keep', (s) => s.purge({ keep: 7 })],
+    ];
+    for (const [name, purge] of purges) {
+      for (const withIndex of [false, true]) {
+        const dir = newDir();
+        const s = await openFile(dir, { blockSize: 1024 });
+        open.push(s);
+        for (let i = 1; i <= 240; i++) s.store(i % 3 === 0 ? `p.${i % 5}` : `a.${i % 4}`, E, b(`m-${i}`), 1000 + i);
+        s.remove(100, false);
+        if (withIndex) await s.flush(); // an index file names the blocks the purge removes
+        for (let i = 241; i <= 260; i++) s.store(i % 3 === 0 ? 'p.x' : 'a.y', E, b(`m-${i}`), 1000 + i);
+        await new Promise((r) => setImmediate(r));
+        const before = contents(s);
+        const lastBefore = s.state().lastSeq;
+        const copies: string[] = [];
+        const crashCopy = (path: unknown): void => {
+          if (typeof path === 'string' && path.startsWith(join(dir, 'msgs')) && /\.blk(\.tmp)?$/.test(path)) {
+            const copy = newDir();
+            cjs.cpSync(dir, copy, { recursive: true });
+            copies.push(copy);
+          }
+        };
+        cjs.rmSync = ((p: fs.PathLike, o?: fs.RmOptions) => (crashCopy(p), rmSync(p, o))) as typeof fs.rmSync;
+        cjs.unlinkSync = ((p: fs.PathLike) => (crashCopy(p), unlinkSync(p))) as typeof fs.unlinkSync;
+        cjs.renameSync = ((a: fs.PathLike, c: fs.PathLike) => (crashCopy(c), renameSync(a, c))) as typeof fs.renameSync;
+        syncBuiltinESMExports();
+        let purged: number;
+        try {
+          purged = purge(s);
+          await new Promise((r) => setImmediate(r)); // the turn's flush: its drops and rewrites
+        } finally {
+          cjs.rmSync = rmSync;
+          cjs.unlinkSync = unlinkSync;
+          cjs.renameSync = renameSync;
+          syncBuiltinESMExports();
+        }
+        const label = `${name}, ${withIndex ? 'with' : 'without'} an index file`;
+        expect(purged, label).toBeGreaterThan(0);
+        expect(copies.length, label).toBeGreaterThan(0);
+        const after = contents(s);
+        const lastAfter = s.state().lastSeq;
+        const done = new Set<string>();
+        copies.push(dir);
+        await s.stop();
+        for (const [k, copy] of copies.entries()) {
+          const r = await openFile(copy, { blockSize: 1024 });
+          const got = contents(r);
+          const at = `${label}: crash point ${k + 1} of ${copies.length}`;
+          if (got.length === after.length && got.every((l, i) => l === after[i])) {
+            done.add('after');
+            expect(r.state().lastSeq, at).toBe(lastAfter);
+          } else {
+            expect(got, at).toEqual(before);
+            expect(r.state().lastSeq, at).toBe(lastBefore);
+            done.add('before');
+          }
+          // The next message takes the sequence after the purge's (or the one before it).
+          expect(r.store('z', E, b('next'), 9999), at).toBe(r.state().lastSeq);
+          await r.delete();
+        }
+        expect(done.has('after'), label).toBe(true);
+      }
+    }
+  });
+
+  it('the index file is renamed into place only after every block it names is fsynced: at a sync and at a clean stop', async () => {
+    const cjs = createRequire(import.meta.url)('node:fs') as typeof fs;
+    const { fsync, fsyncSync, renameSync } = cjs;
+    const prename = fs.promises.rename;
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 1024 });
+    open.push(s);
+    const events: string[] = [];
+    const blockFd = (fd: number): boolean => {
+      try {
+        return /\/msgs\/\d+\.blk$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    };
+    cjs.fsync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => fsync(fd, (e) => (blockFd(fd) && events.push(`fsync ${fd}`), cb(e)))) as typeof fs.fsync;
+    cjs.fsyncSync = ((fd: number) => (fsyncSync(fd), blockFd(fd) && events.push(`fsync ${fd}`))) as typeof fs.fsyncSync;
+    cjs.renameSync = ((a: fs.PathLike, c: fs.PathLike) => (renameSync(a, c), events.push(`rename ${String(c)}`))) as typeof fs.renameSync;
+    fs.promises.rename = async (a: fs.PathLike, c: fs.PathLike): Promise<void> => {
+      await prename(a, c);
+      events.push(`rename ${String(c)}`);
+    };
+    syncBuiltinESMExports();
+    try {
+      for (const when of ['sync', 'stop']) {
+        for (let i = 0; i < 100; i++) s.store(`k.${i % 7}`, E, b(`${when}-${i}`), i);
+        await new Promise((r) => setImmediate(r));
+        events.length = 0;
+        if (when === 'sync') await s.flush();
+        else await s.stop();
+        const renamed = events.indexOf(`rename ${join(dir, 'index.db')}`);
+        expect(renamed, `${when}: ${events.join(', ')}`).toBeGreaterThan(0);
+        // Every block written since the last sync (all of them at a stop) was fsynced before.
+        const fsynced = events.slice(0, renamed).filter((e) => e.startsWith('fsync')).length;
+        expect(fsynced, `${when}: ${events.join(', ')}`).toBeGreaterThanOrEqual(when === 'stop' ? blockFiles(dir).length : 1);
+        expect(events.slice(renamed).filter((e) => e.startsWith('fsync')), `${when}: ${events.join(', ')}`).toEqual([]);
+      }
+    } finally {
+      cjs.fsync = fsync;
+      cjs.fsyncSync = fsyncSync;
+      cjs.renameSync = renameSync;
+      fs.promises.rename = prename;
+      syncBuiltinESMExports();
+    }
   });
 
   it('the index costs 20 bytes per sequence', async () => {

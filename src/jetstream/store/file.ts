@@ -228,8 +228,8 @@ export class FileStore implements StreamStore {
   /** Bumped by every change (scheduleFlush); the index file is written at a sync when it moved. */
   private changes = 0;
   private changesAtIndex = -1;
-  /** A sync's index file being written (writeIndexAsync). */
-  private indexWrite: Promise<void> | null = null;
+  /** The sync under way (fsyncs, then its index file): syncs run one at a time, stop waits for it. */
+  private syncing: Promise<void> = Promise.resolve();
 
   private msgs = 0;
   private bytes = 0;
@@ -246,6 +246,8 @@ export class FileStore implements StreamStore {
   private flushQueued = false;
   /** The first sequence moved since the last "first" record. */
   private firstDirty = false;
+  /** A purge is in the turn: its records are fsynced before its blocks are dropped or rewritten. */
+  private syncBeforeDrop = false;
   private readonly toCompact = new Set<Block>();
   private readonly dirtyFds = new Set<number>();
   private syncTimer: NodeJS.Timeout | null = null;
@@ -1343,7 +1345,16 @@ export class FileStore implements StreamStore {
   private flushNow(): void {
     // A store that could not write waits for its retry timer (retryWrite), which flushes again.
     if (this.writeError !== null) return;
+    if (this.firstDirty) {
+      this.firstDirty = false;
+      this.appendMeta(KIND_FIRST, this.firstSeq);
+    }
     if (this.toCompact.size > 0) {
+      // The turn's removal records reach the file before a block goes or is rewritten (and the
+      // disk, after a purge), so a crash in between finds every removal of the turn or none.
+      if (!this.writeOut()) return;
+      if (this.syncBeforeDrop) this.fsyncWriteBlock(false);
+      this.syncBeforeDrop = false;
       for (const b of [...this.toCompact]) {
         this.toCompact.delete(b);
         try {
@@ -1353,10 +1364,7 @@ export class FileStore implements StreamStore {
         }
       }
     }
-    if (this.firstDirty) {
-      this.firstDirty = false;
-      this.appendMeta(KIND_FIRST, this.firstSeq);
-    }
+    this.syncBeforeDrop = false;
     this.writeOut();
   }
 
@@ -1762,6 +1770,7 @@ export class FileStore implements StreamStore {
       todo -= keep;
     }
     const last = sequence > 1 ? sequence - 1 : ss.last;
+    this.syncBeforeDrop = true;
     let purged = 0;
     for (let s = this.nextMatch(filter, ss.first); s !== 0 && s <= last && purged < todo; s = this.nextMatch(filter, s + 1)) {
       if (this.removeSeq(s, false)) purged++;
@@ -1769,21 +1778,26 @@ export class FileStore implements StreamStore {
     return purged;
   }
 
-  /** Removes everything; the next message gets `next` (>= lastSeq + 1). */
+  /**
+   * Removes everything; the next message gets `next` (>= lastSeq + 1). Durable before any block
+   * goes: a new write block at base `next` holding a first record `next` is written and fsynced
+   * (its directory entry too), then the old blocks are unlinked, so a crash at any point finds
+   * the purge whole (the first record) or not at all (every old block). When that block cannot
+   * be written (the store is then read-only), the old blocks stay on disk until the flush after
+   * a successful retry has written the first record (flushNow: records before drops).
+   */
   private purgeAll(next: number): number {
     const purged = this.msgs;
     this.fresh = false;
     this.writeOut();
-    for (const b of [...this.blocks]) {
-      this.dirtyFds.delete(b.fd);
-      fs.closeSync(b.fd);
-      fs.rmSync(join(this.msgDir, blockName(b.id)), { force: true });
-      b.buf = null;
+    const old = this.blocks.slice();
+    for (const b of old) {
+      b.live = b.liveBytes = 0;
+      b.sum = null;
+      b.indexed = true;
     }
-    this.blocks = [];
     this.lazy = 0;
     this.liveBits = null;
-    this.cache.clear();
     this.toCompact.clear();
     this.subj.clear();
     this.msgs = 0;
@@ -1791,16 +1805,58 @@ export class FileStore implements StreamStore {
     this.lastSeq = Math.max(this.lastSeq, next - 1);
     this.firstSeq = this.lastSeq + 1;
     this.idx.reset(this.firstSeq);
-    this.newBlock();
-    // The new block's base keeps the sequence; the first record keeps the last time.
+    if (this.newBlock()) {
+      // The first record keeps the last time (and, with the new block's base, the sequence).
+      this.appendMeta(KIND_FIRST, this.firstSeq);
+      if (this.writeOut() && this.fsyncWriteBlock(true)) {
+        for (const b of old) {
+          this.dirtyFds.delete(b.fd);
+          fs.closeSync(b.fd);
+          fs.rmSync(join(this.msgDir, blockName(b.id)), { force: true });
+          b.buf = null;
+        }
+        this.blocks = [this.wb];
+        this.cache.clear();
+        this.cacheMru = null;
+        return purged;
+      }
+    }
     this.firstDirty = true;
+    for (const b of old) if (b !== this.wb) this.toCompact.add(b);
     this.scheduleFlush();
     return purged;
+  }
+
+  /**
+   * fsyncs the write block (and, with `dir`, the directory of the blocks: a new block's entry),
+   * before a step that takes bytes away relies on what it holds. False (logged) when it failed.
+   */
+  private fsyncWriteBlock(dir: boolean): boolean {
+    try {
+      fs.fsyncSync(this.wb.fd);
+    } catch (e) {
+      this.log(`fsync of block ${this.wb.id} failed: ${(e as Error).message}`);
+      return false;
+    }
+    if (dir) {
+      // Best effort: not every platform can open a directory for fsync.
+      let fd = -1;
+      try {
+        fd = fs.openSync(this.msgDir, 'r');
+        fs.fsyncSync(fd);
+      } catch {
+        // The block's own fsync stands.
+      } finally {
+        if (fd >= 0) fs.closeSync(fd);
+      }
+    }
+    return true;
   }
 
   /** nats-server's Compact: removes every message below `seq`. */
   private compactTo(seq: number): number {
     if (seq > this.lastSeq) return this.purgeAll(seq);
+    this.syncBeforeDrop = true;
     let purged = 0;
     for (let s = this.nextMatch('', this.firstSeq); s !== 0 && s < seq; s = this.nextMatch('', s + 1)) {
       if (this.removeSeq(s, false)) purged++;
@@ -1955,7 +2011,8 @@ export class FileStore implements StreamStore {
    * Writes what is buffered and fsyncs the files written since the last sync, then writes the
    * index file of the state at the write when it changed since the last one (so a crash rescans
    * only what was written after it): built at the write, written once the blocks it describes
-   * are fsynced.
+   * are fsynced. Syncs run one at a time, so a block whose fsync an earlier sync started is on
+   * disk too; a failed fsync leaves the index file as it was (the block is fsynced again next time).
    */
   private async sync(): Promise<void> {
     if (this.closed) return;
@@ -1969,14 +2026,29 @@ export class FileStore implements StreamStore {
         this.log(`index file not written: ${(e as Error).message}`);
       }
     }
-    const fds = [...this.dirtyFds];
-    this.dirtyFds.clear();
-    await Promise.all(fds.map((fd) => new Promise<void>((resolve) => fs.fsync(fd, () => resolve()))));
-    // One write at a time (a slow disk): a sync that finds one under way leaves it to the next.
-    if (index === null || this.closed || this.indexWrite !== null) return;
-    this.indexWrite = this.writeIndexAsync(index, changes);
-    await this.indexWrite;
-    this.indexWrite = null;
+    const prior = this.syncing;
+    let done = (): void => {};
+    this.syncing = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await prior;
+      // Collected after the earlier sync: every fd written up to the index's build is in it.
+      const fds = [...this.dirtyFds];
+      this.dirtyFds.clear();
+      const failed = await Promise.all(fds.map((fd) => new Promise<Error | null>((resolve) => fs.fsync(fd, (e) => resolve(e)))));
+      let ok = true;
+      for (let k = 0; k < fds.length; k++) {
+        const e = failed[k];
+        const b = e === null ? undefined : this.blocks.find((x) => x.fd === fds[k]);
+        // An fd closed meanwhile belonged to a block dropped or rewritten (and fsynced) since.
+        if (e === null || b === undefined || this.closed) continue;
+        ok = false;
+        this.dirtyFds.add(fds[k]);
+        this.log(`fsync of block ${b.id} failed: ${e.message}; index file not written`);
+      }
+      if (index !== null && ok && !this.closed) await this.writeIndexAsync(index, changes);
+    } finally {
+      done();
+    }
   }
 
   /**
@@ -2033,21 +2105,29 @@ export class FileStore implements StreamStore {
   async stop(): Promise<void> {
     if (this.closed) return;
     for (const c of this.consumers.values()) await c.stop();
-    // A sync's index file still being written lands first: this one, newer, replaces it.
-    if (this.indexWrite !== null) await this.indexWrite;
+    // A sync under way (its index file) lands first: this one, newer, replaces it.
+    await this.syncing;
+    if (this.closed) return;
     this.flushNow();
     this.close();
-    try {
-      this.writeIndex(this.buildIndex());
-    } catch (e) {
-      this.log(`index file not written (the next open scans the blocks): ${(e as Error).message}`);
-    }
+    // The blocks are on disk before the index file that names their bytes.
+    let synced = true;
     for (const b of this.blocks) {
       try {
         fs.fsyncSync(b.fd);
       } catch (e) {
+        synced = false;
         this.log(`fsync of block ${b.id} failed: ${(e as Error).message}`);
       }
+    }
+    if (synced) {
+      try {
+        this.writeIndex(this.buildIndex());
+      } catch (e) {
+        this.log(`index file not written (the next open scans the blocks): ${(e as Error).message}`);
+      }
+    }
+    for (const b of this.blocks) {
       fs.closeSync(b.fd);
       b.fd = -1;
       b.buf = null;
