@@ -8,6 +8,10 @@
 //   node bench/filestore-crash.mjs [--msgs N (default 1000000)] [--tail N (default 20000)]
 //                                  [--no-sync (kill before any sync: every block is scanned)]
 //                                  [--runs N (default 3)] [--dist DIR (default ../dist)]
+//                                  [--subjects K (default 1: the N messages go to K distinct
+//                                   subjects kv.<i % K>, as the keys of a KV bucket)]
+// Then it stops the recovered store cleanly (fsync, index file) and opens it again: the clean
+// stop's and the clean restart's times are reported too.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +27,7 @@ const N = Number(arg('--msgs', 1_000_000));
 const TAIL = Number(arg('--tail', 20_000));
 const RUNS = Number(arg('--runs', 3));
 const SYNC = !process.argv.includes('--no-sync');
+const SUBJECTS = Number(arg('--subjects', 1));
 const DIST = resolve(arg('--dist', new URL('../dist', import.meta.url).pathname));
 const LIMITS = { maxMsgs: -1, maxBytes: -1, maxAgeMs: 0, maxMsgsPer: -1, maxMsgSize: -1, discard: 'old', discardNewPer: false };
 const { FileStore } = await import(pathToFileURL(join(DIST, 'jetstream/store/file.js')).href);
@@ -40,7 +45,13 @@ if (process.argv[2] === '--child') {
       await turn();
     }
   };
-  await put(N, 'bench.subject');
+  if (SUBJECTS <= 1) await put(N, 'bench.subject');
+  else {
+    for (let i = 0; i < N; ) {
+      for (let k = 0; k < 100 && i < N; k++, i++) s.store(`kv.${i % SUBJECTS}`, empty, payload, Date.now());
+      await turn();
+    }
+  }
   let t0 = process.hrtime.bigint();
   if (SYNC) await s.flush();
   const syncMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -62,6 +73,8 @@ if (process.argv[2] === '--child') {
   process.kill(process.pid, 'SIGKILL');
 } else {
   const times = [];
+  const stops = [];
+  const reopens = [];
   let line = '';
   for (let r = 0; r < RUNS; r++) {
     const dir = mkdtempSync(join(tmpdir(), 'tsnats-crash-'));
@@ -76,10 +89,19 @@ if (process.argv[2] === '--child') {
     for (const k of ['msgs', 'bytes', 'firstSeq', 'lastSeq']) if (st[k] !== want.state[k]) throw new Error(`${k}: ${st[k]} != ${want.state[k]}`);
     times.push(ms);
     line = `sync (fsync, index file) ${want.syncMs.toFixed(1)} ms, index file built in ${want.buildMs.toFixed(1)} ms (${want.indexBytes} bytes); ${logs.join('; ')}`;
-    await s.delete();
+    let t1 = process.hrtime.bigint();
+    await s.stop();
+    stops.push(Number(process.hrtime.bigint() - t1) / 1e6);
+    t1 = process.hrtime.bigint();
+    const c = FileStore.openSync(dir, { log: () => {} });
+    reopens.push(Number(process.hrtime.bigint() - t1) / 1e6);
+    if (c.state().msgs !== want.state.msgs) throw new Error('clean restart: msgs differ');
+    await c.delete();
     rmSync(dir, { recursive: true, force: true });
   }
   times.sort((a, b) => a - b);
   console.log(`${N} + ${TAIL} messages, ${SYNC ? 'synced' : 'never synced'} before the kill: open ${times.map((t) => t.toFixed(0)).join(' / ')} ms (median ${times[Math.floor(times.length / 2)].toFixed(0)})`);
   console.log(line);
+  const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)].toFixed(0);
+  console.log(`then a clean stop ${med(stops)} ms (median), a clean restart ${med(reopens)} ms (median)${SUBJECTS > 1 ? `; ${SUBJECTS} distinct subjects` : ''}`);
 }

@@ -775,6 +775,73 @@ describe('file store', () => {
     expect(summary(r)).toEqual(want);
   });
 
+  it('an index file of format 2 (the previous tsnats) is still read; the next one written is format 3', async () => {
+    // test/fixtures/filestore-fmt2: written by the format 2 store (blockSize 1024): 120 messages
+    // on f2.<i % 6>, 5 and 60 removed, f2.3 purged, then a clean stop.
+    const dir = newDir();
+    fs.cpSync(new URL('./fixtures/filestore-fmt2', import.meta.url).pathname, dir, { recursive: true });
+    expect(fs.readFileSync(join(dir, 'index.db')).readUInt32LE(12)).toBe(0);
+    const want: string[] = [];
+    for (let i = 1; i <= 120; i++) if (i !== 5 && i !== 60 && i % 6 !== 3) want.push(`${i} f2.${i % 6} v-${i}`);
+    const contents = (s: FileStore): string[] => {
+      const out: string[] = [];
+      for (let m = s.loadNext('>', 0); m !== null; m = s.loadNext('>', m.seq + 1)) out.push(`${m.seq} ${m.subject} ${text(m)}`);
+      return out;
+    };
+    let q = quiet();
+    let r = await openFile(dir, { blockSize: 1024, log: q.log });
+    expect(q.lines).toEqual([]);
+    expect(r.indexedBlockCount()).toBe(0); // taken from the file, no block read
+    expect(r.state()).toEqual({ msgs: 98, bytes: 3736, firstSeq: 1, firstTs: 1001, lastSeq: 120, lastTs: 1120, numSubjects: 5, numDeleted: 22 });
+    expect(r.subjectsState('f2.1').get('f2.1')).toEqual({ msgs: 20, first: 1, last: 115 });
+    expect(contents(r)).toEqual(want);
+    r.store('f2.9', E, b('new'), 2000);
+    await r.stop();
+    expect(fs.readFileSync(join(dir, 'index.db')).readUInt32LE(12)).toBe(3);
+    q = quiet();
+    r = await openFile(dir, { blockSize: 1024, log: q.log });
+    open.push(r);
+    expect(q.lines).toEqual([]);
+    expect(r.indexedBlockCount()).toBe(0);
+    expect(contents(r)).toEqual([...want, '121 f2.9 new']);
+  });
+
+  it('many subjects, released and reused between index files: each crash copy recovers from its index file exactly what a scan finds', async () => {
+    const dir = newDir();
+    const s = await openFile(dir, { blockSize: 4096 });
+    open.push(s);
+    const check = async (label: string): Promise<void> => {
+      await new Promise((r) => setImmediate(r));
+      const want = summary(s);
+      const copy = newDir();
+      fs.cpSync(dir, copy, { recursive: true });
+      const q = quiet();
+      const r = await openFile(copy, { blockSize: 4096, log: q.log });
+      open.push(r);
+      expect(problems(q.lines), label).toEqual([]);
+      expect(summary(r), label).toEqual(want);
+      for (let i = 1; i <= s.state().lastSeq; i++) expect(r.load(i)?.subject ?? null, `${label}: seq ${i}`).toBe(s.load(i)?.subject ?? null);
+      fs.rmSync(join(copy, 'index.db'));
+      const full = await openFile(copy, { blockSize: 4096 });
+      open.push(full);
+      expect(summary(full), label).toEqual(want);
+    };
+    for (let i = 1; i <= 600; i++) s.store(`key.${i}`, E, b(`v${i}`), i);
+    await s.flush();
+    await check('stored');
+    // Subjects released (their ids free), no new one: the next index file keeps the names it had.
+    for (let i = 2; i <= 600; i += 3) s.purge({ filter: `key.${i}` });
+    await s.flush();
+    await check('released');
+    // New subjects take the free ids; old ones come back under other ids.
+    for (let i = 1; i <= 150; i++) s.store(i % 2 === 0 ? `key.${3 * i - 1}` : `new.${i}`, E, b(`w${i}`), 1000 + i);
+    await s.flush();
+    await check('reused');
+    for (let i = 1; i <= 50; i++) s.store(`tail.${i}`, E, b(`t${i}`), 2000 + i);
+    s.purge({ filter: 'new.*' });
+    await check('after the last index file');
+  });
+
   it('a missing, corrupt or stale index file is rebuilt from the blocks', async () => {
     const dir = newDir();
     const s = await openFile(dir, { blockSize: 2048 });

@@ -367,8 +367,9 @@ describe('JetStream file storage across restarts', () => {
     const lastAcked = Math.max(...model.keys());
     const indexLast = (): number => {
       try {
+        // Format 3 (docs/jetstream-store.md): its JSON at 32.
         const f = readFileSync(index);
-        return (JSON.parse(f.toString('utf8', 16, 16 + f.readUInt32LE(8))) as { lastSeq: number }).lastSeq;
+        return (JSON.parse(f.toString('utf8', 32, 32 + f.readUInt32LE(8))) as { lastSeq: number }).lastSeq;
       } catch {
         return 0;
       }

@@ -96,6 +96,11 @@ export class SubjectTable {
     return this.ids.size;
   }
 
+  /** Changes when a subject id is created or reused (not when one is released): what names[] holds for the live ids. */
+  get namesVersion(): number {
+    return this.version;
+  }
+
   id(subject: string): number {
     return this.ids.get(subject) ?? 0;
   }

@@ -76,6 +76,8 @@ const WRITE_HIGH_WATER = 1024 * 1024;
 /** A loaded message's headers when it has none (one empty buffer, not a view per load). */
 const NO_HDR = Buffer.alloc(0);
 const FIRST_BUF = 64 * 1024;
+/** A block's summary of subjects when it has none. */
+const NO_SUM = new Uint32Array(0);
 /** How often a store that could not write tries again. */
 const RETRY_MS = 1000;
 /** A read-only store without buffered records resumes when its file system has this much free. */
@@ -112,7 +114,7 @@ interface Block {
    * indexed; for an older indexed block the one counted at the last index write, dropped (null)
    * by a removal from it.
    */
-  sum: number[] | null;
+  sum: Uint32Array | null;
   /** Its fingerprint (blockFp) when its size was fpSize (-1: not known). */
   fp: number;
   fpSize: number;
@@ -165,21 +167,40 @@ function copyInto(src: Buffer, dst: Buffer, at: number): number {
 }
 
 /**
- * The index file a clean stop writes: 'TSNS' | crc32 of [8, end) | JSON length | 0 | JSON | live
- * bits: one bit per sequence from firstSeq to lastSeq (bit k of byte j: firstSeq + 8j + k), 1 for
- * a live message.
+ * The index file (docs/jetstream-store.md, The index file), format 3: a 32-byte header ('TSNS' |
+ * CRC-32 of [8, names) | JSON length J | 3 | subject ids T | summary words S | names bytes N |
+ * CRC-32 of the names), the JSON (state and blocks), padded to 4; the blocks' summaries (S u32);
+ * the subject table's counts, first and last (T u32 each, first and last as offsets from
+ * firstSeq); the live bits; the names (T u16 lengths, then their latin1 bytes). Format 2 (a
+ * 16-byte header with 0 at offset 12, everything but the bits in its JSON) is still read.
  */
 const INDEX_FILE = 'index.db';
 const INDEX_MAGIC = 0x534e5354; // 'TSNS'
-/** The JSON's `fmt`: 2 adds the blocks' fingerprints and summaries (an index file without them is not used). */
-const INDEX_FMT = 2;
+/** The format written (offset 12); 2 is read too (its JSON says `fmt` 2, offset 12 is 0). */
+const INDEX_FMT = 3;
+const INDEX_FMT_JSON = 2;
+const INDEX_HDR = 32;
 /** A block's fingerprint: the CRC-32 of its last FP_BYTES bytes (or all of them when it is shorter). */
 const FP_BYTES = 64;
 /** Numbers the temp files of the index files written at syncs (unique in the process). */
 let indexTmpSeq = 0;
+/** Format 3's u32 sections are written and read as typed arrays: little-endian machines only (elsewhere no index file is used). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+interface IndexBlock {
+  id: number;
+  base: number;
+  size: number;
+  live: number;
+  liveBytes: number;
+  dead: number;
+  meta: boolean;
+  fp: number;
+  sum: Uint32Array;
+}
+
+/** An index file, decoded. */
 interface IndexMeta {
-  fmt: number;
   msgs: number;
   bytes: number;
   firstSeq: number;
@@ -188,9 +209,30 @@ interface IndexMeta {
   lastSeq: number;
   lastTs: number;
   nextBlockId: number;
-  blocks: { id: number; base: number; size: number; live: number; liveBytes: number; dead: number; meta: boolean; fp: number; sum: number[] }[];
+  blocks: IndexBlock[];
   subjects: { names: string[]; msgs: number[]; first: number[]; last: number[] };
 }
+
+/** Format 3's JSON: the state and the blocks (each block's summary is `sumLen` words of the summaries section). */
+interface IndexJson {
+  msgs: number;
+  bytes: number;
+  firstSeq: number;
+  firstTs: number;
+  lastSeq: number;
+  lastTs: number;
+  nextBlockId: number;
+  blocks: (Omit<IndexBlock, 'sum'> & { sumLen: number })[];
+}
+
+/** Format 2's JSON (everything but the live bits). */
+interface IndexJson2 extends Omit<IndexJson, 'blocks'> {
+  fmt: number;
+  blocks: (Omit<IndexBlock, 'sum'> & { sum: number[] })[];
+  subjects: IndexMeta['subjects'];
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
 
 export class FileStore implements StreamStore {
   readonly type = 'file' as const;
@@ -225,6 +267,8 @@ export class FileStore implements StreamStore {
   /** Live messages of the index file found erased in place (after it was written; see indexBlock). */
   private erasedFound = 0;
   private sumScratch = new Uint32Array(0);
+  /** The names section of the last index file built, kept while no subject id was created or reused. */
+  private namesCache: { version: number; ids: number; bytes: Buffer; crc: number } | null = null;
   /** Bumped by every change (scheduleFlush); the index file is written at a sync when it moved. */
   private changes = 0;
   private changesAtIndex = -1;
@@ -496,18 +540,76 @@ export class FileStore implements StreamStore {
       fs.rmSync(path, { force: true });
       return null;
     };
-    if (data.length < 16 || data.readUInt32LE(0) !== INDEX_MAGIC || data.readUInt32LE(4) !== this.crc(data, 8, data.length)) return stale('checksum mismatch');
+    if (data.length < 16 || data.readUInt32LE(0) !== INDEX_MAGIC) return stale('checksum mismatch');
+    const fmt = data.readUInt32LE(12);
+    if (fmt === 0) return this.readIndexJson(data, stale);
+    if (fmt !== INDEX_FMT || !LITTLE_ENDIAN) return stale(`format ${fmt} (not ${INDEX_FMT})`);
+    if (data.length < INDEX_HDR) return stale('truncated');
     const jsonLen = data.readUInt32LE(8);
-    let meta: IndexMeta;
+    const ids = data.readUInt32LE(16);
+    const words = data.readUInt32LE(20);
+    const namesLen = data.readUInt32LE(24);
+    const namesAt = data.length - namesLen;
+    if (namesAt < INDEX_HDR + jsonLen || data.readUInt32LE(4) !== this.crc(data, 8, namesAt)) return stale('checksum mismatch');
+    if (data.readUInt32LE(28) !== this.crc(data, namesAt, data.length)) return stale('checksum mismatch');
+    let j: IndexJson;
     try {
-      meta = JSON.parse(data.toString('utf8', 16, 16 + jsonLen)) as IndexMeta;
+      j = JSON.parse(data.toString('utf8', INDEX_HDR, INDEX_HDR + jsonLen)) as IndexJson;
     } catch {
       return stale('unreadable');
     }
-    if (meta.fmt !== INDEX_FMT) return stale(`format ${String(meta.fmt)} (not ${INDEX_FMT})`);
-    const n = Math.max(0, meta.lastSeq + 1 - meta.firstSeq);
+    const n = Math.max(0, j.lastSeq + 1 - j.firstSeq);
+    const wordsAt = INDEX_HDR + align4(jsonLen);
+    const bitsAt = wordsAt + 4 * (words + 3 * ids);
+    if (bitsAt + ((n + 7) >>> 3) !== namesAt || namesLen < 2 * ids || ids < 1) return stale('truncated');
+    // The u32 sections as one typed array (copied when the file's bytes are not 4-aligned).
+    const raw = (data.byteOffset & 3) === 0 ? data : Buffer.from(new Uint8Array(data));
+    const u32 = new Uint32Array(raw.buffer, raw.byteOffset + wordsAt, words + 3 * ids);
+    let w = 0;
+    const blocks: IndexBlock[] = [];
+    for (const b of j.blocks) {
+      if (w + b.sumLen > words) return stale('truncated');
+      const { sumLen, ...rest } = b;
+      blocks.push({ ...rest, sum: u32.slice(w, w + sumLen) });
+      w += sumLen;
+    }
+    if (w !== words) return stale('truncated');
+    const msgs: number[] = new Array<number>(ids);
+    const first: number[] = new Array<number>(ids);
+    const last: number[] = new Array<number>(ids);
+    const names: string[] = new Array<string>(ids);
+    const str = data.toString('latin1', namesAt + 2 * ids, data.length);
+    let at = 0;
+    for (let id = 0; id < ids; id++) {
+      const m = u32[w + id];
+      const len = data[namesAt + 2 * id] | (data[namesAt + 2 * id + 1] << 8);
+      msgs[id] = m;
+      first[id] = m > 0 ? j.firstSeq + u32[w + ids + id] : 0;
+      last[id] = m > 0 ? j.firstSeq + u32[w + 2 * ids + id] : 0;
+      names[id] = m > 0 ? str.substring(at, at + len) : '';
+      at += len;
+    }
+    if (at !== str.length) return stale('truncated');
+    for (const b of blocks) for (let k = 0; k < b.sum.length; k += 2) if (b.sum[k] >= ids) return stale('unreadable');
+    const { blocks: _b, ...state } = j;
+    return { meta: { ...state, blocks, subjects: { names, msgs, first, last } }, bits: data.subarray(bitsAt, namesAt) };
+  }
+
+  /** A format 2 index file (written by the previous tsnats): everything but the bits in its JSON. */
+  private readIndexJson(data: Buffer, stale: (why: string) => null): { meta: IndexMeta; bits: Uint8Array } | null {
+    if (data.readUInt32LE(4) !== this.crc(data, 8, data.length)) return stale('checksum mismatch');
+    const jsonLen = data.readUInt32LE(8);
+    let j: IndexJson2;
+    try {
+      j = JSON.parse(data.toString('utf8', 16, 16 + jsonLen)) as IndexJson2;
+    } catch {
+      return stale('unreadable');
+    }
+    if (j.fmt !== INDEX_FMT_JSON) return stale(`format ${String(j.fmt)} (not ${INDEX_FMT})`);
+    const n = Math.max(0, j.lastSeq + 1 - j.firstSeq);
     if (data.length !== 16 + jsonLen + ((n + 7) >>> 3)) return stale('truncated');
-    return { meta, bits: data.subarray(16 + jsonLen) };
+    const { fmt: _f, ...rest } = j;
+    return { meta: { ...rest, blocks: j.blocks.map((b) => ({ ...b, sum: Uint32Array.from(b.sum) })) }, bits: data.subarray(16 + jsonLen) };
   }
 
   /**
@@ -630,7 +732,7 @@ export class FileStore implements StreamStore {
 
   /** Recovery: takes a block's messages out of the counts (by its summary of subjects). */
   private uncount(b: Block): void {
-    const sum = b.sum ?? [];
+    const sum = b.sum ?? NO_SUM;
     for (let k = 0; k + 1 < sum.length; k += 2) {
       this.subj.msgs[sum[k]] -= sum[k + 1];
       this.touched?.add(sum[k]);
@@ -680,7 +782,7 @@ export class FileStore implements StreamStore {
         const hi = k + 1 < nb ? this.blocks[k + 1].base - 1 : this.lastSeq;
         if (lo > hi) continue;
         if (!b.indexed) {
-          const sum = b.sum ?? [];
+          const sum = b.sum ?? NO_SUM;
           let hits = 0;
           for (let j = 0; j < sum.length; j += 2) if (want[sum[j]] === 1) hits++;
           if (hits === 0) continue;
@@ -757,7 +859,7 @@ export class FileStore implements StreamStore {
    * A block's summary of subjects: [id, live messages of it, ...]. Kept for an older block until
    * a removal from it; the write block's is counted each time.
    */
-  private blockSum(b: Block, k: number): number[] {
+  private blockSum(b: Block, k: number): Uint32Array {
     if (b.sum !== null && (b !== this.wb || !b.indexed)) return b.sum;
     const end = k + 1 < this.blocks.length ? this.blocks[k + 1].base - 1 : this.lastSeq;
     if (this.sumScratch.length < this.subj.names.length) this.sumScratch = new Uint32Array(this.subj.names.length * 2);
@@ -769,40 +871,73 @@ export class FileStore implements StreamStore {
       const id = sid[s - ib];
       if (id !== 0 && cnt[id]++ === 0) seen.push(id);
     }
-    const out: number[] = [];
-    for (const id of seen) {
-      out.push(id, cnt[id]);
-      cnt[id] = 0;
+    const out = new Uint32Array(2 * seen.length);
+    for (let j = 0; j < seen.length; j++) {
+      out[2 * j] = seen[j];
+      out[2 * j + 1] = cnt[seen[j]];
+      cnt[seen[j]] = 0;
     }
     if (b !== this.wb) b.sum = out;
     return out;
   }
 
   /**
-   * The index file's bytes: state, blocks (with fingerprints and summaries), subject table, then
-   * the live bits. Every block's size must be what is on disk (nothing buffered).
+   * The index file's bytes (format 3): state and blocks (with fingerprints) in JSON, then the
+   * blocks' summaries, the subject table and the live bits in binary, then the subject names (the
+   * section of the last build when no subject id was created or reused since). Every block's
+   * size must be what is on disk (nothing buffered).
    */
   private buildIndex(): Buffer {
-    const meta: IndexMeta = {
-      fmt: INDEX_FMT,
+    if (!LITTLE_ENDIAN) throw new Error('index files are written on little-endian machines only');
+    const st = this.subj;
+    const ids = st.names.length;
+    const first = this.firstSeq;
+    const n = Math.max(0, this.lastSeq + 1 - first);
+    const sums = this.blocks.map((b, k) => this.blockSum(b, k));
+    let words = 0;
+    for (const x of sums) words += x.length;
+    const j: IndexJson = {
       msgs: this.msgs,
       bytes: this.bytes,
-      firstSeq: this.firstSeq,
-      firstTs: this.msgs > 0 ? this.tsOf(this.firstSeq) : 0,
+      firstSeq: first,
+      firstTs: this.msgs > 0 ? this.tsOf(first) : 0,
       lastSeq: this.lastSeq,
       lastTs: this.lastTs,
       nextBlockId: this.nextBlockId,
-      blocks: this.blocks.map((b, k) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta, fp: this.blockFp(b), sum: this.blockSum(b, k) })),
-      subjects: this.subj.snapshot(),
+      blocks: this.blocks.map((b, k) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta, fp: this.blockFp(b), sumLen: sums[k].length })),
     };
-    const json = Buffer.from(JSON.stringify(meta));
-    const first = this.firstSeq;
-    const n = Math.max(0, this.lastSeq + 1 - first);
-    const out = Buffer.alloc(16 + json.length + ((n + 7) >>> 3));
+    const json = Buffer.from(JSON.stringify(j));
+    const names = this.namesSection();
+    const wordsAt = INDEX_HDR + align4(json.length);
+    const bits = wordsAt + 4 * (words + 3 * ids);
+    const namesAt = bits + ((n + 7) >>> 3);
+    // Buffer.alloc: an ArrayBuffer of its own (offset 0), so the u32 view below is aligned.
+    const out = Buffer.alloc(namesAt + names.bytes.length);
     out.writeUInt32LE(INDEX_MAGIC, 0);
     out.writeUInt32LE(json.length, 8);
-    json.copy(out, 16);
-    const bits = 16 + json.length;
+    out.writeUInt32LE(INDEX_FMT, 12);
+    out.writeUInt32LE(ids, 16);
+    out.writeUInt32LE(words, 20);
+    out.writeUInt32LE(names.bytes.length, 24);
+    out.writeUInt32LE(names.crc, 28);
+    json.copy(out, INDEX_HDR);
+    const u32 = new Uint32Array(out.buffer, out.byteOffset + wordsAt, words + 3 * ids);
+    let w = 0;
+    for (const x of sums) {
+      u32.set(x, w);
+      w += x.length;
+    }
+    const { msgs: sm, first: sf, last: sl } = st;
+    for (let id = 1; id < ids; id++) {
+      const m = sm[id];
+      if (m <= 0) continue;
+      const f = sf[id] - first;
+      const l = sl[id] - first;
+      if (!(f >= 0 && l >= f && l < n)) throw new Error(`subject ${id}'s first and last (${sf[id]}, ${sl[id]}) are not in the stream`);
+      u32[w + id] = m;
+      u32[w + ids + id] = f;
+      u32[w + 2 * ids + id] = l;
+    }
     const sid = this.idx.sid;
     const ib = this.idx.base;
     let k = this.blocks.length > 0 ? this.blockIndex(first) : -1;
@@ -817,8 +952,32 @@ export class FileStore implements StreamStore {
       }
       k++;
     }
-    out.writeUInt32LE(this.crc(out, 8, out.length), 4);
+    names.bytes.copy(out, namesAt);
+    out.writeUInt32LE(this.crc(out, 8, namesAt), 4);
     return out;
+  }
+
+  /**
+   * The index file's names section: each subject id's name length (u16), then the names' latin1
+   * bytes (an id without messages may keep the name it had: its count, 0, says it is free).
+   * Built again only when a subject id was created or reused since the last build.
+   */
+  private namesSection(): { bytes: Buffer; crc: number } {
+    const st = this.subj;
+    const ids = st.names.length;
+    const c = this.namesCache;
+    if (c !== null && c.version === st.namesVersion && c.ids === ids) return c;
+    const joined = st.names.join('');
+    const bytes = Buffer.allocUnsafe(2 * ids + joined.length);
+    for (let id = 0; id < ids; id++) {
+      const len = st.names[id].length;
+      bytes[2 * id] = len & 0xff;
+      bytes[2 * id + 1] = len >>> 8;
+    }
+    bytes.write(joined, 2 * ids, 'latin1');
+    const made = { version: st.namesVersion, ids, bytes, crc: this.crc(bytes, 0, bytes.length) };
+    this.namesCache = made;
+    return made;
   }
 
   /** Writes the index file: temp file, fsync, rename. */
