@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStore, type FileStoreOptions } from '../src/jetstream/store/file.js';
+import { FileStore, isDeletedStoreDir, type FileStoreOptions } from '../src/jetstream/store/file.js';
 import type { ConsumerState, StoreLimits, StreamStore } from '../src/jetstream/store/store.js';
 
 const ROOT = fs.mkdtempSync(join(tmpdir(), 'tsnats-filestore-'));
@@ -1144,6 +1144,45 @@ describe('file store', () => {
       fs.promises.rename = prename;
       syncBuiltinESMExports();
     }
+  });
+
+  it('a crash in the middle of a store delete leaves nothing under the name of the stream directory', async () => {
+    const cjs = createRequire(import.meta.url)('node:fs') as typeof fs;
+    const { rmSync } = cjs;
+    const parent = newDir();
+    const dir = join(parent, 'S');
+    const s = await openFile(dir, { blockSize: 512 });
+    for (let i = 1; i <= 100; i++) s.store(`d.${i % 3}`, E, b(`x${i}`), i);
+    await s.flush();
+    fs.writeFileSync(join(dir, 'meta.inf'), '{}'); // as jetstream.ts writes it
+    let copy = '';
+    cjs.rmSync = ((p: fs.PathLike, o?: fs.RmOptions) => {
+      // The recursive removal starts: the files as a kill -9 leaves them once it has unlinked
+      // its first block (the removal's own unlinks are Node's, not reachable from here).
+      if (o?.recursive === true && copy === '') {
+        copy = newDir();
+        cjs.cpSync(parent, copy, { recursive: true });
+        const [top] = fs.readdirSync(copy);
+        fs.unlinkSync(join(copy, top, 'msgs', '1.blk'));
+      }
+      rmSync(p, o);
+    }) as typeof fs.rmSync;
+    syncBuiltinESMExports();
+    try {
+      await s.delete();
+    } finally {
+      cjs.rmSync = rmSync;
+      syncBuiltinESMExports();
+    }
+    expect(fs.readdirSync(parent)).toEqual([]);
+    expect(copy).not.toBe('');
+    expect(fs.existsSync(join(copy, 'S'))).toBe(false);
+    const left = fs.readdirSync(copy);
+    expect(left.length).toBe(1);
+    expect(isDeletedStoreDir(left[0])).toBe(true);
+    const r = await openFile(join(copy, 'S'));
+    open.push(r);
+    expect(r.state()).toMatchObject({ msgs: 0, lastSeq: 0 });
   });
 
   it('the index costs 20 bytes per sequence', async () => {

@@ -7,7 +7,7 @@
 // limits beside nats-server. The parser path follows TSNATS_NATIVE (run the file with require and off).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -426,6 +426,37 @@ describe('JetStream file storage across restarts', () => {
     await nc.close();
     await srv.stop();
   }, 90_000);
+
+  it('a stream deleted by a server that crashed before its directory was removed is not restored: the renamed directory is removed at start', async () => {
+    const dir = storeDir();
+    let srv = await start(dir);
+    let nc = await connect({ port: srv.port });
+    let jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'DL', subjects: ['dl.>'], storage: StorageType.File });
+    await jsm.streams.add({ name: 'KEEP', subjects: ['keep.>'], storage: StorageType.File });
+    const js = jetstream(nc);
+    for (let i = 1; i <= 10; i++) await js.publish(`dl.${i}`, `d${i}`);
+    await js.publish('keep.1', 'k');
+    await nc.close();
+    await srv.stop();
+    // What a kill -9 between the delete's rename and the end of its removal leaves.
+    const streams = join(dir, 'jetstream', '$G', 'streams');
+    const leftover = join(streams, 'DL.4242-1.deleted');
+    renameSync(join(streams, 'DL'), leftover);
+    srv = await start(dir);
+    nc = await connect({ port: srv.port });
+    jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const si of jsm.streams.list()) names.push(si.config.name);
+    expect(names).toEqual(['KEEP']);
+    expect(existsSync(leftover)).toBe(false);
+    expect(srv.output()).not.toContain("stream '$G > DL'");
+    // A stream of the same name starts empty.
+    await jsm.streams.add({ name: 'DL', subjects: ['dl.>'], storage: StorageType.File });
+    expect((await jsm.streams.info('DL')).state.messages).toBe(0);
+    await nc.close();
+    await srv.stop();
+  });
 
   it('a KV bucket with file storage survives a restart', async () => {
     const dir = storeDir();

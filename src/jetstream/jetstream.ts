@@ -18,7 +18,7 @@ import { Stream, type OriginLookup, type StreamOwner } from './stream.js';
 import { Consumer } from './consumer.js';
 import { Sourcing } from './sourcing.js';
 import { MemoryStore } from './store/memory.js';
-import { DEFAULT_SYNC_INTERVAL_MS, FileStore, type FileStoreOptions } from './store/file.js';
+import { DEFAULT_SYNC_INTERVAL_MS, FileStore, isDeletedStoreDir, type FileStoreOptions } from './store/file.js';
 import type { FileConsumerStore } from './store/file-consumer.js';
 import type { ConsumerConfig } from './json.js';
 
@@ -254,6 +254,11 @@ export class JsAccount {
     const acc = this.account.name;
     const restored: Stream[] = [];
     for (const dir of names) {
+      // A stream deleted by a store that crashed before its directory was removed.
+      if (isDeletedStoreDir(dir)) {
+        fs.rmSync(join(sdir, dir), { recursive: true, force: true });
+        continue;
+      }
       const metafile = join(sdir, dir, META_FILE);
       let meta: StreamMeta;
       try {

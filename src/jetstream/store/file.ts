@@ -16,7 +16,7 @@
 // the first sequence moves; erase overwrites the record in place. A block left empty is
 // deleted, one left mostly empty is rewritten (compaction).
 import * as fs from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type {
   RemovedListener,
   SimpleState,
@@ -184,6 +184,17 @@ const INDEX_HDR = 32;
 const FP_BYTES = 64;
 /** Numbers the temp files of the index files written at syncs (unique in the process). */
 let indexTmpSeq = 0;
+/** What a deleted store's directory is renamed to end with before it is removed (see delete()). */
+const DELETED_SUFFIX = '.deleted';
+let deleteSeq = 0;
+
+/**
+ * A directory a store delete renamed and a crash kept from being removed: `<name>.<pid>-<n>.deleted`
+ * (a stream name has no '.', so no stream's directory ends so). The JetStream restore removes it.
+ */
+export function isDeletedStoreDir(name: string): boolean {
+  return name.endsWith(DELETED_SUFFIX);
+}
 /** Format 3's u32 sections are written and read as typed arrays: little-endian machines only (elsewhere no index file is used). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -233,6 +244,19 @@ interface IndexJson2 extends Omit<IndexJson, 'blocks'> {
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
+
+/** fsyncs a directory (its entries), best effort: not every platform can open one for it. */
+function fsyncDir(path: string): void {
+  let fd = -1;
+  try {
+    fd = fs.openSync(path, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // What was fsynced before stands.
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
 
 export class FileStore implements StreamStore {
   readonly type = 'file' as const;
@@ -1997,18 +2021,7 @@ export class FileStore implements StreamStore {
       this.log(`fsync of block ${this.wb.id} failed: ${(e as Error).message}`);
       return false;
     }
-    if (dir) {
-      // Best effort: not every platform can open a directory for fsync.
-      let fd = -1;
-      try {
-        fd = fs.openSync(this.msgDir, 'r');
-        fs.fsyncSync(fd);
-      } catch {
-        // The block's own fsync stands.
-      } finally {
-        if (fd >= 0) fs.closeSync(fd);
-      }
-    }
+    if (dir) fsyncDir(this.msgDir);
     return true;
   }
 
@@ -2306,7 +2319,9 @@ export class FileStore implements StreamStore {
   /**
    * Closes and removes everything, without the flush, fsync and index file of stop(): the files
    * are about to go (nats-server's Delete does not sync either; an fsync of a large stream's
-   * dirty pages cost more CPU than publishing it).
+   * dirty pages cost more CPU than publishing it). The directory is first renamed (atomic; its
+   * parent fsynced) to a name no stream has (isDeletedStoreDir), then removed: a crash during the
+   * removal leaves nothing under the stream's name (a part of the stream came back before).
    */
   async delete(): Promise<void> {
     if (!this.closed) {
@@ -2320,7 +2335,14 @@ export class FileStore implements StreamStore {
       this.cache.clear();
     }
     // Synchronous: a stream of the same name created right after must not lose its files to it.
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    let doomed = `${this.dir}.${process.pid}-${++deleteSeq}${DELETED_SUFFIX}`;
+    try {
+      fs.renameSync(this.dir, doomed);
+      fsyncDir(dirname(this.dir));
+    } catch {
+      doomed = this.dir; // gone already, or not renameable here: removed in place
+    }
+    fs.rmSync(doomed, { recursive: true, force: true });
   }
 
   // ---- consumers ----
