@@ -1259,6 +1259,48 @@ describe('file store on a full disk (a 1 MiB tmpfs)', () => {
     await r.delete();
     await s.delete();
   });
+
+  it('a purge of everything on a full disk: done in memory, on disk once a retry wrote its first record; a crash before finds no purge, one after no message', async () => {
+    const filler = join(mnt, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(256 * 1024));
+    const dir = join(mnt, 'p');
+    const q = quiet();
+    const s = await openFile(dir, { blockSize: 64 * 1024, log: q.log });
+    const p = (n: number): Buffer => Buffer.alloc(1000, n & 0xff);
+    for (let turn = 0; turn < 2000 && s.writeErrorText() === null; turn++) {
+      for (let k = 0; k < 10; k++) s.store(`pf.${k}`, E, p(k), Date.now());
+      await Promise.resolve();
+    }
+    expect(s.writeErrorText()).not.toBeNull();
+    const last = s.state().lastSeq;
+    const kept = s.state().msgs;
+    expect(s.blockCount()).toBeGreaterThan(2);
+    expect(s.purge({})).toBe(kept);
+    await new Promise((r) => setImmediate(r));
+    expect(s.state()).toMatchObject({ msgs: 0, firstSeq: last + 1, lastSeq: last });
+    expect(s.blockCount()).toBeGreaterThan(2); // no new block could be written: the old ones stay
+    // A kill -9 now: the purge did not reach the disk, so it is not done at all.
+    const copy1 = newDir();
+    fs.cpSync(dir, copy1, { recursive: true });
+    const r1 = await openFile(copy1);
+    expect(r1.state()).toMatchObject({ msgs: kept, lastSeq: last });
+    await r1.delete();
+    // Space comes back: the retry writes the first record, then the old blocks go.
+    fs.rmSync(filler);
+    const t0 = Date.now();
+    while (s.writeErrorText() !== null && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 100));
+    expect(s.writeErrorText()).toBeNull();
+    await new Promise((r) => setImmediate(r));
+    expect(s.blockCount()).toBe(1);
+    const copy2 = newDir();
+    fs.cpSync(dir, copy2, { recursive: true });
+    const r2 = await openFile(copy2);
+    expect(r2.state()).toMatchObject({ msgs: 0, firstSeq: last + 1, lastSeq: last });
+    expect(r2.store('pf.0', E, p(1), Date.now())).toBe(last + 1);
+    await r2.delete();
+    expect(s.store('pf.0', E, p(1), Date.now())).toBe(last + 1);
+    await s.delete();
+  });
 });
 
 describe('file store against a model, random operations with restarts', () => {

@@ -2005,6 +2005,7 @@ export class FileStore implements StreamStore {
       }
     }
     this.firstDirty = true;
+    this.syncBeforeDrop = true;
     for (const b of old) if (b !== this.wb) this.toCompact.add(b);
     this.scheduleFlush();
     return purged;
