@@ -222,6 +222,8 @@ interface IndexMeta {
   nextBlockId: number;
   blocks: IndexBlock[];
   subjects: { names: string[]; msgs: number[]; first: number[]; last: number[] };
+  /** Format 3: the names section and its checksum, as the next build would make them from this table. */
+  names: { bytes: Buffer; crc: number } | null;
 }
 
 /** Format 3's JSON: the state and the blocks (each block's summary is `sumLen` words of the summaries section). */
@@ -616,7 +618,8 @@ export class FileStore implements StreamStore {
     if (at !== str.length) return stale('truncated');
     for (const b of blocks) for (let k = 0; k < b.sum.length; k += 2) if (b.sum[k] >= ids) return stale('unreadable');
     const { blocks: _b, ...state } = j;
-    return { meta: { ...state, blocks, subjects: { names, msgs, first, last } }, bits: data.subarray(bitsAt, namesAt) };
+    const namesSection = { bytes: Buffer.from(data.subarray(namesAt)), crc: data.readUInt32LE(28) };
+    return { meta: { ...state, blocks, subjects: { names, msgs, first, last }, names: namesSection }, bits: data.subarray(bitsAt, namesAt) };
   }
 
   /** A format 2 index file (written by the previous tsnats): everything but the bits in its JSON. */
@@ -633,7 +636,7 @@ export class FileStore implements StreamStore {
     const n = Math.max(0, j.lastSeq + 1 - j.firstSeq);
     if (data.length !== 16 + jsonLen + ((n + 7) >>> 3)) return stale('truncated');
     const { fmt: _f, ...rest } = j;
-    return { meta: { ...rest, blocks: j.blocks.map((b) => ({ ...b, sum: Uint32Array.from(b.sum) })) }, bits: data.subarray(16 + jsonLen) };
+    return { meta: { ...rest, blocks: j.blocks.map((b) => ({ ...b, sum: Uint32Array.from(b.sum) })), names: null }, bits: data.subarray(16 + jsonLen) };
   }
 
   /**
@@ -665,6 +668,8 @@ export class FileStore implements StreamStore {
     this.idx.reset(meta.firstSeq);
     this.idx.ensure(meta.lastSeq + 1, meta.firstSeq);
     this.subj.restore(meta.subjects);
+    // The file's names section is what a build would make of this table until a subject id is created or reused.
+    if (meta.names !== null) this.namesCache = { version: this.subj.namesVersion, ids: meta.subjects.names.length, ...meta.names };
     this.msgs = meta.msgs;
     this.bytes = meta.bytes;
     this.firstSeq = meta.firstSeq;
