@@ -195,6 +195,7 @@ let deleteSeq = 0;
 export function isDeletedStoreDir(name: string): boolean {
   return name.endsWith(DELETED_SUFFIX);
 }
+
 /** Format 3's u32 sections are written and read as typed arrays: little-endian machines only (elsewhere no index file is used). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
