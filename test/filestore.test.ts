@@ -1185,6 +1185,42 @@ describe('file store', () => {
     expect(r.state()).toMatchObject({ msgs: 0, lastSeq: 0 });
   });
 
+  it('a crash in the middle of a consumer delete: the consumer is not restored, and a new one of the same name starts without its state', async () => {
+    const cjs = createRequire(import.meta.url)('node:fs') as typeof fs;
+    const { rmSync } = cjs;
+    const dir = newDir();
+    const s = await openFile(dir);
+    open.push(s);
+    const c = s.consumerStore('dur');
+    c.saveConfig({ durable_name: 'dur' });
+    c.update({ delivered: { consumerSeq: 5, streamSeq: 5 }, ackFloor: { consumerSeq: 3, streamSeq: 3 }, pending: new Map(), redelivered: new Map() });
+    await c.stop();
+    let copy = '';
+    cjs.rmSync = ((p: fs.PathLike, o?: fs.RmOptions) => {
+      // The recursive removal starts: the files as a kill -9 leaves them once it has unlinked meta.inf.
+      if (o?.recursive === true && copy === '') {
+        copy = newDir();
+        cjs.cpSync(dir, copy, { recursive: true });
+        const [left] = fs.readdirSync(join(copy, 'obs'));
+        fs.unlinkSync(join(copy, 'obs', left, 'meta.inf'));
+      }
+      rmSync(p, o);
+    }) as typeof fs.rmSync;
+    syncBuiltinESMExports();
+    try {
+      await c.delete();
+    } finally {
+      cjs.rmSync = rmSync;
+      syncBuiltinESMExports();
+    }
+    expect(copy).not.toBe('');
+    const r = await openFile(copy);
+    open.push(r);
+    expect(r.consumerNames()).toEqual([]);
+    expect(fs.readdirSync(join(copy, 'obs'))).toEqual([]);
+    expect(r.consumerStore('dur').load()).toBeNull();
+  });
+
   it('the index costs 20 bytes per sequence', async () => {
     const s = await openFile(newDir());
     open.push(s);

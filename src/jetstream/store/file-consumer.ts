@@ -6,8 +6,50 @@
 // on stop. After a kill -9 the state may lag the consumer by WRITE_DELAY_MS, after a power loss
 // by a sync period (redelivery, never loss).
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ConsumerState, ConsumerStore } from './store.js';
+
+/** What a deleted stream's or consumer's directory is renamed to end with before it is removed. */
+const DELETED_SUFFIX = '.deleted';
+let deleteSeq = 0;
+
+/**
+ * A directory a delete renamed and a crash kept from being removed: `<name>.<pid>-<n>.deleted`
+ * (stream and consumer names have no '.', so no live directory ends so). The JetStream restore
+ * (streams) and FileStore.consumerNames (consumers) remove it.
+ */
+export function isDeletedStoreDir(name: string): boolean {
+  return name.endsWith(DELETED_SUFFIX);
+}
+
+/** fsyncs a directory (its entries), best effort: not every platform can open one for it. */
+export function fsyncDir(path: string): void {
+  let fd = -1;
+  try {
+    fd = fs.openSync(path, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // What was fsynced before stands.
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Removes a stream's or consumer's directory: renamed first (atomic; its parent fsynced) to a
+ * name no stream or consumer has, then removed, so a crash during the removal leaves nothing
+ * under the old name (a part of it came back, or a new one of the same name found it).
+ */
+export function removeStoreDir(dir: string): void {
+  let doomed = `${dir}.${process.pid}-${++deleteSeq}${DELETED_SUFFIX}`;
+  try {
+    fs.renameSync(dir, doomed);
+    fsyncDir(dirname(dir));
+  } catch {
+    doomed = dir; // gone already, or not renameable here: removed in place
+  }
+  fs.rmSync(doomed, { recursive: true, force: true });
+}
 
 interface StateJson {
   delivered: { consumer_seq: number; stream_seq: number };
@@ -128,6 +170,6 @@ export class FileConsumerStore implements ConsumerStore {
     this.pending = null;
     this.closed = true;
     // Synchronous: a consumer of the same name created right after must not lose its files to it.
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    removeStoreDir(this.dir);
   }
 }

@@ -16,7 +16,7 @@
 // the first sequence moves; erase overwrites the record in place. A block left empty is
 // deleted, one left mostly empty is rewritten (compaction).
 import * as fs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type {
   RemovedListener,
   SimpleState,
@@ -52,7 +52,9 @@ import {
   writeBlockHeader,
 } from './file-format.js';
 import { SeqIndex, SubjectTable, filterIsAll, filterIsLiteral } from './file-index.js';
-import { FileConsumerStore } from './file-consumer.js';
+import { FileConsumerStore, fsyncDir, isDeletedStoreDir, removeStoreDir } from './file-consumer.js';
+
+export { isDeletedStoreDir };
 import { subjectEqualsBytes } from '../../subjects/subject.js';
 import { crc32, type Crc32Fn } from '../../util/crc32.js';
 
@@ -184,18 +186,6 @@ const INDEX_HDR = 32;
 const FP_BYTES = 64;
 /** Numbers the temp files of the index files written at syncs (unique in the process). */
 let indexTmpSeq = 0;
-/** What a deleted store's directory is renamed to end with before it is removed (see delete()). */
-const DELETED_SUFFIX = '.deleted';
-let deleteSeq = 0;
-
-/**
- * A directory a store delete renamed and a crash kept from being removed: `<name>.<pid>-<n>.deleted`
- * (a stream name has no '.', so no stream's directory ends so). The JetStream restore removes it.
- */
-export function isDeletedStoreDir(name: string): boolean {
-  return name.endsWith(DELETED_SUFFIX);
-}
-
 /** Format 3's u32 sections are written and read as typed arrays: little-endian machines only (elsewhere no index file is used). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -247,19 +237,6 @@ interface IndexJson2 extends Omit<IndexJson, 'blocks'> {
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
-
-/** fsyncs a directory (its entries), best effort: not every platform can open one for it. */
-function fsyncDir(path: string): void {
-  let fd = -1;
-  try {
-    fd = fs.openSync(path, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // What was fsynced before stands.
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
-  }
-}
 
 export class FileStore implements StreamStore {
   readonly type = 'file' as const;
@@ -2342,14 +2319,7 @@ export class FileStore implements StreamStore {
       this.cache.clear();
     }
     // Synchronous: a stream of the same name created right after must not lose its files to it.
-    let doomed = `${this.dir}.${process.pid}-${++deleteSeq}${DELETED_SUFFIX}`;
-    try {
-      fs.renameSync(this.dir, doomed);
-      fsyncDir(dirname(this.dir));
-    } catch {
-      doomed = this.dir; // gone already, or not renameable here: removed in place
-    }
-    fs.rmSync(doomed, { recursive: true, force: true });
+    removeStoreDir(this.dir);
   }
 
   // ---- consumers ----
@@ -2366,11 +2336,15 @@ export class FileStore implements StreamStore {
 
   /** The consumers that have a directory (to bring them back after a restart). */
   consumerNames(): string[] {
+    let names: string[];
     try {
-      return fs.readdirSync(join(this.dir, 'obs')).sort();
+      names = fs.readdirSync(join(this.dir, 'obs')).sort();
     } catch {
       return [];
     }
+    // A consumer deleted by a process that crashed before its directory was removed.
+    for (const n of names) if (isDeletedStoreDir(n)) fs.rmSync(join(this.dir, 'obs', n), { recursive: true, force: true });
+    return names.filter((n) => !isDeletedStoreDir(n));
   }
 
   /** Bytes of memory the index holds (for the README figure and the tests). */
