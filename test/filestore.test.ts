@@ -842,6 +842,30 @@ describe('file store', () => {
     await check('after the last index file');
   });
 
+  it('a sync whose subject names are encoded in slices (more than 65,536 subjects), stores going on meanwhile: the crash copy recovers each subject from the index file', async () => {
+    const dir = newDir();
+    const s = await openFile(dir);
+    open.push(s);
+    const N = 70_000;
+    for (let i = 1; i <= N; i++) s.store(`many.${i}`, E, E, i);
+    const synced = s.flush();
+    // Between the slices: stores of new subjects and a purge that frees ids (not in this index file).
+    await new Promise((r) => setImmediate(r));
+    for (let i = 1; i <= 100; i++) s.store(`late.${i}`, E, E, N + i);
+    s.purge({ filter: 'many.7' });
+    await synced;
+    const want = summary(s);
+    const copy = newDir();
+    fs.cpSync(dir, copy, { recursive: true });
+    const q = quiet();
+    const r = await openFile(copy, { log: q.log });
+    open.push(r);
+    expect(problems(q.lines)).toEqual([]);
+    expect(q.lines.join('\n')).toMatch(/from its index file: 1 block\(s\) taken from it|from its index file: 0 block\(s\) taken from it, 1 block\(s\) written or changed since scanned/);
+    expect(summary(r)).toEqual(want);
+    expect(r.subjectsState('many.69999').get('many.69999')).toEqual({ msgs: 1, first: 69999, last: 69999 });
+  });
+
   it('a missing, corrupt or stale index file is rebuilt from the blocks', async () => {
     const dir = newDir();
     const s = await openFile(dir, { blockSize: 2048 });

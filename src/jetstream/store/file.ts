@@ -238,6 +238,21 @@ interface IndexJson2 extends Omit<IndexJson, 'blocks'> {
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
+/**
+ * An index file being built (indexHead): its bytes up to the names section (header fields of the
+ * names and the checksums not set yet), and the names section, or the names to encode it from.
+ */
+interface IndexHead {
+  out: Buffer;
+  names: { bytes: Buffer; crc: number } | null;
+  /** A copy of the subject table's names (at `version`) when the section must be encoded again. */
+  pending: string[] | null;
+  version: number;
+}
+
+/** Names encoded per slice of a sync's index file (between slices the event loop runs). */
+const NAMES_SLICE = 65536;
+
 export class FileStore implements StreamStore {
   readonly type = 'file' as const;
   readonly dir: string;
@@ -888,13 +903,19 @@ export class FileStore implements StreamStore {
     return out;
   }
 
+  /** The index file's bytes (format 3), built at once: for bench/filestore-crash.mjs (stop and sync use the parts). */
+  buildIndex(): Buffer {
+    return Buffer.concat(this.sealIndex(this.indexHead(), this.namesSection()));
+  }
+
   /**
-   * The index file's bytes (format 3): state and blocks (with fingerprints) in JSON, then the
-   * blocks' summaries, the subject table and the live bits in binary, then the subject names (the
-   * section of the last build when no subject id was created or reused since). Every block's
-   * size must be what is on disk (nothing buffered).
+   * What the index file says of the store now (format 3, everything but the subject names and the
+   * checksums): state and blocks (with fingerprints) in JSON, the blocks' summaries, the subject
+   * table and the live bits. With it, the names section (when no subject id was created or reused
+   * since the last build) or a copy of the names array to encode it from later (sliced). Every
+   * block's size must be what is on disk (nothing buffered).
    */
-  private buildIndex(): Buffer {
+  private indexHead(): IndexHead {
     if (!LITTLE_ENDIAN) throw new Error('index files are written on little-endian machines only');
     const st = this.subj;
     const ids = st.names.length;
@@ -914,19 +935,15 @@ export class FileStore implements StreamStore {
       blocks: this.blocks.map((b, k) => ({ id: b.id, base: b.base, size: b.size, live: b.live, liveBytes: b.liveBytes, dead: b.dead, meta: b.meta, fp: this.blockFp(b), sumLen: sums[k].length })),
     };
     const json = Buffer.from(JSON.stringify(j));
-    const names = this.namesSection();
     const wordsAt = INDEX_HDR + align4(json.length);
     const bits = wordsAt + 4 * (words + 3 * ids);
-    const namesAt = bits + ((n + 7) >>> 3);
     // Buffer.alloc: an ArrayBuffer of its own (offset 0), so the u32 view below is aligned.
-    const out = Buffer.alloc(namesAt + names.bytes.length);
+    const out = Buffer.alloc(bits + ((n + 7) >>> 3));
     out.writeUInt32LE(INDEX_MAGIC, 0);
     out.writeUInt32LE(json.length, 8);
     out.writeUInt32LE(INDEX_FMT, 12);
     out.writeUInt32LE(ids, 16);
     out.writeUInt32LE(words, 20);
-    out.writeUInt32LE(names.bytes.length, 24);
-    out.writeUInt32LE(names.crc, 28);
     json.copy(out, INDEX_HDR);
     const u32 = new Uint32Array(out.buffer, out.byteOffset + wordsAt, words + 3 * ids);
     let w = 0;
@@ -959,40 +976,77 @@ export class FileStore implements StreamStore {
       }
       k++;
     }
-    names.bytes.copy(out, namesAt);
-    out.writeUInt32LE(this.crc(out, 8, namesAt), 4);
-    return out;
+    const c = this.namesCache;
+    const cached = c !== null && c.version === st.namesVersion && c.ids === ids;
+    return { out, names: cached ? c : null, pending: cached ? null : st.names.slice(), version: st.namesVersion };
+  }
+
+  /** The index file's two parts, its header completed with the names section's length and both checksums. */
+  private sealIndex(h: IndexHead, names: { bytes: Buffer; crc: number }): [Buffer, Buffer] {
+    h.out.writeUInt32LE(names.bytes.length, 24);
+    h.out.writeUInt32LE(names.crc, 28);
+    h.out.writeUInt32LE(this.crc(h.out, 8, h.out.length), 4);
+    return [h.out, names.bytes];
+  }
+
+  /** The names section now (built again when a subject id was created or reused since the last build). */
+  private namesSection(): { bytes: Buffer; crc: number } {
+    const st = this.subj;
+    const c = this.namesCache;
+    if (c !== null && c.version === st.namesVersion && c.ids === st.names.length) return c;
+    return this.encodeNames(st.names, st.namesVersion);
   }
 
   /**
-   * The index file's names section: each subject id's name length (u16), then the names' latin1
-   * bytes (an id without messages may keep the name it had: its count, 0, says it is free).
-   * Built again only when a subject id was created or reused since the last build.
+   * Encodes the index file's names section from `names` (the table's names at `version`): each
+   * id's name length (u16), then the names' latin1 bytes (an id without messages may keep the
+   * name it had: its count, 0, says it is free), and keeps it for the next builds.
    */
-  private namesSection(): { bytes: Buffer; crc: number } {
-    const st = this.subj;
-    const ids = st.names.length;
-    const c = this.namesCache;
-    if (c !== null && c.version === st.namesVersion && c.ids === ids) return c;
-    const joined = st.names.join('');
-    const bytes = Buffer.allocUnsafe(2 * ids + joined.length);
-    for (let id = 0; id < ids; id++) {
-      const len = st.names[id].length;
+  private encodeNames(names: string[], version: number): { bytes: Buffer; crc: number } {
+    const bytes = this.namesBuffer(names);
+    this.namesPart(names, bytes, 0, names.length, 2 * names.length);
+    return this.namesDone(names.length, version, bytes);
+  }
+
+  /** encodeNames NAMES_SLICE names at a time, the event loop's other work going on in between (`names` is a copy: the table may change meanwhile). */
+  private async encodeNamesSliced(names: string[], version: number): Promise<{ bytes: Buffer; crc: number }> {
+    const bytes = this.namesBuffer(names);
+    let at = 2 * names.length;
+    for (let from = 0; from < names.length; from += NAMES_SLICE) {
+      at = this.namesPart(names, bytes, from, Math.min(names.length, from + NAMES_SLICE), at);
+      if (from + NAMES_SLICE < names.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return this.namesDone(names.length, version, bytes);
+  }
+
+  private namesBuffer(names: string[]): Buffer {
+    let total = 0;
+    for (let id = 0; id < names.length; id++) total += names[id].length;
+    return Buffer.allocUnsafe(2 * names.length + total);
+  }
+
+  /** The lengths and names of ids [from, to) into `bytes`, the names at `at`; returns where the next go. */
+  private namesPart(names: string[], bytes: Buffer, from: number, to: number, at: number): number {
+    for (let id = from; id < to; id++) {
+      const len = names[id].length;
       bytes[2 * id] = len & 0xff;
       bytes[2 * id + 1] = len >>> 8;
     }
-    bytes.write(joined, 2 * ids, 'latin1');
-    const made = { version: st.namesVersion, ids, bytes, crc: this.crc(bytes, 0, bytes.length) };
+    return at + bytes.write((from === 0 && to === names.length ? names : names.slice(from, to)).join(''), at, 'latin1');
+  }
+
+  private namesDone(ids: number, version: number, bytes: Buffer): { bytes: Buffer; crc: number } {
+    const made = { version, ids, bytes, crc: this.crc(bytes, 0, bytes.length) };
     this.namesCache = made;
     return made;
   }
 
   /** Writes the index file: temp file, fsync, rename. */
-  private writeIndex(out: Buffer): void {
+  private writeIndex(parts: Buffer[]): void {
     const path = join(this.dir, INDEX_FILE);
     const fd = fs.openSync(path + '.tmp', 'w');
     try {
-      fs.writeSync(fd, out);
+      fs.writevSync(fd, parts);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -2173,11 +2227,11 @@ export class FileStore implements StreamStore {
   private async sync(): Promise<void> {
     if (this.closed) return;
     this.flushNow();
-    let index: Buffer | null = null;
+    let index: IndexHead | null = null;
     const changes = this.changes;
     if (changes !== this.changesAtIndex && this.writeError === null && this.wb.size === this.wb.written) {
       try {
-        index = this.buildIndex();
+        index = this.indexHead();
       } catch (e) {
         this.log(`index file not written: ${(e as Error).message}`);
       }
@@ -2201,7 +2255,11 @@ export class FileStore implements StreamStore {
         this.dirtyFds.add(fds[k]);
         this.log(`fsync of block ${b.id} failed: ${e.message}; index file not written`);
       }
-      if (index !== null && ok && !this.closed) await this.writeIndexAsync(index, changes);
+      if (index !== null && ok && !this.closed) {
+        // The names (when they changed) and the checksums, off the sync's turn: in slices.
+        const names = index.names ?? (await this.encodeNamesSliced(index.pending as string[], index.version));
+        if (!this.closed) await this.writeIndexAsync(this.sealIndex(index, names), changes);
+      }
     } finally {
       done();
     }
@@ -2213,13 +2271,13 @@ export class FileStore implements StreamStore {
    * the store was closed meanwhile (stop writes its own after this one; delete removes the
    * directory).
    */
-  private async writeIndexAsync(out: Buffer, changes: number): Promise<void> {
+  private async writeIndexAsync(parts: Buffer[], changes: number): Promise<void> {
     const path = join(this.dir, INDEX_FILE);
     const tmp = `${path}.${process.pid}-${++indexTmpSeq}.tmp`;
     let fh: fs.promises.FileHandle | null = null;
     try {
       fh = await fs.promises.open(tmp, 'w');
-      await fh.writeFile(out);
+      await fh.writev(parts);
       await fh.sync();
       await fh.close();
       fh = null;
@@ -2278,7 +2336,7 @@ export class FileStore implements StreamStore {
     }
     if (synced) {
       try {
-        this.writeIndex(this.buildIndex());
+        this.writeIndex(this.sealIndex(this.indexHead(), this.namesSection()));
       } catch (e) {
         this.log(`index file not written (the next open scans the blocks): ${(e as Error).message}`);
       }
