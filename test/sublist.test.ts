@@ -23,6 +23,12 @@ function matchB(sl: Sublist<Sub>, subject: string): SublistResult<Sub> {
   return sl.matchBytes(buf, start, end, subjectHash(buf, start, end));
 }
 
+/** Match through matchBytesOnce (no cache), the subject embedded at an offset as in matchB. */
+function matchOnce(sl: Sublist<Sub>, subject: string): SublistResult<Sub> {
+  const buf = enc(`PUB ${subject} 5\r\n`);
+  return sl.matchBytesOnce(buf, 4, 4 + subject.length);
+}
+
 /** Canonical form: sorted plain ids, and queue name -> sorted ids. */
 function norm(r: SublistResult<Sub>): { plain: number[]; queues: Record<string, number[]> } {
   const queues: Record<string, number[]> = {};
@@ -360,6 +366,42 @@ describe.each(variants)('Sublist ($name)', ({ make }) => {
     expect(s.generation).toBeGreaterThan(g1);
   });
 
+  it('literal tokens whose hashes collide are told apart at their level, removed in any order', () => {
+    // Three tokens with the same 30-bit FNV-1a, the key of a level's literal nodes by hash (found
+    // by counting up in base 36): the nodes share one chain, and a removal may take its head,
+    // middle or tail.
+    const toks = ['1r073', '2kfzb', '5sfe0'];
+    for (const t of toks) expect(subjectHashString(t) & 0x3fffffff).toBe(subjectHashString(toks[0]) & 0x3fffffff);
+    const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    for (const order of orders) {
+      const s = make();
+      const subs = toks.map((t) => sub(`t.${t}`));
+      const deep = sub(`t.${toks[1]}.z`);
+      [...subs, deep].forEach((e) => s.insert(e));
+      const all = (subject: string): number[][] => [ids(s.match(subject).plain), ids(matchB(s, subject).plain), ids(matchOnce(s, subject).plain)];
+      const live = new Set(subs);
+      const check = (): void => {
+        for (const x of subs) {
+          const want = live.has(x) ? [x.id] : [];
+          expect(all(x.subject), `${order}: ${x.subject}`).toEqual([want, want, want]);
+        }
+        expect(all(`t.${toks[0]}.z`)).toEqual([[], [], []]);
+      };
+      check();
+      expect(all(deep.subject)).toEqual([[deep.id], [deep.id], [deep.id]]);
+      s.remove(deep);
+      for (const k of order) {
+        s.remove(subs[k]);
+        live.delete(subs[k]);
+        check();
+      }
+      expect(s.numLevels()).toBe(0);
+      s.insert(subs[order[0]]);
+      live.add(subs[order[0]]);
+      check();
+    }
+  });
+
   it('byte subjects: non-ASCII and 0xff bytes', () => {
     const s = make();
     const subject = 'caf\u00c3\u00a9.\u00ff'; // UTF-8 "café" then byte 0xff, as a byte string
@@ -431,6 +473,21 @@ describe('Sublist cache', () => {
     const small = new Sublist<Sub>({ cacheMax: 8 });
     for (let i = 0; i < 100; i++) small.match(`x.${i}`);
     expect(small.cacheSize).toBeLessThanOrEqual(8);
+  });
+
+  it('matchBytesOnce neither reads nor fills the cache, and counts as a match', () => {
+    const s = new Sublist<Sub>();
+    const w = sub('_INBOX.abc.*');
+    s.insert(w);
+    for (let i = 0; i < 50; i++) expect(ids(matchOnce(s, `_INBOX.abc.${i}`).plain)).toEqual([w.id]);
+    expect(s.cacheSize).toBe(0);
+    expect(s.stats().numMatches).toBe(50);
+    expect(s.stats().cacheHits).toBe(0);
+    // A subject in the cache is still matched on the trie: a sub added since shows at once.
+    expect(ids(matchB(s, '_INBOX.abc.1').plain)).toEqual([w.id]);
+    expect(s.cacheSize).toBe(1);
+    expect(matchOnce(s, '_INBOX.x.1')).toBe(EMPTY_RESULT);
+    expect(s.stats().cacheHits).toBe(0);
   });
 
   it('subjects under uncachedPrefix are matched right and never cached, from both entry points', () => {
@@ -743,13 +800,17 @@ describe('Sublist randomized (seeded) against a brute-force matcher', () => {
         for (const sl of sls) {
           const r1 = sl.match(subject);
           const r2 = matchB(sl, subject);
+          const r3 = matchOnce(sl, subject);
           expect(norm(r1), `${subject} (string)`).toEqual(want);
           expect(norm(r2), `${subject} (bytes)`).toEqual(want);
+          expect(norm(r3), `${subject} (bytes, once)`).toEqual(want);
           expect(sl.hasInterest(subject)).toBe(want.plain.length > 0 || Object.keys(want.queues).length > 0);
         }
         if (rnd() < 0.05) {
           const r = cached.match(subject);
           held.push({ r, snap: JSON.stringify(norm(r)) });
+          const once = matchOnce(plainSl, subject);
+          held.push({ r: once, snap: JSON.stringify(norm(once)) });
         }
       }
       for (const sl of sls) expect(sl.count()).toBe(live.size);

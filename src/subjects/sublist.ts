@@ -26,7 +26,7 @@
 // sweep (second chance) over the Map's insertion order, in batches: O(1) amortised per miss.
 
 import { DEFAULT_SUBLIST_CACHE_MAX, SUBLIST_CACHE_PATCH_SCAN_MAX } from '../config/defaults.js';
-import { subjectHash, subjectHashString } from './hash.js';
+import { FNV1A_32_OFFSET, FNV1A_32_PRIME, subjectHash, subjectHashString } from './hash.js';
 import { bytesToSubject, matchLiteral, subjectEqualsBytes, subjectIsLiteral } from './subject.js';
 
 /** What the sublist reads from a subscription. `queue === null` (or undefined) = plain. */
@@ -116,6 +116,11 @@ class Node<T> {
   next: Level<T> | null = null;
   psubs: Set<T> | null = null;
   qsubs: Map<string, Set<T>> | null = null;
+  /** A literal node's token, and the next node of its level whose token has the same tokenHash. */
+  token = '';
+  sameHash: Node<T> | null = null;
+  /** This node's subscriptions as a result (what a match finding only this node returns); null: to be built. */
+  own: SublistResult<T> | null = null;
 
   hasSubs(): boolean {
     return (this.psubs !== null && this.psubs.size > 0) || (this.qsubs !== null && this.qsubs.size > 0);
@@ -128,6 +133,8 @@ class Node<T> {
 
 class Level<T> {
   readonly nodes = new Map<string, Node<T>>();
+  /** The literal nodes again, by tokenHash of their token, chained through Node.sameHash: a match finds them without a token string. */
+  readonly byHash = new Map<number, Node<T>>();
   pwc: Node<T> | null = null;
   fwc: Node<T> | null = null;
 
@@ -135,11 +142,210 @@ class Level<T> {
     return this.nodes.size + (this.pwc !== null ? 1 : 0) + (this.fwc !== null ? 1 : 0);
   }
 
+  /** Adds the literal node `n` for `token`. */
+  addLiteral(token: string, n: Node<T>): void {
+    this.nodes.set(token, n);
+    n.token = token;
+    const h = tokenHash(token);
+    n.sameHash = this.byHash.get(h) ?? null;
+    this.byHash.set(h, n);
+  }
+
   prune(n: Node<T>, token: string): void {
     if (n === this.fwc) this.fwc = null;
     else if (n === this.pwc) this.pwc = null;
-    else this.nodes.delete(token);
+    else {
+      this.nodes.delete(token);
+      const h = tokenHash(token);
+      let c = this.byHash.get(h) ?? null;
+      if (c === n) {
+        if (n.sameHash === null) this.byHash.delete(h);
+        else this.byHash.set(h, n.sameHash);
+      } else {
+        while (c !== null && c.sameHash !== n) c = c.sameHash;
+        if (c !== null) c.sameHash = n.sameHash;
+      }
+      n.sameHash = null;
+    }
   }
+}
+
+/** FNV-1a of a token's bytes (code units' low 8 bits, as subjectHashString), reduced to a Smi. */
+function tokenHash(t: string): number {
+  let h = FNV1A_32_OFFSET | 0;
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ (t.charCodeAt(i) & 0xff), FNV1A_32_PRIME);
+  return h & KEY_MASK;
+}
+
+// The published subject being matched, split by tokenizeBytes or tokenizeString: token i is
+// [tokStart[i], tokEnd[i]) of srcBytes (or of srcString when srcBytes is null), its tokenHash
+// tokHash[i]. Matching is synchronous and calls out to nothing, so one set serves every Sublist.
+let tokStart: Int32Array = new Int32Array(32);
+let tokEnd: Int32Array = new Int32Array(32);
+let tokHash: Int32Array = new Int32Array(32);
+let tokCount = 0;
+let srcBytes: Uint8Array | null = null;
+let srcString = '';
+
+function pushToken(start: number, end: number, h: number): void {
+  if (tokCount === tokStart.length) {
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    tokStart = grow(tokStart);
+    tokEnd = grow(tokEnd);
+    tokHash = grow(tokHash);
+  }
+  tokStart[tokCount] = start;
+  tokEnd[tokCount] = end;
+  tokHash[tokCount] = h & KEY_MASK;
+  tokCount++;
+}
+
+/** Splits buf[start, end) into the token set; false when a token is empty (the subject matches nothing). */
+function tokenizeBytes(buf: Uint8Array, start: number, end: number): boolean {
+  srcBytes = buf;
+  tokCount = 0;
+  let ts = start;
+  let h = FNV1A_32_OFFSET | 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c === 0x2e) {
+      if (i === ts) return false;
+      pushToken(ts, i, h);
+      ts = i + 1;
+      h = FNV1A_32_OFFSET | 0;
+    } else {
+      h = Math.imul(h ^ c, FNV1A_32_PRIME);
+    }
+  }
+  if (ts === end) return false;
+  pushToken(ts, end, h);
+  return true;
+}
+
+/** tokenizeBytes for a subject given as a byte string. */
+function tokenizeString(subject: string): boolean {
+  srcBytes = null;
+  srcString = subject;
+  tokCount = 0;
+  let ts = 0;
+  let h = FNV1A_32_OFFSET | 0;
+  const end = subject.length;
+  for (let i = 0; i < end; i++) {
+    const c = subject.charCodeAt(i);
+    if (c === 0x2e) {
+      if (i === ts) return false;
+      pushToken(ts, i, h);
+      ts = i + 1;
+      h = FNV1A_32_OFFSET | 0;
+    } else {
+      h = Math.imul(h ^ (c & 0xff), FNV1A_32_PRIME);
+    }
+  }
+  if (ts === end) return false;
+  pushToken(ts, end, h);
+  return true;
+}
+
+/** Whether token i of the token set is `t`. */
+function tokenIs(t: string, i: number): boolean {
+  const s = tokStart[i];
+  const n = tokEnd[i] - s;
+  if (t.length !== n) return false;
+  const b = srcBytes;
+  if (b === null) return srcString.startsWith(t, s);
+  for (let k = 0; k < n; k++) if (t.charCodeAt(k) !== b[s + k]) return false;
+  return true;
+}
+
+/** The literal node of level `l` for token i, or null. */
+function findLiteral<T>(l: Level<T>, i: number): Node<T> | null {
+  let n = l.byHash.get(tokHash[i]) ?? null;
+  while (n !== null && !tokenIs(n.token, i)) n = n.sameHash;
+  return n;
+}
+
+/** The nodes holding subscriptions that a match found: hits[0, nhits). */
+const hits: (Node<SubLike> | null)[] = [];
+let nhits = 0;
+
+function hit<T>(n: Node<T>): void {
+  if (n.hasSubs()) hits[nhits++] = n as unknown as Node<SubLike>;
+}
+
+/** nats-server matchLevel over the token set from token `from`: every node whose pattern matches goes to hits. */
+function matchLevel<T>(start: Level<T> | null, from: number): void {
+  let l = start;
+  let pwc: Node<T> | null = null;
+  let n: Node<T> | null = null;
+  for (let i = from; i < tokCount; i++) {
+    if (l === null) return;
+    if (l.fwc !== null) hit(l.fwc);
+    pwc = l.pwc;
+    if (pwc !== null) matchLevel(pwc.next, i + 1);
+    // A published `*`/`>` token finds nothing here: wildcard subscriptions live in pwc/fwc.
+    n = findLiteral(l, i);
+    l = n !== null ? n.next : null;
+  }
+  if (n !== null) hit(n);
+  if (pwc !== null) hit(pwc);
+}
+
+/** The result for the token set: a single node's own result, else the nodes' subscriptions merged. */
+function matchTokens<T extends SubLike>(root: Level<T>): SublistResult<T> {
+  nhits = 0;
+  matchLevel(root, 0);
+  return takeHits();
+}
+
+/**
+ * matchLevel that also tells whether tokens from index `group` on decided anything: a level
+ * reached at or past it had literal nodes or a `*`. When not, every subject with the same
+ * tokens before `group` (and at least one after) has the same result.
+ */
+function matchLevelGroup<T>(start: Level<T> | null, from: number, group: number): boolean {
+  let l = start;
+  let pwc: Node<T> | null = null;
+  let n: Node<T> | null = null;
+  let tail = false;
+  for (let i = from; i < tokCount; i++) {
+    if (l === null) return tail;
+    if (i >= group && (l.nodes.size > 0 || l.pwc !== null)) tail = true;
+    if (l.fwc !== null) hit(l.fwc);
+    pwc = l.pwc;
+    if (pwc !== null && matchLevelGroup(pwc.next, i + 1, group)) tail = true;
+    n = findLiteral(l, i);
+    l = n !== null ? n.next : null;
+  }
+  if (n !== null) hit(n);
+  if (pwc !== null) hit(pwc);
+  return tail;
+}
+
+/** The result of the nodes in hits (a single node's own result, else their subscriptions merged); clears the token set. */
+function takeHits<T extends SubLike>(): SublistResult<T> {
+  let r: SublistResult<T> = EMPTY_RESULT;
+  if (nhits === 1) {
+    const n = hits[0] as unknown as Node<T>;
+    r = n.own ??= nodeResult(n);
+  } else if (nhits > 1) {
+    const b = new ResultBuilder<T>();
+    for (let i = 0; i < nhits; i++) b.addNode(hits[i] as unknown as Node<T>);
+    r = b.finish();
+  }
+  for (let i = 0; i < nhits; i++) hits[i] = null;
+  srcBytes = null;
+  srcString = '';
+  return r;
+}
+
+function nodeResult<T extends SubLike>(n: Node<T>): SublistResult<T> {
+  const b = new ResultBuilder<T>();
+  b.addNode(n);
+  return b.finish();
 }
 
 /** A result kept for the subjects under the uncached prefix that start with `prefix` (its group's tokens). */
@@ -194,59 +400,6 @@ class ResultBuilder<T extends SubLike> {
     if (this.plain.length === 0 && this.queues.length === 0) return EMPTY_RESULT;
     return { plain: this.plain, queues: this.queues };
   }
-}
-
-/** nats-server matchLevel: collect every node whose pattern matches toks[from..]. */
-function matchLevel<T extends SubLike>(
-  start: Level<T> | null,
-  toks: readonly string[],
-  from: number,
-  out: ResultBuilder<T>,
-): void {
-  let l = start;
-  let pwc: Node<T> | null = null;
-  let n: Node<T> | null = null;
-  for (let i = from; i < toks.length; i++) {
-    if (l === null) return;
-    if (l.fwc !== null) out.addNode(l.fwc);
-    pwc = l.pwc;
-    if (pwc !== null) matchLevel(pwc.next, toks, i + 1, out);
-    // A published `*`/`>` token finds nothing here: wildcard subscriptions live in pwc/fwc.
-    n = l.nodes.get(toks[i]) ?? null;
-    l = n !== null ? n.next : null;
-  }
-  if (n !== null) out.addNode(n);
-  if (pwc !== null) out.addNode(pwc);
-}
-
-/**
- * matchLevel that also tells whether tokens from index `group` on decided anything: a level
- * reached at or past it had literal nodes or a `*`. When not, every subject with the same
- * tokens before `group` (and at least one after) has the same result.
- */
-function matchLevelGroup<T extends SubLike>(
-  start: Level<T> | null,
-  toks: readonly string[],
-  from: number,
-  out: ResultBuilder<T>,
-  group: number,
-): boolean {
-  let l = start;
-  let pwc: Node<T> | null = null;
-  let n: Node<T> | null = null;
-  let tail = false;
-  for (let i = from; i < toks.length; i++) {
-    if (l === null) return tail;
-    if (i >= group && (l.nodes.size > 0 || l.pwc !== null)) tail = true;
-    if (l.fwc !== null) out.addNode(l.fwc);
-    pwc = l.pwc;
-    if (pwc !== null && matchLevelGroup(pwc.next, toks, i + 1, out, group)) tail = true;
-    n = l.nodes.get(toks[i]) ?? null;
-    l = n !== null ? n.next : null;
-  }
-  if (n !== null) out.addNode(n);
-  if (pwc !== null) out.addNode(pwc);
-  return tail;
 }
 
 /** Like matchLevel, but stops at the first node holding a subscription. */
@@ -403,7 +556,7 @@ export class Sublist<T extends SubLike> {
         n = l.nodes.get(t) ?? null;
         if (n === null) {
           n = new Node<T>();
-          l.nodes.set(t, n);
+          l.addLiteral(t, n);
         }
       }
       if (i < last) l = n.next ??= new Level<T>();
@@ -414,6 +567,7 @@ export class Sublist<T extends SubLike> {
       const ps = (node.psubs ??= new Set());
       if (ps.has(sub)) return true;
       ps.add(sub);
+      node.own = null;
     } else {
       const qs = (node.qsubs ??= new Map());
       let members = qs.get(queue);
@@ -424,6 +578,7 @@ export class Sublist<T extends SubLike> {
         return true;
       }
       members.add(sub);
+      node.own = null;
     }
     this.subCount++;
     this.inserts++;
@@ -492,7 +647,11 @@ export class Sublist<T extends SubLike> {
         return e.result;
       }
     }
-    return this.matchMiss(bytesToSubject(buf, start, end), hash & KEY_MASK, !this.isUncached(buf, start, end));
+    // A miss matches on the bytes; the subject string is made only for the cache entry.
+    if (!tokenizeBytes(buf, start, end)) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
+    const result = matchTokens(this.root);
+    if (cache !== null && !this.isUncached(buf, start, end)) this.cacheStore(hash & KEY_MASK, bytesToSubject(buf, start, end), result);
+    return result;
   }
 
   /**
@@ -520,37 +679,37 @@ export class Sublist<T extends SubLike> {
         }
       }
     }
-    // Where the group's prefix ends (its last token's end), and whether every token is non-empty.
+    if (!tokenizeBytes(buf, start, end)) return EMPTY_RESULT;
     const k = this.groupTokens;
-    let dots = 0;
-    let prefixEnd = -1;
-    let prev = start - 1;
-    for (let i = start; i < end; i++) {
-      if (buf[i] !== 0x2e) continue;
-      if (i === prev + 1) return EMPTY_RESULT;
-      if (++dots === k) prefixEnd = i;
-      prev = i;
-    }
-    if (prev === end - 1) return EMPTY_RESULT;
-    if (prefixEnd < 0) return this.matchMiss(bytesToSubject(buf, start, end), 0, false);
+    if (tokCount <= k) return matchTokens(this.root);
+    const prefixEnd = tokEnd[k - 1];
     const key = subjectHash(buf, start, prefixEnd) & KEY_MASK;
     const e = this.groups.get(key);
     if (e !== undefined && subjectEqualsBytes(e.prefix, buf, start, prefixEnd)) {
+      srcBytes = null;
       this.lastGroup = e;
       return e.result;
     }
-    const subject = bytesToSubject(buf, start, end);
-    const toks = subject.split('.');
-    const b = new ResultBuilder<T>();
-    const tail = matchLevelGroup(this.root, toks, 0, b, k);
-    const result = b.finish();
+    nhits = 0;
+    const tail = matchLevelGroup(this.root, 0, k);
+    const result = takeHits<T>();
     if (!tail) {
       if (this.groups.size >= GROUP_CACHE_MAX) this.groups.clear();
-      const made = new GroupEntry(subject.slice(0, prefixEnd - start), result);
+      const made = new GroupEntry(bytesToSubject(buf, start, prefixEnd), result);
       this.groups.set(key, made);
       this.lastGroup = made;
     }
     return result;
+  }
+
+  /**
+   * Match the published subject buf[start, end) without the cache: neither looked up nor filled
+   * (counted in numMatches, never a hit). For subjects used once, such as a request's reply
+   * inbox: a cached entry would only evict reused ones.
+   */
+  matchBytesOnce(buf: Uint8Array, start: number, end: number): SublistResult<T> {
+    this.matches++;
+    return tokenizeBytes(buf, start, end) ? matchTokens(this.root) : EMPTY_RESULT;
   }
 
   /** Whether buf[start, end) starts with the uncached prefix (there is one). */
@@ -629,11 +788,8 @@ export class Sublist<T extends SubLike> {
   // --- internals ---------------------------------------------------------------------------
 
   private matchMiss(subject: string, key: number, store = true): SublistResult<T> {
-    const toks = publishTokens(subject);
-    if (toks === null) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
-    const b = new ResultBuilder<T>();
-    matchLevel(this.root, toks, 0, b);
-    const result = b.finish();
+    if (!tokenizeString(subject)) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
+    const result = matchTokens(this.root);
     if (this.cache !== null && store) this.cacheStore(key, subject, result);
     return result;
   }
@@ -719,10 +875,12 @@ export class Sublist<T extends SubLike> {
     const queue = sub.queue;
     if (queue == null) {
       if (node.psubs === null || !node.psubs.delete(sub)) return false;
+      node.own = null;
       if (node.psubs.size === 0) node.psubs = null;
     } else {
       const members = node.qsubs !== null ? node.qsubs.get(queue) : undefined;
       if (members === undefined || !members.delete(sub)) return false;
+      node.own = null;
       if (members.size === 0) {
         const qs = node.qsubs as Map<string, Set<T>>;
         qs.delete(queue);
