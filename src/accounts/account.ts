@@ -159,6 +159,11 @@ export const TO_ROUTES = 2;
 export const FROM_LEAF = 4;
 /** With FROM_LEAF and no queue list: queue groups take it too (nats-server's pmrIgnoreEmptyQueueFilter, for a mapped message). */
 export const ANY_QUEUE = 8;
+/**
+ * The subject is a reply subject, used once (a response to a request): matched without the
+ * account's match cache (Sublist.matchBytesOnce); `hash` is not read.
+ */
+export const REPLY = 16;
 
 /** Imports that feed imports: deeper chains are dropped (nats-server detects cycles). */
 const MAX_IMPORT_DEPTH = 8;
@@ -326,7 +331,7 @@ export class Account {
     }
     depth++;
     try {
-      const r = this.sublist.matchBytes(subject, 0, subject.length, hash);
+      const r = (flags & REPLY) !== 0 ? this.sublist.matchBytesOnce(subject, 0, subject.length) : this.sublist.matchBytes(subject, 0, subject.length, hash);
       const fromRoute = (flags & FROM_ROUTE) !== 0;
       const fromLeaf = (flags & FROM_LEAF) !== 0;
       const toRoutes = (flags & TO_ROUTES) !== 0;

@@ -248,6 +248,13 @@ export class Client implements ParserSink, ClientLink, JwtClient {
   readonly stalledProducers: Client[] = [];
   /** Got messages since the last flush (counts as activity for keep-alive). */
   private gotMsgs = false;
+  /**
+   * The views of the PUB record processMsg is delivering, made by deliverInternal for its first
+   * internal subscription and handed to the others too (null: none made yet for this record).
+   */
+  private ivSubject: Buffer | null = null;
+  private ivReply: Buffer | null = null;
+  private ivPayload: Buffer | null = null;
   /** What kind of connection carries this client (/connz `type`): a TCP socket or a WebSocket. */
   kind: 'client' | 'websocket' = 'client';
   closed = false;
@@ -487,6 +494,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     if (this.opts.verbose) this.sendOK();
 
     const result = acc.sublist.matchBytes(buf, s0, s1, recs[rec + F_HASH]);
+    this.ivSubject = null;
     if (!hasReply && recs[rec + F_OP] === OP_PUB && this.runnable(result, buf, s0, s1)) {
       const k = this.runLength(buf, recs, rec, s0, s1);
       if (k > 1) {
@@ -537,6 +545,7 @@ export class Client implements ParserSink, ClientLink, JwtClient {
         delivered++;
       }
     }
+    this.ivSubject = this.ivReply = this.ivPayload = null;
     if (numRouteTargets > 0) this.sendToRoutes(acc, buf, recs, rec);
     if (delivered === 0 && hasReply && this.opts.no_responders) {
       this.sendNoResponders(buf.toString('latin1', r0, r1));
@@ -736,17 +745,16 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     }
   }
 
-  /** Hands a PUB record to an internal subscription (an import). */
+  /** Hands the PUB record processMsg is delivering to an internal subscription (an import). */
   private deliverInternal(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): boolean {
     if (sub.closed) return false;
-    const pay = recs[rec + F_PAY];
-    sub.internal!.receive(
-      buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]),
-      hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null,
-      recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1,
-      recs[rec + F_SIZE] > 0 ? buf.subarray(pay, pay + recs[rec + F_SIZE]) : NO_PAYLOAD,
-      this,
-    );
+    if (this.ivSubject === null) {
+      const pay = recs[rec + F_PAY];
+      this.ivSubject = buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]);
+      this.ivReply = hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null;
+      this.ivPayload = recs[rec + F_SIZE] > 0 ? buf.subarray(pay, pay + recs[rec + F_SIZE]) : NO_PAYLOAD;
+    }
+    sub.internal!.receive(this.ivSubject, this.ivReply, recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1, this.ivPayload!, this);
     return true;
   }
 

@@ -28,6 +28,12 @@ export interface JetStreamHost {
    * instead of `subject` (a consumer delivers to an inbox under the message's own subject).
    */
   publish(acc: Account, subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
+  /**
+   * publish() of a response to a request, on the request's reply subject (a publish ack, a
+   * direct get's message, an API reply): the subject, used once, is matched without the
+   * account's match cache.
+   */
+  respond(acc: Account, reply: Buffer, hdrLen: number, payload: Buffer): void;
   /** The file store's record checksum: the server's twin (Implementation.crc32); absent, the TS path's. */
   readonly crc32?: Crc32Fn;
 }

@@ -41,6 +41,20 @@ const JS_ALL_API = '$JS.API.>';
 const JS_API_INFO = '$JS.API.INFO';
 const JS_API_PREFIX = '$JS.API';
 
+/** `DIRECT.` after `$JS.API.`: a direct get, answered by its stream's own subscriptions. */
+const DIRECT_TOKEN = Buffer.from('DIRECT.', 'latin1');
+
+/**
+ * Whether `subject` (one `$JS.API.>` takes) is a direct get: the API has no route for those
+ * (nats-server's apiDispatch matches nothing and returns), so `$JS.API.>` takes them unread.
+ */
+function isDirectGet(subject: Buffer): boolean {
+  const n = DIRECT_TOKEN.length;
+  if (subject.length <= 8 + n) return false;
+  for (let i = 0; i < n; i++) if (subject[8 + i] !== DIRECT_TOKEN[i]) return false;
+  return true;
+}
+
 /** What meta.inf of a stream holds (nats-server's FileStreamInfo, as our JSON). */
 interface StreamMeta {
   created: number;
@@ -101,6 +115,7 @@ export class JsAccount {
     this.apiSub = internalSub('$JS.API.>', {
       clusterWide: false,
       receive: (subject, reply, hdrLen, payload, src) => {
+        if (isDirectGet(subject)) return;
         const prev = [this.reqSubject, this.reqHdrLen, this.reqPayload, this.reqSrc] as const;
         this.reqSubject = subject;
         this.reqHdrLen = hdrLen;
@@ -208,7 +223,7 @@ export class JsAccount {
 
   /** Publishes `json` on `reply` (when there is one) without counting it. */
   reply(reply: Buffer | null, json: string): void {
-    if (reply !== null && reply.length > 0) this.js.host.publish(this.account, reply, null, -1, Buffer.from(json));
+    if (reply !== null && reply.length > 0) this.js.host.respond(this.account, reply, -1, Buffer.from(json));
   }
 
   /** `<store_dir>/jetstream/<account>/streams/<stream>/`, as nats-server lays it out. */
@@ -367,6 +382,7 @@ export class JsAccount {
       maxPayload: host.opts.maxPayload,
       log: (level, text) => host.log(level, text),
       publish: (subject, reply, hdrLen, payload, frame) => host.publish(acc, subject, reply, hdrLen, payload, frame),
+      respond: (reply, hdrLen, payload) => host.respond(acc, reply, hdrLen, payload),
       addSub: (sub) => void host.addSub(acc, sub),
       removeSub: (sub) => host.removeSub(acc, sub),
       lookupOrigin: (src) => this.lookupOrigin(src),

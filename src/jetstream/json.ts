@@ -18,6 +18,47 @@ export function rfc3339(ms: number): string {
   return iso.endsWith('.000Z') ? iso.slice(0, -5) + 'Z' : iso.replace(/0+Z$/, 'Z');
 }
 
+/** The minute writeRfc3339 last wrote, and its `YYYY-MM-DDTHH:MM:` (17 bytes). */
+let rfcMinute = -1;
+const rfcPrefix = new Uint8Array(17);
+
+/** Bytes writeRfc3339 writes at most. */
+export const RFC3339_MAX = 40;
+
+/**
+ * rfc3339(ms) written at `at` in `b` (room for RFC3339_MAX bytes), byte for byte the same;
+ * returns the offset after it. The date and time up to the minute is made once per minute.
+ */
+export function writeRfc3339(b: Buffer, at: number, ms: number): number {
+  const minute = Math.floor(ms / 60000);
+  if (minute !== rfcMinute) {
+    const iso = Number.isInteger(ms) ? new Date(minute * 60000).toISOString() : '';
+    // Years outside 0000-9999 (a longer form) and fractions of a millisecond: the general way.
+    if (iso.length !== 24) return at + b.write(rfc3339(ms), at, 'latin1');
+    for (let i = 0; i < 17; i++) rfcPrefix[i] = iso.charCodeAt(i);
+    rfcMinute = minute;
+  }
+  for (let i = 0; i < 17; i++) b[at + i] = rfcPrefix[i]!;
+  at += 17;
+  const r = ms - minute * 60000;
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  b[at++] = 0x30 + Math.floor(sec / 10);
+  b[at++] = 0x30 + (sec % 10);
+  if (milli !== 0) {
+    // The fraction without its trailing zeros.
+    const d1 = Math.floor(milli / 100);
+    const d2 = Math.floor(milli / 10) % 10;
+    const d3 = milli % 10;
+    b[at++] = 0x2e;
+    b[at++] = 0x30 + d1;
+    if (d2 !== 0 || d3 !== 0) b[at++] = 0x30 + d2;
+    if (d3 !== 0) b[at++] = 0x30 + d3;
+  }
+  b[at++] = 0x5a;
+  return at;
+}
+
 /** A time.Time (UTC) as JSON; ms 0 is the zero time. */
 export function jsonTime(ms: number): string {
   return ms === 0 ? ZERO_TIME : `"${rfc3339(ms)}"`;

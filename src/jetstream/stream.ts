@@ -4,7 +4,7 @@
 // publish acknowledgement written from a per-stream template.
 
 import { internalSub, type Account, type InternalHandler, type Subscription } from '../accounts/account.js';
-import { jsonTime, renderStreamConfig, goJSON, rfc3339, type StreamConfig, type StreamSource } from './json.js';
+import { jsonTime, renderStreamConfig, goJSON, rfc3339, writeRfc3339, RFC3339_MAX, type StreamConfig, type StreamSource } from './json.js';
 import {
   JSAccountResourcesExceededErr,
   JSInsufficientResourcesErr,
@@ -69,6 +69,8 @@ export interface StreamOwner {
   log(level: 'INF' | 'ERR' | 'WRN' | 'DBG' | 'TRC', text: string): void;
   /** Publishes in the stream's account (replies, republish, deliveries; `frame` as JetStreamHost.publish). */
   publish(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, frame?: Buffer): void;
+  /** Publishes a response on a request's reply subject (JetStreamHost.respond). */
+  respond(reply: Buffer, hdrLen: number, payload: Buffer): void;
   addSub(sub: Subscription): void;
   removeSub(sub: Subscription): void;
   /** The server's resource limit for this storage type is exceeded (10023 before storing). */
@@ -199,6 +201,11 @@ export class Stream implements InternalHandler {
   private ackLen = 0;
   /** Views of ackBuf by length, made once each: an ack is written in place and sent through one of them. */
   private ackViews: Buffer[] = [];
+  /** A direct get reply without stored headers is written here: `NATS/1.0\r\nNats-Stream: <name>\r\nNats-Subject: ` first. */
+  private dgBuf: Buffer = EMPTY;
+  private dgHeadLen = 0;
+  /** Views of dgBuf by length, made once each (as ackViews). */
+  private dgViews: Buffer[] = [];
   /** The last published subject as bytes and as a string: a run of one subject makes one string. */
   private subjBytes = Buffer.alloc(64);
   private subjLen = -1;
@@ -245,6 +252,11 @@ export class Stream implements InternalHandler {
     this.ackBuf = Buffer.alloc(this.ackLen + 40);
     this.ackBuf.write(head, 0);
     this.ackViews = [];
+    const dgHead = `NATS/1.0\r\nNats-Stream: ${cfg.name}\r\nNats-Subject: `;
+    this.dgHeadLen = Buffer.byteLength(dgHead, 'latin1');
+    this.dgBuf = Buffer.alloc(this.dgHeadLen + 256);
+    this.dgBuf.write(dgHead, 0, 'latin1');
+    this.dgViews = [];
     this.transform = cfg.republish !== null ? new SubjectTransform(cfg.republish.src || '>', cfg.republish.dest) : null;
     for (const s of this.subs) this.owner.removeSub(s);
     this.subs = cfg.subjects.map((subject) => internalSub(subject, this));
@@ -576,12 +588,12 @@ export class Stream implements InternalHandler {
     if (duplicate) off += b.write(',"duplicate": true}', off, 'latin1');
     else b[off++] = 0x7d;
     const view = (this.ackViews[off] ??= b.subarray(0, off));
-    this.owner.publish(reply, null, -1, view);
+    this.owner.respond(reply, -1, view);
   }
 
   /** A publish refused: `{"error":{...},"stream":"S","seq":0}`. */
   private ackError(reply: Buffer, err: ApiError): void {
-    this.owner.publish(reply, null, -1, Buffer.from(`{"error":${goJSON(err)},"stream":${goJSON(this.cfg.name)},"seq":0}`));
+    this.owner.respond(reply, -1, Buffer.from(`{"error":${goJSON(err)},"stream":${goJSON(this.cfg.name)},"seq":0}`));
   }
 
   private republish(subject: string, hdr: Buffer, msg: Buffer, seq: number, tlseq: number): void {
@@ -686,13 +698,12 @@ export class Stream implements InternalHandler {
     if (reply === null || reply.length === 0) return;
     if (payload.length - Math.max(0, hdrLen) !== 0) return this.directStatus(reply, '408 Bad Request');
     // The key: everything after the 5th token ($JS.API.DIRECT.GET.<stream>.<key>).
-    const s = subject.toString('latin1');
     let n = 0;
     let key = '';
-    for (let i = 0; i < s.length; i++) {
-      if (s.charCodeAt(i) !== 0x2e) continue;
+    for (let i = 0; i < subject.length; i++) {
+      if (subject[i] !== 0x2e) continue;
       if (n === 4) {
-        key = s.slice(i + 1);
+        key = subject.toString('latin1', i + 1);
         break;
       }
       n++;
@@ -703,25 +714,56 @@ export class Stream implements InternalHandler {
 
   private directStatus(reply: Buffer, status: string): void {
     const h = Buffer.from(`NATS/1.0 ${status}\r\n\r\n`, 'latin1');
-    this.owner.publish(reply, null, h.length, h);
+    this.owner.respond(reply, h.length, h);
   }
 
   private directReply(reply: Buffer, seq: number, last: string, next: string): void {
     const sm = seq > 0 && next === '' ? this.store.load(seq) : next !== '' ? this.store.loadNext(next, seq) : this.store.loadLast(last);
     if (sm === null) return this.directStatus(reply, '404 Message Not Found');
-    const ts = rfc3339(sm.ts);
+    if (sm.hdr.length === 0) return this.directReplyPlain(reply, sm);
     const name = this.cfg.name;
-    let h: string;
-    if (sm.hdr.length === 0) {
-      h = `NATS/1.0\r\nNats-Stream: ${name}\r\nNats-Subject: ${sm.subject}\r\nNats-Sequence: ${sm.seq}\r\nNats-Time-Stamp: ${ts}\r\n\r\n`;
-    } else {
-      h = addHeader(sm.hdr.toString('latin1'), 'Nats-Stream', name);
-      h = addHeader(h, 'Nats-Subject', sm.subject);
-      h = addHeader(h, 'Nats-Sequence', String(sm.seq));
-      h = addHeader(h, 'Nats-Time-Stamp', ts);
-    }
+    let h = addHeader(sm.hdr.toString('latin1'), 'Nats-Stream', name);
+    h = addHeader(h, 'Nats-Subject', sm.subject);
+    h = addHeader(h, 'Nats-Sequence', String(sm.seq));
+    h = addHeader(h, 'Nats-Time-Stamp', rfc3339(sm.ts));
     const hb = Buffer.from(h, 'latin1');
-    this.owner.publish(reply, null, hb.length, Buffer.concat([hb, sm.msg]));
+    this.owner.respond(reply, hb.length, Buffer.concat([hb, sm.msg]));
+  }
+
+  /**
+   * The reply to a direct get of a message stored without headers, written into dgBuf after its
+   * stream name: `...Nats-Subject: <subject>\r\nNats-Sequence: <seq>\r\nNats-Time-Stamp: <time>\r\n\r\n<msg>`.
+   */
+  private directReplyPlain(reply: Buffer, sm: StoreMsg): void {
+    const subject = sm.subject;
+    const sl = subject.length;
+    const need = this.dgHeadLen + sl + 64 + RFC3339_MAX + sm.msg.length;
+    let b = this.dgBuf;
+    if (need > b.length) {
+      const nb = Buffer.alloc(Math.max(need, b.length * 2));
+      b.copy(nb, 0, 0, this.dgHeadLen);
+      this.dgBuf = b = nb;
+      this.dgViews = [];
+    }
+    let w = this.dgHeadLen;
+    if (sl <= 32) {
+      for (let k = 0; k < sl; k++) b[w + k] = subject.charCodeAt(k);
+      w += sl;
+    } else {
+      w += b.write(subject, w, 'latin1');
+    }
+    w += b.write('\r\nNats-Sequence: ', w, 'latin1');
+    w = writeDecimal(b, w, sm.seq);
+    w += b.write('\r\nNats-Time-Stamp: ', w, 'latin1');
+    w = writeRfc3339(b, w, sm.ts);
+    b[w++] = 0x0d;
+    b[w++] = 0x0a;
+    b[w++] = 0x0d;
+    b[w++] = 0x0a;
+    const hdrLen = w;
+    w += sm.msg.copy(b, w);
+    const view = (this.dgViews[w] ??= b.subarray(0, w));
+    this.owner.respond(reply, hdrLen, view);
   }
 
   // ---- info ----

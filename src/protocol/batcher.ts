@@ -46,7 +46,7 @@ const SP = 32;
 
 /**
  * Spans shorter than this are copied with a byte loop, longer ones with TypedArray#set (which
- * needs a subarray view, the only allocation here). Measured on Node 20.20 x64 (2 vCPU): loop
+ * needs a subarray view, the only allocation here, unless the span is all of `src`). Measured on Node 20.20 x64 (2 vCPU): loop
  * 24 ns vs set 64 ns at 16 bytes, 68 vs 60 ns at 48, 90 vs 61 ns at 64.
  */
 const COPY_LOOP_MAX = 48;

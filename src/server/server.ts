@@ -10,7 +10,7 @@ import type { MappingConfig, NkeyUser, ServerOptions, UserEntry } from '../confi
 import { DEFAULT_SYSTEM_ACCOUNT } from '../config/accounts.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Account, ANY_QUEUE, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, TO_ROUTES, type Subscription } from '../accounts/account.js';
+import { Account, ANY_QUEUE, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, REPLY, TO_ROUTES, type Subscription } from '../accounts/account.js';
 import type { JetStream, JetStreamHost } from '../jetstream/host.js';
 import type { EventClient, SystemEvents, SystemHost, SystemViews } from '../sys/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
@@ -510,6 +510,14 @@ export class Server implements ClientHost {
         this.beginDelivery();
         try {
           acc.deliver(subject, reply, hdrLen, payload, TO_ROUTES, null, null, undefined, frame);
+        } finally {
+          this.endDelivery();
+        }
+      },
+      respond: (acc, reply, hdrLen, payload) => {
+        this.beginDelivery();
+        try {
+          acc.deliver(reply, null, hdrLen, payload, TO_ROUTES | REPLY, null, null, 0);
         } finally {
           this.endDelivery();
         }

@@ -1771,8 +1771,9 @@ export class FileStore implements StreamStore {
     const lim = this.limits;
     const dataLen = hdr.length + msg.length;
     if (lim.maxMsgSize > 0 && dataLen > lim.maxMsgSize) return 'message size exceeds maximum allowed';
+    let id0 = 0;
     if (lim.discard === 'new') {
-      const id0 = this.subj.id(subject);
+      id0 = this.subj.id(subject);
       let asl = false;
       if (lim.maxMsgsPer > 0 && id0 !== 0 && this.subj.msgs[id0] >= lim.maxMsgsPer) {
         if (lim.discardNewPer) return 'maximum messages per subject exceeded';
@@ -1804,7 +1805,8 @@ export class FileStore implements StreamStore {
     copyInto(msg, buf, w);
     sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdr.length, this.crc);
 
-    const id = this.subj.intern(subject);
+    // The id found above, unless reserve() changed the table (indexing the write block may drop records).
+    const id = id0 !== 0 && this.subj.names[id0] === subject ? id0 : this.subj.intern(subject);
     this.idx.ensure(seq, this.firstSeq);
     const i = seq - this.idx.base;
     this.idx.sid[i] = id;
