@@ -609,7 +609,7 @@ async function jsServer(def) {
  * Before its first measured run, each JetStream server gets an unmeasured warm-up (JIT, buffers,
  * as the core servers get 200k messages of b): publishes of 16 B to a file and a memory stream
  * and of 1 KiB to a file stream (j2's paths: the record copy and checksum of long records), a
- * pull consumer over the first, then the streams are deleted.
+ * pull consumer over the first, then the streams are deleted; with j7, one KV run of j7's size.
  */
 async function jsWarmUp(srv, def) {
   const port = ['--port', String(srv.port)];
@@ -620,6 +620,12 @@ async function jsWarmUp(srv, def) {
     const c = p.ok && storage === 'file' && size === 16 ? await gen('pull', [...port, '--stream', stream, '--msgs', n], { script: JSGEN }).done : p;
     await natsRequest(srv.port, `$JS.API.STREAM.DELETE.${stream}`, '', 10000);
     if (!p.ok || !c.ok) log(`warm-up on ${def.label} (-js) failed: ${p.ok ? c.error : p.error}`);
+  }
+  // j7's paths (KV puts, direct gets, their replies): one unmeasured KV run of its size.
+  const kv = SCENARIOS.find((s) => s.kind === 'jskv');
+  if (kv) {
+    const k = await gen('kv', [...port, '--keys', String(kv.keys), '--ops', String(kv.msgs)], { script: JSGEN }).done;
+    if (!k.ok) log(`KV warm-up on ${def.label} (-js) failed: ${k.error}`);
   }
 }
 function duBytes(dir) {
