@@ -274,6 +274,31 @@ describe.each(STORES)('StreamStore conformance: $name', (f) => {
     expect(r.state().msgs).toBe(2);
   });
 
+  it("a subject's first and last follow removals down to its last message (history 1 replaces in place)", async () => {
+    const s = await make(f, { maxMsgsPer: 1 });
+    for (let i = 0; i < 6; i++) {
+      s.store('k', E, b(String(i)), 2 * i + 1);
+      s.store(`o${i}`, E, E, 2 * i + 2);
+    }
+    expect(s.subjectsState('k').get('k')).toEqual({ msgs: 1, first: 11, last: 11 });
+    expect(s.loadNext('k', 0)?.seq).toBe(11);
+    expect(text(s.loadLast('k'))).toBe('5');
+    const t = await make(f);
+    for (const seq of [1, 2, 3]) t.store('x', E, b(String(seq)), seq);
+    t.store('y', E, E, 4);
+    expect(t.remove(3, false)).toBe(true);
+    expect(t.subjectsState('x').get('x')).toEqual({ msgs: 2, first: 1, last: 2 });
+    expect(t.remove(2, false)).toBe(true);
+    expect(t.subjectsState('x').get('x')).toEqual({ msgs: 1, first: 1, last: 1 });
+    expect(text(t.loadLast('x'))).toBe('1');
+    expect(t.store('x', E, b('5'), 5)).toBe(5);
+    expect(t.remove(1, false)).toBe(true);
+    expect(t.subjectsState('x').get('x')).toEqual({ msgs: 1, first: 5, last: 5 });
+    expect(t.loadNext('x', 0)?.seq).toBe(5);
+    expect(t.filteredState(0, 'x')).toEqual({ msgs: 1, first: 5, last: 5 });
+    expect(text(t.loadLast('x'))).toBe('5');
+  });
+
   it('setLimits applies new limits at once', async () => {
     const s = await make(f);
     for (let i = 1; i <= 6; i++) s.store(i % 2 ? 'x' : 'y', E, E, i);

@@ -1936,6 +1936,10 @@ export class FileStore implements StreamStore {
     const st = this.subj;
     if (--st.msgs[id] === 0) {
       st.release(id);
+    } else if (st.msgs[id] === 1) {
+      // One left (max_msgs_per_subject 1, a KV bucket's history): it is the other end, no scan.
+      if (seq === st.first[id]) st.first[id] = st.last[id];
+      else st.last[id] = st.first[id];
     } else if (seq === st.first[id]) {
       st.first[id] = this.scanFwd(seq + 1, st.last[id], id, null);
     } else if (seq === st.last[id]) {
