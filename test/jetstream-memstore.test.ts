@@ -32,6 +32,26 @@ describe('memory store', () => {
     expect(s.seqFromTime(9999)).toBe(3);
   });
 
+  it("a subject's first follows removals: history 1 replaces in place; a removed last is found past (as nats-server's memstore, last is not moved)", () => {
+    const s = store({ maxMsgsPer: 1 });
+    for (let i = 0; i < 6; i++) {
+      s.store('k', E, b(String(i)), 2 * i + 1);
+      s.store(`o${i}`, E, E, 2 * i + 2);
+    }
+    expect(s.subjectsState('k').get('k')).toEqual({ msgs: 1, first: 11, last: 11 });
+    expect(s.loadNext('k', 0)?.seq).toBe(11);
+    expect(s.loadLast('k')?.msg.toString()).toBe('5');
+    // last removed while two were left: it still names the removed one, so the removal of the
+    // first must find the one left by its sequence, not take `last`
+    const t = store();
+    for (const seq of [1, 2, 3]) t.store('x', E, b(String(seq)), seq);
+    t.store('y', E, E, 4);
+    expect(t.remove(3, false)).toBe(true);
+    expect(t.remove(1, false)).toBe(true);
+    expect(t.subjectsState('x').get('x')).toEqual({ msgs: 1, first: 2, last: 3 });
+    expect(t.loadNext('x', 0)?.seq).toBe(2);
+  });
+
   it('max_msgs and max_bytes with discard old drop the oldest and tell the listener', () => {
     const s = store({ maxMsgs: 2 });
     const removed: number[] = [];

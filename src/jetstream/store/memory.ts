@@ -308,7 +308,11 @@ export class MemoryStore implements StreamStore {
     this.bytes -= memStoreMsgSize(sm.subject, sm.hdr, sm.msg);
     const ss = this.fss.get(sm.subject)!;
     if (--ss.msgs === 0) this.fss.delete(sm.subject);
-    else if (seq === ss.first) {
+    else if (seq === ss.first && ss.msgs === 1 && this.load(ss.last)?.subject === sm.subject) {
+      // One left and `last` holds it (a KV bucket's history 1): no scan. (`last` is not moved
+      // when the last message is removed, as nats-server's memstore: it may name a removed one.)
+      ss.first = ss.last;
+    } else if (seq === ss.first) {
       let s = seq + 1;
       while (s <= ss.last && this.load(s)?.subject !== sm.subject) s++;
       ss.first = s;
