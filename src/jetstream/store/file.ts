@@ -218,16 +218,7 @@ interface IndexMeta {
 }
 
 /** Format 3's JSON: the state and the blocks (each block's summary is `sumLen` words of the summaries section). */
-interface IndexJson {
-  msgs: number;
-  bytes: number;
-  firstSeq: number;
-  firstTs: number;
-  lastSeq: number;
-  lastTs: number;
-  nextBlockId: number;
-  blocks: (Omit<IndexBlock, 'sum'> & { sumLen: number })[];
-}
+type IndexJson = Omit<IndexMeta, 'blocks' | 'subjects' | 'names'> & { blocks: (Omit<IndexBlock, 'sum'> & { sumLen: number })[] };
 
 /** Format 2's JSON (everything but the live bits). */
 interface IndexJson2 extends Omit<IndexJson, 'blocks'> {
