@@ -276,37 +276,13 @@ function hit<T>(n: Node<T>): void {
   if (n.hasSubs()) hits[nhits++] = n as unknown as Node<SubLike>;
 }
 
-/** nats-server matchLevel over the token set from token `from`: every node whose pattern matches goes to hits. */
-function matchLevel<T>(start: Level<T> | null, from: number): void {
-  let l = start;
-  let pwc: Node<T> | null = null;
-  let n: Node<T> | null = null;
-  for (let i = from; i < tokCount; i++) {
-    if (l === null) return;
-    if (l.fwc !== null) hit(l.fwc);
-    pwc = l.pwc;
-    if (pwc !== null) matchLevel(pwc.next, i + 1);
-    // A published `*`/`>` token finds nothing here: wildcard subscriptions live in pwc/fwc.
-    n = findLiteral(l, i);
-    l = n !== null ? n.next : null;
-  }
-  if (n !== null) hit(n);
-  if (pwc !== null) hit(pwc);
-}
-
-/** The result for the token set: a single node's own result, else the nodes' subscriptions merged. */
-function matchTokens<T extends SubLike>(root: Level<T>): SublistResult<T> {
-  nhits = 0;
-  matchLevel(root, 0);
-  return takeHits();
-}
-
 /**
- * matchLevel that also tells whether tokens from index `group` on decided anything: a level
- * reached at or past it had literal nodes or a `*`. When not, every subject with the same
- * tokens before `group` (and at least one after) has the same result.
+ * nats-server matchLevel over the token set from token `from`: every node whose pattern matches
+ * goes to hits. Returns whether tokens from index `group` on decided anything (a level reached
+ * at or past it had literal nodes or a `*`); when not, every subject with the same tokens before
+ * `group` (and at least one after) has the same result. `group` past the last token: false.
  */
-function matchLevelGroup<T>(start: Level<T> | null, from: number, group: number): boolean {
+function matchLevel<T>(start: Level<T> | null, from: number, group: number): boolean {
   let l = start;
   let pwc: Node<T> | null = null;
   let n: Node<T> | null = null;
@@ -316,13 +292,21 @@ function matchLevelGroup<T>(start: Level<T> | null, from: number, group: number)
     if (i >= group && (l.nodes.size > 0 || l.pwc !== null)) tail = true;
     if (l.fwc !== null) hit(l.fwc);
     pwc = l.pwc;
-    if (pwc !== null && matchLevelGroup(pwc.next, i + 1, group)) tail = true;
+    if (pwc !== null && matchLevel(pwc.next, i + 1, group)) tail = true;
+    // A published `*`/`>` token finds nothing here: wildcard subscriptions live in pwc/fwc.
     n = findLiteral(l, i);
     l = n !== null ? n.next : null;
   }
   if (n !== null) hit(n);
   if (pwc !== null) hit(pwc);
   return tail;
+}
+
+/** The result for the token set: a single node's own result, else the nodes' subscriptions merged. */
+function matchTokens<T extends SubLike>(root: Level<T>): SublistResult<T> {
+  nhits = 0;
+  matchLevel(root, 0, tokCount);
+  return takeHits();
 }
 
 /** The result of the nodes in hits (a single node's own result, else their subscriptions merged); clears the token set. */
@@ -402,29 +386,20 @@ class ResultBuilder<T extends SubLike> {
   }
 }
 
-/** Like matchLevel, but stops at the first node holding a subscription. */
-function interestLevel<T extends SubLike>(start: Level<T> | null, toks: readonly string[], from: number): boolean {
+/** Like matchLevel over the token set, but stops at the first node holding a subscription. */
+function interestLevel<T extends SubLike>(start: Level<T> | null, from: number): boolean {
   let l = start;
   let pwc: Node<T> | null = null;
   let n: Node<T> | null = null;
-  for (let i = from; i < toks.length; i++) {
+  for (let i = from; i < tokCount; i++) {
     if (l === null) return false;
     if (l.fwc !== null && l.fwc.hasSubs()) return true;
     pwc = l.pwc;
-    if (pwc !== null && interestLevel(pwc.next, toks, i + 1)) return true;
-    n = l.nodes.get(toks[i]) ?? null;
+    if (pwc !== null && interestLevel(pwc.next, i + 1)) return true;
+    n = findLiteral(l, i);
     l = n !== null ? n.next : null;
   }
   return (n !== null && n.hasSubs()) || (pwc !== null && pwc.hasSubs());
-}
-
-/** Tokens of a published subject, or null when a token is empty (such subjects match nothing). */
-function publishTokens(subject: string): string[] | null {
-  const toks = subject.split('.');
-  for (let i = 0; i < toks.length; i++) {
-    if (toks[i].length === 0) return null;
-  }
-  return toks;
 }
 
 /** Tokens of a subscription subject, or null when invalid (empty token, or `>` not last). */
@@ -691,7 +666,7 @@ export class Sublist<T extends SubLike> {
       return e.result;
     }
     nhits = 0;
-    const tail = matchLevelGroup(this.root, 0, k);
+    const tail = matchLevel(this.root, 0, k);
     const result = takeHits<T>();
     if (!tail) {
       if (this.groups.size >= GROUP_CACHE_MAX) this.groups.clear();
@@ -741,9 +716,10 @@ export class Sublist<T extends SubLike> {
       const e = cache.get(subjectHashString(subject) & KEY_MASK);
       if (e !== undefined && e.subject === subject) return e.result !== EMPTY_RESULT;
     }
-    const toks = publishTokens(subject);
-    if (toks === null) return false;
-    return interestLevel(this.root, toks, 0);
+    if (!tokenizeString(subject)) return false;
+    const found = interestLevel(this.root, 0);
+    srcString = '';
+    return found;
   }
 
   /** Every subscription, in no particular order (a fresh array). */
