@@ -63,11 +63,13 @@ interface StateJson {
 /** The most often a consumer's state is written, ms (nats-server's minTime). */
 const WRITE_DELAY_MS = 100;
 
-function writeAtomic(path: string, text: string, sync = true): void {
+/** Writes `data` to `path` through `<path>.tmp` (fsynced unless `sync` is false) and a rename. */
+export function writeAtomic(path: string, data: string | readonly Buffer[], sync = true): void {
   const tmp = path + '.tmp';
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, text);
+    if (typeof data === 'string') fs.writeSync(fd, data);
+    else fs.writevSync(fd, data as Buffer[]);
     if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

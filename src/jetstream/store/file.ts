@@ -52,7 +52,7 @@ import {
   writeBlockHeader,
 } from './file-format.js';
 import { SeqIndex, SubjectTable, filterIsAll, filterIsLiteral } from './file-index.js';
-import { FileConsumerStore, fsyncDir, isDeletedStoreDir, removeStoreDir } from './file-consumer.js';
+import { FileConsumerStore, fsyncDir, isDeletedStoreDir, removeStoreDir, writeAtomic } from './file-consumer.js';
 
 export { isDeletedStoreDir };
 import { subjectEqualsBytes } from '../../subjects/subject.js';
@@ -1032,19 +1032,6 @@ export class FileStore implements StreamStore {
     return made;
   }
 
-  /** Writes the index file: temp file, fsync, rename. */
-  private writeIndex(parts: Buffer[]): void {
-    const path = join(this.dir, INDEX_FILE);
-    const fd = fs.openSync(path + '.tmp', 'w');
-    try {
-      fs.writevSync(fd, parts);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(path + '.tmp', path);
-  }
-
   /** The index file's live bit of `seq` (lazy > 0 only). */
   private liveBit(seq: number): boolean {
     return bitSet(this.liveBits as Uint8Array, this.liveBase, seq);
@@ -1517,12 +1504,7 @@ export class FileStore implements StreamStore {
       w += len;
     }
     const path = join(this.msgDir, blockName(b.id));
-    const tmp = path + '.tmp';
-    const fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, out, 0, w, 0);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, path);
+    writeAtomic(path, [out.subarray(0, w)]);
     this.dirtyFds.delete(b.fd);
     fs.closeSync(b.fd);
     b.fd = fs.openSync(path, 'r+');
@@ -2333,7 +2315,7 @@ export class FileStore implements StreamStore {
     }
     if (synced) {
       try {
-        this.writeIndex(this.sealIndex(this.indexHead(), this.namesSection()));
+        writeAtomic(join(this.dir, INDEX_FILE), this.sealIndex(this.indexHead(), this.namesSection()));
       } catch (e) {
         this.log(`index file not written (the next open scans the blocks): ${(e as Error).message}`);
       }
