@@ -10,7 +10,7 @@ import type { MappingConfig, NkeyUser, ServerOptions, UserEntry } from '../confi
 import { DEFAULT_SYSTEM_ACCOUNT } from '../config/accounts.js';
 import { AUTH_TIMEOUT_MS, GO_VERSION, PROTO, TLS_TIMEOUT_MS, VERSION } from '../config/defaults.js';
 import type { Implementation } from '../protocol/implementation.js';
-import { Account, ANY_QUEUE, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, REPLY, TO_ROUTES, type Subscription } from '../accounts/account.js';
+import { Account, ANY_QUEUE, FROM_LEAF, FROM_ROUTE, GLOBAL_ACCOUNT, REPLY, TO_ROUTES, type RouteLink, type Subscription } from '../accounts/account.js';
 import type { JetStream, JetStreamHost } from '../jetstream/host.js';
 import type { EventClient, SystemEvents, SystemHost, SystemViews } from '../sys/host.js';
 import { type Cluster, type ClusterHost, createCluster } from '../cluster/index.js';
@@ -159,12 +159,7 @@ export class Server implements ClientHost {
       routedMessage: (acc, subject, hash, reply, queues, hdrLen, payload) => {
         this.stats.inMsgs++;
         this.stats.inBytes += payload.length;
-        this.beginDelivery();
-        try {
-          acc.deliver(subject, reply, hdrLen, payload, FROM_ROUTE, queues, null, hash);
-        } finally {
-          this.endDelivery();
-        }
+        this.deliverNow(acc, subject, reply, hdrLen, payload, FROM_ROUTE, queues, hash);
       },
       slowConsumer: () => {
         this.stats.slowConsumers++;
@@ -213,12 +208,7 @@ export class Server implements ClientHost {
           hash = subjectHash(mapped, 0, mapped.length);
           if (queues === null) flags |= ANY_QUEUE;
         }
-        this.beginDelivery();
-        try {
-          acc.deliver(subject, reply, hdrLen, payload, flags, queues, null, hash, subject, from);
-        } finally {
-          this.endDelivery();
-        }
+        this.deliverNow(acc, subject, reply, hdrLen, payload, flags, queues, hash, subject, from);
       },
       slowConsumer: () => {
         this.stats.slowConsumers++;
@@ -319,12 +309,7 @@ export class Server implements ClientHost {
     const host: Parameters<typeof startMemoryUpdates>[2] = {
       addSub: (acc, sub) => this.addSub(acc, sub),
       reply: (subject, json) => {
-        this.beginDelivery();
-        try {
-          sys.deliver(subject, null, 0, Buffer.from(json), TO_ROUTES, null, null);
-        } finally {
-          this.endDelivery();
-        }
+        this.deliverNow(sys, subject, null, 0, Buffer.from(json), TO_ROUTES, null);
       },
       log: (level, text) => this.logger.log(level, text),
       serverInfo: () => ({ name: this.name, host: this.opts.host, id: this.id, cluster: this.cluster?.name ?? '' }),
@@ -440,12 +425,7 @@ export class Server implements ClientHost {
       addSub: (acc, sub) => this.addSub(acc, sub),
       removeSub: (acc, sub) => this.removeSub(acc, sub),
       publish: (acc, subject, reply, hdrLen, payload) => {
-        this.beginDelivery();
-        try {
-          acc.deliver(Buffer.from(subject, 'latin1'), reply === '' ? null : Buffer.from(reply, 'latin1'), hdrLen, payload, TO_ROUTES, null, null);
-        } finally {
-          this.endDelivery();
-        }
+        this.deliverNow(acc, Buffer.from(subject, 'latin1'), reply === '' ? null : Buffer.from(reply, 'latin1'), hdrLen, payload, TO_ROUTES, null);
       },
       views,
     };
@@ -507,20 +487,10 @@ export class Server implements ClientHost {
       removeSub: (acc, sub) => this.removeSub(acc, sub),
       crc32: this.impl.crc32,
       publish: (acc, subject, reply, hdrLen, payload, frame) => {
-        this.beginDelivery();
-        try {
-          acc.deliver(subject, reply, hdrLen, payload, TO_ROUTES, null, null, undefined, frame);
-        } finally {
-          this.endDelivery();
-        }
+        this.deliverNow(acc, subject, reply, hdrLen, payload, TO_ROUTES, null, undefined, frame);
       },
       respond: (acc, reply, hdrLen, payload) => {
-        this.beginDelivery();
-        try {
-          acc.deliver(reply, null, hdrLen, payload, TO_ROUTES | REPLY, null, null, 0);
-        } finally {
-          this.endDelivery();
-        }
+        this.deliverNow(acc, reply, null, hdrLen, payload, TO_ROUTES | REPLY, null, 0);
       },
     };
   }
@@ -859,6 +829,30 @@ export class Server implements ClientHost {
 
   markDirty(c: ClientT): void {
     this.reactor.markDirty(c);
+  }
+
+  /**
+   * A message the server itself hands to `acc` (from a route, a leaf, JetStream, the system
+   * account): Account.deliver between beginDelivery and endDelivery, without a publishing client.
+   */
+  private deliverNow(
+    acc: Account,
+    subject: Buffer,
+    reply: Buffer | null,
+    hdrLen: number,
+    payload: Buffer,
+    flags: number,
+    queues: readonly Buffer[] | null,
+    hash?: number,
+    frame?: Buffer,
+    from?: RouteLink | null,
+  ): void {
+    this.beginDelivery();
+    try {
+      acc.deliver(subject, reply, hdrLen, payload, flags, queues, null, hash, frame, from);
+    } finally {
+      this.endDelivery();
+    }
   }
 
   beginDelivery(): void {
