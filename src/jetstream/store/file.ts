@@ -1349,14 +1349,18 @@ export class FileStore implements StreamStore {
    * when that write or the new file failed: the store is then read-only (see writeFailed).
    */
   private newBlock(): boolean {
+    // A stream that filled its write block is likely to fill the next: its buffer starts at the
+    // block size, so it is not copied each time it grows (growBuf).
+    let cap = FIRST_BUF;
     if (this.wb !== undefined && this.blocks.includes(this.wb)) {
       if (!this.writeOut()) return false;
+      if (this.wb.size >= this.blockSize >> 1) cap = this.blockSize;
       this.cachePut(this.wb);
       // A summary read from the index file while it was the write block is older than its stores.
       this.wb.sum = null;
     }
     const id = this.nextBlockId;
-    const buf = Buffer.allocUnsafe(FIRST_BUF);
+    const buf = Buffer.allocUnsafe(Math.max(cap, BLOCK_HDR));
     writeBlockHeader(buf, this.lastSeq + 1);
     const path = join(this.msgDir, blockName(id));
     let fd = -1;
