@@ -1345,6 +1345,32 @@ describe('file store on a full disk (a 1 MiB tmpfs)', () => {
     await s.delete();
   });
 
+  it('a new block that cannot be created (no space for its header): the write block stays the write block, never evicted from the read cache', async () => {
+    const dir = join(mnt, 'n');
+    const q = quiet();
+    // Records of 40 bytes fill a block of 4096 exactly (16 + 102 x 40): one page of the tmpfs each.
+    const s = await openFile(dir, { blockSize: 4096, cacheBlocks: 1, log: q.log });
+    const st = fs.statfsSync(mnt);
+    const filler = join(mnt, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(st.bavail * st.bsize - 3 * 4096)); // 3 pages left (the first block has one)
+    const p12 = Buffer.alloc(12, 7);
+    let stored = 0;
+    for (let i = 0; i < 1000 && s.writeErrorText() === null; i++) {
+      if (typeof s.store('x', E, p12, i) !== 'number') break;
+      stored++;
+      s.writePending();
+    }
+    expect(q.lines.some((l) => /ENOSPC|no space/i.test(l))).toBe(true);
+    expect(stored).toBeGreaterThan(102);
+    const last = s.state().lastSeq;
+    // Reads of the older blocks fill the one-block cache; the write block's messages still load.
+    for (let seq = 1; seq <= last; seq += 50) expect(s.load(seq)?.msg).toEqual(p12);
+    expect(s.load(last)?.msg).toEqual(p12);
+    expect(s.remove(last - 1, false)).toBe(true); // a tombstone in the write block's buffer
+    fs.rmSync(filler);
+    await s.delete();
+  });
+
   it('a purge of everything on a full disk: done in memory, on disk once a retry wrote its first record; a crash before finds no purge, one after no message', async () => {
     const filler = join(mnt, 'filler');
     fs.writeFileSync(filler, Buffer.alloc(256 * 1024));

@@ -1352,12 +1352,10 @@ export class FileStore implements StreamStore {
     // A stream that filled its write block is likely to fill the next: its buffer starts at the
     // block size, so it is not copied each time it grows (growBuf).
     let cap = FIRST_BUF;
-    if (this.wb !== undefined && this.blocks.includes(this.wb)) {
+    const prev = this.wb !== undefined && this.blocks.includes(this.wb) ? this.wb : null;
+    if (prev !== null) {
       if (!this.writeOut()) return false;
-      if (this.wb.size >= this.blockSize >> 1) cap = this.blockSize;
-      this.cachePut(this.wb);
-      // A summary read from the index file while it was the write block is older than its stores.
-      this.wb.sum = null;
+      if (prev.size >= this.blockSize >> 1) cap = this.blockSize;
     }
     const id = this.nextBlockId;
     const buf = Buffer.allocUnsafe(Math.max(cap, BLOCK_HDR));
@@ -1376,6 +1374,12 @@ export class FileStore implements StreamStore {
     }
     this.nextBlockId++;
     this.dirtyFds.add(fd);
+    if (prev !== null) {
+      // An older block from now on (not before: a write block that stays one is never evicted).
+      this.cachePut(prev);
+      // A summary read from the index file while it was the write block is older than its stores.
+      prev.sum = null;
+    }
     const b: Block = { id, base: this.lastSeq + 1, fd, written: BLOCK_HDR, size: BLOCK_HDR, buf, live: 0, liveBytes: 0, dead: 0, lastRead: 0, meta: false, indexed: true, sum: null, fp: 0, fpSize: -1 };
     this.blocks.push(b);
     this.wb = b;
