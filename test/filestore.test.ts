@@ -467,6 +467,38 @@ describe('file store', () => {
     await s.stop();
   });
 
+  it('storeAt copies headers and body out of the caller\'s buffer before it returns: the buffer reused at once, the messages are intact before the write, after it and after a restart', async () => {
+    const dir = newDir();
+    const s = await openFile(dir);
+    // One "read buffer" holding several publishes (headers + body each), short and long (the
+    // long ones take the native copy), at offsets that are not 0.
+    const hdr = 'NATS/1.0\r\nNats-Msg-Id: id-%\r\n\r\n';
+    const msgs = [1, 2, 3, 4].map((i) => ({ hdr: i % 2 === 0 ? hdr.replace('%', String(i)) : '', body: `body-${i}-`.repeat(i * 11) }));
+    const read = Buffer.from('PUB junk 0\r\n\r\n' + msgs.map((m) => `HPUB x ${m.hdr.length} ${m.hdr.length + m.body.length}\r\n${m.hdr}${m.body}\r\n`).join(''));
+    let at = read.indexOf('HPUB');
+    for (const [i, m] of msgs.entries()) {
+      at = read.indexOf('\r\n', at) + 2;
+      const h1 = at + m.hdr.length;
+      const m1 = h1 + m.body.length;
+      expect(s.storeAt(`x.${i}`, read, at, h1, read, h1, m1, 100 + i)).toBe(i + 1);
+      at = m1 + 2;
+    }
+    read.fill(0x5a); // the next read lands in the same buffer before the turn's write
+    const check = (st: StreamStore): void => {
+      for (const [i, m] of msgs.entries()) {
+        const got = st.load(i + 1)!;
+        expect([got.subject, got.hdr.toString(), got.msg.toString(), got.ts]).toEqual([`x.${i}`, m.hdr, m.body, 100 + i]);
+      }
+    };
+    check(s);
+    await Promise.resolve(); // the turn's write
+    check(s);
+    await s.stop();
+    const r = await openFile(dir);
+    open.push(r);
+    check(r);
+  });
+
   it('a turn of stores is one write, after the turn; messages are readable before it', async () => {
     const dir = newDir();
     const s = await openFile(dir);

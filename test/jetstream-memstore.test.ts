@@ -32,6 +32,18 @@ describe('memory store', () => {
     expect(s.seqFromTime(9999)).toBe(3);
   });
 
+  it('storeAt copies headers and body from offsets in a buffer the caller reuses at once', () => {
+    const s = store();
+    const read = Buffer.from('xxNATS/1.0\r\nA: b\r\n\r\nhello\r\nPUB a 5\r\nworld\r\n');
+    const w = read.indexOf('world');
+    expect(s.storeAt('a.h', read, 2, 20, read, 20, 25, 1000)).toBe(1);
+    expect(s.storeAt('a.p', read, w, w, read, w, w + 5, 2000)).toBe(2);
+    read.fill(0x5a);
+    expect([s.load(1)!.hdr.toString(), s.load(1)!.msg.toString()]).toEqual(['NATS/1.0\r\nA: b\r\n\r\n', 'hello']);
+    expect([s.load(2)!.hdr.length, s.load(2)!.msg.toString()]).toEqual([0, 'world']);
+    expect(s.state()).toMatchObject({ msgs: 2, bytes: 3 + 18 + 5 + 16 + (3 + 5 + 16) });
+  });
+
   it("a subject's first follows removals: history 1 replaces in place; a removed last is found past (as nats-server's memstore, last is not moved)", () => {
     const s = store({ maxMsgsPer: 1 });
     for (let i = 0; i < 6; i++) {

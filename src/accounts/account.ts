@@ -89,6 +89,14 @@ export interface InternalHandler {
    */
   receive(subject: Buffer, reply: Buffer | null, hdrLen: number, payload: Buffer, src: ClientLink | null, frame?: Buffer): void;
   /**
+   * Optional: receive() for a client's PUB/HPUB, given as offsets into the read buffer `buf` so
+   * the delivery makes no Buffer views: the subject is buf[s0, s1), the reply buf[r0, r1) (none
+   * when r0 === r1), the payload buf[p0, p1) (headers + body, `hdrLen` -1 without headers). The
+   * bytes are valid only during the call: a handler that keeps any copies them before it returns.
+   * When present, a client's publish comes here and never to receive().
+   */
+  readonly receiveAt?: (buf: Buffer, s0: number, s1: number, r0: number, r1: number, hdrLen: number, p0: number, p1: number) => void;
+  /**
    * A stream import's answer to exactInterest() for the literal `subject` it covers: whether the
    * importing account has a subscription exactly on the mapped subject (in `queue` when not '').
    * nats-server makes a shadow subscription in the exporting account for each subscription of

@@ -745,16 +745,26 @@ export class Client implements ParserSink, ClientLink, JwtClient {
     }
   }
 
-  /** Hands the PUB record processMsg is delivering to an internal subscription (an import). */
+  /**
+   * Hands the PUB record processMsg is delivering to an internal subscription: by offsets when
+   * the handler takes them (receiveAt: a JetStream stream), else as views (an import).
+   */
   private deliverInternal(sub: Subscription, buf: Buffer, recs: Int32Array, rec: number, hasReply: boolean): boolean {
     if (sub.closed) return false;
+    const h = sub.internal!;
+    if (h.receiveAt !== undefined) {
+      const pay = recs[rec + F_PAY];
+      const r0 = hasReply ? recs[rec + F_A1S] : 0;
+      h.receiveAt(buf, recs[rec + F_A0S], recs[rec + F_A0E], r0, hasReply ? recs[rec + F_A1E] : r0, recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1, pay, pay + recs[rec + F_SIZE]);
+      return true;
+    }
     if (this.ivSubject === null) {
       const pay = recs[rec + F_PAY];
       this.ivSubject = buf.subarray(recs[rec + F_A0S], recs[rec + F_A0E]);
       this.ivReply = hasReply ? buf.subarray(recs[rec + F_A1S], recs[rec + F_A1E]) : null;
       this.ivPayload = recs[rec + F_SIZE] > 0 ? buf.subarray(pay, pay + recs[rec + F_SIZE]) : NO_PAYLOAD;
     }
-    sub.internal!.receive(this.ivSubject, this.ivReply, recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1, this.ivPayload!, this);
+    h.receive(this.ivSubject, this.ivReply, recs[rec + F_OP] === OP_HPUB ? recs[rec + F_HDR] : -1, this.ivPayload!, this);
     return true;
   }
 

@@ -109,16 +109,33 @@ const ROLLUP = 'Nats-Rollup';
  * `\r\n`), leading spaces skipped, up to `\r`; null when absent.
  */
 export function getHeader(hdr: Buffer, key: string): string | null {
-  if (hdr.length === 0) return null;
-  const i = hdr.indexOf(key, 0, 'latin1');
-  if (i < 2 || hdr[i - 1] !== 0x0a || hdr[i - 2] !== 0x0d) return null;
+  return getHeaderAt(hdr, 0, hdr.length, key);
+}
+
+/** getHeader of the header block b[h0, h1) (the publish path reads it in place). */
+export function getHeaderAt(b: Buffer, h0: number, h1: number, key: string): string | null {
+  const i = indexOfKey(b, h0, h1, key);
+  if (i - h0 < 2 || b[i - 1] !== 0x0a || b[i - 2] !== 0x0d) return null;
   let p = i + key.length;
-  if (p >= hdr.length || hdr[p] !== 0x3a) return null;
+  if (p >= h1 || b[p] !== 0x3a) return null;
   p++;
-  while (p < hdr.length && hdr[p] === 0x20) p++;
+  while (p < h1 && b[p] === 0x20) p++;
   let end = p;
-  while (end < hdr.length && hdr[end] !== 0x0d) end++;
-  return hdr.toString('latin1', p, end);
+  while (end < h1 && b[end] !== 0x0d) end++;
+  return b.toString('latin1', p, end);
+}
+
+/** Where the ASCII `key` first occurs whole in b[h0, h1), or -1 (a loop: header blocks are short). */
+function indexOfKey(b: Buffer, h0: number, h1: number, key: string): number {
+  const n = key.length;
+  const k0 = key.charCodeAt(0);
+  for (let i = h0; i <= h1 - n; i++) {
+    if (b[i] !== k0) continue;
+    let k = 1;
+    while (k < n && b[i + k] === key.charCodeAt(k)) k++;
+    if (k === n) return i;
+  }
+  return -1;
 }
 
 /** nats-server's genHeader: `key: value` appended before the header block's closing CRLF. */
@@ -206,6 +223,10 @@ export class Stream implements InternalHandler {
   private dgHeadLen = 0;
   /** Views of dgBuf by length, made once each (as ackViews). */
   private dgViews: Buffer[] = [];
+  /** The reply subject of the publish in progress, copied out of the read buffer (receiveAt). */
+  private replyBuf = Buffer.alloc(128);
+  /** Views of replyBuf by length, made once each (as ackViews). */
+  private replyViews: Buffer[] = [];
   /** The last published subject as bytes and as a string: a run of one subject makes one string. */
   private subjBytes = Buffer.alloc(64);
   private subjLen = -1;
@@ -335,26 +356,50 @@ export class Stream implements InternalHandler {
   receive(subjectBuf: Buffer, replyBuf: Buffer | null, hdrLen: number, payload: Buffer): void {
     if (this.closed) return;
     const canRespond = !this.cfg.no_ack && replyBuf !== null && replyBuf.length > 0;
-    const hdr = hdrLen > 0 ? payload.subarray(0, hdrLen) : EMPTY;
-    const msg = hdrLen > 0 ? payload.subarray(hdrLen) : payload;
-    this.process(this.subjectOf(subjectBuf), canRespond ? replyBuf : null, hdr, msg, 0);
+    const h1 = hdrLen > 0 ? hdrLen : 0;
+    this.process(this.subjectOf(subjectBuf, 0, subjectBuf.length), canRespond ? replyBuf : null, payload, 0, h1, payload, h1, payload.length, 0);
   }
 
-  /** `b` as a string: the last one's string again when the bytes are the same. */
-  private subjectOf(b: Buffer): string {
-    const n = b.length;
+  /**
+   * A client's publish on one of the stream's subjects, by offsets into its read buffer
+   * (InternalHandler.receiveAt): checked and stored in place, no view made. What outlives the
+   * call is copied: the subject into a string, the reply into replyBuf, the message by the store.
+   */
+  receiveAt(buf: Buffer, s0: number, s1: number, r0: number, r1: number, hdrLen: number, p0: number, p1: number): void {
+    if (this.closed) return;
+    const reply = !this.cfg.no_ack && r1 > r0 ? this.replyOf(buf, r0, r1) : null;
+    const h1 = hdrLen > 0 ? p0 + hdrLen : p0;
+    this.process(this.subjectOf(buf, s0, s1), reply, buf, p0, h1, buf, h1, p1, 0);
+  }
+
+  /** b[s0, s1) as a string: the last one's string again when the bytes are the same. */
+  private subjectOf(b: Buffer, s0: number, s1: number): string {
+    const n = s1 - s0;
     const last = this.subjBytes;
     if (n === this.subjLen) {
       let i = 0;
-      while (i < n && last[i] === b[i]) i++;
+      while (i < n && last[i] === b[s0 + i]) i++;
       if (i === n) return this.subjStr;
     }
-    const s = b.toString('latin1');
+    const s = b.toString('latin1', s0, s1);
     if (n > last.length) this.subjBytes = Buffer.alloc(Math.max(n, last.length * 2));
-    b.copy(this.subjBytes, 0, 0, n);
+    b.copy(this.subjBytes, 0, s0, s1);
     this.subjLen = n;
     this.subjStr = s;
     return s;
+  }
+
+  /** b[r0, r1) copied into replyBuf, as a view valid until the next publish. */
+  private replyOf(b: Buffer, r0: number, r1: number): Buffer {
+    const n = r1 - r0;
+    if (n > this.replyBuf.length) {
+      this.replyBuf = Buffer.alloc(Math.max(n, this.replyBuf.length * 2));
+      this.replyViews = [];
+    }
+    const rb = this.replyBuf;
+    if (n > 64) b.copy(rb, 0, r0, r1);
+    else for (let k = 0; k < n; k++) rb[k] = b[r0 + k];
+    return (this.replyViews[n] ??= rb.subarray(0, n));
   }
 
   /**
@@ -364,7 +409,7 @@ export class Stream implements InternalHandler {
    */
   ingest(subject: string, hdr: Buffer, msg: Buffer, ts: number): string | null {
     if (this.closed) return 'stream closed';
-    return this.process(subject, null, hdr, msg, ts);
+    return this.process(subject, null, hdr, 0, hdr.length, msg, 0, msg.length, ts);
   }
 
   /**
@@ -384,22 +429,25 @@ export class Stream implements InternalHandler {
         while (this.lseq < sm.seq - 1) this.lseq = this.store.skip();
       }
     }
-    return this.process(sm.subject, null, sm.hdr, sm.msg, sm.ts);
+    return this.process(sm.subject, null, sm.hdr, 0, sm.hdr.length, sm.msg, 0, sm.msg.length, sm.ts);
   }
 
   /**
-   * processJetStreamMsg: the checks, the store and the ack (`reply` null: none is sent). Returns
-   * null when the message was taken, else the refusal's description.
+   * processJetStreamMsg: the checks, the store and the ack (`reply` null: none is sent). The
+   * headers are hb[h0, h1), the body mb[m0, m1) (for a publish, both in the read buffer: read in
+   * place, copied only by the store). Returns null when the message was taken, else the refusal's
+   * description.
    */
-  private process(subject: string, reply: Buffer | null, hdr: Buffer, msg: Buffer, ts: number): string | null {
+  private process(subject: string, reply: Buffer | null, hb: Buffer, h0: number, h1: number, mb: Buffer, m0: number, m1: number, ts: number): string | null {
     const cfg = this.cfg;
     if (cfg.sealed) return this.refuse(reply, JSStreamSealedErr);
     let msgId = '';
     let rollup = '';
-    if (hdr.length > 0) {
-      const sname = getHeader(hdr, EXPECTED_STREAM);
+    const hdrLen = h1 - h0;
+    if (hdrLen > 0) {
+      const sname = getHeaderAt(hb, h0, h1, EXPECTED_STREAM);
       if (sname !== null && sname !== '' && sname !== cfg.name) return this.refuse(reply, JSStreamNotMatchErr);
-      msgId = getHeader(hdr, MSG_ID) ?? '';
+      msgId = getHeaderAt(hb, h0, h1, MSG_ID) ?? '';
       if (msgId !== '') {
         const dde = this.checkMsgId(msgId);
         if (dde !== null) {
@@ -410,27 +458,27 @@ export class Stream implements InternalHandler {
           return null;
         }
       }
-      const lss = getHeader(hdr, EXPECTED_LAST_SUBJ_SEQ);
+      const lss = getHeaderAt(hb, h0, h1, EXPECTED_LAST_SUBJ_SEQ);
       if (lss !== null) {
         const want = headerSeq(lss);
         const last = this.store.loadLast(subject);
         const fseq = last === null ? 0 : last.seq;
         if (fseq !== want) return this.refuse(reply, wrongLastSequence(fseq));
       }
-      const ls = getHeader(hdr, EXPECTED_LAST_SEQ);
+      const ls = getHeaderAt(hb, h0, h1, EXPECTED_LAST_SEQ);
       if (ls !== null && headerSeq(ls) !== this.lseq) return this.refuse(reply, wrongLastSequence(this.lseq));
-      const lmid = getHeader(hdr, EXPECTED_LAST_MSG_ID);
+      const lmid = getHeaderAt(hb, h0, h1, EXPECTED_LAST_MSG_ID);
       if (lmid !== null && lmid !== '' && this.lmsgId === '' && !this.ddloaded) this.rebuildDedupe();
       if (lmid !== null && lmid !== '' && lmid !== this.lmsgId) return this.refuse(reply, wrongLastMsgId(this.lmsgId));
-      rollup = getHeader(hdr, ROLLUP) ?? '';
+      rollup = getHeaderAt(hb, h0, h1, ROLLUP) ?? '';
       if (rollup !== '') {
         if (!cfg.allow_rollup_hdrs || cfg.deny_purge) return this.refuse(reply, streamRollupFailed('rollup not permitted'));
         // An unknown rollup value is dropped without a reply (nats-server returns an error).
         if (rollup !== 'sub' && rollup !== 'all') return `rollup value invalid: ${goJSON(rollup)}`;
       }
     }
-    if (cfg.max_msg_size >= 0 && hdr.length + msg.length > cfg.max_msg_size) return this.refuse(reply, JSStreamMessageExceedsMaximumErr);
-    if (hdr.length > MAX_HEADER) return this.refuse(reply, JSStreamHeaderExceedsMaximumErr);
+    if (cfg.max_msg_size >= 0 && hdrLen + m1 - m0 > cfg.max_msg_size) return this.refuse(reply, JSStreamMessageExceedsMaximumErr);
+    if (hdrLen > MAX_HEADER) return this.refuse(reply, JSStreamHeaderExceedsMaximumErr);
     if (this.owner.serverLimitsExceeded(cfg.storage)) return this.refuse(reply, JSInsufficientResourcesErr);
     if (ts === 0) ts = Date.now();
     if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
@@ -443,7 +491,7 @@ export class Stream implements InternalHandler {
     }
     let tlseq = 0;
     if (this.transform !== null) tlseq = this.store.loadLast(subject)?.seq ?? 0;
-    const seq = this.store.store(subject, hdr, msg, ts);
+    const seq = this.store.storeAt(subject, hb, h0, h1, mb, m0, m1, ts);
     if (typeof seq !== 'number') {
       this.lseq = this.store.state().lastSeq;
       return this.refuse(reply, seq === 'insufficient resources' ? JSInsufficientResourcesErr : streamStoreFailed(seq));
@@ -458,7 +506,7 @@ export class Stream implements InternalHandler {
     if (msgId !== '') this.storeMsgId({ id: msgId, seq, ts });
     if (rollup === 'sub') this.purge({ filter: subject, keep: 1 });
     else if (rollup === 'all') this.purge({ keep: 1 });
-    if (this.transform !== null) this.republish(subject, hdr, msg, seq, tlseq);
+    if (this.transform !== null) this.republish(subject, hdrLen > 0 ? hb.subarray(h0, h1) : EMPTY, mb.subarray(m0, m1), seq, tlseq);
     if (this.store.type === 'file') {
       if (this.held.push(reply, seq, subject, msgId)) queueMicrotask(this.releaseTask);
       return null;

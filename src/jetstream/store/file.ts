@@ -160,11 +160,11 @@ function bitSet(bits: Uint8Array, base: number, seq: number): boolean {
   return d >= 0 && d >>> 3 < bits.length && (bits[d >>> 3] & (1 << (d & 7))) !== 0;
 }
 
-/** Copies src to dst at `at`, returns the end: a loop for short ones (cheaper than the native copy). */
-function copyInto(src: Buffer, dst: Buffer, at: number): number {
-  const n = src.length;
-  if (n > 64) return at + src.copy(dst, at);
-  for (let k = 0; k < n; k++) dst[at + k] = src[k];
+/** Copies src[s0, s1) to dst at `at`, returns the end: a loop for short ones (cheaper than the native copy). */
+function copyInto(src: Buffer, s0: number, s1: number, dst: Buffer, at: number): number {
+  const n = s1 - s0;
+  if (n > 64) return at + src.copy(dst, at, s0, s1);
+  for (let k = 0; k < n; k++) dst[at + k] = src[s0 + k];
   return at + n;
 }
 
@@ -1747,10 +1747,16 @@ export class FileStore implements StreamStore {
   }
 
   store(subject: string, hdr: Buffer, msg: Buffer, ts: number): number | StoreRefusal {
+    return this.storeAt(subject, hdr, 0, hdr.length, msg, 0, msg.length, ts);
+  }
+
+  storeAt(subject: string, hdr: Buffer, h0: number, h1: number, msg: Buffer, m0: number, m1: number, ts: number): number | StoreRefusal {
     if (this.closed) throw new Error('file store is closed');
     if (this.writeError !== null) return 'insufficient resources';
     const lim = this.limits;
-    const dataLen = hdr.length + msg.length;
+    const hdrLen = h1 - h0;
+    const msgLen = m1 - m0;
+    const dataLen = hdrLen + msgLen;
     if (lim.maxMsgSize > 0 && dataLen > lim.maxMsgSize) return 'message size exceeds maximum allowed';
     let id0 = 0;
     if (lim.discard === 'new') {
@@ -1768,13 +1774,13 @@ export class FileStore implements StreamStore {
     }
     if (subject.length > 0xffff) throw new Error('subject too long for the file store');
     const seq = this.lastSeq + 1;
-    const size = fileStoreMsgSize(subject.length, hdr.length, msg.length);
-    const len = recordLen(subject.length, hdr.length, msg.length);
+    const size = fileStoreMsgSize(subject.length, hdrLen, msgLen);
+    const len = recordLen(subject.length, hdrLen, msgLen);
     const at = this.reserve(len);
     if (at < 0) return 'insufficient resources';
     this.fresh = false;
     const buf = this.wb.buf as Buffer;
-    let w = bodyAt(at, hdr.length);
+    let w = bodyAt(at, hdrLen);
     const sl = subject.length;
     if (sl <= 32) {
       for (let k = 0; k < sl; k++) buf[w + k] = subject.charCodeAt(k);
@@ -1782,9 +1788,9 @@ export class FileStore implements StreamStore {
     } else {
       w += buf.write(subject, w, 'latin1');
     }
-    w = copyInto(hdr, buf, w);
-    copyInto(msg, buf, w);
-    sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdr.length, this.crc);
+    w = copyInto(hdr, h0, h1, buf, w);
+    copyInto(msg, m0, m1, buf, w);
+    sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdrLen, this.crc);
 
     // The id found above, unless reserve() changed the table (indexing the write block may drop records).
     const id = id0 !== 0 && this.subj.names[id0] === subject ? id0 : this.subj.intern(subject);

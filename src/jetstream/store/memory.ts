@@ -45,26 +45,32 @@ export class MemoryStore implements StreamStore {
   }
 
   store(subject: string, hdr: Buffer, msg: Buffer, ts: number): number | StoreRefusal {
+    return this.storeAt(subject, hdr, 0, hdr.length, msg, 0, msg.length, ts);
+  }
+
+  storeAt(subject: string, hdr: Buffer, h0: number, h1: number, msg: Buffer, m0: number, m1: number, ts: number): number | StoreRefusal {
     const l = this.limits;
     const ss = this.fss.get(subject);
     const asl = ss !== undefined && l.maxMsgsPer > 0 && ss.msgs >= l.maxMsgsPer;
+    const hdrLen = h1 - h0;
+    const dataLen = hdrLen + m1 - m0;
     if (l.discard === 'new') {
       if (asl && l.discardNewPer) return 'maximum messages per subject exceeded';
       if (l.maxMsgs > 0 && this.msgs >= l.maxMsgs && !asl) return 'maximum messages exceeded';
-      if (l.maxBytes > 0 && this.bytes + msg.length + hdr.length >= l.maxBytes) {
+      if (l.maxBytes > 0 && this.bytes + dataLen >= l.maxBytes) {
         if (!asl) return 'maximum bytes exceeded';
         const first = this.load(ss!.first);
-        if (first === null || memStoreMsgSize(first.subject, first.hdr, first.msg) < msg.length + hdr.length) return 'maximum bytes exceeded';
+        if (first === null || memStoreMsgSize(first.subject, first.hdr, first.msg) < dataLen) return 'maximum bytes exceeded';
       }
     }
     const seq = this.lastSeq + 1;
-    const buf = Buffer.allocUnsafe(hdr.length + msg.length);
-    hdr.copy(buf, 0);
-    msg.copy(buf, hdr.length);
+    const buf = Buffer.allocUnsafe(dataLen);
+    hdr.copy(buf, 0, h0, h1);
+    msg.copy(buf, hdrLen, m0, m1);
     const sm: StoreMsg = {
       subject: ss === undefined ? subject : this.subjectOf(ss, subject),
-      hdr: hdr.length > 0 ? buf.subarray(0, hdr.length) : EMPTY,
-      msg: buf.subarray(hdr.length),
+      hdr: hdrLen > 0 ? buf.subarray(0, hdrLen) : EMPTY,
+      msg: buf.subarray(hdrLen),
       seq,
       ts,
     };
@@ -76,7 +82,7 @@ export class MemoryStore implements StreamStore {
     }
     this.slots[seq - this.base] = sm;
     this.msgs++;
-    this.bytes += memStoreMsgSize(subject, hdr, msg);
+    this.bytes += memStoreMsgSize(subject, sm.hdr, sm.msg);
     this.lastSeq = seq;
     this.lastTs = ts;
     if (ss !== undefined) {

@@ -90,6 +90,12 @@ export interface StreamStore {
   setLimits(limits: StoreLimits): void;
   /** Stores a message at the next sequence; returns the sequence, or why it was refused. */
   store(subject: string, hdr: Buffer, msg: Buffer, ts: number): number | StoreRefusal;
+  /**
+   * store() of the headers hdr[h0, h1) and the body msg[m0, m1) (hdr and msg may be one buffer:
+   * a publish is stored straight from its read buffer). The bytes are copied before it returns:
+   * the caller may reuse the buffers at once. store() is storeAt() over whole buffers.
+   */
+  storeAt(subject: string, hdr: Buffer, h0: number, h1: number, msg: Buffer, m0: number, m1: number, ts: number): number | StoreRefusal;
   /** Advances the last sequence without a message (mirrors, sources, purge to a sequence). */
   skip(): number;
   /** The message at `seq`, or null (deleted, not yet stored, or before the first). */
