@@ -37,9 +37,9 @@ function frames(buf: Buffer): Frame[] {
   }
 }
 
-/** Waits until the frames received satisfy `done` (2 s at most) and returns them. */
+/** Waits until the frames received satisfy `done` (5 s at most: a loaded machine) and returns them. */
 async function until(c: RawClient, done: (f: Frame[]) => boolean): Promise<Frame[]> {
-  const deadline = performance.now() + 2000;
+  const deadline = performance.now() + 5000;
   for (;;) {
     const f = frames(c.received());
     if (done(f) || performance.now() > deadline) return f;
