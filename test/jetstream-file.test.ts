@@ -666,6 +666,30 @@ describe('JetStream storage limits, side by side with nats-server', () => {
     for (const log of logs) expect(log).toMatch(/\[ERR\] JetStream resource limits exceeded for server/);
   }, 30_000);
 
+  // The usage counts every stream of the server and of the account: a second stream is refused at
+  // once when the first took the room, and takes it after the first is purged.
+  it('the limits count the other streams: a second stream is refused until the first is purged', async () => {
+    const config = (dir: string): string =>
+      `jetstream { store_dir: "${dir}", max_file_store: 4096 }\naccounts { A { jetstream { max_file: 2048 }, users [{user: a, password: a}] }, B { jetstream: enabled, users [{user: b, password: b}] } }\n`;
+    const results: unknown[] = [];
+    for (const kind of ['nats-server', 'tsnats'] as const) {
+      const srv = await spawnServer(kind, { config: config(storeDir()) });
+      const a = await connect({ port: srv.port, user: 'a', pass: 'a' });
+      const b = await connect({ port: srv.port, user: 'b', pass: 'b' });
+      const r: unknown[] = [await fill(a, StorageType.File, 'F'), await fill(a, StorageType.File, 'G'), await fill(b, StorageType.File, 'H')];
+      await (await jetstreamManager(a)).streams.purge('F');
+      r.push(await fill(a, StorageType.File, 'I'), await fill(b, StorageType.File, 'J'));
+      await (await jetstreamManager(b)).streams.purge('H');
+      r.push(await fill(b, StorageType.File, 'K'));
+      results.push(r);
+      await a.close();
+      await b.close();
+      await srv.stop();
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect((results[0] as { acked: number }[]).map((x) => x.acked)).toEqual([15, 0, 16, 15, 0, 16]);
+  }, 30_000);
+
   it("an account's max_file and max_mem: 400/10002 once the account is past its limit", async () => {
     const cfg = (dir: string): string =>
       `jetstream { store_dir: "${dir}" }\naccounts { A { jetstream { max_file: 2048, max_mem: 2048 }, users [{user: a, password: a}] } }\n`;

@@ -88,6 +88,37 @@ export type ApiHandler = (jsa: JsAccount, subject: Buffer, reply: Buffer | null,
 export type JszHandler = (js: JetStreamManager, opts: JszOptions) => JszSnapshot;
 
 /** One account's JetStream (nats-server's jsAccount); `limits` null: not enabled here. */
+/**
+ * An upper bound of the bytes an account (or the server) uses in one storage type, so a publish
+ * does not sum every stream's bytes: the exact sum is taken only when the bound could exceed the
+ * limit. Between sums it grows by an upper bound of each message stored (StreamOwner's `bytes`)
+ * and never shrinks; a removal only leaves it higher than the truth. A change that adds bytes
+ * otherwise (a stream added with its store, usage a purge did not free) resets it.
+ */
+export class UsageBound {
+  private exact = 0;
+  /** Bytes possibly added since `exact` was summed (Infinity: sum at the next check). */
+  private since = Infinity;
+
+  /**
+   * Whether the usage is over `max` (-1: no limit), for a message of at most `bytes` that
+   * `stored` says is already counted by `sum` (a check after the store) or not yet (before it).
+   */
+  over(max: number, bytes: number, stored: boolean, sum: () => number): boolean {
+    if (max < 0) return false;
+    this.since += bytes;
+    if (this.exact + this.since <= max) return false;
+    const before = sum();
+    this.exact = before;
+    this.since = stored ? 0 : bytes;
+    return before > max;
+  }
+
+  reset(): void {
+    this.since = Infinity;
+  }
+}
+
 export class JsAccount {
   readonly account: Account;
   limits: JetStreamAccountLimits | null;
@@ -107,6 +138,11 @@ export class JsAccount {
   private limitLoggedAt = 0;
   /** File bytes purged by subject filter that nats-server's usage still counts (StreamOwner.usageNotFreed). */
   private fileNotFreed = 0;
+  /** Bounds of used('file') and used('memory') for the checks of each publish (UsageBound). */
+  private readonly fileBound = new UsageBound();
+  private readonly memBound = new UsageBound();
+  private readonly sumFile = (): number => this.used('file');
+  private readonly sumMemory = (): number => this.used('memory');
 
   constructor(js: JetStreamManager, account: Account, limits: JetStreamAccountLimits | null) {
     this.js = js;
@@ -236,6 +272,8 @@ export class JsAccount {
     const store = cfg.storage === 'file' ? FileStore.openSync(this.streamDir(cfg.name), this.storeOptions()) : new MemoryStore();
     const stream = new Stream(this.owner(), cfg, store, created);
     this.streams.set(cfg.name, stream);
+    // A restored store brings its bytes: the bounds start over.
+    for (const b of [this.fileBound, this.memBound, this.js.fileBound, this.js.memBound]) b.reset();
     if (cfg.storage === 'file') this.saveStreamMeta(stream);
     return stream;
   }
@@ -374,7 +412,8 @@ export class JsAccount {
   }
 
   private owner(): StreamOwner {
-    const host = this.js.host;
+    const js = this.js;
+    const host = js.host;
     const acc = this.account;
     return {
       account: acc,
@@ -389,9 +428,12 @@ export class JsAccount {
       sourcing: (stream) => (Sourcing.wanted(stream.cfg) ? new Sourcing(stream) : null),
       usageNotFreed: (bytes) => {
         this.fileNotFreed += bytes;
+        this.fileBound.reset();
+        js.fileBound.reset();
       },
-      serverLimitsExceeded: (storage) => {
-        const over = this.js.used(storage) > (storage === 'memory' ? this.js.config.maxMemory : this.js.config.maxStore);
+      serverLimitsExceeded: (storage, bytes) => {
+        const mem = storage === 'memory';
+        const over = (mem ? js.memBound : js.fileBound).over(mem ? js.config.maxMemory : js.config.maxStore, bytes, false, mem ? js.sumMemory : js.sumFile);
         // nats-server's resourcesExeededError: at most once every 10 s.
         if (over && Date.now() - this.js.limitLoggedAt > 10_000) {
           this.js.limitLoggedAt = Date.now();
@@ -399,13 +441,15 @@ export class JsAccount {
         }
         return over;
       },
-      accountLimitsExceeded: (storage) => {
+      accountLimitsExceeded: (storage, bytes) => {
         const l = this.limits;
         if (l === null) return true;
-        const used = this.used(storage);
-        const perStream = storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
-        const max = storage === 'memory' ? l.maxMemory : l.maxStore;
-        const over = (perStream > 0 && used > perStream) || (max >= 0 && used > max);
+        const mem = storage === 'memory';
+        const perStream = mem ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
+        const max = mem ? l.maxMemory : l.maxStore;
+        // Over either limit (perStream 0 and max -1: none): over the lower of the two.
+        const limit = perStream > 0 ? (max >= 0 ? Math.min(perStream, max) : perStream) : max;
+        const over = (mem ? this.memBound : this.fileBound).over(limit, bytes, true, mem ? this.sumMemory : this.sumFile);
         // nats-server's RateLimitWarnf (the same statement at most once a second).
         if (over && Date.now() - this.limitLoggedAt >= 1000) {
           this.limitLoggedAt = Date.now();
@@ -433,6 +477,11 @@ export class JetStreamManager implements JetStream {
   apiErrors = 0;
   /** When "resource limits exceeded for server" was last logged (ms). */
   limitLoggedAt = 0;
+  /** Bounds of used('file') and used('memory') for the checks of each publish (UsageBound). */
+  readonly fileBound = new UsageBound();
+  readonly memBound = new UsageBound();
+  readonly sumFile = (): number => this.used('file');
+  readonly sumMemory = (): number => this.used('memory');
 
   constructor(host: JetStreamHost, config: JetStreamConfig, api: ApiHandler, snapshot: JszHandler) {
     this.host = host;

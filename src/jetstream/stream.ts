@@ -19,6 +19,7 @@ import {
   type ApiError,
 } from './errors.js';
 import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
+import { HDR_OVERHEAD, MSG_OVERHEAD } from './store/file-format.js';
 import { filterMatches, subjectIsLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
 import { SubjectTransform } from '../subjects/transform.js';
 import { HeldAcks } from './held-acks.js';
@@ -73,10 +74,13 @@ export interface StreamOwner {
   respond(reply: Buffer, hdrLen: number, payload: Buffer): void;
   addSub(sub: Subscription): void;
   removeSub(sub: Subscription): void;
-  /** The server's resource limit for this storage type is exceeded (10023 before storing). */
-  serverLimitsExceeded(storage: 'file' | 'memory'): boolean;
-  /** The account's limit for this storage type is exceeded (10002 after storing). */
-  accountLimitsExceeded(storage: 'file' | 'memory'): boolean;
+  /**
+   * The server's resource limit for this storage type is exceeded (10023 before storing a
+   * message of at most `bytes`, as the stores count it).
+   */
+  serverLimitsExceeded(storage: 'file' | 'memory', bytes: number): boolean;
+  /** The account's limit for this storage type is exceeded (10002 after storing a message of at most `bytes`). */
+  accountLimitsExceeded(storage: 'file' | 'memory', bytes: number): boolean;
   /**
    * A file stream's purge by subject filter freed `bytes` that nats-server 2.9.10 leaves in the
    * account's storage usage (its file store's filtered PurgeEx skips the usage callback): the
@@ -479,7 +483,9 @@ export class Stream implements InternalHandler {
     }
     if (cfg.max_msg_size >= 0 && hdrLen + m1 - m0 > cfg.max_msg_size) return this.refuse(reply, JSStreamMessageExceedsMaximumErr);
     if (hdrLen > MAX_HEADER) return this.refuse(reply, JSStreamHeaderExceedsMaximumErr);
-    if (this.owner.serverLimitsExceeded(cfg.storage)) return this.refuse(reply, JSInsufficientResourcesErr);
+    // What either store counts for the message, at most (the file store's size is the larger).
+    const bytes = subject.length + hdrLen + (m1 - m0) + MSG_OVERHEAD + HDR_OVERHEAD;
+    if (this.owner.serverLimitsExceeded(cfg.storage, bytes)) return this.refuse(reply, JSInsufficientResourcesErr);
     if (ts === 0) ts = Date.now();
     if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
       // No interest: the sequence is used up without storing (nats-server's SkipMsg).
@@ -496,7 +502,7 @@ export class Stream implements InternalHandler {
       this.lseq = this.store.state().lastSeq;
       return this.refuse(reply, seq === 'insufficient resources' ? JSInsufficientResourcesErr : streamStoreFailed(seq));
     }
-    if (this.owner.accountLimitsExceeded(cfg.storage)) {
+    if (this.owner.accountLimitsExceeded(cfg.storage, bytes)) {
       this.store.remove(seq, false);
       this.lseq = this.store.state().lastSeq;
       return this.refuse(reply, JSAccountResourcesExceededErr);
