@@ -666,6 +666,77 @@ describe('Sublist cache', () => {
     expect(s.cacheSize).toBe(1);
     expect(s.match('big').plain).toHaveLength(301);
   });
+
+  it('past 3/4 of its bound the cache stores one miss in 16; one not stored is matched right as subscriptions change', () => {
+    const s = new Sublist<Sub>({ cacheMax: 64 });
+    const all = sub('>');
+    s.insert(all);
+    for (let i = 0; i < 48; i++) s.match(`warm.${i}`);
+    expect(s.cacheSize).toBe(48);
+    // A rotation of more subjects than the bound: 2 of these 32 misses are stored.
+    for (let i = 0; i < 32; i++) expect(ids(matchB(s, `cold.${i}`).plain)).toEqual([all.id]);
+    expect(s.cacheSize).toBe(50);
+    const hits = s.stats().cacheHits;
+    // cold.1 was not stored: subscriptions made after its match are found, on both entry points.
+    const lit = sub('cold.1');
+    s.insert(lit);
+    expect(ids(s.match('cold.1').plain)).toEqual(ids([all, lit]));
+    const wc = qsub('cold.*', 'q');
+    s.insert(wc);
+    expect(norm(matchB(s, 'cold.1'))).toEqual({ plain: ids([all, lit]), queues: { q: [wc.id] } });
+    s.remove(all);
+    expect(norm(s.match('cold.1'))).toEqual({ plain: [lit.id], queues: { q: [wc.id] } });
+    expect(s.stats().cacheHits).toBe(hits);
+  });
+
+  it('past 3/4 of its bound a subject matched often is still stored, and a new working set replaces the old one', () => {
+    const s = new Sublist<Sub>({ cacheMax: 64 });
+    const all = sub('>');
+    s.insert(all);
+    for (let i = 0; i < 48; i++) s.match(`old.${i}`);
+    // A hot subject alone: stored within 16 misses, then a hit.
+    for (let i = 0; i < 16; i++) s.match('hot');
+    let hits = s.stats().cacheHits;
+    s.match('hot');
+    expect(s.stats().cacheHits).toBe(hits + 1);
+    // 40 new subjects in rotation: the old entries, never hit, make way for them (in about 70 rounds).
+    for (let round = 0; round < 120; round++) for (let j = 0; j < 40; j++) s.match(`new.${j}`);
+    hits = s.stats().cacheHits;
+    for (let j = 0; j < 40; j++) expect(ids(s.match(`new.${j}`).plain)).toEqual([all.id]);
+    expect(s.stats().cacheHits).toBe(hits + 40);
+    expect(s.cacheSize).toBeLessThanOrEqual(64);
+  });
+
+  it('matches that find the same nodes share one merged result, made again when one of them changes', () => {
+    for (const s of [new Sublist<Sub>(), new Sublist<Sub>({ cacheMax: 0 })]) {
+      const api = sub('$JS.API.>');
+      const get = qsub('$JS.API.DIRECT.GET.S.>', '_sys_');
+      s.insert(api);
+      s.insert(get);
+      const r1 = s.match('$JS.API.DIRECT.GET.S.$KV.b.k1');
+      expect(norm(r1)).toEqual({ plain: [api.id], queues: { _sys_: [get.id] } });
+      expect(matchOnce(s, '$JS.API.DIRECT.GET.S.$KV.b.k2')).toBe(r1);
+      expect(matchB(s, '$JS.API.DIRECT.GET.S.$KV.b.k3')).toBe(r1);
+      // A subscription on one of the nodes: a new result; the one held is unchanged.
+      const api2 = sub('$JS.API.>');
+      s.insert(api2);
+      const r2 = matchOnce(s, '$JS.API.DIRECT.GET.S.$KV.b.k4');
+      expect(r2).not.toBe(r1);
+      expect(norm(r2)).toEqual({ plain: ids([api, api2]), queues: { _sys_: [get.id] } });
+      expect(norm(r1)).toEqual({ plain: [api.id], queues: { _sys_: [get.id] } });
+      const get2 = qsub('$JS.API.DIRECT.GET.S.>', '_sys_');
+      s.insert(get2);
+      expect(norm(matchOnce(s, '$JS.API.DIRECT.GET.S.$KV.b.k5'))).toEqual({ plain: ids([api, api2]), queues: { _sys_: ids([get, get2]) } });
+      s.remove(api);
+      s.remove(get);
+      expect(norm(matchOnce(s, '$JS.API.DIRECT.GET.S.$KV.b.k6'))).toEqual({ plain: [api2.id], queues: { _sys_: [get2.id] } });
+      // Another node found as well (the last one): a merge of three nodes.
+      const star = sub('$JS.API.DIRECT.GET.S.$KV.b.*');
+      s.insert(star);
+      expect(norm(matchOnce(s, '$JS.API.DIRECT.GET.S.$KV.b.k7'))).toEqual({ plain: ids([api2, star]), queues: { _sys_: [get2.id] } });
+      expect(norm(matchOnce(s, '$JS.API.DIRECT.GET.S.x'))).toEqual({ plain: [api2.id], queues: { _sys_: [get2.id] } });
+    }
+  });
 });
 
 describe('Sublist stats', () => {

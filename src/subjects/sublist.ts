@@ -24,6 +24,8 @@
 // drops entries on remove, we patch them (copy-on-write) unless the result is large, in which
 // case the entry is dropped and rebuilt on the next match. Eviction over the bound is a CLOCK
 // sweep (second chance) over the Map's insertion order, in batches: O(1) amortised per miss.
+// Past 3/4 of the bound only one miss in 16 is stored (Sublist.cacheAdmits): with more subjects
+// in rotation than the bound, storing each miss only churns the cache.
 
 import { DEFAULT_SUBLIST_CACHE_MAX, SUBLIST_CACHE_PATCH_SCAN_MAX } from '../config/defaults.js';
 import { FNV1A_32_OFFSET, FNV1A_32_PRIME, subjectHash, subjectHashString } from './hash.js';
@@ -112,6 +114,9 @@ const KEY_MASK = 0x3fffffff;
 /** Bound on the results kept per token group (SublistOptions.uncachedGroupTokens): past it they are dropped, all at once. */
 const GROUP_CACHE_MAX = 1024;
 
+/** Past the sweep mark (3/4 of the bound) the cache stores one miss in this many (see cacheAdmits). */
+const ADMIT_EVERY = 16;
+
 class Node<T> {
   next: Level<T> | null = null;
   psubs: Set<T> | null = null;
@@ -121,6 +126,17 @@ class Node<T> {
   sameHash: Node<T> | null = null;
   /** This node's subscriptions as a result (what a match finding only this node returns); null: to be built. */
   own: SublistResult<T> | null = null;
+  /** Bumped whenever the node's subscriptions change (Merged entries compare it). */
+  version = 0;
+  /** Results of matches that found other nodes and this one last (see takeHits). */
+  merged: Merged<T> | null = null;
+
+  /** The node's subscriptions changed: what was built from them is stale. */
+  changed(): void {
+    this.own = null;
+    this.merged = null;
+    this.version++;
+  }
 
   hasSubs(): boolean {
     return (this.psubs !== null && this.psubs.size > 0) || (this.qsubs !== null && this.qsubs.size > 0);
@@ -169,6 +185,33 @@ class Level<T> {
     }
   }
 }
+
+/**
+ * The result of a match that found the nodes `nodes` (in that order) when they had the versions
+ * `versions`: a merge made once, reused while they are unchanged. Kept on the last node.
+ */
+class Merged<T> {
+  constructor(
+    readonly nodes: readonly Node<T>[],
+    readonly versions: readonly number[],
+    readonly result: SublistResult<T>,
+    readonly next: Merged<T> | null,
+  ) {}
+
+  /** Whether this is the result for the nodes in hits. */
+  isFor(): boolean {
+    const nodes = this.nodes;
+    if (nodes.length !== nhits) return false;
+    for (let i = 0; i < nhits; i++) {
+      const n = nodes[i] as unknown as Node<SubLike>;
+      if (n !== hits[i] || this.versions[i] !== n.version) return false;
+    }
+    return true;
+  }
+}
+
+/** Merged results kept per node; past this many, its list starts over. */
+const MERGED_MAX = 8;
 
 /** FNV-1a of a token's bytes (code units' low 8 bits, as subjectHashString), reduced to a Smi. */
 function tokenHash(t: string): number {
@@ -316,9 +359,31 @@ function takeHits<T extends SubLike>(): SublistResult<T> {
     const n = hits[0] as unknown as Node<T>;
     r = n.own ??= nodeResult(n);
   } else if (nhits > 1) {
-    const b = new ResultBuilder<T>();
-    for (let i = 0; i < nhits; i++) b.addNode(hits[i] as unknown as Node<T>);
-    r = b.finish();
+    // Subjects finding the same nodes share one merge (a stream's direct gets: `$JS.API.>` and
+    // `$JS.API.DIRECT.GET.<stream>.>`), made by the first such match and reused until one of the
+    // nodes changes. It
+    // is kept on the last node found, the deepest: fewer sets of nodes end there.
+    const last = hits[nhits - 1] as unknown as Node<T>;
+    let m = last.merged;
+    let kept = 0;
+    while (m !== null && !m.isFor()) {
+      m = m.next;
+      kept++;
+    }
+    if (m !== null) r = m.result;
+    else {
+      const b = new ResultBuilder<T>();
+      const nodes: Node<T>[] = [];
+      const versions: number[] = [];
+      for (let i = 0; i < nhits; i++) {
+        const n = hits[i] as unknown as Node<T>;
+        b.addNode(n);
+        nodes.push(n);
+        versions.push(n.version);
+      }
+      r = b.finish();
+      last.merged = new Merged(nodes, versions, r, kept < MERGED_MAX ? last.merged : null);
+    }
   }
   for (let i = 0; i < nhits; i++) hits[i] = null;
   srcBytes = null;
@@ -480,6 +545,8 @@ export class Sublist<T extends SubLike> {
   private matches = 0;
   private cacheHits = 0;
   private genid = 0;
+  /** Misses not stored since the last one stored past the sweep mark (cacheAdmits). */
+  private skipped = 0;
 
   constructor(opts: SublistOptions = {}) {
     const pre = opts.uncachedPrefix ?? '';
@@ -542,7 +609,7 @@ export class Sublist<T extends SubLike> {
       const ps = (node.psubs ??= new Set());
       if (ps.has(sub)) return true;
       ps.add(sub);
-      node.own = null;
+      node.changed();
     } else {
       const qs = (node.qsubs ??= new Map());
       let members = qs.get(queue);
@@ -553,7 +620,7 @@ export class Sublist<T extends SubLike> {
         return true;
       }
       members.add(sub);
-      node.own = null;
+      node.changed();
     }
     this.subCount++;
     this.inserts++;
@@ -625,7 +692,7 @@ export class Sublist<T extends SubLike> {
     // A miss matches on the bytes; the subject string is made only for the cache entry.
     if (!tokenizeBytes(buf, start, end)) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
     const result = matchTokens(this.root);
-    if (cache !== null && !this.isUncached(buf, start, end)) this.cacheStore(hash & KEY_MASK, bytesToSubject(buf, start, end), result);
+    if (cache !== null && !this.isUncached(buf, start, end) && this.cacheAdmits(cache)) this.cacheStore(hash & KEY_MASK, bytesToSubject(buf, start, end), result);
     return result;
   }
 
@@ -766,8 +833,24 @@ export class Sublist<T extends SubLike> {
   private matchMiss(subject: string, key: number, store = true): SublistResult<T> {
     if (!tokenizeString(subject)) return EMPTY_RESULT; // empty token: matches nothing, not cached (as Go)
     const result = matchTokens(this.root);
-    if (this.cache !== null && store) this.cacheStore(key, subject, result);
+    if (this.cache !== null && store && this.cacheAdmits(this.cache)) this.cacheStore(key, subject, result);
     return result;
+  }
+
+  /**
+   * Whether a miss is stored. Below the sweep mark, always. Past it, one miss in ADMIT_EVERY:
+   * with more subjects in rotation than the bound (a KV bucket's keys), each entry stored
+   * evicts another that would have been hit about as often, and the store, eviction and
+   * garbage cost more than the trie walks the entry saves (nats-server's 1024 entries do not
+   * help there either). The hit rate stays what the bound allows; a subject published often
+   * is still stored after a few of its misses (each of them has the same chance), and a new
+   * working set still replaces an old one, ADMIT_EVERY times slower.
+   */
+  private cacheAdmits(cache: Map<number, CacheEntry<T>>): boolean {
+    if (cache.size < this.sweepTo) return true;
+    if (++this.skipped < ADMIT_EVERY) return false;
+    this.skipped = 0;
+    return true;
   }
 
   private cacheStore(key: number, subject: string, result: SublistResult<T>): void {
@@ -851,12 +934,12 @@ export class Sublist<T extends SubLike> {
     const queue = sub.queue;
     if (queue == null) {
       if (node.psubs === null || !node.psubs.delete(sub)) return false;
-      node.own = null;
+      node.changed();
       if (node.psubs.size === 0) node.psubs = null;
     } else {
       const members = node.qsubs !== null ? node.qsubs.get(queue) : undefined;
       if (members === undefined || !members.delete(sub)) return false;
-      node.own = null;
+      node.changed();
       if (members.size === 0) {
         const qs = node.qsubs as Map<string, Set<T>>;
         qs.delete(queue);
