@@ -490,6 +490,39 @@ describe('Sublist cache', () => {
     expect(s.stats().cacheHits).toBe(0);
   });
 
+  it('matchBytesOnce keeps its result for the subjects that differ only in the last token, unless a literal tells them apart', () => {
+    const s = new Sublist<Sub>();
+    const w = sub('_INBOX.abc.*');
+    const all = sub('_INBOX.>');
+    s.insert(w);
+    s.insert(all);
+    const r = matchOnce(s, '_INBOX.abc.1');
+    expect(norm(r)).toEqual({ plain: ids([w, all]), queues: {} });
+    expect(matchOnce(s, '_INBOX.abc.2')).toBe(r);
+    expect(matchOnce(s, '_INBOX.abc.300000')).toBe(r);
+    // Not one more token: matched on the trie.
+    expect(ids(matchOnce(s, '_INBOX.abc.1.2').plain)).toEqual([all.id]);
+    expect(matchOnce(s, '_INBOX.abc.')).toBe(EMPTY_RESULT);
+    expect(ids(matchOnce(s, '_INBOX.abc').plain)).toEqual([all.id]);
+    expect(ids(matchOnce(s, '_INBOX.abd.1').plain)).toEqual([all.id]);
+    expect(norm(matchOnce(s, '_INBOX.abc.3'))).toEqual({ plain: ids([w, all]), queues: {} });
+    // A literal subscription at the last token, made after: told apart from then on.
+    const lit = sub('_INBOX.abc.7');
+    s.insert(lit);
+    for (let i = 0; i < 2; i++) {
+      expect(ids(matchOnce(s, '_INBOX.abc.6').plain)).toEqual(ids([w, all]));
+      expect(ids(matchOnce(s, '_INBOX.abc.7').plain)).toEqual(ids([w, all, lit]));
+      expect(ids(matchOnce(s, '_INBOX.abc.8').plain)).toEqual(ids([w, all]));
+    }
+    s.remove(lit);
+    s.remove(w);
+    expect(ids(matchOnce(s, '_INBOX.abc.7').plain)).toEqual([all.id]);
+    const q = qsub('_INBOX.abc.*', 'g');
+    s.insert(q);
+    expect(norm(matchOnce(s, '_INBOX.abc.9'))).toEqual({ plain: [all.id], queues: { g: [q.id] } });
+    expect(s.cacheSize).toBe(0);
+  });
+
   it('subjects under uncachedPrefix are matched right and never cached, from both entry points', () => {
     const s = new Sublist<Sub>({ uncachedPrefix: '$JS.ACK.' });
     const acks = sub('$JS.ACK.S.C.>');

@@ -319,23 +319,32 @@ function hit<T>(n: Node<T>): void {
   if (n.hasSubs()) hits[nhits++] = n as unknown as Node<SubLike>;
 }
 
+/** matchLevel's result: a level reached for a token at or past `group` had literal nodes / a `*`. */
+const TAIL_LITERAL = 1;
+const TAIL_PWC = 2;
+
 /**
  * nats-server matchLevel over the token set from token `from`: every node whose pattern matches
- * goes to hits. Returns whether tokens from index `group` on decided anything (a level reached
- * at or past it had literal nodes or a `*`); when not, every subject with the same tokens before
- * `group` (and at least one after) has the same result. `group` past the last token: false.
+ * goes to hits. Returns what the tokens from index `group` on could have decided (TAIL_LITERAL,
+ * TAIL_PWC: a level reached for one of them had literal nodes, a `*`). With neither, every
+ * subject with the same tokens before `group` and at least one after has the same result; with
+ * no TAIL_LITERAL, every one with the same tokens before `group` and one after. `group` past
+ * the last token: 0.
  */
-function matchLevel<T>(start: Level<T> | null, from: number, group: number): boolean {
+function matchLevel<T>(start: Level<T> | null, from: number, group: number): number {
   let l = start;
   let pwc: Node<T> | null = null;
   let n: Node<T> | null = null;
-  let tail = false;
+  let tail = 0;
   for (let i = from; i < tokCount; i++) {
     if (l === null) return tail;
-    if (i >= group && (l.nodes.size > 0 || l.pwc !== null)) tail = true;
+    if (i >= group) {
+      if (l.nodes.size > 0) tail |= TAIL_LITERAL;
+      if (l.pwc !== null) tail |= TAIL_PWC;
+    }
     if (l.fwc !== null) hit(l.fwc);
     pwc = l.pwc;
-    if (pwc !== null && matchLevel(pwc.next, i + 1, group)) tail = true;
+    if (pwc !== null) tail |= matchLevel(pwc.next, i + 1, group);
     // A published `*`/`>` token finds nothing here: wildcard subscriptions live in pwc/fwc.
     n = findLiteral(l, i);
     l = n !== null ? n.next : null;
@@ -547,6 +556,14 @@ export class Sublist<T extends SubLike> {
   private genid = 0;
   /** Misses not stored since the last one stored past the sweep mark (cacheAdmits). */
   private skipped = 0;
+  /**
+   * matchBytesOnce's kept result: for the subjects starting with onceBuf[0, onceLen) (tokens
+   * and their dots) and one more token, as of generation onceGen. onceLen 0: none.
+   */
+  private onceBuf = new Uint8Array(0);
+  private onceLen = 0;
+  private onceResult: SublistResult<T> = EMPTY_RESULT;
+  private onceGen = 0;
 
   constructor(opts: SublistOptions = {}) {
     const pre = opts.uncachedPrefix ?? '';
@@ -735,7 +752,7 @@ export class Sublist<T extends SubLike> {
     nhits = 0;
     const tail = matchLevel(this.root, 0, k);
     const result = takeHits<T>();
-    if (!tail) {
+    if (tail === 0) {
       if (this.groups.size >= GROUP_CACHE_MAX) this.groups.clear();
       const made = new GroupEntry(bytesToSubject(buf, start, prefixEnd), result);
       this.groups.set(key, made);
@@ -747,11 +764,40 @@ export class Sublist<T extends SubLike> {
   /**
    * Match the published subject buf[start, end) without the cache: neither looked up nor filled
    * (counted in numMatches, never a hit). For subjects used once, such as a request's reply
-   * inbox: a cached entry would only evict reused ones.
+   * inbox: a cached entry would only evict reused ones. The result of the last one is kept for
+   * the subjects that differ from it only in their last token, when no literal subscription
+   * tells those apart (a client's replies: `_INBOX.<id>.*`), until the next insert or remove.
    */
   matchBytesOnce(buf: Uint8Array, start: number, end: number): SublistResult<T> {
     this.matches++;
-    return tokenizeBytes(buf, start, end) ? matchTokens(this.root) : EMPTY_RESULT;
+    const n = this.onceLen;
+    if (n > 0 && this.onceGen === this.genid && end - start > n) {
+      const p = this.onceBuf;
+      let i = 0;
+      while (i < n && buf[start + i] === p[i]) i++;
+      if (i === n) {
+        // The kept prefix (its dot included), then one token.
+        let j = start + n;
+        while (j < end && buf[j] !== 0x2e) j++;
+        if (j === end) return this.onceResult;
+      }
+    }
+    if (!tokenizeBytes(buf, start, end)) return EMPTY_RESULT;
+    nhits = 0;
+    const last = tokCount - 1;
+    const tail = matchLevel(this.root, 0, last);
+    const prefixEnd = tokStart[last];
+    const result = takeHits<T>();
+    if ((tail & TAIL_LITERAL) === 0 && last > 0) {
+      const len = prefixEnd - start;
+      if (this.onceBuf.length < len) this.onceBuf = new Uint8Array(Math.max(64, 2 * len));
+      const p = this.onceBuf;
+      for (let i = 0; i < len; i++) p[i] = buf[start + i];
+      this.onceLen = len;
+      this.onceResult = result;
+      this.onceGen = this.genid;
+    }
+    return result;
   }
 
   /** Whether buf[start, end) starts with the uncached prefix (there is one). */
