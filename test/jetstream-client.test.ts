@@ -277,6 +277,14 @@ describe.each(KINDS)('JetStream with @nats-io/jetstream on %s', (kind) => {
     expect((await kv.get('a'))!.operation).toBe('PURGE');
     const st = await kv.status();
     expect(st.history).toBe(3);
+    // Values without headers around the direct get reply's copy bound (64 bytes) and past its first buffer.
+    for (const n of [0, 64, 65, 5000]) {
+      const v = randomBytes(n);
+      await kv.put(`v${n}`, v);
+      const e = await kv.get(`v${n}`);
+      expect(Buffer.from(e!.value).equals(v)).toBe(true);
+      expect(e!.key).toBe(`v${n}`);
+    }
   });
 
   it('an object store: a 1 MiB object round trip with its digest, list, delete', async () => {

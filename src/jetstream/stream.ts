@@ -148,6 +148,21 @@ export function addHeader(hdr: string, key: string, value: string): string {
   return `${head}${key}: ${value}\r\n\r\n`;
 }
 
+/** A direct get reply's headers after the subject and after the sequence (directReplyPlain). */
+const DG_SEQUENCE = Buffer.from('\r\nNats-Sequence: ', 'latin1');
+const DG_TIME_STAMP = Buffer.from('\r\nNats-Time-Stamp: ', 'latin1');
+
+/** Copies `src` into `b` at `at`; returns the offset after it. A loop for short ones: cheaper than the native copy. */
+function putBytes(b: Buffer, at: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n > 64) {
+    b.set(src, at);
+    return at + n;
+  }
+  for (let k = 0; k < n; k++) b[at + k] = src[k]!;
+  return at + n;
+}
+
 /** Writes the non-negative integer `n` in decimal at `at`; returns the offset after it. */
 export function writeDecimal(b: Buffer, at: number, n: number): number {
   let len = 1;
@@ -806,16 +821,16 @@ export class Stream implements InternalHandler {
     } else {
       w += b.write(subject, w, 'latin1');
     }
-    w += b.write('\r\nNats-Sequence: ', w, 'latin1');
+    w = putBytes(b, w, DG_SEQUENCE);
     w = writeDecimal(b, w, sm.seq);
-    w += b.write('\r\nNats-Time-Stamp: ', w, 'latin1');
+    w = putBytes(b, w, DG_TIME_STAMP);
     w = writeRfc3339(b, w, sm.ts);
     b[w++] = 0x0d;
     b[w++] = 0x0a;
     b[w++] = 0x0d;
     b[w++] = 0x0a;
     const hdrLen = w;
-    w += sm.msg.copy(b, w);
+    w = putBytes(b, w, sm.msg);
     const view = (this.dgViews[w] ??= b.subarray(0, w));
     this.owner.respond(reply, hdrLen, view);
   }
