@@ -370,8 +370,7 @@ function takeHits<T extends SubLike>(): SublistResult<T> {
   } else if (nhits > 1) {
     // Subjects finding the same nodes share one merge (a stream's direct gets: `$JS.API.>` and
     // `$JS.API.DIRECT.GET.<stream>.>`), made by the first such match and reused until one of the
-    // nodes changes. It
-    // is kept on the last node found, the deepest: fewer sets of nodes end there.
+    // nodes changes. It is kept on the last node found, the deepest: fewer sets of nodes end there.
     const last = hits[nhits - 1] as unknown as Node<T>;
     let m = last.merged;
     let kept = 0;
@@ -889,8 +888,8 @@ export class Sublist<T extends SubLike> {
    * evicts another that would have been hit about as often, and the store, eviction and
    * garbage cost more than the trie walks the entry saves (nats-server's 1024 entries do not
    * help there either). The hit rate stays what the bound allows; a subject published often
-   * is still stored after a few of its misses (each of them has the same chance), and a new
-   * working set still replaces an old one, ADMIT_EVERY times slower.
+   * is still stored after a few of its misses (every ADMIT_EVERY-th miss is stored, whichever
+   * subject it is), and a new working set still replaces an old one, ADMIT_EVERY times slower.
    */
   private cacheAdmits(cache: Map<number, CacheEntry<T>>): boolean {
     if (cache.size < this.sweepTo) return true;
