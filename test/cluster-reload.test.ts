@@ -31,16 +31,17 @@ function lines(text: string, ports: Record<string, number>): string[] {
 
 /**
  * The lines in the order that counts: each reload's lines end with its verdict (`Reloaded server
- * configuration` or `Failed to reload`), sorted within a reload, because nats-server logs a
- * route's close and the reload's summary from different goroutines; the route connections, which
- * the dials log whenever they succeed (before or after the verdict), come last.
+ * configuration` or `Failed to reload`), sorted within a reload; the routes removed and the
+ * route connections come last, sorted: nats-server logs a route's removal from the route's own
+ * goroutine, before or after the reload's verdict, and the dials log whenever they succeed.
  */
 function byReload(ls: string[]): string[] {
   const out: string[] = [];
-  const routes = ls.filter((l) => l.includes('Route connection created'));
+  const async = (l: string): boolean => l.includes('Route connection created') || l.includes('Removed route');
+  const routes = ls.filter(async).sort();
   let part: string[] = [];
   for (const l of ls) {
-    if (l.includes('Route connection created')) continue;
+    if (async(l)) continue;
     if (/Reloaded server configuration|Failed to reload/.test(l)) {
       out.push(...part.sort(), l);
       part = [];
@@ -84,8 +85,12 @@ async function story(kind: Kind): Promise<string[]> {
 describe('SIGHUP with a cluster block', () => {
   it('removes and adds routes, reloads the block, refuses a new listener port, as nats-server', async () => {
     const [ours, theirs] = await Promise.all([story('tsnats'), story('nats-server')]);
-    expect(ours).toEqual(theirs);
-    expect(ours).toContain('[INF] Removed route nats-route://127.0.0.1:PEER');
+    // nats-server logs the removal only for a route connection it finds with that dialled URL
+    // (reload.go); CI saw a run of it without the line, so there its line is optional.
+    const removed = (l: string): boolean => l.includes('Removed route');
+    expect(ours.filter((l) => !removed(l))).toEqual(theirs.filter((l) => !removed(l)));
+    expect(ours.filter(removed)).toEqual(['[INF] Removed route nats-route://127.0.0.1:PEER']);
+    for (const l of theirs.filter(removed)) expect(l).toBe('[INF] Removed route nats-route://127.0.0.1:PEER');
     expect(ours).toContain('[INF] Reloaded: cluster routes');
     expect(ours).toContain('[INF] Reloaded: cluster');
     expect(ours).toContain('[ERR] Failed to reload server configuration: config reload not supported for cluster port: old=OWN, new=OWN1');
