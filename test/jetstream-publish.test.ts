@@ -133,3 +133,33 @@ describe('JetStream publishes as raw bytes match nats-server -js', () => {
     expect(ts).toEqual(ns);
   });
 });
+
+// Publishes to a stream and a request that deletes it in one read: the publishes came first, so
+// each is acked, as nats-server acks them (its acks and the delete's answer leave from different
+// goroutines, in either order: the replies are compared sorted).
+describe('publishes followed by the stream delete in the same read', () => {
+  async function run(kind: Kind, storage: string): Promise<string[]> {
+    const srv = await jsServer(kind);
+    const c = await RawClient.connect(srv.port);
+    try {
+      c.send('CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB _R.> 1\r\n');
+      c.send(pub('$JS.API.STREAM.CREATE.D', '_R.create', JSON.stringify({ name: 'D', subjects: ['d.>'], storage })));
+      await until(c, (fs) => fs.some((x) => x.subject === '_R.create'));
+      c.send(pub('d.a', '_R.1', 'one') + hpub('d.b', '_R.2', 'Nats-Msg-Id: x\r\n', 'two') + pub('$JS.API.STREAM.DELETE.D', '_R.delete', ''));
+      const got = await until(c, (fs) => fs.filter((x) => /^_R\.(1|2|delete)$/.test(x.subject)).length >= 3);
+      return got
+        .filter((x) => /^_R\.(1|2|delete)$/.test(x.subject))
+        .map((x) => `${x.subject} ${x.body}`)
+        .sort();
+    } finally {
+      await c.close();
+      await srv.stop();
+    }
+  }
+
+  it.each(['file', 'memory'])('%s: both publishes acked, then the delete answered', async (storage) => {
+    const [ts, ns] = await Promise.all(KINDS.map((k) => run(k, storage)));
+    expect(ts).toEqual(['_R.1 {"stream":"D", "seq":1}', '_R.2 {"stream":"D", "seq":2}', '_R.delete {"type":"io.nats.jetstream.api.v1.stream_delete_response","success":true}']);
+    expect(ts).toEqual(ns);
+  });
+});

@@ -354,6 +354,8 @@ export class Stream implements InternalHandler {
 
   /** Stops taking messages; `remove` deletes the stored data too. */
   async stop(remove: boolean): Promise<void> {
+    // Publishes taken before the stop (a delete request in the same read) are written and acked.
+    if (!this.closed) this.releaseHeld();
     this.closed = true;
     this.sourcing?.stop();
     for (const r of [...this.readers]) r.originGone();
