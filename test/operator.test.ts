@@ -88,6 +88,10 @@ function user(make: () => Promise<{ kp: KeyPair; jwt: string }>, o: { bearer?: b
     const sig = o.sig;
     const { c } = await connectJwt(port, u.jwt, o.bearer ? null : u.kp, { ...(sig ? { sig: (n) => sig(n, u.kp) } : {}), ...(o.then ? { then: o.then } : {}) });
     try {
+      // What follows the CONNECT ends with a PING, so an answer comes: on a loaded machine the
+      // first (an account's JWT loaded and verified) may take longer than transcript's quiet time.
+      const deadline = performance.now() + 8000;
+      while (c.unread().length === 0 && !c.isClosed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       return await transcript(c);
     } finally {
       await c.close();
