@@ -87,7 +87,6 @@ export type ApiHandler = (jsa: JsAccount, subject: Buffer, reply: Buffer | null,
 /** The /jsz snapshot maker (jsz.ts): given to the manager, as the API handler is. */
 export type JszHandler = (js: JetStreamManager, opts: JszOptions) => JszSnapshot;
 
-/** One account's JetStream (nats-server's jsAccount); `limits` null: not enabled here. */
 /**
  * An upper bound of the bytes an account (or the server) uses in one storage type, so a publish
  * does not sum every stream's bytes: the exact sum is taken only when the bound could exceed the
@@ -119,6 +118,7 @@ export class UsageBound {
   }
 }
 
+/** One account's JetStream (nats-server's jsAccount); `limits` null: not enabled here. */
 export class JsAccount {
   readonly account: Account;
   limits: JetStreamAccountLimits | null;

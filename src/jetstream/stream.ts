@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import type { StoreLimits, StoreMsg, StreamStore } from './store/store.js';
 import { HDR_OVERHEAD, MSG_OVERHEAD } from './store/file-format.js';
+import { copyLatin1, copySpan } from '../protocol/batcher.js';
 import { filterMatches, subjectIsLiteral, subjectIsSubsetMatch } from '../subjects/subject.js';
 import { SubjectTransform } from '../subjects/transform.js';
 import { HeldAcks } from './held-acks.js';
@@ -151,17 +152,6 @@ export function addHeader(hdr: string, key: string, value: string): string {
 /** A direct get reply's headers after the subject and after the sequence (directReplyPlain). */
 const DG_SEQUENCE = Buffer.from('\r\nNats-Sequence: ', 'latin1');
 const DG_TIME_STAMP = Buffer.from('\r\nNats-Time-Stamp: ', 'latin1');
-
-/** Copies `src` into `b` at `at`; returns the offset after it. A loop for short ones: cheaper than the native copy. */
-function putBytes(b: Buffer, at: number, src: Uint8Array): number {
-  const n = src.length;
-  if (n > 64) {
-    b.set(src, at);
-    return at + n;
-  }
-  for (let k = 0; k < n; k++) b[at + k] = src[k]!;
-  return at + n;
-}
 
 /** Writes the non-negative integer `n` in decimal at `at`; returns the offset after it. */
 export function writeDecimal(b: Buffer, at: number, n: number): number {
@@ -417,10 +407,8 @@ export class Stream implements InternalHandler {
       this.replyBuf = Buffer.alloc(Math.max(n, this.replyBuf.length * 2));
       this.replyViews = [];
     }
-    const rb = this.replyBuf;
-    if (n > 64) b.copy(rb, 0, r0, r1);
-    else for (let k = 0; k < n; k++) rb[k] = b[r0 + k];
-    return (this.replyViews[n] ??= rb.subarray(0, n));
+    copySpan(this.replyBuf, 0, b, r0, r1);
+    return (this.replyViews[n] ??= this.replyBuf.subarray(0, n));
   }
 
   /**
@@ -807,8 +795,7 @@ export class Stream implements InternalHandler {
    */
   private directReplyPlain(reply: Buffer, sm: StoreMsg): void {
     const subject = sm.subject;
-    const sl = subject.length;
-    const need = this.dgHeadLen + sl + 64 + RFC3339_MAX + sm.msg.length;
+    const need = this.dgHeadLen + subject.length + 64 + RFC3339_MAX + sm.msg.length;
     let b = this.dgBuf;
     if (need > b.length) {
       const nb = Buffer.alloc(Math.max(need, b.length * 2));
@@ -816,23 +803,17 @@ export class Stream implements InternalHandler {
       this.dgBuf = b = nb;
       this.dgViews = [];
     }
-    let w = this.dgHeadLen;
-    if (sl <= 32) {
-      for (let k = 0; k < sl; k++) b[w + k] = subject.charCodeAt(k);
-      w += sl;
-    } else {
-      w += b.write(subject, w, 'latin1');
-    }
-    w = putBytes(b, w, DG_SEQUENCE);
+    let w = copyLatin1(b, this.dgHeadLen, subject);
+    w = copySpan(b, w, DG_SEQUENCE, 0, DG_SEQUENCE.length);
     w = writeDecimal(b, w, sm.seq);
-    w = putBytes(b, w, DG_TIME_STAMP);
+    w = copySpan(b, w, DG_TIME_STAMP, 0, DG_TIME_STAMP.length);
     w = writeRfc3339(b, w, sm.ts);
     b[w++] = 0x0d;
     b[w++] = 0x0a;
     b[w++] = 0x0d;
     b[w++] = 0x0a;
     const hdrLen = w;
-    w = putBytes(b, w, sm.msg);
+    w = copySpan(b, w, sm.msg, 0, sm.msg.length);
     const view = (this.dgViews[w] ??= b.subarray(0, w));
     this.owner.respond(reply, hdrLen, view);
   }

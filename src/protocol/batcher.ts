@@ -127,6 +127,14 @@ export function copySpan(dst: Uint8Array, off: number, src: Uint8Array, a: numbe
   return off + n;
 }
 
+/** Writes the byte string `s` (code units < 256) to dst at `off` (a loop for short ones); returns the offset after it. */
+export function copyLatin1(dst: Buffer, off: number, s: string): number {
+  const n = s.length;
+  if (n > 32) return off + dst.write(s, off, 'latin1');
+  for (let k = 0; k < n; k++) dst[off + k] = s.charCodeAt(k);
+  return off + n;
+}
+
 function copyToken(dst: Uint8Array, off: number, src: Uint8Array, recs: Int32Array, f: number): number {
   return copySpan(dst, off, src, recs[f], recs[f + 1]);
 }

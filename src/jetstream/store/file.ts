@@ -53,10 +53,11 @@ import {
 } from './file-format.js';
 import { SeqIndex, SubjectTable, filterIsAll, filterIsLiteral } from './file-index.js';
 import { FileConsumerStore, fsyncDir, isDeletedStoreDir, removeStoreDir, writeAtomic } from './file-consumer.js';
-
-export { isDeletedStoreDir };
 import { subjectEqualsBytes } from '../../subjects/subject.js';
 import { crc32, type Crc32Fn } from '../../util/crc32.js';
+import { copyLatin1, copySpan } from '../../protocol/batcher.js';
+
+export { isDeletedStoreDir };
 
 export interface FileStoreOptions {
   /** A block is closed and a new one started past this many bytes (default 8 MiB, as nats-server for limits streams). */
@@ -158,14 +159,6 @@ const blockName = (id: number): string => `${id}.blk`;
 function bitSet(bits: Uint8Array, base: number, seq: number): boolean {
   const d = seq - base;
   return d >= 0 && d >>> 3 < bits.length && (bits[d >>> 3] & (1 << (d & 7))) !== 0;
-}
-
-/** Copies src[s0, s1) to dst at `at`, returns the end: a loop for short ones (cheaper than the native copy). */
-function copyInto(src: Buffer, s0: number, s1: number, dst: Buffer, at: number): number {
-  const n = s1 - s0;
-  if (n > 64) return at + src.copy(dst, at, s0, s1);
-  for (let k = 0; k < n; k++) dst[at + k] = src[s0 + k];
-  return at + n;
 }
 
 /**
@@ -1780,16 +1773,9 @@ export class FileStore implements StreamStore {
     if (at < 0) return 'insufficient resources';
     this.fresh = false;
     const buf = this.wb.buf as Buffer;
-    let w = bodyAt(at, hdrLen);
-    const sl = subject.length;
-    if (sl <= 32) {
-      for (let k = 0; k < sl; k++) buf[w + k] = subject.charCodeAt(k);
-      w += sl;
-    } else {
-      w += buf.write(subject, w, 'latin1');
-    }
-    w = copyInto(hdr, h0, h1, buf, w);
-    copyInto(msg, m0, m1, buf, w);
+    let w = copyLatin1(buf, bodyAt(at, hdrLen), subject);
+    w = copySpan(buf, w, hdr, h0, h1);
+    copySpan(buf, w, msg, m0, m1);
     sealRecord(buf, at, len, seq, ts, KIND_MSG, subject.length, hdrLen, this.crc);
 
     // The id found above, unless reserve() changed the table (indexing the write block may drop records).
