@@ -269,8 +269,9 @@ function purgeSetup(s: string, storage: string, wildcard: boolean): Step[] {
 function afterPurge(s: string, wildcard: boolean): Step[] {
   const p = s.toLowerCase();
   const names = wildcard ? ['C', 'F', 'G', 'W'] : ['C', 'F', 'G'];
-  // nats-server terminates the pending messages a memory store removed from other goroutines: a moment for them.
-  const steps: Step[] = [['sleep', 100]];
+  // nats-server terminates the pending messages a memory store removed from other goroutines: a
+  // moment for them (100 ms was once too short under CI's parallel files: its ack floor lagged).
+  const steps: Step[] = [['sleep', 300]];
   for (const n of names) steps.push(['info', s, n]);
   steps.push(['pub', `${p}.a`, 'y'], ['pub', `${p}.b`, 'y']);
   for (const n of names) steps.push(['fetch', s, n, 10], ['info', s, n]);
